@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// Launcher: refuse an unsupported Node before loading anything, then hand over to the bundled CLI.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 18)) {
+  process.stderr.write(`rdadmin needs Node.js 20.18 or newer (this is ${process.versions.node}).\n`);
+  process.exitCode = 2;
+} else {
+  const { main } = await import('../dist/cli.js');
+  await main();
+}

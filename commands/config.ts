@@ -1,0 +1,114 @@
+import { openConfig, PROFILE_KEYS, type Profile, type ProfileKey, readSecret } from '../src/cli/config';
+import { UsageError } from '../src/cli/errors';
+import type { AreaSpec } from '../src/cli/verb';
+
+function coerce(key: ProfileKey, value: string): Profile[ProfileKey] {
+  if (key === 'timeout' || key === 'concurrency') {
+    const n = Number(value);
+    const max = key === 'timeout' ? 3600 : 64;
+    if (!Number.isFinite(n) || n <= 0 || n > max)
+      throw new UsageError(`${key} must be a number between 1 and ${max}`);
+    return n;
+  }
+  if (key === 'insecure') {
+    if (!['true', 'false'].includes(value)) throw new UsageError('insecure must be true or false');
+    return value === 'true';
+  }
+  if (key === 'url' && !/^https?:\/\/[^/]/i.test(value))
+    throw new UsageError(`url must start with http:// or https:// (got '${value}')`);
+  return value;
+}
+
+export const configArea: AreaSpec = {
+  name: 'config',
+  summary: 'Profiles: saved server URLs, tokens and defaults',
+  description: `Profiles are kept in config.json (mode 0600) under $RDADMIN_CONFIG_DIR, else
+$XDG_CONFIG_HOME/rdadmin, else ~/.config/rdadmin. Precedence: flag > environment > profile.`,
+  verbs: [
+    {
+      name: 'list',
+      summary: 'List profiles (tokens are never shown)',
+      api: false,
+      examples: ['rdadmin config list', 'rdadmin config list --json'],
+      async run(ctx) {
+        const config = await openConfig(ctx.io.env);
+        const current = config.currentProfile();
+        const profiles = Object.entries(config.profiles()).map(([name, p]) => ({
+          name,
+          current: name === current,
+          url: p.url ?? null,
+          token: p.token ? 'set' : 'not set',
+          timeout: p.timeout ?? null,
+          concurrency: p.concurrency ?? null,
+          insecure: p.insecure ?? null,
+          ca: p.ca ?? null,
+        }));
+        if (ctx.out.json) {
+          ctx.out.jsonValue({ path: config.path, current, profiles });
+          return;
+        }
+        const n = await ctx.out.table(
+          [
+            { header: '', value: (p) => (p.current ? '*' : '') },
+            { header: 'PROFILE', value: (p) => p.name },
+            { header: 'URL', value: (p) => p.url ?? '' },
+            { header: 'TOKEN', value: (p) => p.token },
+          ],
+          profiles,
+        );
+        if (n === 0)
+          ctx.out.info(
+            `No profiles yet (${config.path}). Create one with rdadmin login or rdadmin config set.`,
+          );
+      },
+    },
+    {
+      name: 'use',
+      summary: 'Make a profile the current one',
+      api: false,
+      args: ['<name>'],
+      examples: ['rdadmin config use staging'],
+      async run(ctx, o) {
+        const [name] = o['_args'] as string[];
+        const config = await openConfig(ctx.io.env);
+        if (!config.profiles()[name!]) {
+          throw new UsageError(
+            `no profile named '${name}'`,
+            `profiles: ${Object.keys(config.profiles()).join(', ') || 'none'}`,
+          );
+        }
+        config.setCurrentProfile(name!);
+        ctx.out.success(`Current profile: ${name}.`);
+      },
+    },
+    {
+      name: 'set',
+      summary: `Set a profile value: ${PROFILE_KEYS.join(', ')}`,
+      description: `Set a value in the profile (--profile NAME, else the current one; created if new).
+For the token, give - as VALUE to read it from stdin instead of the command line.`,
+      api: false,
+      args: ['<key>', '<value>'],
+      examples: [
+        'rdadmin config set url https://rd.example.com',
+        'rdadmin config set token - < token.txt',
+        'rdadmin config set concurrency 8 --profile staging',
+      ],
+      async run(ctx, o) {
+        const [key, raw] = o['_args'] as string[];
+        if (!(PROFILE_KEYS as readonly string[]).includes(key!)) {
+          throw new UsageError(`unknown key '${key}'`, `keys: ${PROFILE_KEYS.join(', ')}`);
+        }
+        const k = key as ProfileKey;
+        const value = k === 'token' && raw === '-' ? await readSecret('-', ctx.io, 'the token') : raw!;
+        if (k === 'token' && raw !== '-')
+          ctx.out.warn(
+            'a token on the command line is kept in shell history; prefer: rdadmin config set token -',
+          );
+        const config = await openConfig(ctx.io.env);
+        const profile = ctx.flags.profile ?? ctx.io.env['RDADMIN_PROFILE'] ?? config.currentProfile();
+        config.setProfile(profile, { ...config.getProfile(profile), [k]: coerce(k, value) });
+        ctx.out.success(`Set ${k} in profile '${profile}'${k === 'token' ? '' : ` to ${value}`}.`);
+      },
+    },
+  ],
+};

@@ -1,0 +1,88 @@
+import { mkdtemp } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openConfig } from '../src/cli/config';
+import { UsageError } from '../src/cli/errors';
+import { packageRoot } from '../src/cli/package-root';
+import { opt, str, type VerbSpec } from '../src/cli/verb';
+
+function defaultDataDir(env: Record<string, string | undefined>): string {
+  const base = env['XDG_DATA_HOME'] || join(homedir(), '.local', 'share');
+  return join(base, 'rdadmin');
+}
+
+export const serveVerb: VerbSpec = {
+  name: 'serve',
+  summary: 'Run the console server (Pro admin API, API tokens, client endpoints)',
+  description: `Run the console server core: the RustDesk Server Pro admin API with Pro's shapes, scoped
+API tokens and a console audit log, stored in DIR/db.sqlite3 (SQLite, WAL mode).
+
+The first start creates the administrator admin / test1234 (change it!) and the user group Default.
+--demo seeds a demo fleet into a fresh temporary folder (or --data-dir), prints a ready API token
+and saves it as the profile 'demo', so \`rdadmin users view\` works at once in another terminal.
+Stop with Ctrl-C (SIGINT) or SIGTERM.`,
+  api: false,
+  options: [
+    opt('host', '<host>', 'address to listen on', { defaultValue: '0.0.0.0' }),
+    opt('port', '<port>', 'port to listen on', { defaultValue: '21114' }),
+    opt('data_dir', '<dir>', 'data folder (default $XDG_DATA_HOME/rdadmin or ~/.local/share/rdadmin)'),
+    opt('demo', undefined, 'seed a demo fleet (into a temporary folder unless --data-dir is given)'),
+    opt('public_url', '<url>', 'base URL for links the server hands out (default: taken from each request)'),
+  ],
+  examples: [
+    'rdadmin serve',
+    'rdadmin serve --demo',
+    'rdadmin serve --port 8080 --data-dir /var/lib/rdadmin',
+  ],
+  async run(ctx, o) {
+    const port = Number(o['port']);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`invalid --port '${o['port']}'`);
+    const demo = o['demo'] === true;
+    const dataDir =
+      str(o['dataDir']) ??
+      (demo ? await mkdtemp(join(tmpdir(), 'rdadmin-demo-')) : defaultDataDir(ctx.io.env));
+    const log = (line: string) => ctx.io.stderr.write(`${new Date().toISOString()} ${line}\n`);
+    const { startServer } = await import('../src/server/serve');
+    const server = await startServer({
+      host: str(o['host'])!,
+      port,
+      dataDir,
+      log,
+      config: str(o['publicUrl']) ? { publicUrl: str(o['publicUrl']) } : {},
+    }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE')
+        throw new UsageError(`port ${port} is already in use`, 'pick another with --port');
+      if (err.code === 'EACCES') throw new UsageError(`not allowed to listen on port ${port}`);
+      throw err;
+    });
+    ctx.out.info(`rdadmin console server listening on ${server.url} (data: ${dataDir})`);
+    if (demo) {
+      const { loadDemoFleet, seedDemo } = await import('../src/server/demo');
+      const fleet = await loadDemoFleet(join(packageRoot(), 'fixtures', 'demo.json'));
+      const token = await seedDemo(server.store, fleet);
+      if (token) {
+        const config = await openConfig(ctx.io.env);
+        config.setProfile('demo', { url: server.url, token });
+        config.setCurrentProfile('demo');
+        ctx.out.info(`Demo fleet: ${fleet.users.length} users in ${fleet.user_groups.length} groups.`);
+        ctx.out.info(
+          `API token (all:rw), saved as profile 'demo', now the current profile (${config.path}):`,
+        );
+        ctx.out.data(token);
+        ctx.out.info(`Try in another terminal:  npx rdadmin users view --group_name Default`);
+        ctx.out.info(`Console login: admin / test1234; demo users' password: ${fleet.password}`);
+      } else {
+        ctx.out.info('Demo fleet already seeded in this data folder; the profile demo keeps its token.');
+      }
+    }
+    await new Promise<void>((resolve) => {
+      const stop = (sig: string) => {
+        log(`${sig} received, shutting down`);
+        server.close().then(resolve, resolve);
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+  },
+};

@@ -1,0 +1,99 @@
+import { openConfig, readSecret } from '../src/cli/config';
+import { UsageError } from '../src/cli/errors';
+import { opt, str, type VerbSpec } from '../src/cli/verb';
+
+async function promptPassword(ctx: Parameters<VerbSpec['run']>[0]): Promise<string> {
+  const { password } = await import('@inquirer/prompts');
+  return password(
+    { message: 'Password:', mask: '*' },
+    { input: ctx.io.stdin as NodeJS.ReadStream, output: ctx.io.stderr as unknown as NodeJS.WriteStream },
+  );
+}
+
+export const loginVerb: VerbSpec = {
+  name: 'login',
+  summary: 'Log in and save the session in a profile',
+  description: `Log in with a user name and password and save the server URL and the session token in
+the profile (--profile NAME, default: the current profile). An administrator's session works for
+every command, and is needed for \`rdadmin tokens\`. The password is asked on a terminal, or read
+from stdin with --password-stdin; it is never accepted as a flag value.`,
+  api: false,
+  options: [
+    opt('username', '<name>', 'user name'),
+    opt('password_stdin', undefined, 'read the password from the first line of stdin'),
+  ],
+  examples: [
+    'rdadmin login --url http://127.0.0.1:21114 --username admin',
+    'printf "%s\\n" "$RD_PASSWORD" | rdadmin login --url https://rd.example.com --username ci --password-stdin',
+  ],
+  async run(ctx, o) {
+    const url = ctx.config.url;
+    const username = str(o['username']);
+    if (!url) throw new UsageError('login needs --url URL (or RDADMIN_URL)');
+    if (!username) throw new UsageError('login needs --username NAME');
+    let password: string;
+    if (o['passwordStdin']) password = await readSecret('-', ctx.io, 'the password');
+    else if (ctx.interactive) password = await promptPassword(ctx);
+    else throw new UsageError('no terminal to ask for the password', 'pipe it in with --password-stdin');
+    const { createApi } = await import('../src/client');
+    const api = createApi({
+      baseUrl: url,
+      timeoutMs: ctx.config.timeoutMs,
+      connections: 1,
+      insecure: ctx.config.insecure,
+      env: ctx.io.env,
+    });
+    try {
+      const res = await api.auth.login(username, password);
+      const config = await openConfig(ctx.io.env);
+      const profile = ctx.flags.profile ?? ctx.io.env['RDADMIN_PROFILE'] ?? config.currentProfile();
+      config.setProfile(profile, {
+        ...config.getProfile(profile),
+        url: url.replace(/\/+$/, ''),
+        token: res.access_token,
+      });
+      if (ctx.flags.profile) config.setCurrentProfile(profile);
+      if (ctx.out.json) ctx.out.jsonValue({ profile, url, user: res.user });
+      else {
+        ctx.out.success(
+          `Logged in to ${url} as ${res.user.name}${res.user.is_admin ? ' (administrator)' : ''}; saved in profile '${profile}'.`,
+        );
+        if (!res.user.is_admin)
+          ctx.out.warn('this user is not an administrator: admin commands will be refused');
+      }
+    } finally {
+      await api.close();
+    }
+  },
+};
+
+export const logoutVerb: VerbSpec = {
+  name: 'logout',
+  summary: 'End the saved session and remove its token from the profile',
+  api: false,
+  examples: ['rdadmin logout', 'rdadmin logout --profile staging'],
+  async run(ctx) {
+    const config = await openConfig(ctx.io.env);
+    const profile = ctx.flags.profile ?? ctx.io.env['RDADMIN_PROFILE'] ?? config.currentProfile();
+    const p = config.getProfile(profile);
+    if (!p.token) {
+      ctx.out.info(`Profile '${profile}' holds no token; nothing to do.`);
+      return;
+    }
+    if (p.url) {
+      const { createApi } = await import('../src/client');
+      const api = createApi({
+        baseUrl: p.url,
+        token: p.token,
+        timeoutMs: ctx.config.timeoutMs,
+        connections: 1,
+        env: ctx.io.env,
+      });
+      // An API token has no session to end (403): forgetting it locally is all there is to do.
+      await api.auth.logout().catch(() => undefined);
+      await api.close();
+    }
+    config.setProfile(profile, { ...p, token: undefined });
+    ctx.out.success(`Logged out; profile '${profile}' no longer holds a token.`);
+  },
+};

@@ -1,0 +1,114 @@
+import { UsageError } from '../src/cli/errors';
+import { type AreaSpec, opt, str } from '../src/cli/verb';
+import { AREAS, formatPermissions, parsePermissions } from '../src/wire/scopes';
+
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 7 * 86400 };
+
+/** `30d`, `12h`, `90m`, `3600s`, `2w`; a bare number means days. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+)\s*([smhdw]?)$/i.exec(text.trim());
+  if (!m || Number(m[1]) <= 0) {
+    throw new UsageError(
+      `invalid --expires-in '${text}'`,
+      'use a number with a unit: 90m, 12h, 30d, 2w (a bare number means days)',
+    );
+  }
+  return Number(m[1]) * UNITS[(m[2] || 'd').toLowerCase()]!;
+}
+
+export const tokensArea: AreaSpec = {
+  name: 'tokens',
+  aliases: ['token'],
+  summary: 'Create, list and revoke scoped API tokens (needs an administrator session: rdadmin login)',
+  description: `API tokens carry a permission per area: ${AREAS.join(', ')}; each none, r (read) or
+rw (read and write). The token is shown once, at creation; the server keeps only its SHA-256.
+Managing tokens needs an administrator's session (rdadmin login), not an API token.`,
+  verbs: [
+    {
+      name: 'create',
+      summary: 'Create an API token',
+      options: [
+        opt('name', '<name>', 'a unique name for the token'),
+        opt('permissions', '<list>', 'AREA:LEVEL,… e.g. user:rw,device:r; all:r and all:rw are shorthands'),
+        opt('expires_in', '<duration>', 'lifetime: 90m, 12h, 30d, 2w (default: never expires)'),
+      ],
+      examples: [
+        'rdadmin tokens create --name ci --permissions user:rw,user_group:r --expires-in 30d',
+        'rdadmin tokens create --name dashboards --permissions all:r --json',
+      ],
+      async run(ctx, o) {
+        const name = str(o['name'])?.trim();
+        if (!name) throw new UsageError('tokens create needs --name NAME');
+        const permsText = str(o['permissions']);
+        if (!permsText) throw new UsageError('tokens create needs --permissions (e.g. user:rw,device:r)');
+        let permissions: ReturnType<typeof parsePermissions>;
+        try {
+          permissions = parsePermissions(permsText);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+        const expiresIn = str(o['expiresIn']) ? parseDuration(str(o['expiresIn'])!) : undefined;
+        const t = await ctx.api.auth.createToken(name, permissions, expiresIn);
+        if (ctx.out.json) {
+          ctx.out.jsonValue(t);
+          return;
+        }
+        ctx.out.success(
+          `Created token '${t.name}' (${formatPermissions(t.permissions)})${t.expires_at ? `, expires ${t.expires_at}` : ''}. It is shown only now:`,
+        );
+        ctx.out.data(t.token);
+      },
+    },
+    {
+      name: 'list',
+      aliases: ['view'],
+      summary: 'List live API tokens (never their secrets)',
+      examples: ['rdadmin tokens list', 'rdadmin tokens list --json'],
+      async run(ctx) {
+        const { data } = await ctx.api.auth.listTokens();
+        if (ctx.out.json) {
+          ctx.out.jsonValue(data);
+          return;
+        }
+        const n = await ctx.out.table(
+          [
+            { header: 'NAME', value: (t) => t.name },
+            { header: 'PERMISSIONS', value: (t) => formatPermissions(t.permissions) },
+            { header: 'OWNER', value: (t) => t.owner },
+            { header: 'CREATED', value: (t) => t.created_at },
+            { header: 'EXPIRES', value: (t) => t.expires_at ?? 'never' },
+            { header: 'LAST USED', value: (t) => t.last_used_at ?? 'never' },
+          ],
+          data,
+        );
+        if (n === 0) ctx.out.info('No API tokens.');
+      },
+    },
+    {
+      name: 'revoke',
+      aliases: ['delete'],
+      summary: 'Revoke an API token by name',
+      options: [opt('name', '<name>', 'the token name')],
+      examples: ['rdadmin tokens revoke --name ci'],
+      async run(ctx, o) {
+        const name = str(o['name']);
+        if (!name) throw new UsageError('tokens revoke needs --name NAME');
+        const { data } = await ctx.api.auth.listTokens();
+        const t = data.find((x) => x.name === name);
+        if (!t) {
+          throw new UsageError(
+            `no token named '${name}'`,
+            data.length ? `tokens: ${data.map((x) => x.name).join(', ')}` : 'there are no tokens',
+          );
+        }
+        if (ctx.flags.dryRun) {
+          ctx.out.info(`Dry run: would revoke token '${name}'; nothing was changed.`);
+          return;
+        }
+        await ctx.api.auth.revokeToken(t.guid);
+        if (ctx.out.json) ctx.out.jsonValue({ name, guid: t.guid, revoked: true });
+        else ctx.out.success(`Revoked token '${name}'.`);
+      },
+    },
+  ],
+};

@@ -1,0 +1,323 @@
+import { runBulk } from '../src/cli/bulk';
+import { readSecret } from '../src/cli/config';
+import type { Ctx } from '../src/cli/context';
+import { UsageError } from '../src/cli/errors';
+import { confirmTargets } from '../src/cli/select';
+import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
+import { escapeLike, wildcard } from '../src/client/filters';
+import { collect } from '../src/client/paginate';
+import { passwordProblem, USER_STATUS_LABEL } from '../src/wire/rules';
+import type { UserRow } from '../src/wire/users';
+
+// Mirrors users.py: the same verbs and flags (`--group_name` and `--group-name` both work), with
+// the safety rules of engineering.md §6 on every verb that changes users.
+
+const NOUN: [string, string] = ['user', 'users'];
+
+const nameOpt = opt(
+  'name',
+  '<name>',
+  "user name; a substring match unless it holds '%' (then a LIKE pattern) or --exact",
+);
+const groupOpt = opt('group_name', '<group>', "user group; a substring match unless it holds '%'");
+const exactOpt = opt('exact', undefined, '--name must match the whole name exactly (case-sensitive)');
+
+const columns = [
+  { header: 'NAME', value: (u: UserRow) => u.name },
+  { header: 'EMAIL', value: (u: UserRow) => u.email ?? '' },
+  { header: 'GROUP', value: (u: UserRow) => u.group_name ?? '' },
+  { header: 'STATUS', value: (u: UserRow) => USER_STATUS_LABEL[u.status] ?? String(u.status) },
+  { header: 'ADMIN', value: (u: UserRow) => (u.is_admin ? 'yes' : 'no') },
+  { header: 'NOTE', value: (u: UserRow) => u.note ?? '' },
+];
+
+function filterFrom(o: Record<string, unknown>) {
+  const name = str(o['name']);
+  const group = str(o['groupName']);
+  return {
+    name: name === undefined ? undefined : o['exact'] ? escapeLike(name) : wildcard(name),
+    group_name: group === undefined ? undefined : wildcard(group),
+  };
+}
+
+/** Lists the users a mutating verb would touch and passes them through the safety gate. */
+async function selectUsers(ctx: Ctx, o: Record<string, unknown>, verb: string): Promise<UserRow[] | null> {
+  const name = str(o['name']);
+  if (name === undefined && str(o['groupName']) === undefined && !ctx.flags.all) {
+    throw new UsageError(
+      `refusing to ${verb} every user: no filter given`,
+      'select users with --name / --group_name, or pass --all to act on all of them',
+    );
+  }
+  let rows = await collect(ctx.api.users.list(filterFrom(o)));
+  if (o['exact'] && name !== undefined) rows = rows.filter((u) => u.name === name);
+  return confirmTargets(ctx, {
+    noun: NOUN,
+    verb,
+    rows,
+    label: (u) => u.name,
+    describe: (u) => ({ guid: u.guid, name: u.name }),
+    exact: (u) => name !== undefined && u.name === name,
+  });
+}
+
+function perUser(
+  name: string,
+  done: string,
+  summary: string,
+  call: (ctx: Ctx, guid: string) => Promise<unknown>,
+): VerbSpec {
+  return {
+    name,
+    summary,
+    options: [nameOpt, groupOpt, exactOpt],
+    examples: [
+      `rdadmin users ${name} --name testuser`,
+      `rdadmin users ${name} --group_name Contractors --dry-run`,
+    ],
+    async run(ctx, o) {
+      const rows = await selectUsers(ctx, o, name);
+      if (!rows) return;
+      return runBulk(ctx, rows, {
+        done,
+        verb: name,
+        noun: NOUN,
+        label: (u) => u.name,
+        describe: (u) => ({ guid: u.guid, name: u.name }),
+        action: (u) => call(ctx, u.guid),
+      });
+    },
+  };
+}
+
+const BATCH = 500;
+
+/** Verbs whose endpoint takes a list of GUIDs: one request per batch, one result per user. */
+function batched(
+  name: string,
+  done: string,
+  summary: string,
+  call: (ctx: Ctx, guids: string[], o: Record<string, unknown>) => Promise<unknown>,
+  extra: Partial<VerbSpec> & { validate?: (o: Record<string, unknown>) => void } = {},
+): VerbSpec {
+  return {
+    name,
+    summary,
+    options: [nameOpt, groupOpt, exactOpt, ...(extra.options ?? [])],
+    examples: extra.examples ?? [`rdadmin users ${name} --name username`],
+    description: extra.description,
+    async run(ctx, o) {
+      extra.validate?.(o);
+      const rows = await selectUsers(ctx, o, name);
+      if (!rows) return;
+      const batches = new Map<number, Promise<unknown>>();
+      const index = new Map(rows.map((u, i) => [u.guid, i]));
+      return runBulk(ctx, rows, {
+        done,
+        verb: name,
+        noun: NOUN,
+        label: (u) => u.name,
+        describe: (u) => ({ guid: u.guid, name: u.name }),
+        action: (u) => {
+          const b = Math.floor(index.get(u.guid)! / BATCH);
+          if (!batches.has(b)) {
+            const guids = rows.slice(b * BATCH, (b + 1) * BATCH).map((r) => r.guid);
+            batches.set(b, call(ctx, guids, o));
+          }
+          return batches.get(b)!;
+        },
+      });
+    },
+  };
+}
+
+function required(o: Record<string, unknown>, flags: [string, string][], verb: string): void {
+  const missing = flags.filter(([key]) => !str(o[key])?.trim()).map(([, flag]) => flag);
+  if (missing.length)
+    throw new UsageError(`${verb} needs ${missing.join(', ')}`, `see rdadmin users ${verb} --help`);
+}
+
+const view: VerbSpec = {
+  name: 'view',
+  aliases: ['list'],
+  summary: 'List users (all of them, or those matching --name / --group_name)',
+  options: [nameOpt, groupOpt, exactOpt],
+  examples: [
+    'rdadmin users view --group_name Default',
+    'rdadmin users view --name john',
+    "rdadmin users view --name 'j%n' --json",
+  ],
+  async run(ctx, o) {
+    let rows: AsyncIterable<UserRow> = ctx.api.users.list(filterFrom(o));
+    const exactName = o['exact'] ? str(o['name']) : undefined;
+    if (exactName !== undefined) {
+      const source = rows;
+      rows = (async function* () {
+        for await (const u of source) if (u.name === exactName) yield u;
+      })();
+    }
+    if (ctx.out.json) {
+      const arr = ctx.out.jsonArray();
+      for await (const u of rows) arr.push(u);
+      arr.end();
+      return;
+    }
+    const n = await ctx.out.table(columns, rows);
+    if (n === 0) ctx.out.info('Found 0 users');
+  },
+};
+
+const create: VerbSpec = {
+  name: 'new',
+  aliases: ['create'],
+  summary: 'Create a user',
+  description: `Create a user. --name, --password (or --password-stdin) and --group_name are required.
+The password must be between 8 and 128 characters.`,
+  options: [
+    opt('name', '<name>', 'the new user name'),
+    opt('group_name', '<group>', 'the user group (exact name)'),
+    opt('password', '<password>', 'the password (visible in the process list; prefer --password-stdin)'),
+    opt('password_stdin', undefined, 'read the password from the first line of stdin'),
+    opt('email', '<email>', 'email address'),
+    opt('note', '<note>', 'note'),
+  ],
+  examples: [
+    "rdadmin users new --name username --password 'password123' --group_name Default --email user@example.com --note 'note'",
+    'printf \'%s\\n\' "$PW" | rdadmin users new --name ci-bot --password-stdin --group_name Default',
+  ],
+  async run(ctx, o) {
+    let password = str(o['password']);
+    if (o['passwordStdin']) password = await readSecret('-', ctx.io, 'the password');
+    if (o['password'] !== undefined && !o['passwordStdin']) {
+      ctx.out.warn(
+        'a password given with --password is visible in the process list; prefer --password-stdin',
+      );
+    }
+    required(
+      { ...o, password },
+      [
+        ['name', '--name'],
+        ['password', '--password'],
+        ['groupName', '--group_name'],
+      ],
+      'new',
+    );
+    const problem = passwordProblem(password!);
+    if (problem) throw new UsageError(problem);
+    const email = str(o['email']);
+    const note = str(o['note']);
+    const created = await ctx.api.users.create({
+      name: str(o['name'])!,
+      password: password!,
+      group_name: str(o['groupName'])!,
+      ...(email ? { email } : {}),
+      ...(note ? { note } : {}),
+    });
+    if (ctx.out.json) ctx.out.jsonValue(created ?? { name: str(o['name']) });
+    else ctx.out.success(`Created user ${str(o['name'])}.`);
+  },
+};
+
+const invite: VerbSpec = {
+  name: 'invite',
+  summary: 'Invite a user by email',
+  description: `Invite a user: --email, --name and --group_name are required.
+A RustDesk Server Pro emails the invitation. \`rdadmin serve\` sends no email: it answers with a
+one-time invitation link, which is printed here for you to pass on.`,
+  options: [
+    opt('name', '<name>', 'the new user name'),
+    opt('group_name', '<group>', 'the user group (exact name)'),
+    opt('email', '<email>', 'email address'),
+    opt('note', '<note>', 'note'),
+  ],
+  examples: [
+    'rdadmin users invite --email user@example.com --name username --group_name Default --note "note"',
+  ],
+  async run(ctx, o) {
+    required(
+      o,
+      [
+        ['email', '--email'],
+        ['name', '--name'],
+        ['groupName', '--group_name'],
+      ],
+      'invite',
+    );
+    const note = str(o['note']);
+    const res = await ctx.api.users.invite({
+      email: str(o['email'])!,
+      name: str(o['name'])!,
+      group_name: str(o['groupName'])!,
+      ...(note ? { note } : {}),
+    });
+    if (ctx.out.json) {
+      ctx.out.jsonValue(res ?? {});
+      return;
+    }
+    if (res?.invitation_url && res.email_sent !== true) {
+      ctx.out.success(`Invited ${str(o['name'])}. No email was sent: give this link to the user.`);
+      ctx.out.data(res.invitation_url);
+    } else {
+      ctx.out.success(`Invited ${str(o['name'])}: the server sends the invitation to ${str(o['email'])}.`);
+    }
+  },
+};
+
+const webConsoleOpt = opt('web-console-url', '<url>', 'the web console URL (for 2FA enrolment)');
+
+export const usersArea: AreaSpec = {
+  name: 'users',
+  aliases: ['user'],
+  summary: 'Manage users (users.py)',
+  description: `Manage users, like users.py. Filters: --name and --group_name are substring matches
+(a value holding '%' is used as a LIKE pattern, '-' means "not set"); add --exact for an exact name.
+Verbs that change users list their targets first and ask before touching more than one user or a
+non-exact match; without a terminal they need --yes. --dry-run shows the targets only.`,
+  verbs: [
+    view,
+    perUser('disable', 'Disabled', 'Disable users', (ctx, g) => ctx.api.users.disable(g)),
+    perUser('enable', 'Enabled', 'Enable users', (ctx, g) => ctx.api.users.enable(g)),
+    perUser('delete', 'Deleted', 'Delete users (a user must be disabled first, as in Pro)', (ctx, g) =>
+      ctx.api.users.delete(g),
+    ),
+    create,
+    invite,
+    batched(
+      'enable-2fa-enforce',
+      'Enforced 2FA for',
+      'Enforce TOTP 2FA for users',
+      (ctx, guids, o) => ctx.api.users.totpEnforce(guids, true, str(o['webConsoleUrl'])!),
+      {
+        options: [webConsoleOpt],
+        examples: [
+          'rdadmin users enable-2fa-enforce --name username --web-console-url https://console.example.com',
+        ],
+        validate: (o) => {
+          const url = str(o['webConsoleUrl'])?.trim();
+          if (!url) throw new UsageError('enable-2fa-enforce needs --web-console-url');
+          if (!/^https?:\/\/[^/]/i.test(url))
+            throw new UsageError(`--web-console-url must be an http(s) URL (got '${url}')`);
+        },
+      },
+    ),
+    batched(
+      'disable-2fa-enforce',
+      'Stopped enforcing 2FA for',
+      'Stop enforcing TOTP 2FA for users',
+      (ctx, guids, o) => ctx.api.users.totpEnforce(guids, false, str(o['webConsoleUrl']) ?? ''),
+      { options: [webConsoleOpt] },
+    ),
+    batched(
+      'disable-email-verification',
+      'Disabled email verification for',
+      'Turn off email login verification',
+      (ctx, g) => ctx.api.users.disableLoginVerification(g, 'email'),
+    ),
+    batched('reset-2fa', 'Reset 2FA for', "Reset users' TOTP 2FA", (ctx, g) =>
+      ctx.api.users.disableLoginVerification(g, '2fa'),
+    ),
+    batched('force-logout', 'Logged out', 'End every session of users', (ctx, g) =>
+      ctx.api.users.forceLogout(g),
+    ),
+  ],
+};

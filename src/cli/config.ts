@@ -1,0 +1,173 @@
+import { readFile } from 'node:fs/promises';
+import { UsageError } from './errors';
+import type { IO } from './io';
+
+// Profiles live in $RDADMIN_CONFIG_DIR/config.json (else $XDG_CONFIG_HOME/rdadmin, else
+// ~/.config/rdadmin), written with mode 0600 since they hold tokens.
+
+export interface Profile {
+  url?: string;
+  token?: string;
+  timeout?: number;
+  concurrency?: number;
+  insecure?: boolean;
+  ca?: string;
+}
+export const PROFILE_KEYS = ['url', 'token', 'timeout', 'concurrency', 'insecure', 'ca'] as const;
+export type ProfileKey = (typeof PROFILE_KEYS)[number];
+
+interface ConfigShape {
+  currentProfile: string;
+  profiles: Record<string, Profile>;
+}
+
+export interface ConfigStore {
+  path: string;
+  currentProfile(): string;
+  setCurrentProfile(name: string): void;
+  profiles(): Record<string, Profile>;
+  getProfile(name: string): Profile;
+  setProfile(name: string, p: Profile): void;
+}
+
+export async function openConfig(env: IO['env']): Promise<ConfigStore> {
+  const { default: Conf } = await import('conf');
+  const conf = new Conf<ConfigShape>({
+    projectName: 'rdadmin',
+    projectSuffix: '',
+    configName: 'config',
+    configFileMode: 0o600,
+    ...(env['RDADMIN_CONFIG_DIR'] ? { cwd: env['RDADMIN_CONFIG_DIR'] } : {}),
+    defaults: { currentProfile: 'default', profiles: {} },
+  });
+  return {
+    path: conf.path,
+    currentProfile: () => conf.get('currentProfile') || 'default',
+    setCurrentProfile: (name) => conf.set('currentProfile', name),
+    profiles: () => conf.get('profiles') ?? {},
+    getProfile: (name) => conf.get('profiles')?.[name] ?? {},
+    setProfile: (name, p) => {
+      const all = { ...(conf.get('profiles') ?? {}) };
+      all[name] = Object.fromEntries(
+        Object.entries(p).filter(([, v]) => v !== undefined && v !== ''),
+      ) as Profile;
+      conf.set('profiles', all);
+    },
+  };
+}
+
+export interface GlobalFlags {
+  url?: string;
+  token?: string;
+  tokenFile?: string;
+  profile?: string;
+  json?: boolean;
+  yes?: boolean;
+  dryRun?: boolean;
+  all?: boolean;
+  color?: boolean;
+  timeout?: string;
+  concurrency?: string;
+  insecure?: boolean;
+  ca?: string;
+  debug?: boolean;
+}
+
+export interface ResolvedConfig {
+  profile: string;
+  url?: string;
+  token?: string;
+  /** Where the token came from, for messages (never the token itself). */
+  tokenSource?: string;
+  timeoutMs: number;
+  concurrency: number;
+  insecure: boolean;
+  ca?: string;
+}
+
+function positiveNumber(name: string, raw: string | number | undefined, max: number): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || n > max)
+    throw new UsageError(`${name} must be a number between 1 and ${max} (got '${raw}')`);
+  return n;
+}
+
+async function readStdin(stdin: IO['stdin']): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads a secret from a file, or from stdin for `-`; only its first line counts. */
+export async function readSecret(file: string, io: IO, what: string): Promise<string> {
+  let text: string;
+  try {
+    text = file === '-' ? await readStdin(io.stdin) : await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `cannot read ${what} from ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  const secret = text.split(/\r?\n/)[0]?.trim() ?? '';
+  if (!secret) throw new UsageError(`${what} from ${file === '-' ? 'stdin' : file} is empty`);
+  return secret;
+}
+
+/** flag > environment > profile > default. The config file is read only when something is missing. */
+export async function resolveConfig(flags: GlobalFlags, io: IO): Promise<ResolvedConfig> {
+  const env = io.env;
+  let token = flags.token;
+  let tokenSource = token ? '--token' : undefined;
+  if (!token && flags.tokenFile) {
+    token = await readSecret(flags.tokenFile, io, 'the token');
+    tokenSource = '--token-file';
+  }
+  if (!token && env['RDADMIN_TOKEN']) {
+    token = env['RDADMIN_TOKEN'];
+    tokenSource = 'RDADMIN_TOKEN';
+  }
+  const url = flags.url ?? env['RDADMIN_URL'];
+  let profileName = flags.profile ?? env['RDADMIN_PROFILE'];
+  let profile: Profile = {};
+  const needProfile =
+    !url ||
+    !token ||
+    flags.profile !== undefined ||
+    env['RDADMIN_PROFILE'] !== undefined ||
+    flags.timeout === undefined;
+  if (needProfile) {
+    const store = await openConfig(env).catch(() => undefined);
+    if (store) {
+      profileName ??= store.currentProfile();
+      profile = store.getProfile(profileName);
+      if (flags.profile && Object.keys(profile).length === 0 && !store.profiles()[flags.profile]) {
+        throw new UsageError(`no profile named '${flags.profile}'`, 'list them with `rdadmin config list`');
+      }
+    }
+  }
+  if (!token && profile.token) {
+    token = profile.token;
+    tokenSource = `profile '${profileName}'`;
+  }
+  return {
+    profile: profileName ?? 'default',
+    url: url ?? profile.url,
+    token,
+    tokenSource,
+    timeoutMs:
+      1000 *
+      (positiveNumber('--timeout', flags.timeout, 3600) ??
+        positiveNumber('RDADMIN_TIMEOUT', env['RDADMIN_TIMEOUT'], 3600) ??
+        profile.timeout ??
+        30),
+    concurrency: Math.floor(
+      positiveNumber('--concurrency', flags.concurrency, 64) ??
+        positiveNumber('RDADMIN_CONCURRENCY', env['RDADMIN_CONCURRENCY'], 64) ??
+        profile.concurrency ??
+        4,
+    ),
+    insecure: flags.insecure ?? profile.insecure ?? false,
+    ca: flags.ca ?? env['RDADMIN_CA'] ?? profile.ca,
+  };
+}

@@ -1,0 +1,91 @@
+import { readFile } from 'node:fs/promises';
+import type { Api } from '../client';
+import { type GlobalFlags, type ResolvedConfig, resolveConfig } from './config';
+import { type Confirm, isInteractive, terminalConfirm } from './confirm';
+import { UsageError } from './errors';
+import type { IO } from './io';
+import { Output } from './output';
+
+/** What a command handler gets. Handlers never touch undici, process.*, or the config file. */
+export interface Ctx {
+  api: Api;
+  out: Output;
+  confirm: Confirm;
+  config: ResolvedConfig;
+  interactive: boolean;
+  flags: GlobalFlags;
+  io: IO;
+}
+
+export interface CtxDeps {
+  io: IO;
+  /** Replaces the terminal prompt (tests). */
+  confirm?: Confirm;
+}
+
+export function makeOutput(flags: GlobalFlags, io: IO): Output {
+  return new Output(io, { json: flags.json === true, noColor: flags.color === false });
+}
+
+/** Builds the handler context; `withApi` also checks that a server and a token are configured. */
+export async function buildContext(flags: GlobalFlags, deps: CtxDeps, withApi: boolean): Promise<Ctx> {
+  const { io } = deps;
+  const out = makeOutput(flags, io);
+  const config = await resolveConfig(flags, io);
+  if (flags.token) {
+    out.warn(
+      'a token given with --token is visible in the process list and shell history; prefer --token-file FILE or RDADMIN_TOKEN',
+    );
+  }
+  let api: Api | undefined;
+  if (withApi) {
+    if (!config.url) {
+      throw new UsageError(
+        'no server URL',
+        'pass --url URL, set RDADMIN_URL, or run `rdadmin login --url URL --username NAME` to save a profile',
+      );
+    }
+    if (!/^https?:\/\/[^/]/i.test(config.url)) {
+      throw new UsageError(`invalid server URL '${config.url}': it must start with http:// or https://`);
+    }
+    if (!config.token) {
+      throw new UsageError(
+        'no token',
+        'pass --token-file FILE (or - for stdin), set RDADMIN_TOKEN, or run `rdadmin login` to save a session',
+      );
+    }
+    let ca: string | undefined;
+    if (config.ca) {
+      try {
+        ca = await readFile(config.ca, 'utf8');
+      } catch (err) {
+        throw new UsageError(
+          `cannot read the CA file ${config.ca}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+        );
+      }
+    }
+    const { createApi } = await import('../client');
+    api = createApi({
+      baseUrl: config.url,
+      token: config.token,
+      timeoutMs: config.timeoutMs,
+      connections: config.concurrency,
+      insecure: config.insecure,
+      ca,
+      env: io.env,
+      debug: flags.debug ? (line) => io.stderr.write(`${out.dim(`debug: ${line}`)}\n`) : undefined,
+    });
+  }
+  return {
+    get api(): Api {
+      if (!api) throw new Error('this command has no API client');
+      return api;
+    },
+    out,
+    confirm: deps.confirm ?? terminalConfirm(io),
+    config,
+    interactive: isInteractive(io),
+    flags,
+    io,
+  };
+}

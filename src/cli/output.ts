@@ -1,0 +1,123 @@
+import type { IO, Writable } from './io';
+
+// Data goes to stdout; messages, progress, prompts and errors to stderr. Colour is decided once
+// per stream. Tables on a terminal, tab-separated lines when piped, JSON with --json.
+
+export interface OutputOptions {
+  json: boolean;
+  noColor: boolean;
+}
+
+export function colorEnabled(stream: Writable, env: IO['env'], noColor: boolean): boolean {
+  if (noColor) return false;
+  if (env['NO_COLOR']) return false;
+  if (env['TERM'] === 'dumb') return false;
+  if (env['FORCE_COLOR'] === '0') return false;
+  return stream.isTTY === true;
+}
+
+const ESC = '\u001b[';
+function paint(on: boolean, code: string, s: string): string {
+  return on ? `${ESC}${code}m${s}${ESC}0m` : s;
+}
+
+export interface Column<T> {
+  header: string;
+  value: (row: T) => string;
+}
+
+export class Output {
+  readonly json: boolean;
+  readonly stdoutColor: boolean;
+  readonly stderrColor: boolean;
+
+  constructor(
+    readonly io: IO,
+    opts: OutputOptions,
+  ) {
+    this.json = opts.json;
+    this.stdoutColor = colorEnabled(io.stdout, io.env, opts.noColor);
+    this.stderrColor = colorEnabled(io.stderr, io.env, opts.noColor);
+  }
+
+  get stdoutIsTTY(): boolean {
+    return this.io.stdout.isTTY === true;
+  }
+
+  get stderrIsTTY(): boolean {
+    return this.io.stderr.isTTY === true;
+  }
+
+  /** Raw data line(s) on stdout. */
+  data(text: string): void {
+    this.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** A JSON document on stdout. */
+  jsonValue(value: unknown): void {
+    this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** Starts a JSON array on stdout whose items are written as they arrive (valid JSON when ended). */
+  jsonArray(): { push(item: unknown): void; end(): void } {
+    let n = 0;
+    return {
+      push: (item) => {
+        this.io.stdout.write(`${n++ === 0 ? '[\n' : ',\n'}  ${JSON.stringify(item)}`);
+      },
+      end: () => {
+        this.io.stdout.write(n === 0 ? '[]\n' : '\n]\n');
+      },
+    };
+  }
+
+  /** A message for the person at the terminal (stderr); suppressed nowhere, so keep it short. */
+  info(text: string): void {
+    this.io.stderr.write(`${text}\n`);
+  }
+
+  success(text: string): void {
+    this.io.stderr.write(`${paint(this.stderrColor, '32', text)}\n`);
+  }
+
+  warn(text: string): void {
+    this.io.stderr.write(`${paint(this.stderrColor, '33', `warning: ${text}`)}\n`);
+  }
+
+  error(text: string): void {
+    this.io.stderr.write(`${paint(this.stderrColor, '31', `error: ${text}`)}\n`);
+  }
+
+  dim(text: string): string {
+    return paint(this.stderrColor, '2', text);
+  }
+
+  /**
+   * Rows as a table on a terminal, or as tab-separated lines without a header when piped.
+   * `rows` may be an async iterable: piped output then streams.
+   */
+  async table<T>(columns: Column<T>[], rows: Iterable<T> | AsyncIterable<T>): Promise<number> {
+    let count = 0;
+    if (!this.stdoutIsTTY) {
+      for await (const row of rows) {
+        count++;
+        this.io.stdout.write(`${columns.map((c) => tsvCell(c.value(row))).join('\t')}\n`);
+      }
+      return count;
+    }
+    const all: T[] = [];
+    for await (const row of rows) all.push(row);
+    count = all.length;
+    if (count === 0) return 0;
+    const { default: Table } = await import('cli-table3');
+    const style = this.stdoutColor ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] };
+    const table = new Table({ head: columns.map((c) => c.header), style });
+    for (const row of all) table.push(columns.map((c) => c.value(row)));
+    this.io.stdout.write(`${table.toString()}\n`);
+    return count;
+  }
+}
+
+function tsvCell(s: string): string {
+  return s.replace(/[\t\n\r]/g, ' ');
+}

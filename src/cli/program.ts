@@ -1,0 +1,139 @@
+import { Command, CommanderError, Option } from 'commander';
+import type { GlobalFlags } from './config';
+import { buildContext, type CtxDeps, makeOutput } from './context';
+import { CliError, Exit } from './errors';
+import type { AreaSpec, VerbSpec } from './verb';
+
+export const VERSION = '0.1.0';
+
+const GLOBAL_HELP = `
+Global options (before or after the verb):
+  --url URL              server, e.g. http://127.0.0.1:21114 (env RDADMIN_URL)
+  --token TOKEN          API token or session token (env RDADMIN_TOKEN); prefer --token-file
+  --token-file PATH      read the token from a file, or from stdin with -
+  --profile NAME         use a saved profile (env RDADMIN_PROFILE; see rdadmin config)
+  --json                 JSON on stdout, nothing else
+  -y, --yes              do not ask for confirmation
+  --dry-run              show what would change, change nothing
+  --all                  allow a mutating verb without a filter to act on every record
+  --no-color             no colours (also NO_COLOR, TERM=dumb, FORCE_COLOR=0)
+  --timeout SECONDS      per-request timeout (default 30)
+  --concurrency N        parallel requests for bulk work (default 4)
+  --insecure             do not verify TLS certificates
+  --ca FILE              trust this CA certificate (PEM)
+  --debug                log requests and show stack traces`;
+
+function addGlobals(cmd: Command): void {
+  cmd
+    .addOption(new Option('--url <url>').hideHelp())
+    .addOption(new Option('--token <token>').hideHelp())
+    .addOption(new Option('--token-file <path>').hideHelp())
+    .addOption(new Option('--profile <name>').hideHelp())
+    .addOption(new Option('--json').hideHelp())
+    .addOption(new Option('-y, --yes').hideHelp())
+    .addOption(new Option('--dry-run').hideHelp())
+    .addOption(new Option('--all').hideHelp())
+    .addOption(new Option('--no-color').hideHelp())
+    .addOption(new Option('--timeout <seconds>').hideHelp())
+    .addOption(new Option('--concurrency <n>').hideHelp())
+    .addOption(new Option('--insecure').hideHelp())
+    .addOption(new Option('--ca <file>').hideHelp())
+    .addOption(new Option('--debug').hideHelp());
+}
+
+export interface RunState {
+  code: number;
+}
+
+function addVerb(area: Command, spec: VerbSpec, deps: CtxDeps, state: RunState): void {
+  const cmd = area
+    .command(spec.name)
+    .summary(spec.summary)
+    .description(spec.description ?? spec.summary);
+  for (const a of spec.aliases ?? []) cmd.alias(a);
+  for (const a of spec.args ?? []) cmd.argument(a);
+  for (const o of spec.options ?? []) {
+    const option = new Option(o.flags, o.description);
+    if (o.parser) option.argParser(o.parser as (v: string, p: unknown) => unknown);
+    if (o.defaultValue !== undefined) option.default(o.defaultValue);
+    cmd.addOption(option);
+  }
+  addGlobals(cmd);
+  const examples = spec.examples?.length
+    ? `\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join('\n')}\n`
+    : '';
+  cmd.addHelpText('after', `${GLOBAL_HELP}\n${examples}`);
+  cmd.action(async (...params: unknown[]) => {
+    const command = params[params.length - 1] as Command;
+    const flags = command.optsWithGlobals() as GlobalFlags;
+    const ctx = await buildContext(flags, deps, spec.api !== false);
+    try {
+      const code = await spec.run(ctx, { ...command.opts(), _args: command.processedArgs });
+      state.code = typeof code === 'number' ? code : Exit.ok;
+    } finally {
+      if (spec.api !== false) await ctx.api.close().catch(() => undefined);
+    }
+  });
+}
+
+export function buildProgram(areas: AreaSpec[], top: VerbSpec[], deps: CtxDeps, state: RunState): Command {
+  const { io } = deps;
+  const program = new Command('rdadmin');
+  program
+    .description(
+      'Administer a RustDesk Server Pro (or `rdadmin serve`) fleet: users, groups, devices, address books, strategies, audits.',
+    )
+    .version(VERSION, '-V, --version')
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+  addGlobals(program);
+  program.addHelpText(
+    'after',
+    `${GLOBAL_HELP}
+
+Examples:
+  $ rdadmin serve --demo                       start a server with a demo fleet
+  $ rdadmin login --url http://127.0.0.1:21114 --username admin
+  $ rdadmin users view --group_name Default
+  $ rdadmin users disable --name bob --dry-run
+
+Exit codes: 0 ok, 1 failed, 2 usage, 3 not confirmed, 4 auth/permission, 5 network/timeout/TLS.
+`,
+  );
+  for (const area of areas) {
+    const cmd = program
+      .command(area.name)
+      .summary(area.summary)
+      .description(area.description ?? area.summary);
+    for (const a of area.aliases ?? []) cmd.alias(a);
+    addGlobals(cmd);
+    for (const verb of area.verbs) addVerb(cmd, verb, deps, state);
+  }
+  for (const verb of top) addVerb(program, verb, deps, state);
+  return program;
+}
+
+/** Prints an error for a person and returns its exit code (the one error boundary). */
+export function reportError(err: unknown, deps: CtxDeps, debug: boolean): number {
+  const out = makeOutput({ color: !deps.io.env['NO_COLOR'] }, deps.io);
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return Exit.ok;
+    // Commander already printed its message (unknown option, missing argument, help of a group).
+    return err.code === 'commander.executeSubCommandAsync' ? Exit.failed : Exit.usage;
+  }
+  if (err instanceof CliError) {
+    out.error(err.message);
+    if (err.hint) out.info(`hint: ${err.hint}`);
+    if (debug && err.stack) out.info(err.stack);
+    return err.exitCode;
+  }
+  const e = err as Error;
+  out.error(`unexpected failure: ${e?.message ?? String(err)}`);
+  if (debug) out.info(e?.stack ?? '');
+  else out.info('hint: run again with --debug for details');
+  return Exit.failed;
+}

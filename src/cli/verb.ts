@@ -1,0 +1,52 @@
+import type { Ctx } from './context';
+
+export interface OptSpec {
+  flags: string;
+  description: string;
+  defaultValue?: unknown;
+  parser?: (value: string, previous: unknown) => unknown;
+}
+
+/**
+ * An option in both spellings (`--group_name` and `--group-name`), so the scripts' spelling and
+ * the usual one both work. The attribute is always camelCase (`groupName`).
+ */
+export function opt(
+  name: string,
+  arg: string | undefined,
+  description: string,
+  extra: Partial<OptSpec> = {},
+): OptSpec {
+  const dash = name.replace(/_/g, '-');
+  const under = name.replace(/-/g, '_');
+  const names = dash === under ? `--${dash}` : `--${under}, --${dash}`;
+  return { flags: arg ? `${names} ${arg}` : names, description, ...extra };
+}
+
+export interface VerbSpec {
+  name: string;
+  aliases?: string[];
+  summary: string;
+  description?: string;
+  /** Shown under "Examples:" in --help. */
+  examples?: string[];
+  options?: OptSpec[];
+  /** Positional arguments in commander syntax ('<key>', '[value]'); handed over as `o._args`. */
+  args?: string[];
+  /** Needs a server URL and token (default true). */
+  api?: boolean;
+  /** Resolves to an exit code, or to nothing for success. */
+  run(ctx: Ctx, opts: Record<string, unknown>): Promise<unknown>;
+}
+
+export interface AreaSpec {
+  name: string;
+  aliases?: string[];
+  summary: string;
+  description?: string;
+  verbs: VerbSpec[];
+}
+
+export function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}

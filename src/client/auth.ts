@@ -1,0 +1,37 @@
+import { LoginResult, TokenCreated, TokenRow } from '../wire/auth';
+import { listOf } from '../wire/common';
+import type { Permissions } from '../wire/scopes';
+import { path, type Transport } from './transport';
+
+const TokenList = listOf(TokenRow);
+
+export function authApi(t: Transport) {
+  return {
+    login(username: string, password: string) {
+      return t.call('POST', '/api/login', {
+        body: {
+          username,
+          password,
+          type: 'account',
+          deviceInfo: { os: process.platform, type: 'browser', name: 'rdadmin' },
+        },
+        schema: LoginResult,
+      });
+    },
+    logout() {
+      return t.call('POST', '/api/logout', { body: {} });
+    },
+    listTokens() {
+      return t.call('GET', '/api/tokens', { schema: TokenList });
+    },
+    createToken(name: string, permissions: Permissions, expiresIn?: number) {
+      return t.call('POST', '/api/tokens', {
+        body: { name, permissions, ...(expiresIn ? { expires_in: expiresIn } : {}) },
+        schema: TokenCreated,
+      });
+    },
+    revokeToken(guid: string) {
+      return t.call('DELETE', path`/api/tokens/${guid}`);
+    },
+  };
+}

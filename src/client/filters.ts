@@ -1,0 +1,28 @@
+// Filter values sent to list endpoints.
+
+/**
+ * The scripts' wildcard rule: a lone `-` ("not set") and any value holding `%` (the user's own
+ * pattern) go as they are; anything else becomes a substring match `%value%`.
+ */
+export function wildcard(value: string): string {
+  if (value === '-' || value.includes('%')) return value;
+  return `%${value}%`;
+}
+
+/** Escapes LIKE metacharacters so the server matches the text literally (`\` is the escape). */
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** Splits a comma list, trimming items and dropping empty ones and duplicates (order kept). */
+export function commaList(value: string | undefined): string[] {
+  if (!value) return [];
+  return [
+    ...new Set(
+      value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
+}

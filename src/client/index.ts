@@ -1,0 +1,16 @@
+import { authApi } from './auth';
+import { Transport, type TransportOptions } from './transport';
+import { usersApi } from './users';
+
+/** The typed API of a RustDesk Server Pro (or `rdadmin serve`) console. */
+export function createApi(opts: TransportOptions) {
+  const transport = new Transport(opts);
+  return {
+    transport,
+    users: usersApi(transport),
+    auth: authApi(transport),
+    close: () => transport.close(),
+  };
+}
+export type Api = ReturnType<typeof createApi>;
+export { Transport };

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { ApiError } from '../cli/errors';
+import type { Query, Transport } from './transport';
+
+export interface PageOptions {
+  pageSize: number;
+  /** Safety stop for servers whose `total` never ends the loop. */
+  maxPages?: number;
+}
+
+const Envelope = z.looseObject({ data: z.array(z.unknown()).nullish(), total: z.number().nullish() });
+
+/**
+ * Streams every row of a list endpoint: `current` from 1, step 1; stops on a short page or when
+ * `current × pageSize ≥ total` (when `total` is absent, on the first short page). Rows whose
+ * `guid` was already seen are dropped; a page of nothing new ends the loop with an error.
+ */
+export async function* paginate<T extends z.ZodType>(
+  t: Transport,
+  p: string,
+  query: Query,
+  row: T,
+  opts: PageOptions,
+): AsyncGenerator<z.infer<T>> {
+  const seen = new Set<string>();
+  const maxPages = opts.maxPages ?? 100_000;
+  for (let current = 1; current <= maxPages; current++) {
+    const body = await t.call('GET', p, {
+      query: { ...query, current, pageSize: opts.pageSize },
+      schema: Envelope,
+    });
+    const data = body?.data ?? [];
+    let fresh = 0;
+    for (const raw of data) {
+      const parsed = row.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new ApiError(
+          `unexpected row from ${p}: ${issue?.path.join('.') || 'row'} ${issue?.message ?? 'is invalid'}`,
+          200,
+        );
+      }
+      const guid = (parsed.data as { guid?: unknown }).guid;
+      if (typeof guid === 'string') {
+        if (seen.has(guid)) continue;
+        seen.add(guid);
+      }
+      fresh++;
+      yield parsed.data;
+    }
+    if (data.length < opts.pageSize) return;
+    if (typeof body?.total === 'number' && current * opts.pageSize >= body.total) return;
+    if (fresh === 0)
+      throw new ApiError(`the server repeated page ${current} of ${p}: pagination is inconsistent`, 200);
+  }
+  throw new ApiError(`stopped after ${maxPages} pages of ${p}: the server keeps reporting more rows`, 200);
+}
+
+export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}

@@ -1,0 +1,266 @@
+import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
+import type { z } from 'zod';
+import { ApiError, AuthError, NetworkError, TimeoutError } from '../cli/errors';
+
+export interface TransportOptions {
+  /** Server base URL; trailing slashes are trimmed, a path prefix (`https://host/rd`) is kept. */
+  baseUrl: string;
+  token?: string;
+  timeoutMs: number;
+  /** Most requests in flight at once (the keep-alive pool size). */
+  connections: number;
+  insecure?: boolean;
+  /** PEM text of extra CA certificates. */
+  ca?: string;
+  /** Retries of idempotent requests on connection errors and 502/503/504. */
+  retries?: number;
+  dispatcher?: Dispatcher;
+  env?: Record<string, string | undefined>;
+  debug?: (line: string) => void;
+}
+
+export type Query = Record<string, string | number | undefined>;
+
+export interface RequestOptions<T extends z.ZodType> {
+  query?: Query;
+  body?: unknown;
+  schema?: T;
+  /** Safe to retry (reads). Defaults to true for GET. */
+  idempotent?: boolean;
+}
+
+/** Builds a path from a template, percent-encoding every interpolated segment (D-26). */
+export function path(strings: TemplateStringsArray, ...values: (string | number)[]): string {
+  return strings.reduce(
+    (acc, s, i) => acc + s + (i < values.length ? encodeURIComponent(String(values[i])) : ''),
+    '',
+  );
+}
+
+const NETWORK_CODES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by the server',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed (DNS)',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EPIPE: 'connection closed by the server',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  UND_ERR_CLOSED: 'connection closed',
+};
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ETIMEDOUT',
+]);
+const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
+const RETRY_STATUS = new Set([502, 503, 504]);
+
+function errCode(err: unknown): string {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e?.code ?? e?.cause?.code ?? '';
+}
+
+function proxyConfigured(env: Record<string, string | undefined>): boolean {
+  return Boolean(env['HTTPS_PROXY'] || env['https_proxy'] || env['HTTP_PROXY'] || env['http_proxy']);
+}
+
+function shorten(text: string, max = 200): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max)}…` : t;
+}
+
+/** A readable message from an error body: `{"error"}`, an HTML page's title, or the text itself. */
+function describeBody(text: string): string {
+  if (!text.trim()) return 'empty body';
+  try {
+    const v = JSON.parse(text) as { error?: unknown; message?: unknown };
+    if (v && typeof v === 'object') {
+      if (v.error !== undefined) return String(v.error);
+      if (typeof v.message === 'string') return v.message;
+    }
+  } catch {
+    // not JSON
+  }
+  if (/<html|<!doctype/i.test(text)) {
+    const title = /<title>([^<]*)<\/title>/i.exec(text)?.[1];
+    return title ? `an HTML page: "${shorten(title, 100)}"` : 'an HTML page';
+  }
+  return shorten(text);
+}
+
+export class Transport {
+  readonly baseUrl: string;
+  private readonly dispatcher: Dispatcher;
+
+  constructor(private readonly opts: TransportOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    if (opts.dispatcher) {
+      this.dispatcher = opts.dispatcher;
+    } else {
+      const agentOpts = {
+        connections: opts.connections,
+        keepAliveTimeout: 10_000,
+        headersTimeout: opts.timeoutMs,
+        bodyTimeout: opts.timeoutMs,
+        connect: {
+          timeout: opts.timeoutMs,
+          rejectUnauthorized: !opts.insecure,
+          ...(opts.ca ? { ca: opts.ca } : {}),
+        },
+      };
+      this.dispatcher = proxyConfigured(opts.env ?? {})
+        ? new EnvHttpProxyAgent(agentOpts)
+        : new Agent(agentOpts);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.opts.dispatcher) await this.dispatcher.close();
+  }
+
+  url(p: string, query?: Query): string {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) qs.append(k, String(v));
+    const s = qs.toString();
+    return `${this.baseUrl}${p}${s ? `?${s}` : ''}`;
+  }
+
+  /**
+   * One API call. Any 2xx is success; `{"error"}` is an error even on 200; a non-JSON body is
+   * reported, never parsed blindly. Returns the parsed body (`undefined` for an empty one).
+   */
+  async call<T extends z.ZodType = z.ZodUnknown>(
+    method: Dispatcher.HttpMethod,
+    p: string,
+    o: RequestOptions<T> = {},
+  ): Promise<z.infer<T>> {
+    const url = this.url(p, o.query);
+    const idempotent = o.idempotent ?? method === 'GET';
+    const retries = idempotent ? (this.opts.retries ?? 2) : 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once(method, url, p, o);
+      } catch (err) {
+        const retryable =
+          (err instanceof NetworkError && err.code !== 'TLS' && err.code !== 'ENOTFOUND') ||
+          (err instanceof ApiError && RETRY_STATUS.has(err.status));
+        if (!retryable || attempt >= retries) throw err;
+        const wait = 250 * 2 ** attempt;
+        this.opts.debug?.(`retrying ${method} ${p} in ${wait}ms (${(err as Error).message})`);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  private async once<T extends z.ZodType>(
+    method: Dispatcher.HttpMethod,
+    url: string,
+    p: string,
+    o: RequestOptions<T>,
+  ): Promise<z.infer<T>> {
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'rdadmin' };
+    if (this.opts.token) headers['authorization'] = `Bearer ${this.opts.token}`;
+    let body: string | undefined;
+    if (o.body !== undefined) {
+      body = JSON.stringify(o.body);
+      headers['content-type'] = 'application/json';
+    }
+    const started = performance.now();
+    this.opts.debug?.(`→ ${method} ${url.slice(this.baseUrl.length)}`);
+    let status: number;
+    let text: string;
+    try {
+      const res = await request(url, {
+        method,
+        headers,
+        body,
+        dispatcher: this.dispatcher,
+        headersTimeout: this.opts.timeoutMs,
+        bodyTimeout: this.opts.timeoutMs,
+      });
+      status = res.statusCode;
+      text = await res.body.text();
+    } catch (err) {
+      throw this.mapError(err);
+    }
+    this.opts.debug?.(`← ${status} ${method} ${p} ${(performance.now() - started).toFixed(0)}ms`);
+    return this.interpret(status, text, o.schema);
+  }
+
+  private mapError(err: unknown): Error {
+    const code = errCode(err);
+    const secs = this.opts.timeoutMs / 1000;
+    if (TIMEOUT_CODES.has(code)) {
+      return new TimeoutError(
+        `no answer from ${this.baseUrl} within ${secs}s`,
+        'raise --timeout SECONDS, or check that the server is not overloaded',
+      );
+    }
+    if (TLS_CODE.test(code) || /certificate|self.signed|tls/i.test(String((err as Error)?.message))) {
+      return new NetworkError(
+        `TLS failure talking to ${this.baseUrl}: ${(err as Error).message}`,
+        'TLS',
+        'for a self-signed or private CA, pass --ca FILE (PEM); --insecure skips verification (not recommended)',
+      );
+    }
+    const what = NETWORK_CODES[code];
+    if (what || code) {
+      return new NetworkError(
+        `cannot reach ${this.baseUrl}: ${what ?? (err as Error).message}`,
+        code,
+        'check --url (or RDADMIN_URL / the profile) and that the server is running',
+      );
+    }
+    if (err instanceof Error && err.name === 'InvalidArgumentError') {
+      return new NetworkError(`invalid request to ${this.baseUrl}: ${err.message}`, 'EINVAL');
+    }
+    return new NetworkError(`request to ${this.baseUrl} failed: ${(err as Error)?.message ?? err}`);
+  }
+
+  private interpret<T extends z.ZodType>(status: number, text: string, schema?: T): z.infer<T> {
+    if (status === 401) {
+      throw new AuthError(
+        `not authenticated (HTTP 401): ${describeBody(text)}`,
+        401,
+        'check the token: --token-file, RDADMIN_TOKEN, or `rdadmin login`',
+      );
+    }
+    if (status === 403) {
+      throw new AuthError(
+        `permission denied (HTTP 403): ${describeBody(text)}`,
+        403,
+        'the token needs a permission this command uses (see `rdadmin tokens create --help`)',
+      );
+    }
+    if (status < 200 || status >= 300) {
+      throw new ApiError(`HTTP ${status}: ${describeBody(text)}`, status);
+    }
+    if (!text.trim()) return undefined as z.infer<T>;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new ApiError(
+        `the server answered HTTP ${status} with a body that is not JSON: ${describeBody(text)}`,
+        status,
+        'is --url the RustDesk console (port 21114), and not a proxy or web page?',
+      );
+    }
+    if (value && typeof value === 'object' && !Array.isArray(value) && 'error' in value) {
+      const e = (value as { error: unknown }).error;
+      if (e !== null && e !== undefined && e !== '') throw new ApiError(String(e), status);
+    }
+    if (!schema) return value as z.infer<T>;
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ApiError(
+        `unexpected answer from the server: ${issue?.path.join('.') || 'body'} ${issue?.message ?? 'is invalid'}`,
+        status,
+      );
+    }
+    return parsed.data;
+  }
+}

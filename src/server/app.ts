@@ -1,0 +1,48 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { AppDeps, AppEnv } from './context';
+import { HttpError } from './http';
+import { RouteTable } from './routes';
+import { registerAuthRoutes } from './routes/auth';
+import { registerOpenApiRoute } from './routes/openapi';
+import { registerUserRoutes } from './routes/users';
+
+export const SERVER_VERSION = '0.1.0';
+
+/** Secrets can sit in these path segments; the request log shows them redacted. */
+const SECRET_PATH = /^(\/api\/invitations\/)[^/]+/;
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('X-Frame-Options', 'DENY');
+    c.header('Referrer-Policy', 'no-referrer');
+    c.header('Cache-Control', 'no-store');
+    c.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+    const ms = (performance.now() - started).toFixed(1);
+    deps.log(`${c.req.method} ${c.req.path.replace(SECRET_PATH, '$1***')} ${c.res.status} ${ms}ms`);
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof HttpError) return c.json({ error: err.message }, err.status);
+    if (err instanceof HTTPException) {
+      const status = err.status >= 400 && err.status < 500 ? err.status : 400;
+      return c.json({ error: err.message || 'bad request' }, status as 400);
+    }
+    deps.log(`internal error on ${c.req.method} ${c.req.path}: ${(err as Error)?.stack ?? err}`);
+    return c.json({ error: 'internal server error' }, 500);
+  });
+
+  app.notFound((c) => c.json({ error: `no such endpoint: ${c.req.method} ${c.req.path}` }, 404));
+
+  const routes = new RouteTable(app, deps);
+  registerAuthRoutes(routes, deps);
+  registerUserRoutes(routes, deps);
+  registerOpenApiRoute(routes, SERVER_VERSION);
+
+  return { app, routes: routes.specs };
+}

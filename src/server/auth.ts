@@ -1,0 +1,100 @@
+import type { Context } from 'hono';
+import { allows, type Permissions } from '../wire/scopes';
+import type { AppDeps, AppEnv, Principal } from './context';
+import { hashToken } from './crypto';
+import { HttpError } from './http';
+import type { Access } from './routes';
+
+const TOUCH_INTERVAL_MS = 60_000;
+
+function bearer(c: Context<AppEnv>): string | undefined {
+  const header = c.req.header('authorization');
+  if (header === undefined) return undefined;
+  const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  if (!m) throw new HttpError(401, "malformed Authorization header: expected 'Bearer <token>'");
+  return m[1];
+}
+
+async function principalFor(deps: AppDeps, token: string): Promise<Principal> {
+  const { store } = deps;
+  const hash = hashToken(token);
+  const now = deps.clock();
+  if (token.startsWith('rds_')) {
+    const session = await store.auth.getSession(hash);
+    if (!session)
+      throw new HttpError(401, 'session is not valid (expired, logged out or revoked): log in again');
+    const user = await store.users.getByGuid(session.user_guid);
+    if (user?.status !== 1) throw new HttpError(401, 'the session user is disabled or gone: log in again');
+    if (now.getTime() - Date.parse(session.last_used_at) > TOUCH_INTERVAL_MS)
+      await store.auth.touchSession(hash);
+    return { kind: 'session', user, sessionHash: hash };
+  }
+  const row = await store.auth.getTokenByHash(hash);
+  if (!row) throw new HttpError(401, 'invalid token');
+  if (row.revoked_at) throw new HttpError(401, `token '${row.name}' has been revoked`);
+  if (row.expires_at && Date.parse(row.expires_at) <= now.getTime()) {
+    throw new HttpError(401, `token '${row.name}' expired at ${row.expires_at}`);
+  }
+  const user = await store.users.getByGuid(row.owner_guid);
+  if (user?.status !== 1 || !user.is_admin) {
+    throw new HttpError(
+      401,
+      `token '${row.name}' belongs to a user who is no longer an enabled administrator`,
+    );
+  }
+  if (!row.last_used_at || now.getTime() - Date.parse(row.last_used_at) > TOUCH_INTERVAL_MS) {
+    await store.auth.touchToken(row.guid);
+  }
+  return {
+    kind: 'token',
+    user,
+    permissions: JSON.parse(row.permissions) as Permissions,
+    tokenName: row.name,
+  };
+}
+
+/** Resolves the caller and enforces the route's declared access; returns the principal (if any). */
+export async function authorize(
+  deps: AppDeps,
+  c: Context<AppEnv>,
+  access: Access,
+): Promise<Principal | undefined> {
+  if (access === 'public') {
+    // Client endpoints may still carry a token (e.g. a logged-in client); it is optional here.
+    return undefined;
+  }
+  const token = bearer(c);
+  if (!token) throw new HttpError(401, 'missing bearer token: send Authorization: Bearer <token>');
+  const p = await principalFor(deps, token);
+  if (access === 'session') {
+    if (p.kind !== 'session')
+      throw new HttpError(403, 'this endpoint needs a user session (from /api/login), not an API token');
+    return p;
+  }
+  if (access === 'admin-session') {
+    if (p.kind !== 'session') {
+      throw new HttpError(
+        403,
+        "this endpoint needs an administrator's session (rdadmin login), not an API token",
+      );
+    }
+    if (!p.user.is_admin) throw new HttpError(403, 'administrator rights required');
+    return p;
+  }
+  if (p.kind === 'session') {
+    if (p.user.is_admin || access.allowUserSession) return p;
+    throw new HttpError(403, 'administrator rights required');
+  }
+  const granted = p.permissions?.[access.area] ?? 'none';
+  if (!allows(granted, access.level)) {
+    throw new HttpError(
+      403,
+      `token '${p.tokenName}' lacks permission ${access.area}:${access.level} (it has ${access.area}:${granted})`,
+    );
+  }
+  return p;
+}
+
+export function clientIp(c: Context<AppEnv>): string {
+  return c.env?.incoming?.socket?.remoteAddress ?? '';
+}

@@ -1,0 +1,37 @@
+import type { Permissions } from '../wire/scopes';
+import type { RouteSpec } from './routes';
+import type { Store } from './store';
+import type { UserRecord } from './store/users';
+
+export interface Principal {
+  kind: 'token' | 'session';
+  user: UserRecord;
+  /** API tokens only. */
+  permissions?: Permissions;
+  tokenName?: string;
+  /** Sessions only: the hash that identifies this session. */
+  sessionHash?: string;
+}
+
+export interface ServerConfig {
+  /** Base URL used in links the server hands out (invitations); else taken from the request. */
+  publicUrl?: string;
+  /** Invitation lifetime in seconds. */
+  invitationTtl: number;
+}
+
+export interface AppDeps {
+  store: Store;
+  clock: () => Date;
+  config: ServerConfig;
+  /** One line per request and server notices; never receives secrets. */
+  log: (line: string) => void;
+}
+
+export type AppEnv = {
+  Variables: {
+    route: RouteSpec;
+    principal: Principal | undefined;
+  };
+  Bindings: { incoming?: { socket?: { remoteAddress?: string } } };
+};

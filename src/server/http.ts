@@ -1,0 +1,60 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+
+/** A business error: always a 4xx with `{"error": message}`. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+function describeIssues(error: z.ZodError, where: string): string {
+  const parts = error.issues.slice(0, 5).map((i) => {
+    const path = i.path.length ? i.path.map(String).join('.') : '';
+    if (i.code === 'unrecognized_keys') return `${where} has unknown field(s): ${i.keys.join(', ')}`;
+    if (i.code === 'invalid_type' && i.input === undefined) return `${where} field '${path}' is required`;
+    return path ? `${where} field '${path}' ${i.message}` : `${where} ${i.message}`;
+  });
+  return parts.join('; ');
+}
+
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new HttpError(400, describeIssues(r.error, where));
+  return r.data;
+}
+
+/** Reads and validates a JSON body. A missing body is treated as `null` (so "required" errors name it). */
+export async function readBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+  const text = await readText(c);
+  let value: unknown = null;
+  if (text.trim() !== '') {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new HttpError(400, 'request body is not valid JSON');
+    }
+  }
+  if (value === null) throw new HttpError(400, 'request body is required (a JSON value)');
+  return parseWith(schema, value, 'request body');
+}
+
+export async function readText(c: Context): Promise<string> {
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > MAX_BODY_BYTES)
+    throw new HttpError(413, `request body is larger than ${MAX_BODY_BYTES} bytes`);
+  const text = await c.req.text();
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
+    throw new HttpError(413, `request body is larger than ${MAX_BODY_BYTES} bytes`);
+  }
+  return text;
+}
+
+export function readQuery<T extends z.ZodType>(c: Context, schema: T): z.infer<T> {
+  return parseWith(schema, c.req.query(), 'query parameter');
+}

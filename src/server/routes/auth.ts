@@ -1,0 +1,198 @@
+import { z } from 'zod';
+import {
+  CreateTokenBody,
+  LoginBody,
+  LoginResult,
+  TokenCreated,
+  TokenRow,
+  UserPayload,
+} from '../../wire/auth';
+import { listOf } from '../../wire/common';
+import { formatPermissions, noPermissions, type Permissions } from '../../wire/scopes';
+import { UserStatus } from '../../wire/users';
+import { recordConsole } from '../audit-log';
+import type { AppDeps } from '../context';
+import { hashToken, newSecret, verifyPassword } from '../crypto';
+import { HttpError, readBody, readText } from '../http';
+import type { RouteTable } from '../routes';
+import { ConsoleOp, ConsoleType } from '../store/audit';
+import type { UserRecord } from '../store/users';
+
+function payload(u: UserRecord) {
+  return {
+    name: u.name,
+    display_name: u.display_name,
+    email: u.email,
+    note: u.note,
+    status: u.status,
+    is_admin: u.is_admin === 1,
+    info: { email_verification: u.email_verification === 1, email_alarm_notification: false, other: {} },
+  };
+}
+
+export function registerAuthRoutes(r: RouteTable, deps: AppDeps): void {
+  const { store } = deps;
+
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/login',
+      tag: 'auth',
+      summary: "Log in with a user name and password (Pro's client shape). Answers a session token.",
+      access: 'public',
+      body: LoginBody,
+      response: LoginResult,
+    },
+    async (c) => {
+      const body = await readBody(c, LoginBody);
+      const user = await store.users.getByName(body.username);
+      const ok = await verifyPassword(body.password, user?.password_hash ?? null);
+      if (!user || !ok) throw new HttpError(401, 'wrong user name or password');
+      if (user.status !== UserStatus.enabled) throw new HttpError(401, `user '${user.name}' is disabled`);
+      const token = newSecret('rds');
+      await store.auth.createSession(hashToken(token), user.guid, body.id, body.uuid);
+      c.set('principal', { kind: 'session', user });
+      await recordConsole(
+        deps,
+        c,
+        ConsoleType.user,
+        ConsoleOp.userLogin,
+        `login${body.id ? ` from device ${body.id}` : ''}`,
+      );
+      return c.json({ type: 'access_token', access_token: token, user: payload(user) });
+    },
+  );
+
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/currentUser',
+      tag: 'auth',
+      summary: 'The logged-in user (client session).',
+      access: 'session',
+      response: UserPayload,
+    },
+    async (c) => {
+      await readText(c);
+      return c.json(payload(c.get('principal')!.user));
+    },
+  );
+
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/logout',
+      tag: 'auth',
+      summary: 'End the calling session.',
+      access: 'session',
+      response: z.object({}),
+    },
+    async (c) => {
+      await readText(c);
+      await store.auth.deleteSession(c.get('principal')!.sessionHash!);
+      return c.json({});
+    },
+  );
+
+  const tokenRow = (t: {
+    guid: string;
+    name: string;
+    owner: string;
+    permissions: string;
+    created_at: string;
+    expires_at: string | null;
+    last_used_at: string | null;
+  }) => ({
+    guid: t.guid,
+    name: t.name,
+    owner: t.owner,
+    permissions: JSON.parse(t.permissions) as Permissions,
+    created_at: t.created_at,
+    expires_at: t.expires_at,
+    last_used_at: t.last_used_at,
+  });
+
+  r.add(
+    {
+      method: 'GET',
+      path: '/api/tokens',
+      tag: 'tokens',
+      summary: 'List live (not revoked) API tokens. Secrets are never shown again after creation.',
+      access: 'admin-session',
+      response: listOf(TokenRow),
+    },
+    async (c) => {
+      const rows = (await store.auth.listLiveTokens()).map(tokenRow);
+      return c.json({ data: rows, total: rows.length });
+    },
+  );
+
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/tokens',
+      tag: 'tokens',
+      summary:
+        'Create an API token with a permission level (none, r, rw) per area. The token is in this answer only; the server keeps its SHA-256.',
+      access: 'admin-session',
+      body: CreateTokenBody,
+      response: TokenCreated,
+    },
+    async (c) => {
+      const body = await readBody(c, CreateTokenBody);
+      if (await store.auth.getLiveTokenByName(body.name)) {
+        throw new HttpError(
+          409,
+          `a token named '${body.name}' already exists (revoke it first, or choose another name)`,
+        );
+      }
+      const permissions = { ...noPermissions(), ...body.permissions } as Permissions;
+      const secret = newSecret('rdt');
+      const now = deps.clock();
+      const expiresAt = body.expires_in
+        ? new Date(now.getTime() + body.expires_in * 1000).toISOString()
+        : null;
+      const owner = c.get('principal')!.user;
+      const row = await store.auth.createToken({
+        name: body.name,
+        tokenHash: hashToken(secret),
+        ownerGuid: owner.guid,
+        permissions: JSON.stringify(permissions),
+        expiresAt,
+      });
+      await recordConsole(
+        deps,
+        c,
+        ConsoleType.user,
+        ConsoleOp.updateUser,
+        `created API token '${body.name}' (${formatPermissions(permissions)})${expiresAt ? `, expires ${expiresAt}` : ''}`,
+      );
+      return c.json({ ...tokenRow({ ...row, owner: owner.name }), token: secret });
+    },
+  );
+
+  r.add(
+    {
+      method: 'DELETE',
+      path: '/api/tokens/{guid}',
+      tag: 'tokens',
+      summary: 'Revoke an API token; it stops working at once.',
+      access: 'admin-session',
+      response: z.object({}),
+    },
+    async (c) => {
+      const guid = c.req.param('guid') ?? '';
+      const live = (await store.auth.listLiveTokens()).find((t) => t.guid === guid);
+      if (!live || !(await store.auth.revokeToken(guid)))
+        throw new HttpError(404, `token not found: ${guid}`);
+      await recordConsole(
+        deps,
+        c,
+        ConsoleType.user,
+        ConsoleOp.updateUser,
+        `revoked API token '${live.name}'`,
+      );
+      return c.json({});
+    },
+  );
+}

@@ -1,0 +1,384 @@
+import { z } from 'zod';
+import { PageQuery } from '../../wire/common';
+import {
+  AcceptInviteBody,
+  CreateUserBody,
+  InviteResult,
+  InviteUserBody,
+  LoginVerificationBody,
+  PASSWORD_RULE,
+  TotpEnforceBody,
+  UserFilterQuery,
+  UserGuidsBody,
+  UserList,
+  UserRow,
+  UserStatus,
+} from '../../wire/users';
+import { recordConsole } from '../audit-log';
+import type { AppDeps } from '../context';
+import { hashPassword, hashToken, newSecret } from '../crypto';
+import { HttpError, readBody, readQuery } from '../http';
+import type { RouteTable } from '../routes';
+import { ConsoleOp, ConsoleType } from '../store/audit';
+import type { UserRecord } from '../store/users';
+
+export function userRow(u: UserRecord) {
+  return {
+    guid: u.guid,
+    name: u.name,
+    display_name: u.display_name,
+    email: u.email,
+    note: u.note,
+    status: u.status,
+    is_admin: u.is_admin === 1,
+    group_name: u.group_name,
+    info: {
+      email_verification: u.email_verification === 1,
+      email_alarm_notification: false,
+      login_device_whitelist: [],
+      other: {},
+    },
+    tfa_enforced: u.tfa_enforced === 1,
+    totp_enabled: u.totp_secret !== null,
+    created_at: u.created_at,
+  };
+}
+
+const Ok = z.object({});
+
+export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
+  const { store } = deps;
+
+  /** Loads every GUID or fails naming the unknown ones; nothing is changed on failure. */
+  async function loadAll(guids: readonly string[]): Promise<UserRecord[]> {
+    const unique = [...new Set(guids)];
+    const found = await store.users.getByGuids(unique);
+    if (found.length !== unique.length) {
+      const known = new Set(found.map((u) => u.guid));
+      const missing = unique.filter((g) => !known.has(g));
+      throw new HttpError(404, `user not found: ${missing.slice(0, 10).join(', ')}`);
+    }
+    return found;
+  }
+
+  async function loadOne(guid: string): Promise<UserRecord> {
+    const u = await store.users.getByGuid(guid);
+    if (!u) throw new HttpError(404, `user not found: ${guid}`);
+    return u;
+  }
+
+  function names(users: UserRecord[]): string {
+    const shown = users.slice(0, 20).map((u) => u.name);
+    return shown.join(', ') + (users.length > shown.length ? ` and ${users.length - shown.length} more` : '');
+  }
+
+  r.add(
+    {
+      method: 'GET',
+      path: '/api/users',
+      tag: 'users',
+      summary:
+        "List users. `name` and `group_name` are case-insensitive LIKE patterns (`%`, `_`, `\\` escapes); a lone `-` means 'not set'. A non-admin session sees only the members of its own group.",
+      access: { area: 'user', level: 'r', allowUserSession: true },
+      query: PageQuery.extend(UserFilterQuery.shape),
+      response: UserList,
+    },
+    async (c) => {
+      const page = readQuery(c, PageQuery);
+      const f = readQuery(c, UserFilterQuery);
+      const p = c.get('principal')!;
+      const limitToGroup = p.kind === 'session' && !p.user.is_admin ? p.user.group_guid : undefined;
+      const { rows, total } = await store.users.list(
+        {
+          name: f.name,
+          group_name: f.group_name,
+          status: limitToGroup ? 1 : f.status,
+          group_guid: limitToGroup,
+        },
+        (page.current - 1) * page.pageSize,
+        page.pageSize,
+      );
+      return c.json({ data: rows.map(userRow), total });
+    },
+  );
+
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/users',
+      tag: 'users',
+      summary: `Create a user. The password must be ${PASSWORD_RULE}; the group must exist; names are unique.`,
+      access: { area: 'user', level: 'rw' },
+      body: CreateUserBody,
+      response: UserRow,
+    },
+    async (c) => {
+      const body = await readBody(c, CreateUserBody);
+      const group = await store.users.getGroupByName(body.group_name);
+      if (!group) throw new HttpError(400, `user group '${body.group_name}' does not exist`);
+      if (await store.users.getByName(body.name))
+        throw new HttpError(409, `a user named '${body.name}' already exists`);
+      const guid = await store.users.create({
+        name: body.name,
+        password_hash: await hashPassword(body.password),
+        group_guid: group.guid,
+        email: body.email,
+        note: body.note,
+        display_name: body.display_name,
+        status: UserStatus.enabled,
+        is_admin: body.is_admin,
+      });
+      await recordConsole(deps, c, ConsoleType.user, ConsoleOp.addUser, `created user '${body.name}'`);
+      return c.json(userRow((await store.users.getByGuid(guid))!));
+    },
+  );
+
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/users/invite',
+      tag: 'users',
+      summary:
+        'Invite a user: creates an unverified user and a one-time invitation link. This server sends no email: the link is returned (`invitation_url`, `email_sent: false`) and must be passed on.',
+      access: { area: 'user', level: 'rw' },
+      body: InviteUserBody,
+      response: InviteResult,
+    },
+    async (c) => {
+      const body = await readBody(c, InviteUserBody);
+      const group = await store.users.getGroupByName(body.group_name);
+      if (!group) throw new HttpError(400, `user group '${body.group_name}' does not exist`);
+      if (await store.users.getByName(body.name))
+        throw new HttpError(409, `a user named '${body.name}' already exists`);
+      const guid = await store.users.create({
+        name: body.name,
+        password_hash: null,
+        group_guid: group.guid,
+        email: body.email,
+        note: body.note,
+        status: UserStatus.unverified,
+      });
+      const secret = newSecret('rdi');
+      const inv = await store.auth.createInvitation(hashToken(secret), guid, deps.config.invitationTtl);
+      const base = deps.config.publicUrl ?? new URL(c.req.url).origin;
+      const url = `${base.replace(/\/+$/, '')}/api/invitations/${secret}`;
+      await recordConsole(
+        deps,
+        c,
+        ConsoleType.user,
+        ConsoleOp.addUser,
+        `invited user '${body.name}' <${body.email}>; no email sent, invitation link handed to the operator (expires ${inv.expires_at})`,
+      );
+      return c.json({ guid, invitation_url: url, expires_at: inv.expires_at, email_sent: false });
+    },
+  );
+
+  r.add(
+    {
+      method: 'GET',
+      path: '/api/invitations/{token}',
+      tag: 'users',
+      summary: 'Show an invitation (who it is for, until when it is valid).',
+      access: 'public',
+    },
+    async (c) => {
+      const { user } = await openInvitation(c.req.param('token') ?? '');
+      return c.json({ name: user.name, email: user.email, group_name: user.group_name });
+    },
+  );
+
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/invitations/{token}',
+      tag: 'users',
+      summary: `Accept an invitation by choosing a password (${PASSWORD_RULE}); the user becomes enabled.`,
+      access: 'public',
+      body: AcceptInviteBody,
+      response: Ok,
+    },
+    async (c) => {
+      const token = c.req.param('token') ?? '';
+      const { user } = await openInvitation(token);
+      const body = await readBody(c, AcceptInviteBody);
+      if (!(await store.auth.useInvitation(hashToken(token))))
+        throw new HttpError(404, 'invitation not found or already used');
+      await store.users.update([user.guid], {
+        password_hash: await hashPassword(body.password),
+        status: UserStatus.enabled,
+      });
+      return c.json({});
+    },
+  );
+
+  async function openInvitation(token: string) {
+    const inv = token ? await store.auth.getInvitation(hashToken(token)) : undefined;
+    if (!inv || inv.used_at) throw new HttpError(404, 'invitation not found or already used');
+    if (Date.parse(inv.expires_at) <= deps.clock().getTime())
+      throw new HttpError(404, 'invitation has expired');
+    const user = await store.users.getByGuid(inv.user_guid);
+    if (!user || user.status !== UserStatus.unverified)
+      throw new HttpError(404, 'invitation is no longer valid');
+    return { inv, user };
+  }
+
+  function refuseSelf(c: Parameters<Parameters<RouteTable['add']>[1]>[0], users: UserRecord[], what: string) {
+    const me = c.get('principal')?.user.guid;
+    if (users.some((u) => u.guid === me)) {
+      throw new HttpError(
+        400,
+        `you cannot ${what} the account you are acting as (${c.get('principal')!.user.name})`,
+      );
+    }
+  }
+
+  for (const action of ['enable', 'disable'] as const) {
+    r.add(
+      {
+        method: 'POST',
+        path: `/api/users/{guid}/${action}`,
+        tag: 'users',
+        summary:
+          action === 'enable'
+            ? 'Enable a user.'
+            : "Disable a user; the user's sessions end and tokens they own stop working.",
+        access: { area: 'user', level: 'rw' },
+        response: Ok,
+      },
+      async (c) => {
+        const user = await loadOne(c.req.param('guid') ?? '');
+        if (action === 'disable') {
+          refuseSelf(c, [user], 'disable');
+          await store.users.update([user.guid], { status: UserStatus.disabled });
+          await store.auth.deleteSessionsOf([user.guid]);
+          await recordConsole(
+            deps,
+            c,
+            ConsoleType.user,
+            ConsoleOp.disableUsers,
+            `disabled user '${user.name}'`,
+          );
+        } else {
+          if (user.status === UserStatus.unverified) {
+            throw new HttpError(
+              400,
+              `user '${user.name}' has not accepted the invitation yet and has no password`,
+            );
+          }
+          await store.users.update([user.guid], { status: UserStatus.enabled });
+          await recordConsole(
+            deps,
+            c,
+            ConsoleType.user,
+            ConsoleOp.enableUsers,
+            `enabled user '${user.name}'`,
+          );
+        }
+        return c.json({});
+      },
+    );
+  }
+
+  r.add(
+    {
+      method: 'DELETE',
+      path: '/api/users/{guid}',
+      tag: 'users',
+      summary: 'Delete a user. As in Pro, an enabled user must be disabled first.',
+      access: { area: 'user', level: 'rw' },
+      response: Ok,
+    },
+    async (c) => {
+      const user = await loadOne(c.req.param('guid') ?? '');
+      refuseSelf(c, [user], 'delete');
+      if (user.status === UserStatus.enabled) {
+        throw new HttpError(400, `user '${user.name}' is enabled: disable it first, then delete it`);
+      }
+      await store.users.delete(user.guid);
+      await recordConsole(deps, c, ConsoleType.user, ConsoleOp.deleteUser, `deleted user '${user.name}'`);
+      return c.json({});
+    },
+  );
+
+  r.add(
+    {
+      method: 'PUT',
+      path: '/api/users/tfa/totp/enforce',
+      tag: 'users',
+      summary:
+        'Turn TOTP 2FA enforcement on or off for users. Enforcing needs the web console URL (`url`) used for enrolment.',
+      access: { area: 'user', level: 'rw' },
+      body: TotpEnforceBody,
+      response: Ok,
+    },
+    async (c) => {
+      const body = await readBody(c, TotpEnforceBody);
+      if (body.enforce && !body.url.trim()) {
+        throw new HttpError(
+          400,
+          "request body field 'url' is required when enforce is true (the web console URL)",
+        );
+      }
+      const users = await loadAll(body.user_guids);
+      await store.users.update(
+        users.map((u) => u.guid),
+        { tfa_enforced: body.enforce ? 1 : 0, tfa_enforce_url: body.url },
+      );
+      await recordConsole(
+        deps,
+        c,
+        ConsoleType.user,
+        ConsoleOp.updateUser,
+        `${body.enforce ? 'enforced' : 'stopped enforcing'} 2FA for ${names(users)}`,
+      );
+      return c.json({});
+    },
+  );
+
+  r.add(
+    {
+      method: 'PUT',
+      path: '/api/users/disable_login_verification',
+      tag: 'users',
+      summary: "`type: 'email'` turns off email login verification; `type: '2fa'` resets (removes) TOTP 2FA.",
+      access: { area: 'user', level: 'rw' },
+      body: LoginVerificationBody,
+      response: Ok,
+    },
+    async (c) => {
+      const body = await readBody(c, LoginVerificationBody);
+      const users = await loadAll(body.user_guids);
+      const guids = users.map((u) => u.guid);
+      if (body.type === 'email') await store.users.update(guids, { email_verification: 0 });
+      else await store.users.update(guids, { totp_secret: null });
+      const what = body.type === 'email' ? 'disabled email login verification' : 'reset 2FA';
+      await recordConsole(deps, c, ConsoleType.user, ConsoleOp.updateUser, `${what} for ${names(users)}`);
+      return c.json({});
+    },
+  );
+
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/users/force-logout',
+      tag: 'users',
+      summary: 'End every session of the given users (their clients and console logins must log in again).',
+      access: { area: 'user', level: 'rw' },
+      body: UserGuidsBody,
+      response: z.object({ sessions_ended: z.number() }),
+    },
+    async (c) => {
+      const body = await readBody(c, UserGuidsBody);
+      const users = await loadAll(body.user_guids);
+      const n = await store.auth.deleteSessionsOf(users.map((u) => u.guid));
+      await recordConsole(
+        deps,
+        c,
+        ConsoleType.user,
+        ConsoleOp.updateUser,
+        `forced logout of ${names(users)} (${n} sessions)`,
+      );
+      return c.json({ sessions_ended: n });
+    },
+  );
+}

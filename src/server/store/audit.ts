@@ -1,0 +1,61 @@
+import type { Kysely } from 'kysely';
+import { newGuid } from './ids';
+import type { DB } from './schema';
+
+/** Pro console-log type codes (`typ`). */
+export const ConsoleType = { group: 0, user: 1, device: 2, addressBook: 3 } as const;
+
+/** Pro console-log operation codes (`iop`), pro-admin-api.md §8.3. */
+export const ConsoleOp = {
+  userLogin: 0,
+  addGroup: 1,
+  addUser: 2,
+  addDevice: 3,
+  deleteGroups: 4,
+  disconnectDevice: 5,
+  enableUsers: 6,
+  disableUsers: 7,
+  enableDevices: 8,
+  disableDevices: 9,
+  updateGroup: 10,
+  updateUser: 11,
+  updateDevice: 12,
+  deleteUser: 13,
+  deleteDevice: 14,
+} as const;
+
+export interface ConsoleEntry {
+  typ: number;
+  iop: number;
+  operatorGuid: string | null;
+  operator: string;
+  ip: string;
+  detail: string;
+}
+
+export class AuditRepo {
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly now: () => Date,
+  ) {}
+
+  async console(e: ConsoleEntry): Promise<void> {
+    await this.db
+      .insertInto('audit_console')
+      .values({
+        guid: newGuid(this.now().getTime()),
+        typ: e.typ,
+        iop: e.iop,
+        operator_guid: e.operatorGuid,
+        operator: e.operator,
+        ip: e.ip,
+        detail: e.detail,
+        created_at: this.now().toISOString(),
+      })
+      .execute();
+  }
+
+  listConsole(limit = 1000) {
+    return this.db.selectFrom('audit_console').selectAll().orderBy('id', 'desc').limit(limit).execute();
+  }
+}

@@ -1,0 +1,23 @@
+import { AuditRepo } from './audit';
+import { AuthRepo } from './auth';
+import { type Database, openDatabase } from './db';
+import { UserRepo } from './users';
+
+export interface Store {
+  users: UserRepo;
+  auth: AuthRepo;
+  audit: AuditRepo;
+  database: Database;
+  close(): Promise<void>;
+}
+
+export async function openStore(file: string, now: () => Date = () => new Date()): Promise<Store> {
+  const database = await openDatabase(file);
+  return {
+    users: new UserRepo(database.db, now),
+    auth: new AuthRepo(database.db, now),
+    audit: new AuditRepo(database.db, now),
+    database,
+    close: () => database.close(),
+  };
+}

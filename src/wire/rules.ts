@@ -1,0 +1,12 @@
+// Input rules shared by the CLI's early validation and the server (kept free of zod so the CLI can
+// check them without loading it).
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 128;
+export const PASSWORD_RULE = `between ${PASSWORD_MIN} and ${PASSWORD_MAX} characters`;
+
+export function passwordProblem(pw: string): string | undefined {
+  if (pw.length < PASSWORD_MIN || pw.length > PASSWORD_MAX) return `the password must be ${PASSWORD_RULE}`;
+  return undefined;
+}
+
+export const USER_STATUS_LABEL: Record<number, string> = { 1: 'enabled', 0: 'disabled', [-1]: 'unverified' };
