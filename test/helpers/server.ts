@@ -1,0 +1,102 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hashToken, newSecret } from '../../src/server/crypto';
+import { type RunningServer, startServer } from '../../src/server/serve';
+import { AREAS, type Permissions, parsePermissions } from '../../src/wire/scopes';
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  logs: string[];
+  /** An `all:rw` API token owned by admin. */
+  token: string;
+  /** Creates an API token with the given permissions (`user:r,device:rw`), owned by admin. */
+  makeToken(
+    perms: string | Permissions,
+    opts?: { expiresAt?: string | null; name?: string },
+  ): Promise<string>;
+  /** Logs in and returns a session token. */
+  login(username: string, password: string): Promise<string>;
+  /** fetch against the server with an optional bearer token. */
+  fetch(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
+  /** Seeds users straight into the store (fast: one shared password hash). */
+  seedUsers(names: string[], opts?: { group?: string; status?: number; note?: string }): Promise<void>;
+}
+
+let counter = 0;
+
+/** A real server on 127.0.0.1 with a fresh SQLite file in a temporary folder. */
+export async function startTestServer(opts: { clock?: () => Date } = {}): Promise<TestServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'rdadmin-test-'));
+  const logs: string[] = [];
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    log: (l) => logs.push(l),
+    clock: opts.clock,
+  });
+  const admin = (await server.store.users.getByName('admin'))!;
+  const makeToken: TestServer['makeToken'] = async (perms, o = {}) => {
+    const permissions = typeof perms === 'string' ? parsePermissions(perms) : perms;
+    const token = newSecret('rdt');
+    await server.store.auth.createToken({
+      name: o.name ?? `t${++counter}`,
+      tokenHash: hashToken(token),
+      ownerGuid: admin.guid,
+      permissions: JSON.stringify(permissions),
+      expiresAt: o.expiresAt ?? null,
+    });
+    return token;
+  };
+  const token = await makeToken(Object.fromEntries(AREAS.map((a) => [a, 'rw'])) as Permissions, {
+    name: 'all',
+  });
+  const fetchIt: TestServer['fetch'] = (path, init = {}) => {
+    const headers = new Headers(init.headers);
+    if (init.token) headers.set('authorization', `Bearer ${init.token}`);
+    return fetch(`${server.url}${path}`, { ...init, headers });
+  };
+  let sharedHash: string | undefined;
+  return {
+    ...server,
+    dataDir,
+    logs,
+    token,
+    makeToken,
+    fetch: fetchIt,
+    async login(username, password) {
+      const r = await fetchIt('/api/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      });
+      const body = (await r.json()) as { access_token?: string; error?: string };
+      if (!body.access_token) throw new Error(`login failed: ${body.error}`);
+      return body.access_token;
+    },
+    async seedUsers(names, o = {}) {
+      const { hashPassword } = await import('../../src/server/crypto');
+      sharedHash ??= await hashPassword('password123');
+      let group = await server.store.users.getGroupByName(o.group ?? 'Default');
+      if (!group) {
+        await server.store.users.createGroup(o.group!);
+        group = await server.store.users.getGroupByName(o.group!);
+      }
+      for (const name of names) {
+        await server.store.users.create({
+          name,
+          password_hash: sharedHash,
+          group_guid: group!.guid,
+          status: o.status ?? 1,
+          note: o.note ?? '',
+          email: '',
+        });
+      }
+    },
+    async close() {
+      await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
