@@ -1,4 +1,5 @@
 import { openConfig, readSecret } from '../src/cli/config';
+import { promptOutput } from '../src/cli/confirm';
 import { UsageError } from '../src/cli/errors';
 import { opt, str, type VerbSpec } from '../src/cli/verb';
 
@@ -6,7 +7,7 @@ async function promptPassword(ctx: Parameters<VerbSpec['run']>[0]): Promise<stri
   const { password } = await import('@inquirer/prompts');
   return password(
     { message: 'Password:', mask: '*' },
-    { input: ctx.io.stdin as NodeJS.ReadStream, output: ctx.io.stderr as unknown as NodeJS.WriteStream },
+    { input: ctx.io.stdin as NodeJS.ReadStream, output: promptOutput(ctx.io.stderr) },
   );
 }
 

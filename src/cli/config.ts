@@ -75,6 +75,8 @@ export interface GlobalFlags {
 
 export interface ResolvedConfig {
   profile: string;
+  /** Whether the profile is in the config file (a new one may be created by login / config set). */
+  profileExists: boolean;
   url?: string;
   token?: string;
   /** Where the token came from, for messages (never the token itself). */
@@ -83,6 +85,8 @@ export interface ResolvedConfig {
   concurrency: number;
   insecure: boolean;
   ca?: string;
+  /** Rows per page when listing (RDADMIN_PAGE_SIZE, default 100). */
+  pageSize: number;
 }
 
 function positiveNumber(name: string, raw: string | number | undefined, max: number): number | undefined {
@@ -130,6 +134,7 @@ export async function resolveConfig(flags: GlobalFlags, io: IO): Promise<Resolve
   const url = flags.url ?? env['RDADMIN_URL'];
   let profileName = flags.profile ?? env['RDADMIN_PROFILE'];
   let profile: Profile = {};
+  let profileExists = false;
   const needProfile =
     !url ||
     !token ||
@@ -141,9 +146,7 @@ export async function resolveConfig(flags: GlobalFlags, io: IO): Promise<Resolve
     if (store) {
       profileName ??= store.currentProfile();
       profile = store.getProfile(profileName);
-      if (flags.profile && Object.keys(profile).length === 0 && !store.profiles()[flags.profile]) {
-        throw new UsageError(`no profile named '${flags.profile}'`, 'list them with `rdadmin config list`');
-      }
+      profileExists = store.profiles()[profileName] !== undefined;
     }
   }
   if (!token && profile.token) {
@@ -152,6 +155,7 @@ export async function resolveConfig(flags: GlobalFlags, io: IO): Promise<Resolve
   }
   return {
     profile: profileName ?? 'default',
+    profileExists,
     url: url ?? profile.url,
     token,
     tokenSource,
@@ -168,6 +172,7 @@ export async function resolveConfig(flags: GlobalFlags, io: IO): Promise<Resolve
         4,
     ),
     insecure: flags.insecure ?? profile.insecure ?? false,
+    pageSize: Math.floor(positiveNumber('RDADMIN_PAGE_SIZE', env['RDADMIN_PAGE_SIZE'], 1000) ?? 100),
     ca: flags.ca ?? env['RDADMIN_CA'] ?? profile.ca,
   };
 }

@@ -39,6 +39,9 @@ export async function buildContext(flags: GlobalFlags, deps: CtxDeps, withApi: b
   }
   let api: Api | undefined;
   if (withApi) {
+    if (flags.profile && !config.profileExists) {
+      throw new UsageError(`no profile named '${flags.profile}'`, 'list them with `rdadmin config list`');
+    }
     if (!config.url) {
       throw new UsageError(
         'no server URL',
@@ -70,6 +73,7 @@ export async function buildContext(flags: GlobalFlags, deps: CtxDeps, withApi: b
       token: config.token,
       timeoutMs: config.timeoutMs,
       connections: config.concurrency,
+      pageSize: config.pageSize,
       insecure: config.insecure,
       ca,
       env: io.env,

@@ -12,7 +12,7 @@ export async function run(argv: string[], io: IO, extra: Omit<CtxDeps, 'io'> = {
     await program.parseAsync(argv, { from: 'user' });
     return state.code;
   } catch (err) {
-    return reportError(err, deps, argv.includes('--debug'));
+    return reportError(err, deps, argv.includes('--debug'), argv.includes('--no-color'));
   }
 }
 

@@ -117,9 +117,13 @@ Exit codes: 0 ok, 1 failed, 2 usage, 3 not confirmed, 4 auth/permission, 5 netwo
   return program;
 }
 
-/** Prints an error for a person and returns its exit code (the one error boundary). */
-export function reportError(err: unknown, deps: CtxDeps, debug: boolean): number {
-  const out = makeOutput({ color: !deps.io.env['NO_COLOR'] }, deps.io);
+/**
+ * Prints an error for a person and returns its exit code (the one error boundary). The error may
+ * come before commander parsed anything, so --debug and --no-color are read from argv by the caller.
+ * (NO_COLOR, TERM=dumb, FORCE_COLOR=0 and a non-TTY stderr are checked by the Output itself.)
+ */
+export function reportError(err: unknown, deps: CtxDeps, debug: boolean, noColor = false): number {
+  const out = makeOutput({ color: !noColor }, deps.io);
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return Exit.ok;
     // Commander already printed its message (unknown option, missing argument, help of a group).

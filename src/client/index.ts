@@ -7,7 +7,7 @@ export function createApi(opts: TransportOptions) {
   const transport = new Transport(opts);
   return {
     transport,
-    users: usersApi(transport),
+    users: usersApi(transport, opts.pageSize),
     auth: authApi(transport),
     close: () => transport.close(),
   };

@@ -1,6 +1,6 @@
 import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
 import type { z } from 'zod';
-import { ApiError, AuthError, NetworkError, TimeoutError } from '../cli/errors';
+import { ApiError, AuthError, NetworkError, TimeoutError, UsageError } from '../cli/errors';
 
 export interface TransportOptions {
   /** Server base URL; trailing slashes are trimmed, a path prefix (`https://host/rd`) is kept. */
@@ -12,6 +12,8 @@ export interface TransportOptions {
   insecure?: boolean;
   /** PEM text of extra CA certificates. */
   ca?: string;
+  /** Rows per page for list endpoints. */
+  pageSize?: number;
   /** Retries of idempotent requests on connection errors and 502/503/504. */
   retries?: number;
   dispatcher?: Dispatcher;
@@ -29,12 +31,20 @@ export interface RequestOptions<T extends z.ZodType> {
   idempotent?: boolean;
 }
 
-/** Builds a path from a template, percent-encoding every interpolated segment (D-26). */
+/**
+ * Builds a path from a template, percent-encoding every interpolated segment (D-26). An empty, `.`
+ * or `..` segment is refused: URL parsing resolves it away (`/api/users/..` is sent as `/api/`, and
+ * `%2e%2e` too), so the request would reach another endpoint.
+ */
 export function path(strings: TemplateStringsArray, ...values: (string | number)[]): string {
-  return strings.reduce(
-    (acc, s, i) => acc + s + (i < values.length ? encodeURIComponent(String(values[i])) : ''),
-    '',
-  );
+  return strings.reduce((acc, s, i) => {
+    if (i >= values.length) return acc + s;
+    const v = String(values[i]);
+    if (v === '' || v === '.' || v === '..') {
+      throw new UsageError(`'${v}' cannot be sent as a URL path segment (in ${strings.join('…')})`);
+    }
+    return acc + s + encodeURIComponent(v);
+  }, '');
 }
 
 const NETWORK_CODES: Record<string, string> = {
@@ -167,6 +177,9 @@ export class Transport {
       body = JSON.stringify(o.body);
       headers['content-type'] = 'application/json';
     }
+    // One deadline for the whole exchange, enforced here rather than by the dispatcher: undici's
+    // headers/body timeouts only bound the gaps, and an injected dispatcher may not apply them.
+    const deadline = AbortSignal.timeout(this.opts.timeoutMs);
     const started = performance.now();
     this.opts.debug?.(`→ ${method} ${url.slice(this.baseUrl.length)}`);
     let status: number;
@@ -177,13 +190,14 @@ export class Transport {
         headers,
         body,
         dispatcher: this.dispatcher,
+        signal: deadline,
         headersTimeout: this.opts.timeoutMs,
         bodyTimeout: this.opts.timeoutMs,
       });
       status = res.statusCode;
       text = await res.body.text();
     } catch (err) {
-      throw this.mapError(err);
+      throw this.mapError(deadline.aborted ? deadline.reason : err);
     }
     this.opts.debug?.(`← ${status} ${method} ${p} ${(performance.now() - started).toFixed(0)}ms`);
     return this.interpret(status, text, o.schema);
@@ -192,7 +206,7 @@ export class Transport {
   private mapError(err: unknown): Error {
     const code = errCode(err);
     const secs = this.opts.timeoutMs / 1000;
-    if (TIMEOUT_CODES.has(code)) {
+    if (TIMEOUT_CODES.has(code) || (err as Error)?.name === 'TimeoutError') {
       return new TimeoutError(
         `no answer from ${this.baseUrl} within ${secs}s`,
         'raise --timeout SECONDS, or check that the server is not overloaded',
@@ -222,20 +236,20 @@ export class Transport {
   private interpret<T extends z.ZodType>(status: number, text: string, schema?: T): z.infer<T> {
     if (status === 401) {
       throw new AuthError(
-        `not authenticated (HTTP 401): ${describeBody(text)}`,
+        `not authenticated: ${describeBody(text)} (HTTP 401)`,
         401,
         'check the token: --token-file, RDADMIN_TOKEN, or `rdadmin login`',
       );
     }
     if (status === 403) {
       throw new AuthError(
-        `permission denied (HTTP 403): ${describeBody(text)}`,
+        `permission denied: ${describeBody(text)} (HTTP 403)`,
         403,
         'the token needs a permission this command uses (see `rdadmin tokens create --help`)',
       );
     }
     if (status < 200 || status >= 300) {
-      throw new ApiError(`HTTP ${status}: ${describeBody(text)}`, status);
+      throw new ApiError(`${describeBody(text)} (HTTP ${status})`, status);
     }
     if (!text.trim()) return undefined as z.infer<T>;
     let value: unknown;

@@ -13,11 +13,20 @@ export class HttpError extends Error {
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-function describeIssues(error: z.ZodError, where: string): string {
+function valueAt(value: unknown, path: PropertyKey[]): unknown {
+  let v = value;
+  for (const k of path)
+    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+function describeIssues(error: z.ZodError, where: string, value: unknown): string {
   const parts = error.issues.slice(0, 5).map((i) => {
     const path = i.path.length ? i.path.map(String).join('.') : '';
     if (i.code === 'unrecognized_keys') return `${where} has unknown field(s): ${i.keys.join(', ')}`;
-    if (i.code === 'invalid_type' && i.input === undefined) return `${where} field '${path}' is required`;
+    if (i.code === 'invalid_type' && path && valueAt(value, i.path) === undefined) {
+      return `${where} field '${path}' is required`;
+    }
     return path ? `${where} field '${path}' ${i.message}` : `${where} ${i.message}`;
   });
   return parts.join('; ');
@@ -25,7 +34,7 @@ function describeIssues(error: z.ZodError, where: string): string {
 
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
   const r = schema.safeParse(value);
-  if (!r.success) throw new HttpError(400, describeIssues(r.error, where));
+  if (!r.success) throw new HttpError(400, describeIssues(r.error, where, value));
   return r.data;
 }
 

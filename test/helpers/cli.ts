@@ -1,17 +1,21 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Writable as StreamWritable } from 'node:stream';
 import type { Confirm } from '../../src/cli/confirm';
 import type { IO, Writable } from '../../src/cli/io';
 import { run } from '../../src/cli/main';
 
-export class Capture implements Writable {
+/** A real writable stream (the prompt library pipes into it) that keeps what was written. */
+export class Capture extends StreamWritable implements Writable {
   text = '';
-  constructor(public isTTY = false) {}
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
+  columns = 100;
+  constructor(public isTTY = false) {
+    super();
+  }
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
   }
 }
 

@@ -1,0 +1,437 @@
+import { PassThrough } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { startTestServer, type TestServer } from '../helpers/server';
+
+let s: TestServer;
+let env: Record<string, string>;
+
+beforeEach(async () => {
+  s = await startTestServer();
+  env = { RDADMIN_URL: s.url, RDADMIN_TOKEN: s.token };
+});
+afterEach(async () => {
+  await s.close();
+});
+
+async function status(name: string): Promise<number | undefined> {
+  return (await s.store.users.getByName(name))?.status;
+}
+
+function names(json: string): string[] {
+  return (JSON.parse(json) as { name: string }[]).map((u) => u.name);
+}
+
+describe('users view', () => {
+  it('pages through 65 users (several pages) and prints every one', async () => {
+    const many = Array.from({ length: 65 }, (_, i) => `user${String(i).padStart(2, '0')}`);
+    await s.seedUsers(many);
+    const r = await cli(['users', 'view', '--json'], { env: { ...env, RDADMIN_PAGE_SIZE: '30' } });
+    expect(r.code).toBe(0);
+    expect(names(r.stdout)).toEqual(['admin', ...many]);
+    const requests = s.logs.filter((l) => l.startsWith('GET /api/users '));
+    expect(requests).toHaveLength(3);
+  });
+
+  it('filters by --group_name and --group-name alike, as a substring', async () => {
+    await s.seedUsers(['ann', 'ben'], { group: 'Sales Team' });
+    await s.seedUsers(['cid'], { group: 'Support' });
+    for (const flag of ['--group_name', '--group-name', '--group_name=sales']) {
+      const args = flag.includes('=') ? [flag] : [flag, 'sales'];
+      const r = await cli(['users', 'view', ...args, '--json'], { env });
+      expect(r.code, flag).toBe(0);
+      expect(names(r.stdout), flag).toEqual(['ann', 'ben']);
+    }
+  });
+
+  it('prints TSV without a header when piped, and a table on a terminal', async () => {
+    await s.seedUsers(['zed'], { note: 'a\tb' });
+    const piped = await cli(['users', 'view', '--name', 'zed'], { env });
+    expect(piped.stdout).toBe('zed\t\tDefault\tenabled\tno\ta b\n');
+    const tty = await cli(['users', 'view', '--name', 'zed', '--no-color'], { env, tty: true });
+    expect(tty.stdout).toContain('│ NAME');
+    expect(tty.stdout).toContain('│ zed');
+    expect(tty.stdout).not.toContain('\u001b[');
+  });
+
+  it("says 'Found 0 users' on stderr and exits 0 when nothing matches", async () => {
+    const r = await cli(['users', 'view', '--name', 'nobody'], { env });
+    expect(r).toMatchObject({ code: 0, stdout: '' });
+    expect(r.stderr).toContain('Found 0 users');
+  });
+
+  it('treats % and _ per the wildcard rule, and --exact literally', async () => {
+    await s.seedUsers(['build_bot', 'buildXbot', '100%uptime', "o'brien", 'José', '山田太郎']);
+    const under = await cli(['users', 'view', '--name', 'build_bot', '--json'], { env });
+    expect(names(under.stdout)).toEqual(['build_bot', 'buildXbot']);
+    const exact = await cli(['users', 'view', '--name', 'build_bot', '--exact', '--json'], { env });
+    expect(names(exact.stdout)).toEqual(['build_bot']);
+    const pct = await cli(['users', 'view', '--name', '100%', '--json'], { env });
+    expect(names(pct.stdout)).toEqual(['100%uptime']);
+    const pctExact = await cli(['users', 'view', '--name', '100%uptime', '--exact', '--json'], { env });
+    expect(names(pctExact.stdout)).toEqual(['100%uptime']);
+    const quote = await cli(['users', 'view', '--name', "o'b", '--json'], { env });
+    expect(names(quote.stdout)).toEqual(["o'brien"]);
+    const accent = await cli(['users', 'view', '--name', 'josé', '--json'], { env });
+    expect(names(accent.stdout)).toEqual(['José']);
+    const cjk = await cli(['users', 'view', '--name', '山田', '--json'], { env });
+    expect(names(cjk.stdout)).toEqual(['山田太郎']);
+  });
+
+  it("'-' means 'not set'", async () => {
+    const r = await cli(['users', 'view', '--group_name', '-', '--json'], { env });
+    expect(JSON.parse(r.stdout)).toEqual([]);
+  });
+});
+
+describe('users new and invite', () => {
+  it('creates a user with the documented example, in both flag spellings', async () => {
+    const r = await cli(
+      [
+        'users',
+        'new',
+        '--name',
+        'username',
+        '--password',
+        'password123',
+        '--group_name',
+        'Default',
+        '--email',
+        'user@example.com',
+        '--note',
+        'nota',
+      ],
+      { env },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('Created user username.');
+    expect(r.stderr).toContain('--password-stdin');
+    const u = await s.store.users.getByName('username');
+    expect(u).toMatchObject({ email: 'user@example.com', note: 'nota', group_name: 'Default', status: 1 });
+    const r2 = await cli(['users', 'new', '--name', 'u2', '--password-stdin', '--group-name', 'Default'], {
+      env,
+      stdin: 'password123\n',
+    });
+    expect(r2.code).toBe(0);
+    const login = await s.login('u2', 'password123');
+    expect(login).toMatch(/^rds_/);
+  });
+
+  it('validates before any request: missing flags and a short password are usage errors', async () => {
+    const missing = await cli(['users', 'new', '--name', 'x'], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('new needs --password, --group_name');
+    const short = await cli(
+      ['users', 'new', '--name', 'x', '--password', 'short', '--group_name', 'Default'],
+      { env },
+    );
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain('between 8 and 128 characters');
+    expect(s.logs.filter((l) => l.startsWith('POST /api/users'))).toEqual([]);
+  });
+
+  it('reports server-side refusals with exit 1: unknown group, duplicate name', async () => {
+    const group = await cli(
+      ['users', 'new', '--name', 'x', '--password', 'password123', '--group_name', 'Nope'],
+      { env },
+    );
+    expect(group.code).toBe(1);
+    expect(group.stderr).toContain("user group 'Nope' does not exist");
+    const dup = await cli(
+      ['users', 'new', '--name', 'admin', '--password', 'password123', '--group_name', 'Default'],
+      { env },
+    );
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toContain("a user named 'admin' already exists");
+  });
+
+  it('invites: prints the one-time link (no email is claimed), and the link sets the password', async () => {
+    const r = await cli(
+      [
+        'users',
+        'invite',
+        '--email',
+        'user@example.com',
+        '--name',
+        'newbie',
+        '--group_name',
+        'Default',
+        '--note',
+        'n',
+      ],
+      {
+        env,
+      },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('No email was sent');
+    const link = r.stdout.trim();
+    expect(link).toMatch(new RegExp(`^${s.url}/api/invitations/rdi_`));
+    expect(await status('newbie')).toBe(-1);
+    const accept = await fetch(link, { method: 'POST', body: JSON.stringify({ password: 'password123' }) });
+    expect(accept.status).toBe(200);
+    expect(await status('newbie')).toBe(1);
+    expect(await s.login('newbie', 'password123')).toMatch(/^rds_/);
+    const again = await fetch(link, { method: 'POST', body: JSON.stringify({ password: 'password123' }) });
+    expect(again.status).toBe(404);
+    const json = await cli(
+      ['users', 'invite', '--email', 'b@example.com', '--name', 'b', '--group_name', 'Default', '--json'],
+      { env },
+    );
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      email_sent: false,
+      invitation_url: expect.stringContaining('/api/invitations/'),
+    });
+  });
+
+  it('invite needs --email, --name and --group_name', async () => {
+    const r = await cli(['users', 'invite', '--name', 'x'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('invite needs --email, --group_name');
+  });
+});
+
+describe('users disable / enable / delete: safety', () => {
+  beforeEach(async () => {
+    await s.seedUsers(['demo', 'demo-alice', 'demo_bob', 'other']);
+  });
+
+  it('acts on a single exact match without asking', async () => {
+    const r = await cli(['users', 'disable', '--name', 'other'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('Disabled other\n');
+    expect(await status('other')).toBe(0);
+  });
+
+  it('refuses without a TTY and without --yes when several match: exit 3, nothing changed', async () => {
+    const r = await cli(['users', 'disable', '--name', 'demo'], { env });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('3 users match');
+    expect(r.stderr).toContain('--yes');
+    for (const n of ['demo', 'demo-alice', 'demo_bob']) expect(await status(n)).toBe(1);
+  });
+
+  it('a single non-exact match also needs confirmation', async () => {
+    const r = await cli(['users', 'disable', '--name', 'alice'], { env });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("'demo-alice', is not an exact match");
+    expect(await status('demo-alice')).toBe(1);
+  });
+
+  it('--yes --json disables every match in parallel and prints one result per user', async () => {
+    const r = await cli(['users', 'disable', '--name', 'demo', '--yes', '--json'], { env });
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { name: string; ok: boolean; action: string; guid: string }[];
+    expect(out.map((x) => x.name).sort()).toEqual(['demo', 'demo-alice', 'demo_bob']);
+    expect(out.every((x) => x.ok && x.action === 'disable' && x.guid)).toBe(true);
+    for (const n of ['demo', 'demo-alice', 'demo_bob']) expect(await status(n)).toBe(0);
+    expect(await status('other')).toBe(1);
+  });
+
+  it('asks on a terminal: yes proceeds, no exits 3 and changes nothing', async () => {
+    const no = await cli(['users', 'disable', '--name', 'demo'], { env, tty: true, answer: false });
+    expect(no.code).toBe(3);
+    expect(no.asked).toEqual(['Disable 3 users?']);
+    expect(no.stderr).toContain('demo-alice');
+    expect(await status('demo')).toBe(1);
+    const yes = await cli(['users', 'disable', '--name', 'demo'], { env, tty: true, answer: true });
+    expect(yes.code).toBe(0);
+    expect(await status('demo')).toBe(0);
+  });
+
+  it('the real prompt reads the answer from a terminal stream', async () => {
+    for (const [answer, code, st] of [
+      ['n\r', 3, 1],
+      ['y\r', 0, 0],
+    ] as const) {
+      const stdin = new PassThrough();
+      const run = cli(['users', 'enable', '--name', 'demo', '--no-color'], {
+        env,
+        tty: true,
+        stdinStream: stdin,
+      });
+      if (st === 0)
+        await s.store.users.update([(await s.store.users.getByName('demo'))!.guid], { status: 1 });
+      const typed = setInterval(() => stdin.write(answer), 100);
+      const r = await run;
+      clearInterval(typed);
+      expect(r.code).toBe(code);
+      expect(r.stderr).toContain('Enable 3 users?');
+    }
+  });
+
+  it('--dry-run lists the targets and changes nothing', async () => {
+    const r = await cli(['users', 'delete', '--name', 'demo', '--dry-run'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual(['demo', 'demo-alice', 'demo_bob']);
+    expect(r.stderr).toContain('Dry run: would delete 3 users');
+    const j = await cli(['users', 'delete', '--name', 'demo', '--dry-run', '--json'], { env });
+    expect((JSON.parse(j.stdout) as { dry_run: boolean }[]).every((x) => x.dry_run)).toBe(true);
+    expect(await s.store.users.countAll()).toBe(5);
+  });
+
+  it('a mutation with no filter needs --all', async () => {
+    const r = await cli(['users', 'force-logout', '--yes'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--all');
+    const all = await cli(['users', 'disable-email-verification', '--all', '--yes', '--json'], { env });
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.stdout)).toHaveLength(5);
+  });
+
+  it('partial failure: continues, summarises, exits 1', async () => {
+    await cli(['users', 'disable', '--name', 'demo_bob'], { env });
+    const r = await cli(['users', 'delete', '--name', 'demo', '--yes'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('Deleted demo_bob\n');
+    expect(r.stderr).toContain(
+      "FAILED to delete demo: user 'demo' is enabled: disable it first, then delete it (HTTP 400)",
+    );
+    expect(r.stderr).toContain('Deleted 1 of 3 users; 2 failed.');
+    const j = await cli(['users', 'delete', '--name', 'demo', '--yes', '--json'], { env });
+    const results = JSON.parse(j.stdout) as { ok: boolean; status?: number }[];
+    expect(results).toHaveLength(2);
+    expect(results.every((x) => !x.ok && x.status === 400)).toBe(true);
+    expect(j.code).toBe(1);
+  });
+
+  it('never lets the acting administrator disable or delete themselves', async () => {
+    const r = await cli(['users', 'disable', '--name', 'admin', '--exact'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot disable the account you are acting as');
+    expect(await status('admin')).toBe(1);
+  });
+
+  it('enable re-enables disabled users', async () => {
+    await cli(['users', 'disable', '--name', 'demo', '--yes'], { env });
+    const r = await cli(['users', 'enable', '--name', 'demo', '--yes'], { env });
+    expect(r.code).toBe(0);
+    expect(await status('demo_bob')).toBe(1);
+  });
+});
+
+describe('users 2FA, verification and sessions', () => {
+  beforeEach(async () => {
+    await s.seedUsers(['mike']);
+  });
+
+  it('enable-2fa-enforce checks --web-console-url before any request (D-14)', async () => {
+    const r = await cli(['users', 'enable-2fa-enforce', '--name', 'mike'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--web-console-url');
+    expect(s.logs.filter((l) => l.includes('/api/users'))).toEqual([]);
+  });
+
+  it('enforces and stops enforcing 2FA', async () => {
+    const on = await cli(
+      ['users', 'enable-2fa-enforce', '--name', 'mike', '--web-console-url', 'https://console.example.com'],
+      { env },
+    );
+    expect(on.code).toBe(0);
+    expect(on.stdout).toBe('Enforced 2FA for mike\n');
+    expect(await s.store.users.getByName('mike')).toMatchObject({
+      tfa_enforced: 1,
+      tfa_enforce_url: 'https://console.example.com',
+    });
+    const off = await cli(['users', 'disable-2fa-enforce', '--name', 'mike'], { env });
+    expect(off.code).toBe(0);
+    expect((await s.store.users.getByName('mike'))?.tfa_enforced).toBe(0);
+  });
+
+  it('reset-2fa clears TOTP; disable-email-verification clears the flag', async () => {
+    const mike = (await s.store.users.getByName('mike'))!;
+    await s.store.users.update([mike.guid], { totp_secret: 'SECRET', email_verification: 1 });
+    expect((await cli(['users', 'reset-2fa', '--name', 'mike'], { env })).code).toBe(0);
+    expect((await s.store.users.getByName('mike'))?.totp_secret).toBeNull();
+    expect((await cli(['users', 'disable-email-verification', '--name', 'mike'], { env })).code).toBe(0);
+    expect((await s.store.users.getByName('mike'))?.email_verification).toBe(0);
+  });
+
+  it('force-logout ends the user’s sessions', async () => {
+    const session = await s.login('mike', 'password123');
+    const before = await s.fetch('/api/currentUser', { method: 'POST', token: session });
+    expect(before.status).toBe(200);
+    const r = await cli(['users', 'force-logout', '--name', 'mike'], { env });
+    expect(r.code).toBe(0);
+    const after = await s.fetch('/api/currentUser', { method: 'POST', token: session });
+    expect(after.status).toBe(401);
+  });
+
+  it('records every change in the console audit log, attributed to the token owner', async () => {
+    await cli(['users', 'disable', '--name', 'mike'], { env });
+    const log = await s.store.audit.listConsole();
+    expect(log[0]).toMatchObject({
+      typ: 1,
+      iop: 7,
+      operator: 'admin',
+      detail: "disabled user 'mike' (API token 'all')",
+    });
+  });
+});
+
+describe('global flags and configuration', () => {
+  it('accepts global flags before or after the verb, and the script-style order', async () => {
+    await s.seedUsers(['x1']);
+    const before = await cli(['--json', '--url', s.url, 'users', 'view', '--name', 'x1'], {
+      env: { RDADMIN_TOKEN: s.token },
+    });
+    const after = await cli(['users', 'view', '--name', 'x1', '--url', s.url, '--json'], {
+      env: { RDADMIN_TOKEN: s.token },
+    });
+    const between = await cli(['users', '--url', s.url, 'view', '--json', '--name', 'x1'], {
+      env: { RDADMIN_TOKEN: s.token },
+    });
+    for (const r of [before, after, between]) {
+      expect(r.code).toBe(0);
+      expect(names(r.stdout)).toEqual(['x1']);
+    }
+  });
+
+  it('--token works but warns; --token-file reads a file or stdin', async () => {
+    const flag = await cli(['users', 'view', '--url', s.url, '--token', s.token, '--json']);
+    expect(flag.code).toBe(0);
+    expect(flag.stderr).toContain('--token-file');
+    expect(flag.stderr).not.toContain(s.token);
+    const stdin = await cli(['users', 'view', '--url', s.url, '--token-file', '-', '--json'], {
+      stdin: `${s.token}\n`,
+    });
+    expect(stdin.code).toBe(0);
+    expect(stdin.stderr).toBe('');
+  });
+
+  it('missing URL or token is a usage error that names the fix', async () => {
+    const noUrl = await cli(['users', 'view'], { env: { RDADMIN_TOKEN: s.token } });
+    expect(noUrl.code).toBe(2);
+    expect(noUrl.stderr).toContain('no server URL');
+    expect(noUrl.stderr).toContain('rdadmin login');
+    const noToken = await cli(['users', 'view', '--url', s.url]);
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toContain('no token');
+  });
+
+  it('a token without user permission is refused with exit 4 and the reason', async () => {
+    const t = await s.makeToken('device:rw');
+    const r = await cli(['users', 'view', '--url', s.url], { env: { RDADMIN_TOKEN: t } });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('lacks permission user:r');
+    const ro = await s.makeToken('user:r');
+    const w = await cli(['users', 'disable', '--name', 'admin', '--exact', '--url', s.url], {
+      env: { RDADMIN_TOKEN: ro },
+    });
+    expect(w.code).toBe(4);
+    expect(w.stderr).toContain('lacks permission user:rw');
+  });
+
+  it('a 401/403 in a bulk run stops it at once (exit 4) and marks the rest not attempted', async () => {
+    await s.seedUsers(['b1', 'b2', 'b3', 'b4', 'b5', 'b6']);
+    const ro = await s.makeToken('user:r');
+    const r = await cli(['users', 'disable', '--name', 'b', '--yes', '--json', '--concurrency', '1'], {
+      env: { RDADMIN_URL: s.url, RDADMIN_TOKEN: ro },
+    });
+    expect(r.code).toBe(4);
+    const results = JSON.parse(r.stdout) as { ok: boolean; attempted: boolean }[];
+    expect(results).toHaveLength(6);
+    expect(results.filter((x) => x.attempted)).toHaveLength(1);
+    expect(r.stderr).toContain('5 not attempted');
+  });
+});
