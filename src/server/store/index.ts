@@ -1,12 +1,16 @@
 import { AuditRepo } from './audit';
 import { AuthRepo } from './auth';
 import { type Database, openDatabase } from './db';
+import { DeviceRepo } from './devices';
+import { SettingsRepo } from './settings';
 import { UserRepo } from './users';
 
 export interface Store {
   users: UserRepo;
   auth: AuthRepo;
   audit: AuditRepo;
+  devices: DeviceRepo;
+  settings: SettingsRepo;
   database: Database;
   close(): Promise<void>;
 }
@@ -17,6 +21,8 @@ export async function openStore(file: string, now: () => Date = () => new Date()
     users: new UserRepo(database.db, now),
     auth: new AuthRepo(database.db, now),
     audit: new AuditRepo(database.db, now),
+    devices: new DeviceRepo(database.db, now),
+    settings: new SettingsRepo(database.db),
     database,
     close: () => database.close(),
   };

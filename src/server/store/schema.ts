@@ -76,7 +76,64 @@ export interface SettingTable {
   value: string;
 }
 
+export interface DeviceGroupTable {
+  guid: string;
+  name: string;
+  name_fold: string;
+  note: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DeviceTable {
+  guid: string;
+  /** The RustDesk ID. */
+  id: string;
+  id_fold: string;
+  uuid: Generated<string>;
+  pk: string | null;
+  device_name: Generated<string>;
+  device_name_fold: string;
+  device_username: Generated<string>;
+  device_username_fold: string;
+  os: Generated<string>;
+  cpu: Generated<string>;
+  memory: Generated<string>;
+  version: Generated<string>;
+  ip: Generated<string>;
+  note: Generated<string>;
+  /** 1 enabled, 0 disabled. */
+  status: Generated<number>;
+  user_guid: string | null;
+  device_group_guid: string | null;
+  strategy_guid: string | null;
+  /** ISO 8601 UTC of the last heartbeat or sysinfo; null if never seen online. */
+  last_online: string | null;
+  sysinfo_at: string | null;
+  /** JSON array of active connection ids from the last heartbeat. */
+  conns: Generated<string>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DeploymentTable {
+  id: string;
+  uuid: string;
+  pk: string;
+  created_at: string;
+}
+
+export interface PendingDisconnectTable {
+  device_guid: string;
+  conn_id: number;
+  created_at: string;
+}
+
 export interface DB {
+  device_groups: DeviceGroupTable;
+  devices: DeviceTable;
+  deployments: DeploymentTable;
+  pending_disconnects: PendingDisconnectTable;
   user_groups: UserGroupTable;
   users: UserTable;
   sessions: SessionTable;

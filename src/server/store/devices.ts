@@ -1,0 +1,224 @@
+import { type Kysely, type Selectable, sql, type Updateable } from 'kysely';
+import { newGuid } from './ids';
+import { fold, likeFilter } from './like';
+import type { DB, DeviceGroupTable, DeviceTable } from './schema';
+
+export type DeviceRecord = Selectable<DeviceTable> & {
+  user_name: string | null;
+  group_name: string | null;
+  device_group_name: string | null;
+};
+export type DeviceGroupRecord = Selectable<DeviceGroupTable>;
+
+/** LIKE filters of GET /api/devices (`-` = not set). */
+export interface DeviceFilter {
+  id?: string;
+  device_name?: string;
+  user_name?: string;
+  /** The assigned user's user group. */
+  group_name?: string;
+  device_group_name?: string;
+  device_username?: string;
+  /** Exact device group (by GUID). */
+  device_group_guid?: string;
+  /** Only devices assigned to this user (by GUID). */
+  user_guid?: string;
+}
+
+export type DevicePatch = Partial<
+  Pick<
+    Updateable<DeviceTable>,
+    | 'uuid'
+    | 'pk'
+    | 'device_name'
+    | 'device_username'
+    | 'os'
+    | 'cpu'
+    | 'memory'
+    | 'version'
+    | 'ip'
+    | 'note'
+    | 'status'
+    | 'user_guid'
+    | 'device_group_guid'
+    | 'strategy_guid'
+    | 'last_online'
+    | 'sysinfo_at'
+    | 'conns'
+  >
+>;
+
+function withFolds(p: DevicePatch): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...p };
+  if (p.device_name !== undefined) out['device_name_fold'] = fold(p.device_name);
+  if (p.device_username !== undefined) out['device_username_fold'] = fold(p.device_username);
+  return out;
+}
+
+export class DeviceRepo {
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly now: () => Date,
+  ) {}
+
+  private base() {
+    return this.db
+      .selectFrom('devices')
+      .leftJoin('users', 'users.guid', 'devices.user_guid')
+      .leftJoin('user_groups', 'user_groups.guid', 'users.group_guid')
+      .leftJoin('device_groups', 'device_groups.guid', 'devices.device_group_guid')
+      .selectAll('devices')
+      .select([
+        'users.name as user_name',
+        'user_groups.name as group_name',
+        'device_groups.name as device_group_name',
+      ]);
+  }
+
+  private filtered(f: DeviceFilter) {
+    let q = this.base();
+    const conds = [
+      likeFilter(sql.ref<string>('devices.id_fold'), f.id),
+      likeFilter(sql.ref<string>('devices.device_name_fold'), f.device_name),
+      likeFilter(sql.ref<string>('users.name_fold'), f.user_name),
+      likeFilter(sql.ref<string>('user_groups.name_fold'), f.group_name),
+      likeFilter(sql.ref<string>('device_groups.name_fold'), f.device_group_name),
+      likeFilter(sql.ref<string>('devices.device_username_fold'), f.device_username),
+    ];
+    for (const c of conds) if (c) q = q.where(c);
+    if (f.device_group_guid) q = q.where('devices.device_group_guid', '=', f.device_group_guid);
+    if (f.user_guid) q = q.where('devices.user_guid', '=', f.user_guid);
+    return q;
+  }
+
+  async list(
+    f: DeviceFilter,
+    offset: number,
+    limit: number,
+  ): Promise<{ rows: DeviceRecord[]; total: number }> {
+    const q = this.filtered(f);
+    const [rows, count] = await Promise.all([
+      q.orderBy('devices.id').offset(offset).limit(limit).execute(),
+      q
+        .clearSelect()
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+    ]);
+    return { rows, total: Number(count.n) };
+  }
+
+  getByGuid(guid: string): Promise<DeviceRecord | undefined> {
+    return this.base().where('devices.guid', '=', guid).executeTakeFirst();
+  }
+
+  getById(id: string): Promise<DeviceRecord | undefined> {
+    return this.base().where('devices.id', '=', id).executeTakeFirst();
+  }
+
+  getByIds(ids: readonly string[]): Promise<DeviceRecord[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.base()
+      .where('devices.id', 'in', [...ids])
+      .execute();
+  }
+
+  async create(id: string, patch: DevicePatch = {}): Promise<string> {
+    const ts = this.now().toISOString();
+    const guid = newGuid(this.now().getTime());
+    await this.db
+      .insertInto('devices')
+      .values({
+        guid,
+        id,
+        id_fold: fold(id),
+        device_name_fold: fold(patch.device_name ?? ''),
+        device_username_fold: fold(patch.device_username ?? ''),
+        created_at: ts,
+        updated_at: ts,
+        ...(withFolds(patch) as DevicePatch),
+      })
+      .execute();
+    return guid;
+  }
+
+  async update(guids: readonly string[], patch: DevicePatch): Promise<number> {
+    if (guids.length === 0) return 0;
+    const r = await this.db
+      .updateTable('devices')
+      .set({ ...(withFolds(patch) as DevicePatch), updated_at: this.now().toISOString() })
+      .where('guid', 'in', [...guids])
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  async delete(guid: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('devices').where('guid', '=', guid).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async count(): Promise<number> {
+    const r = await this.db
+      .selectFrom('devices')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  // Device groups: the basics devices need (assignment by name); the groups area adds the rest.
+
+  getGroupByName(name: string): Promise<DeviceGroupRecord | undefined> {
+    return this.db.selectFrom('device_groups').selectAll().where('name', '=', name).executeTakeFirst();
+  }
+
+  getGroupByGuid(guid: string): Promise<DeviceGroupRecord | undefined> {
+    return this.db.selectFrom('device_groups').selectAll().where('guid', '=', guid).executeTakeFirst();
+  }
+
+  async createGroup(name: string, note = ''): Promise<string> {
+    const ts = this.now().toISOString();
+    const guid = newGuid(this.now().getTime());
+    await this.db
+      .insertInto('device_groups')
+      .values({ guid, name, name_fold: fold(name), note, created_at: ts, updated_at: ts })
+      .execute();
+    return guid;
+  }
+
+  // Deployment ("require deployment for new devices") and pending disconnects.
+
+  async isDeployed(id: string): Promise<boolean> {
+    return (
+      (await this.db.selectFrom('deployments').select('id').where('id', '=', id).executeTakeFirst()) !==
+      undefined
+    );
+  }
+
+  async deploy(id: string, uuid: string, pk: string): Promise<void> {
+    await this.db
+      .insertInto('deployments')
+      .values({ id, uuid, pk, created_at: this.now().toISOString() })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ uuid, pk }))
+      .execute();
+  }
+
+  async queueDisconnect(deviceGuid: string, connIds: number[]): Promise<void> {
+    const ts = this.now().toISOString();
+    for (const conn_id of connIds) {
+      await this.db
+        .insertInto('pending_disconnects')
+        .values({ device_guid: deviceGuid, conn_id, created_at: ts })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+  }
+
+  /** Takes (and removes) the connection ids waiting to be dropped by this device. */
+  async takeDisconnects(deviceGuid: string): Promise<number[]> {
+    const rows = await this.db
+      .deleteFrom('pending_disconnects')
+      .where('device_guid', '=', deviceGuid)
+      .returning('conn_id')
+      .execute();
+    return rows.map((r) => r.conn_id);
+  }
+}

@@ -1,0 +1,43 @@
+import type { Kysely } from 'kysely';
+import type { DB } from './schema';
+
+/** Server settings (Pro's Settings → Others), stored as JSON values. */
+export const SETTING_DEFAULTS = {
+  /** "Require deployment for new devices": heartbeat/sysinfo from an undeployed ID create nothing. */
+  require_deployment: false,
+  /** Seconds without a heartbeat after which a device counts as offline. */
+  online_timeout: 45,
+} as const;
+export type Settings = {
+  -readonly [K in keyof typeof SETTING_DEFAULTS]: (typeof SETTING_DEFAULTS)[K] extends boolean
+    ? boolean
+    : number;
+};
+
+export class SettingsRepo {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  async get<K extends keyof Settings>(key: K): Promise<Settings[K]> {
+    const row = await this.db
+      .selectFrom('settings')
+      .select('value')
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.value) as Settings[K]) : (SETTING_DEFAULTS[key] as Settings[K]);
+  }
+
+  async all(): Promise<Settings> {
+    const out = { ...SETTING_DEFAULTS } as Settings;
+    for (const k of Object.keys(SETTING_DEFAULTS) as (keyof Settings)[])
+      (out as Record<string, unknown>)[k] = await this.get(k);
+    return out;
+  }
+
+  async set<K extends keyof Settings>(key: K, value: Settings[K]): Promise<void> {
+    await this.db
+      .insertInto('settings')
+      .values({ key, value: JSON.stringify(value) })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(value) }))
+      .execute();
+  }
+}
