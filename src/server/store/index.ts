@@ -1,4 +1,5 @@
 import { AuditRepo } from './audit';
+import { AuditLogRepo } from './audit-logs';
 import { AuthRepo } from './auth';
 import { type Database, openDatabase } from './db';
 import { DeviceRepo } from './devices';
@@ -9,6 +10,8 @@ export interface Store {
   users: UserRepo;
   auth: AuthRepo;
   audit: AuditRepo;
+  /** Client audit posts, console-log queries, retention. */
+  auditLogs: AuditLogRepo;
   devices: DeviceRepo;
   settings: SettingsRepo;
   database: Database;
@@ -21,6 +24,7 @@ export async function openStore(file: string, now: () => Date = () => new Date()
     users: new UserRepo(database.db, now),
     auth: new AuthRepo(database.db, now),
     audit: new AuditRepo(database.db, now),
+    auditLogs: new AuditLogRepo(database.db, now),
     devices: new DeviceRepo(database.db, now),
     settings: new SettingsRepo(database.db),
     database,

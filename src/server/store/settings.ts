@@ -7,6 +7,8 @@ export const SETTING_DEFAULTS = {
   require_deployment: false,
   /** Seconds without a heartbeat after which a device counts as offline. */
   online_timeout: 45,
+  /** Days the audit logs are kept (Settings → Others → Log Retention); 0 keeps everything. */
+  log_retention_days: 0,
 } as const;
 export type Settings = {
   -readonly [K in keyof typeof SETTING_DEFAULTS]: (typeof SETTING_DEFAULTS)[K] extends boolean
