@@ -156,7 +156,7 @@ export const AuditFileRow = z.looseObject({
   is_file: z.boolean().nullish(),
   num: Int,
   ip: Text,
-  info: z.unknown(),
+  info: z.unknown().optional(),
   created_at: Time,
 });
 export type AuditFileRow = z.infer<typeof AuditFileRow>;
@@ -167,7 +167,7 @@ export const AuditAlarmRow = z.looseObject({
   device_id: Text,
   device_name: Text,
   ip: Text,
-  info: z.unknown(),
+  info: z.unknown().optional(),
   conn_id: Int,
   created_at: Time,
 });

@@ -76,7 +76,11 @@ describe('log retention', () => {
     await s.store.settings.set('log_retention_days', 1);
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const lines: string[] = [];
-    const stop = startRetention(s.store, () => new Date(now), (l) => lines.push(l));
+    const stop = startRetention(
+      s.store,
+      () => new Date(now),
+      (l) => lines.push(l),
+    );
     await s.store.audit.console({ typ: 1, iop: 0, operatorGuid: null, operator: 'x', ip: '', detail: '' });
     now = T0 + 2 * DAY;
     vi.advanceTimersByTime(RETENTION_INTERVAL_MS);
@@ -101,7 +105,14 @@ describe('log retention', () => {
     try {
       now = T0 - 40 * DAY;
       let srv = await start();
-      await srv.store.audit.console({ typ: 1, iop: 0, operatorGuid: null, operator: 'old', ip: '', detail: '' });
+      await srv.store.audit.console({
+        typ: 1,
+        iop: 0,
+        operatorGuid: null,
+        operator: 'old',
+        ip: '',
+        detail: '',
+      });
       await srv.close();
       now = T0;
       srv = await start(30);

@@ -24,7 +24,11 @@ async function login(username: string, password: string, id?: string) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username, password, ...(id ? { id, uuid: 'dXVpZA==' } : {}) }),
   });
-  return { status: r.status, retryAfter: r.headers.get('retry-after'), body: (await r.json()) as Record<string, unknown> };
+  return {
+    status: r.status,
+    retryAfter: r.headers.get('retry-after'),
+    body: (await r.json()) as Record<string, unknown>,
+  };
 }
 
 async function alarms(): Promise<{ typ: number; device_id: string; ip: string; info: string }[]> {
@@ -43,7 +47,9 @@ describe('login throttling and alarms', () => {
     const blocked = await login('bob', 'password123');
     expect(blocked.status).toBe(429);
     const until = new Date(firstFailure + 60_000).toISOString();
-    expect(blocked.body['error']).toBe(`too many failed logins for user 'bob': try again after ${until} (in 55 s)`);
+    expect(blocked.body['error']).toBe(
+      `too many failed logins for user 'bob': try again after ${until} (in 55 s)`,
+    );
     expect(blocked.retryAfter).toBe('55');
     const a = await alarms();
     expect(a.map((x) => x.typ)).toEqual([4]);
@@ -104,6 +110,8 @@ describe('login throttling and alarms', () => {
     await login('bob', 'password123', '555666777');
     const r = await s.fetch('/api/audits/console?iop=0', { token: s.token });
     const body = (await r.json()) as { data: { operator: string; detail: string; typ: number }[] };
-    expect(body.data).toEqual([expect.objectContaining({ operator: 'bob', typ: 1, detail: 'login from device 555666777' })]);
+    expect(body.data).toEqual([
+      expect.objectContaining({ operator: 'bob', typ: 1, detail: 'login from device 555666777' }),
+    ]);
   });
 });
