@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadDemoFleet, seedDemoAudits } from '../../src/server/demo';
 import { auditClient } from '../helpers/audit-client';
 import { cli } from '../helpers/cli';
 import { startTestServer, type TestServer } from '../helpers/server';
@@ -303,5 +304,30 @@ describe('against a server without the extra filters (e.g. a Pro server)', () =>
     } finally {
       await new Promise((r) => pro.close(r));
     }
+  });
+});
+
+describe('demo fleet', () => {
+  it('seeds a few connections, file transfers and alarms once; view-conn --remote shows them', async () => {
+    const fleet = await loadDemoFleet(new URL('../../fixtures/demo.json', import.meta.url));
+    await seedDemoAudits(s.store, fleet.audits!, new Date(T0));
+    await seedDemoAudits(s.store, fleet.audits!, new Date(T0));
+    const conn = await run(['view-conn', '--remote', '123456789', '--utc', '--json']);
+    const rows = JSON.parse(conn.stdout).data as Record<string, unknown>[];
+    expect(rows.map((r) => [r['conn_type'], r['peer_name'], r['note']])).toEqual([
+      [1, 'alice', ''],
+      [0, 'alice', 'Printer driver update'],
+    ]);
+    expect(conn.stdout).toContain('"session_id": 18446744073709551615,');
+    const counts = await Promise.all(
+      ['view-conn', 'view-file', 'view-alarm'].map(
+        async (v) => JSON.parse((await run([v, '--json'])).stdout).total,
+      ),
+    );
+    expect(counts).toEqual([5, 2, 3]);
+    const open = await run(['view-conn', '--remote', '345678912', '--utc']);
+    expect(lines(open.stdout)[0]).toMatch(
+      /^2026-03-01T09:48:00Z\t\topen\tRemote Desktop\t345678912\t555666777 \(bob\)/,
+    );
   });
 });
