@@ -362,7 +362,7 @@ function auditVerb(
       const n = await render(ctx, kind, p, checked(ctx, p, page.data));
       const pages = Math.max(1, Math.ceil(page.total / p.pageSize));
       if (n === 0 && page.total === 0) ctx.out.info(`No ${NOUNS[kind]} match.`);
-      else if (p.format === 'table' || p.current * p.pageSize < page.total) {
+      else if (p.format === 'table' || n === 0 || p.current * p.pageSize < page.total) {
         const more = p.current < pages ? `; next: --current ${p.current + 1}, everything: --all` : '';
         ctx.out.info(
           `Page ${p.current} of ${pages}: ${n} of ${page.total} ${NOUNS[kind]}; times in ${where}${more}.`,
@@ -390,13 +390,13 @@ const COMMON_OPTIONS: OptSpec[] = [
   opt('format', '<format>', 'table (terminal), tsv (piped), csv (export), json (raw values, like --json)'),
 ];
 
-const COMMON_HELP = `
-
-Times: --created-at and --until take local times ('2025-07-01 12:00:00', '2025-07-01') converted
-with the UTC offset in force on that date (TZ decides the zone), or ISO 8601 with an offset
-('2025-07-01T10:00:00Z'). Output shows times in the local zone, or UTC with --utc; --json prints
-the records exactly as the server sent them (Unix seconds, numeric codes). One page by default,
-like audits.py; --all pages through every record, streaming.`;
+const COMMON_HELP = [
+  '',
+  '',
+  "Times: --created-at and --until take local times ('2025-07-01 12:00:00', '2025-07-01') converted with the UTC offset in force on that date (TZ decides the zone), or ISO 8601 with an offset ('2025-07-01T10:00:00Z').",
+  '',
+  'Output shows times in the local zone, or in UTC with --utc; --json prints the records exactly as the server sent them (Unix seconds, numeric codes). One page by default, like audits.py; --all pages through every record, streaming.',
+].join('\n');
 
 const remoteOpt = opt(
   'remote',
@@ -408,16 +408,13 @@ export const auditsArea: AreaSpec = {
   name: 'audits',
   aliases: ['audit'],
   summary: 'View connection, file transfer, alarm and console audit logs (audits.py)',
-  description: `View the audit logs, like audits.py: view-conn, view-file, view-alarm, view-console.
-Filters --remote, --device and --operator are substring matches (a value holding '%' is used as a
-LIKE pattern); records are listed newest first. Needs a token with Audit Log read permission
-(audit_log:r).`,
+  description:
+    "View the audit logs, like audits.py: view-conn, view-file, view-alarm, view-console. Filters --remote, --device and --operator are substring matches (a value holding '%' is used as a LIKE pattern); records are listed newest first. Needs a token with Audit Log read permission (audit_log:r).",
   verbs: [
     auditVerb('conn', {
       name: 'view-conn',
       summary: 'View connection audits',
-      description: `View connection audits: start, end, type (${Object.values(CONN_TYPE_LABEL).join(', ')}, or
-"${NOT_LOGGED_IN}" when authentication never succeeded), both sides, IP and authentication.`,
+      description: `View connection audits: start, end, type (${Object.values(CONN_TYPE_LABEL).join(', ')}, or "${NOT_LOGGED_IN}" when authentication never succeeded), both sides, IP and authentication.`,
       options: [
         remoteOpt,
         opt(

@@ -194,6 +194,9 @@ describe('--all, --format csv, other verbs (D-25)', () => {
     const one = await run(['view-alarm', '--page-size', '10', '--current', '3', '--json']);
     expect(JSON.parse(one.stdout)).toMatchObject({ total: 25, current: 3, pageSize: 10 });
     expect(JSON.parse(one.stdout).data).toHaveLength(5);
+    const beyond = await run(['view-alarm', '--current', '9']);
+    expect(beyond).toMatchObject({ code: 0, stdout: '' });
+    expect(beyond.stderr).toContain('Page 9 of 3: 0 of 25 alarm records; times in Europe/Berlin.');
   });
 
   it('view-alarm labels types and filters by --type (number or name) and --device', async () => {
