@@ -1,5 +1,7 @@
 import { authApi } from './auth';
+import { deviceGroupsApi } from './device-groups';
 import { Transport, type TransportOptions } from './transport';
+import { userGroupsApi } from './user-groups';
 import { usersApi } from './users';
 
 /** The typed API of a RustDesk Server Pro (or `rdadmin serve`) console. */
@@ -9,6 +11,8 @@ export function createApi(opts: TransportOptions) {
     transport,
     users: usersApi(transport, opts.pageSize),
     auth: authApi(transport),
+    userGroups: userGroupsApi(transport, opts.pageSize),
+    deviceGroups: deviceGroupsApi(transport, opts.pageSize),
     close: () => transport.close(),
   };
 }

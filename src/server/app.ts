@@ -4,6 +4,7 @@ import type { AppDeps, AppEnv } from './context';
 import { HttpError } from './http';
 import { RouteTable } from './routes';
 import { registerAuthRoutes } from './routes/auth';
+import { registerGroupRoutes } from './routes/groups';
 import { registerOpenApiRoute } from './routes/openapi';
 import { registerUserRoutes } from './routes/users';
 
@@ -42,6 +43,7 @@ export function createApp(deps: AppDeps) {
   const routes = new RouteTable(app, deps);
   registerAuthRoutes(routes, deps);
   registerUserRoutes(routes, deps);
+  registerGroupRoutes(routes, deps);
   registerOpenApiRoute(routes, SERVER_VERSION);
 
   return { app, routes: routes.specs };

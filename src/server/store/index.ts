@@ -2,6 +2,7 @@ import { AuditRepo } from './audit';
 import { AuthRepo } from './auth';
 import { type Database, openDatabase } from './db';
 import { DeviceRepo } from './devices';
+import { GroupRepo } from './groups';
 import { SettingsRepo } from './settings';
 import { UserRepo } from './users';
 
@@ -11,6 +12,7 @@ export interface Store {
   audit: AuditRepo;
   devices: DeviceRepo;
   settings: SettingsRepo;
+  groups: GroupRepo;
   database: Database;
   close(): Promise<void>;
 }
@@ -23,6 +25,7 @@ export async function openStore(file: string, now: () => Date = () => new Date()
     audit: new AuditRepo(database.db, now),
     devices: new DeviceRepo(database.db, now),
     settings: new SettingsRepo(database.db),
+    groups: new GroupRepo(database.db, now),
     database,
     close: () => database.close(),
   };
