@@ -1,4 +1,5 @@
 import { authApi } from './auth';
+import { devicesApi, settingsApi } from './devices';
 import { Transport, type TransportOptions } from './transport';
 import { usersApi } from './users';
 
@@ -8,6 +9,8 @@ export function createApi(opts: TransportOptions) {
   return {
     transport,
     users: usersApi(transport, opts.pageSize),
+    devices: devicesApi(transport, opts.pageSize),
+    settings: settingsApi(transport),
     auth: authApi(transport),
     close: () => transport.close(),
   };

@@ -4,7 +4,9 @@ import type { AppDeps, AppEnv } from './context';
 import { HttpError } from './http';
 import { RouteTable } from './routes';
 import { registerAuthRoutes } from './routes/auth';
+import { registerDeviceRoutes } from './routes/devices';
 import { registerOpenApiRoute } from './routes/openapi';
+import { registerSettingsRoutes } from './routes/settings';
 import { registerUserRoutes } from './routes/users';
 
 export const SERVER_VERSION = '0.1.0';
@@ -42,6 +44,8 @@ export function createApp(deps: AppDeps) {
   const routes = new RouteTable(app, deps);
   registerAuthRoutes(routes, deps);
   registerUserRoutes(routes, deps);
+  registerDeviceRoutes(routes, deps);
+  registerSettingsRoutes(routes, deps);
   registerOpenApiRoute(routes, SERVER_VERSION);
 
   return { app, routes: routes.specs };
