@@ -36,7 +36,9 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
   const held: string[] = [];
   let bar: { increment(): void; stop(): void } | undefined;
   if (showBar) {
-    const { SingleBar, Presets } = await import('cli-progress');
+    // A CommonJS module: bundled, its exports sit on `default`.
+    const { default: progress } = await import('cli-progress');
+    const { SingleBar, Presets } = progress;
     const b = new SingleBar(
       {
         format: `${spec.verb} {bar} {value}/{total} ${spec.noun[1]}`,

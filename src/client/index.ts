@@ -1,5 +1,6 @@
 import { authApi } from './auth';
 import { deviceGroupsApi } from './device-groups';
+import { devicesApi, settingsApi } from './devices';
 import { Transport, type TransportOptions } from './transport';
 import { userGroupsApi } from './user-groups';
 import { usersApi } from './users';
@@ -10,6 +11,8 @@ export function createApi(opts: TransportOptions) {
   return {
     transport,
     users: usersApi(transport, opts.pageSize),
+    devices: devicesApi(transport, opts.pageSize),
+    settings: settingsApi(transport),
     auth: authApi(transport),
     userGroups: userGroupsApi(transport, opts.pageSize),
     deviceGroups: deviceGroupsApi(transport, opts.pageSize),

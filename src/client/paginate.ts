@@ -12,7 +12,8 @@ const Envelope = z.looseObject({ data: z.array(z.unknown()).nullish(), total: z.
 
 /**
  * Streams every row of a list endpoint: `current` from 1, step 1; stops on a short page or when
- * `current × pageSize ≥ total` (when `total` is absent, on the first short page). Rows whose
+ * `current × pageSize ≥ total` (when `total` is absent, on the first short page). A short page
+ * that leaves rows of `total` unread is an error, not a silent truncation. Rows whose
  * `guid` was already seen are dropped; a page of nothing new ends the loop with an error.
  */
 export async function* paginate<T extends z.ZodType>(
@@ -48,8 +49,20 @@ export async function* paginate<T extends z.ZodType>(
       fresh++;
       yield parsed.data;
     }
-    if (data.length < opts.pageSize) return;
-    if (typeof body?.total === 'number' && current * opts.pageSize >= body.total) return;
+    const total = typeof body?.total === 'number' ? body.total : undefined;
+    if (total !== undefined && current * opts.pageSize >= total) return;
+    if (data.length < opts.pageSize) {
+      // A short page ends the listing, unless `total` says rows are missing: a server that caps
+      // page sizes would otherwise truncate the result without a word.
+      if (total !== undefined && data.length > 0 && (current - 1) * opts.pageSize + data.length < total) {
+        throw new ApiError(
+          `${p} returned ${data.length} rows for pageSize=${opts.pageSize} on page ${current}, but reports ${total} in all; the server may cap page sizes`,
+          200,
+          `set RDADMIN_PAGE_SIZE=${data.length} and run again`,
+        );
+      }
+      return;
+    }
     if (fresh === 0)
       throw new ApiError(`the server repeated page ${current} of ${p}: pagination is inconsistent`, 200);
   }

@@ -24,7 +24,11 @@ export async function resolveExact<T extends { name: string }>(
     }
     if (exact.length === 1) return exact[0]!;
     if (exact.length > 1) {
-      throw new LookupError(`${kind} name '${name}' is ambiguous: ${exact.length} records have it`);
+      const guids = exact.map((r) => (r as { guid?: unknown }).guid).filter((g) => typeof g === 'string');
+      throw new LookupError(
+        `${kind} name '${name}' is ambiguous: ${exact.length} records have it`,
+        guids.length ? `candidates (GUID): ${guids.join(', ')}` : undefined,
+      );
     }
   }
   throw new LookupError(

@@ -87,7 +87,7 @@ function describeBody(text: string): string {
   try {
     const v = JSON.parse(text) as { error?: unknown; message?: unknown };
     if (v && typeof v === 'object') {
-      if (v.error !== undefined) return String(v.error);
+      if (v.error !== undefined) return typeof v.error === 'string' ? v.error : JSON.stringify(v.error);
       if (typeof v.message === 'string') return v.message;
     }
   } catch {
@@ -264,7 +264,9 @@ export class Transport {
     }
     if (value && typeof value === 'object' && !Array.isArray(value) && 'error' in value) {
       const e = (value as { error: unknown }).error;
-      if (e !== null && e !== undefined && e !== '') throw new ApiError(String(e), status);
+      if (e !== null && e !== undefined && e !== '') {
+        throw new ApiError(typeof e === 'string' ? e : JSON.stringify(e), status);
+      }
     }
     if (!schema) return value as z.infer<T>;
     const parsed = schema.safeParse(value);

@@ -4,8 +4,10 @@ import type { AppDeps, AppEnv } from './context';
 import { HttpError } from './http';
 import { RouteTable } from './routes';
 import { registerAuthRoutes } from './routes/auth';
+import { registerDeviceRoutes } from './routes/devices';
 import { registerGroupRoutes } from './routes/groups';
 import { registerOpenApiRoute } from './routes/openapi';
+import { registerSettingsRoutes } from './routes/settings';
 import { registerUserRoutes } from './routes/users';
 
 export const SERVER_VERSION = '0.1.0';
@@ -44,6 +46,8 @@ export function createApp(deps: AppDeps) {
   registerAuthRoutes(routes, deps);
   registerUserRoutes(routes, deps);
   registerGroupRoutes(routes, deps);
+  registerDeviceRoutes(routes, deps);
+  registerSettingsRoutes(routes, deps);
   registerOpenApiRoute(routes, SERVER_VERSION);
 
   return { app, routes: routes.specs };

@@ -28,6 +28,79 @@ export async function loadDemoFleet(file: URL | string): Promise<DemoFleet> {
   return DemoFleet.parse(JSON.parse(await readFile(file, 'utf8')));
 }
 
+/** A small deterministic PRNG, so every demo fleet is the same. */
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const DEMO_OS = ['Windows 11 Pro', 'Windows 10 Pro', 'macOS 15.2', 'Ubuntu 24.04', 'Debian 12', 'Android 14'];
+const DEMO_DEVICE_GROUPS = ['Production', 'Office PCs', 'Kiosks', 'Lab'];
+
+/**
+ * ~200 devices: varied OS; most assigned to a demo user and a device group, some not; half seen
+ * in the last minute, some offline for days or weeks, a few never online.
+ */
+export async function seedDemoDevices(store: Store, fleet: DemoFleet, now: Date, count = 200): Promise<void> {
+  if ((await store.devices.count()) > 0) return;
+  const rand = mulberry32(21114);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const groups: string[] = [];
+  for (const name of DEMO_DEVICE_GROUPS) {
+    const g =
+      (await store.devices.getGroupByName(name)) ??
+      (await store.devices.getGroupByGuid(await store.devices.createGroup(name)));
+    groups.push(g!.guid);
+  }
+  const userGuids: string[] = [];
+  for (const u of fleet.users.filter((x) => x.status === 1)) {
+    const rec = await store.users.getByName(u.name);
+    if (rec) userGuids.push(rec.guid);
+  }
+  const ids = new Set<string>();
+  while (ids.size < count) ids.add(String(100_000_000 + Math.floor(rand() * 899_999_999)));
+  let i = 0;
+  for (const id of ids) {
+    i++;
+    const os = pick(DEMO_OS);
+    const kind = os.startsWith('Windows')
+      ? 'DESKTOP'
+      : os.startsWith('macOS')
+        ? 'MacBook'
+        : os.startsWith('Android')
+          ? 'tablet'
+          : 'srv';
+    const r = rand();
+    const ageMs =
+      r < 0.5
+        ? rand() * 30_000
+        : r < 0.8
+          ? (1 + rand() * 19) * 86_400_000
+          : r < 0.95
+            ? (30 + rand() * 90) * 86_400_000
+            : -1;
+    await store.devices.create(id, {
+      uuid: Buffer.from(`demo-${id}`).toString('base64'),
+      device_name: `${kind}-${String(i).padStart(3, '0')}`,
+      device_username: kind === 'srv' ? 'root' : pick(['anna', 'ben', 'jo', 'sam', 'kim']),
+      os,
+      cpu: pick(['Intel Core i5-1240P', 'AMD Ryzen 7 5800U', 'Apple M3', 'ARM Cortex-A78']),
+      memory: pick(['8GB', '16GB', '32GB']),
+      version: pick(['1.4.3', '1.4.2', '1.3.9']),
+      user_guid: rand() < 0.6 ? pick(userGuids) : null,
+      device_group_guid: rand() < 0.7 ? pick(groups) : null,
+      note: rand() < 0.1 ? 'loaner' : '',
+      last_online: ageMs < 0 ? null : new Date(now.getTime() - ageMs).toISOString(),
+      sysinfo_at: ageMs < 0 ? null : now.toISOString(),
+    });
+  }
+}
+
 /**
  * Seeds the demo fleet into a fresh store and creates an `all:rw` API token named `demo`.
  * Returns the token (the only time it exists in clear), or null when the store was seeded before.
@@ -56,6 +129,7 @@ export async function seedDemo(store: Store, fleet: DemoFleet): Promise<string |
   await seedDemoGroups(store, await loadDemoGroups());
   const admin = await store.users.getByName('admin');
   if (!admin) throw new Error('demo fleet: the administrator is missing');
+  await seedDemoDevices(store, fleet, new Date());
   const token = newSecret('rdt');
   await store.auth.createToken({
     name: 'demo',

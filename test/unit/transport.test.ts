@@ -1,0 +1,281 @@
+import { MockAgent } from 'undici';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ApiError, AuthError, NetworkError, TimeoutError } from '../../src/cli/errors';
+import { path, Transport, type TransportOptions } from '../../src/client/transport';
+
+const ORIGIN = 'http://rd.test:21114';
+
+let agent: MockAgent;
+let transports: Transport[];
+
+beforeEach(() => {
+  agent = new MockAgent({ enableCallHistory: true });
+  agent.disableNetConnect();
+  transports = [];
+});
+
+afterEach(async () => {
+  for (const t of transports) await t.close();
+  agent.assertNoPendingInterceptors();
+  await agent.close();
+});
+
+/** A transport on the mock agent. `retries` keeps its default (2) unless given, so an unexpected retry
+ * of a non-retryable failure runs into an unmatched request and fails the test. */
+function transport(o: Partial<TransportOptions> = {}): Transport {
+  const t = new Transport({
+    baseUrl: ORIGIN,
+    token: 'tok-123',
+    timeoutMs: 5_000,
+    connections: 4,
+    dispatcher: agent,
+    ...o,
+  });
+  transports.push(t);
+  return t;
+}
+
+function server(origin = ORIGIN) {
+  return agent.get(origin);
+}
+
+function calls() {
+  return agent.getCallHistory()?.calls() ?? [];
+}
+
+/** The rejection of `p`; fails the test when `p` resolves. */
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  let value: unknown;
+  try {
+    value = await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
+}
+
+/** Asserts the exact class (not a subclass or sibling), the exit code and the message's key words. */
+function expectError(
+  err: Error,
+  cls: abstract new (...a: never[]) => Error,
+  exitCode: number,
+  ...words: RegExp[]
+) {
+  expect(err.constructor).toBe(cls);
+  expect((err as Error & { exitCode: number }).exitCode).toBe(exitCode);
+  for (const w of words) expect(err.message).toMatch(w);
+}
+
+function reset(): Error {
+  return Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+}
+
+describe('path``', () => {
+  it('percent-encodes every interpolated segment and leaves the template alone', () => {
+    expect(path`/api/users/${'a/b?c#d %e'}/enable`).toBe('/api/users/a%2Fb%3Fc%23d%20%25e/enable');
+    expect(path`/api/ab/${'x'}/peers/${42}`).toBe('/api/ab/x/peers/42');
+  });
+
+  it('refuses segments that a URL parser would resolve away (., .. and empty)', () => {
+    for (const bad of ['..', '.', '']) expect(() => path`/api/users/${bad}/enable`).toThrow(/segment/);
+  });
+});
+
+describe('Transport: success', () => {
+  it('returns the parsed JSON of a 200 answer, validated by the schema', async () => {
+    server()
+      .intercept({ path: '/api/users', method: 'GET' })
+      .reply(200, { data: [1, 2], total: 2 });
+    const schema = z.object({ data: z.array(z.number()), total: z.number() });
+    await expect(transport().call('GET', '/api/users', { schema })).resolves.toEqual({
+      data: [1, 2],
+      total: 2,
+    });
+  });
+
+  it('returns undefined for an empty 200 body and for 204', async () => {
+    server().intercept({ path: '/api/a', method: 'POST' }).reply(200, '');
+    server().intercept({ path: '/api/b', method: 'POST' }).reply(204, '');
+    const t = transport();
+    await expect(t.call('POST', '/api/a')).resolves.toBeUndefined();
+    await expect(t.call('POST', '/api/b')).resolves.toBeUndefined();
+  });
+
+  it('reports a body that does not fit the schema as an ApiError', async () => {
+    server().intercept({ path: '/api/users', method: 'GET' }).reply(200, { data: 'nope' });
+    const err = await rejection(
+      transport().call('GET', '/api/users', { schema: z.object({ data: z.array(z.unknown()) }) }),
+    );
+    expectError(err, ApiError, 1, /unexpected answer/, /data/);
+  });
+});
+
+describe('Transport: server errors', () => {
+  it('maps an HTML error page to an ApiError carrying its title', async () => {
+    server()
+      .intercept({ path: '/api/users', method: 'GET' })
+      .reply(500, '<html><head><title>Bad Gateway</title></head><body><h1>nginx</h1></body></html>', {
+        headers: { 'content-type': 'text/html' },
+      });
+    const err = await rejection(transport().call('GET', '/api/users'));
+    expectError(err, ApiError, 1, /HTTP 500/, /HTML page/, /"Bad Gateway"/);
+    expect((err as ApiError).status).toBe(500);
+    expect(err.message).not.toMatch(/<h1>/);
+  });
+
+  it('reports a 200 body that is not JSON', async () => {
+    server().intercept({ path: '/api/users', method: 'GET' }).reply(200, 'hello, I am a proxy');
+    const err = await rejection(transport().call('GET', '/api/users'));
+    expectError(err, ApiError, 1, /not JSON/, /hello, I am a proxy/);
+    expect((err as ApiError).status).toBe(200);
+  });
+
+  it('treats {"error"} on HTTP 200 as an error', async () => {
+    server().intercept({ path: '/api/users', method: 'POST' }).reply(200, { error: 'boom' });
+    const err = await rejection(transport().call('POST', '/api/users', { body: { name: 'x' } }));
+    expectError(err, ApiError, 1);
+    expect(err.message).toBe('boom');
+    expect((err as ApiError).status).toBe(200);
+  });
+
+  it('maps 401 and 403 to AuthError (exit 4) with the server message', async () => {
+    server().intercept({ path: '/api/users', method: 'GET' }).reply(401, { error: 'invalid token' });
+    server().intercept({ path: '/api/devices', method: 'GET' }).reply(403, { error: 'no device scope' });
+    const t = transport();
+    const e401 = await rejection(t.call('GET', '/api/users'));
+    expectError(e401, AuthError, 4, /not authenticated/, /HTTP 401/, /invalid token/);
+    expect((e401 as AuthError).status).toBe(401);
+    const e403 = await rejection(t.call('GET', '/api/devices'));
+    expectError(e403, AuthError, 4, /permission denied/, /HTTP 403/, /no device scope/);
+    expect((e403 as AuthError).status).toBe(403);
+  });
+
+  it('maps 404 {"error"} to an ApiError with status 404', async () => {
+    server().intercept({ path: '/api/users/g1', method: 'DELETE' }).reply(404, { error: 'user not found' });
+    const err = await rejection(transport().call('DELETE', '/api/users/g1'));
+    expectError(err, ApiError, 1, /user not found/, /HTTP 404/);
+    expect((err as ApiError).status).toBe(404);
+  });
+});
+
+describe('Transport: network faults', () => {
+  it('turns a slow answer into a TimeoutError (exit 5), not retried', async () => {
+    server().intercept({ path: '/api/users', method: 'GET' }).reply(200, { data: [] }).delay(1_500);
+    const err = await rejection(transport({ timeoutMs: 200 }).call('GET', '/api/users'));
+    expectError(err, TimeoutError, 5, /no answer/, /rd\.test:21114/, /0\.2s/);
+    expect(calls()).toHaveLength(1);
+  });
+
+  it('retries a GET on a connection reset, then reports a NetworkError (exit 5)', async () => {
+    server().intercept({ path: '/api/users', method: 'GET' }).replyWithError(reset()).times(3);
+    const err = await rejection(transport({ retries: 2 }).call('GET', '/api/users'));
+    expectError(err, NetworkError, 5, /cannot reach/, /connection reset/);
+    expect((err as NetworkError).code).toBe('ECONNRESET');
+    expect(calls()).toHaveLength(3);
+  });
+
+  it('never retries a POST on a connection reset', async () => {
+    server().intercept({ path: '/api/users', method: 'POST' }).replyWithError(reset());
+    const err = await rejection(
+      transport({ retries: 2 }).call('POST', '/api/users', { body: { name: 'x' } }),
+    );
+    expectError(err, NetworkError, 5, /connection reset/);
+    expect((err as NetworkError).code).toBe('ECONNRESET');
+    expect(calls()).toHaveLength(1);
+  });
+
+  it('maps a refused connection and a TLS failure to NetworkError; TLS is not retried', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    server().intercept({ path: '/api/a', method: 'GET' }).replyWithError(refused);
+    const tls = Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+    server().intercept({ path: '/api/b', method: 'GET' }).replyWithError(tls);
+    const e1 = await rejection(transport({ retries: 0 }).call('GET', '/api/a'));
+    expectError(e1, NetworkError, 5, /connection refused/);
+    const e2 = await rejection(transport().call('GET', '/api/b'));
+    expectError(e2, NetworkError, 5, /TLS failure/);
+    expect(e2).toMatchObject({ code: 'TLS', hint: expect.stringMatching(/--ca/) });
+  });
+
+  it('retries a GET after a 502 and returns the next answer', async () => {
+    server().intercept({ path: '/api/users', method: 'GET' }).reply(502, 'Bad Gateway');
+    server()
+      .intercept({ path: '/api/users', method: 'GET' })
+      .reply(200, { data: ['ok'] });
+    await expect(transport({ retries: 1 }).call('GET', '/api/users')).resolves.toEqual({ data: ['ok'] });
+    expect(calls()).toHaveLength(2);
+  });
+
+  it('reports a 502 on a POST at once', async () => {
+    server().intercept({ path: '/api/users', method: 'POST' }).reply(502, 'Bad Gateway');
+    const err = await rejection(transport({ retries: 2 }).call('POST', '/api/users', { body: {} }));
+    expectError(err, ApiError, 1, /HTTP 502/, /Bad Gateway/);
+    expect((err as ApiError).status).toBe(502);
+    expect(calls()).toHaveLength(1);
+  });
+
+  it('retries an explicitly idempotent PUT on 503', async () => {
+    server().intercept({ path: '/api/x', method: 'PUT' }).reply(503, '');
+    server().intercept({ path: '/api/x', method: 'PUT' }).reply(200, { ok: true });
+    const t = transport({ retries: 1 });
+    await expect(t.call('PUT', '/api/x', { body: {}, idempotent: true })).resolves.toEqual({ ok: true });
+  });
+});
+
+describe('Transport: the request on the wire', () => {
+  it('sends the bearer token; content-type only with a body', async () => {
+    server().intercept({ path: '/api/users', method: 'GET' }).reply(200, {});
+    server().intercept({ path: '/api/users', method: 'POST' }).reply(200, {});
+    const t = transport();
+    await t.call('GET', '/api/users');
+    await t.call('POST', '/api/users', { body: { name: 'ann', note: 'é' } });
+    const [get, post] = calls();
+    expect(get?.headers).toMatchObject({ authorization: 'Bearer tok-123', accept: 'application/json' });
+    expect(get?.headers).not.toHaveProperty('content-type');
+    expect(get?.body ?? undefined).toBeUndefined();
+    expect(post?.headers).toMatchObject({
+      authorization: 'Bearer tok-123',
+      'content-type': 'application/json',
+    });
+    expect(JSON.parse(String(post?.body))).toEqual({ name: 'ann', note: 'é' });
+  });
+
+  it('sends no authorization header without a token', async () => {
+    server().intercept({ path: '/api/login', method: 'POST' }).reply(200, {});
+    await transport({ token: undefined }).call('POST', '/api/login', { body: {} });
+    expect(calls()[0]?.headers).not.toHaveProperty('authorization');
+  });
+
+  it('percent-encodes path segments so a GUID with / or ? stays one segment', async () => {
+    const guid = 'a/b?c=1#x y';
+    server().intercept({ path: '/api/users/a%2Fb%3Fc%3D1%23x%20y/enable', method: 'POST' }).reply(200, '');
+    await transport().call('POST', path`/api/users/${guid}/enable`);
+    expect(calls()[0]?.path).toBe('/api/users/a%2Fb%3Fc%3D1%23x%20y/enable');
+    expect(decodeURIComponent(calls()[0]?.path.split('/')[3] ?? '')).toBe(guid);
+  });
+
+  it('sends query values with %, spaces, & and = so they arrive unchanged; drops undefined', async () => {
+    const query = { name: '%ann smith%', group_name: 'R&D = 100%', pageSize: 30, skip: undefined };
+    server()
+      .intercept({
+        path: '/api/users',
+        method: 'GET',
+        query: { name: '%ann smith%', group_name: 'R&D = 100%', pageSize: '30' },
+      })
+      .reply(200, {});
+    await transport().call('GET', '/api/users', { query });
+    expect(calls()[0]?.searchParams).toEqual({
+      name: '%ann smith%',
+      group_name: 'R&D = 100%',
+      pageSize: '30',
+    });
+  });
+
+  it('keeps a base URL path prefix and trims trailing slashes', async () => {
+    const t = transport({ baseUrl: 'http://h:1/rd//' });
+    expect(t.baseUrl).toBe('http://h:1/rd');
+    server('http://h:1').intercept({ path: '/rd/api/users', method: 'GET' }).reply(200, { ok: 1 });
+    await expect(t.call('GET', '/api/users')).resolves.toEqual({ ok: 1 });
+    expect(calls()[0]?.fullUrl).toBe('http://h:1/rd/api/users');
+  });
+});
