@@ -1,10 +1,11 @@
 import type { Ctx } from '../src/cli/context';
 import { UsageError } from '../src/cli/errors';
 import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
-import { commaList } from '../src/client/filters';
+import { commaList, wildcard } from '../src/client/filters';
 import { formatRules } from '../src/wire/access';
+import type { DeviceRow } from '../src/wire/devices';
 import type { AccessibleRow, DeviceGroupRow } from '../src/wire/groups';
-import { type GroupKind, groupVerbs, required, resolveGroup } from './groups-common';
+import { exactRows, type GroupKind, groupVerbs, required, resolveGroup } from './groups-common';
 
 // Mirrors device_group.py / device-groups.py: the same verbs and flags, plus `accessible` (the
 // client endpoint the user docs describe). A group that is not found is an error (exit 1), not
@@ -110,6 +111,62 @@ that group, or nothing changes (the error names the devices).`,
   },
 };
 
+const deviceColumns = [
+  { header: 'ID', value: (d: DeviceRow) => d.id },
+  { header: 'NAME', value: (d: DeviceRow) => d.info?.device_name ?? '' },
+  { header: 'USER', value: (d: DeviceRow) => d.user_name ?? '' },
+  { header: 'DEVICE USERNAME', value: (d: DeviceRow) => d.info?.username ?? '' },
+  { header: 'OS', value: (d: DeviceRow) => d.info?.os ?? '' },
+  { header: 'DEVICE GROUP', value: (d: DeviceRow) => d.device_group_name ?? '' },
+];
+
+const viewDevices: VerbSpec = {
+  name: 'view-devices',
+  summary: 'List the devices of a device group (needs the device:r permission)',
+  description: `List devices with their device group. --name is the device group (exact,
+case-sensitive; '-' lists the devices in no group). --id, --device-name, --user-name (the
+assigned user) and --device-username (the OS user on the device) are substring matches (a value
+holding '%' is a LIKE pattern, '-' means "not set"). Without any filter, every device is listed.`,
+  options: [
+    opt('name', '<group>', "device group name (exact; '-' = in no group)"),
+    opt('id', '<id>', 'device ID, substring match'),
+    opt('device-name', '<name>', 'device name, substring match'),
+    opt('user-name', '<user>', 'assigned user (owner), substring match'),
+    opt('device-username', '<name>', 'OS user logged in on the device, substring match'),
+  ],
+  examples: [
+    'rdadmin device-groups view-devices --name Production',
+    'rdadmin device-groups view-devices --device-name server',
+    'rdadmin device-groups view-devices --name Production --user-name john --json',
+  ],
+  async run(ctx, o) {
+    const w = (k: string) => (str(o[k]) === undefined ? undefined : wildcard(str(o[k])!));
+    const filter = {
+      id: w('id'),
+      device_name: w('deviceName'),
+      user_name: w('userName'),
+      device_username: w('deviceUsername'),
+    };
+    const group = str(o['name']) || undefined;
+    const rows: AsyncIterable<DeviceRow> =
+      group === undefined || group === '-'
+        ? ctx.api.devices.list({ ...filter, device_group_name: group })
+        : exactRows(
+            group,
+            (p) => ctx.api.devices.list({ ...filter, device_group_name: p }),
+            (d) => d.device_group_name,
+          );
+    if (ctx.out.json) {
+      const arr = ctx.out.jsonArray();
+      for await (const d of rows) arr.push(d);
+      arr.end();
+      return;
+    }
+    const n = await ctx.out.table(deviceColumns, rows);
+    if (n === 0) ctx.out.info('Found 0 devices');
+  },
+};
+
 const accessible: VerbSpec = {
   name: 'accessible',
   summary: 'List the device groups you may access',
@@ -144,6 +201,7 @@ export const deviceGroupsArea: AreaSpec = {
   description: `Manage device groups, like device_group.py (device-groups.py upstream). A device is in
 at most one device group. --accessed-from lists who may access the group's devices (0 user group,
 2 user), as the scripts' JSON or as user-group:NAME,user:NAME. Permissions: view/add/update/delete/
-add-devices/remove-devices need device_group; accessible needs device_group:r or a user session.`,
-  verbs: [...groupVerbs(deviceGroupKind), addDevices, removeDevices, accessible],
+add-devices/remove-devices need device_group; view-devices needs device:r; accessible needs
+device_group:r or a user session.`,
+  verbs: [...groupVerbs(deviceGroupKind), viewDevices, addDevices, removeDevices, accessible],
 };
