@@ -5,7 +5,7 @@ import { commaList, wildcard } from '../src/client/filters';
 import { formatRules } from '../src/wire/access';
 import type { DeviceRow } from '../src/wire/devices';
 import type { AccessibleRow, DeviceGroupRow } from '../src/wire/groups';
-import { exactRows, type GroupKind, groupVerbs, required, resolveGroup } from './groups-common';
+import { exactRows, type GroupKind, groupVerbs, prose, required, resolveGroup } from './groups-common';
 
 // Mirrors device_group.py / device-groups.py: the same verbs and flags, plus `accessible` (the
 // client endpoint the user docs describe). A group that is not found is an error (exit 1), not
@@ -67,8 +67,8 @@ function dryRun(ctx: Ctx, verb: string, ids: string[], group: DeviceGroupRow): b
 const addDevices: VerbSpec = {
   name: 'add-devices',
   summary: 'Put devices into a device group (a device is in at most one group)',
-  description: `Put devices into a device group by device ID (the RustDesk ID, not a GUID). A device
-that is in another group moves (reported). Every ID must exist, or nothing changes.`,
+  description: prose(`Put devices into a device group by device ID (the RustDesk ID, not a GUID). A device
+that is in another group moves (reported). Every ID must exist, or nothing changes.`),
   options: idsOpts,
   examples: [
     'rdadmin device-groups add-devices --name "Production" --ids "123456789,987654321"',
@@ -95,8 +95,8 @@ that is in another group moves (reported). Every ID must exist, or nothing chang
 const removeDevices: VerbSpec = {
   name: 'remove-devices',
   summary: 'Take devices out of a device group (they become ungrouped)',
-  description: `Take devices out of a device group by device ID. Every device must exist and be in
-that group, or nothing changes (the error names the devices).`,
+  description: prose(`Take devices out of a device group by device ID. Every device must exist and be in
+that group, or nothing changes (the error names the devices).`),
   options: idsOpts,
   examples: ['rdadmin device-groups remove-devices --name "Production" --ids "123456789,987654321"'],
   async run(ctx, o) {
@@ -123,10 +123,10 @@ const deviceColumns = [
 const viewDevices: VerbSpec = {
   name: 'view-devices',
   summary: 'List the devices of a device group (needs the device:r permission)',
-  description: `List devices with their device group. --name is the device group (exact,
+  description: prose(`List devices with their device group. --name is the device group (exact,
 case-sensitive; '-' lists the devices in no group). --id, --device-name, --user-name (the
 assigned user) and --device-username (the OS user on the device) are substring matches (a value
-holding '%' is a LIKE pattern, '-' means "not set"). Without any filter, every device is listed.`,
+holding '%' is a LIKE pattern, '-' means "not set"). Without any filter, every device is listed.`),
   options: [
     opt('name', '<group>', "device group name (exact; '-' = in no group)"),
     opt('id', '<id>', 'device ID, substring match'),
@@ -170,9 +170,9 @@ holding '%' is a LIKE pattern, '-' means "not set"). Without any filter, every d
 const accessible: VerbSpec = {
   name: 'accessible',
   summary: 'List the device groups you may access',
-  description: `List the device groups the current user may access through access rules
+  description: prose(`List the device groups the current user may access through access rules
 (GET /api/device-group/accessible). With an API token, that is the token's owner; administrators
-reach every device group. Works with a non-admin user's session (rdadmin login).`,
+reach every device group. Works with a non-admin user's session (rdadmin login).`),
   options: [],
   examples: ['rdadmin device-groups accessible', 'rdadmin device-groups accessible --json'],
   async run(ctx) {
@@ -198,10 +198,10 @@ export const deviceGroupsArea: AreaSpec = {
   name: 'device-groups',
   aliases: ['device_group', 'device-group', 'device_groups'],
   summary: 'Manage device groups, their devices and access rules (device_group.py)',
-  description: `Manage device groups, like device_group.py (device-groups.py upstream). A device is in
+  description: prose(`Manage device groups, like device_group.py (device-groups.py upstream). A device is in
 at most one device group. --accessed-from lists who may access the group's devices (0 user group,
 2 user), as the scripts' JSON or as user-group:NAME,user:NAME. Permissions: view/add/update/delete/
 add-devices/remove-devices need device_group; view-devices needs device:r; accessible needs
-device_group:r or a user session.`,
+device_group:r or a user session.`),
   verbs: [...groupVerbs(deviceGroupKind), viewDevices, addDevices, removeDevices, accessible],
 };

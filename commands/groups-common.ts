@@ -46,6 +46,11 @@ export interface GroupKind<R extends GroupRow> {
   example: { name: string; from: string; to?: string };
 }
 
+/** Help text: single line breaks become spaces, so commander can wrap paragraphs to the terminal. */
+export function prose(text: string): string {
+  return text.replace(/([^\n])\n(?!\n)/g, '$1 ');
+}
+
 /** Runs `fn` over `items`, at most `limit` at a time, keeping the order of results. */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -149,8 +154,8 @@ export function groupVerbs<R extends GroupRow>(kind: GroupKind<R>): VerbSpec[] {
     name: 'view',
     aliases: ['list'],
     summary: `List ${many} with their access rules`,
-    description: `List ${many} (all, or the one named by --name), with their access rules.
---name is an exact, case-sensitive name; a value holding '%' is used as a LIKE pattern.`,
+    description: prose(`List ${many} (all, or the one named by --name), with their access rules.
+--name is an exact, case-sensitive name; a value holding '%' is used as a LIKE pattern.`),
     options: [opt('name', '<name>', `${one} name (exact)`)],
     examples: [
       `rdadmin ${area} view`,
@@ -185,8 +190,8 @@ export function groupVerbs<R extends GroupRow>(kind: GroupKind<R>): VerbSpec[] {
     name: 'add',
     aliases: ['create'],
     summary: `Create a ${one}`,
-    description: `Create a ${one}. --name is required. Access rules name groups and users by name, in
-the scripts' JSON or the shorter KIND:NAME form; they are checked before anything is sent.`,
+    description: prose(`Create a ${one}. --name is required. Access rules name groups and users by name, in
+the scripts' JSON or the shorter KIND:NAME form; they are checked before anything is sent.`),
     options: [opt('name', '<name>', `the new ${one} name`), opt('note', '<note>', 'note'), ...ruleOpts],
     examples: [
       `rdadmin ${area} add --name "${ex.name}" --note "description"`,
@@ -198,11 +203,13 @@ the scripts' JSON or the shorter KIND:NAME form; they are checked before anythin
       const name = checkName('--name', str(o['name'])!);
       const rules = ruleFields(o, kind.accessTo);
       const note = str(o['note']);
-      const created = (await kind.api(ctx).create({
-        name,
-        ...(note !== undefined ? { note } : {}),
-        ...rules,
-      })) as R | undefined;
+      const body = { name, ...(note !== undefined ? { note } : {}), ...rules };
+      if (ctx.flags.dryRun) {
+        if (ctx.out.json) ctx.out.jsonValue({ ...body, action: 'add', dry_run: true });
+        ctx.out.info(`Dry run: would create ${one} ${JSON.stringify(body)}; nothing was changed.`);
+        return;
+      }
+      const created = (await kind.api(ctx).create(body)) as R | undefined;
       if (ctx.out.json) {
         ctx.out.jsonValue(created ?? { name });
         return;
@@ -215,8 +222,8 @@ the scripts' JSON or the shorter KIND:NAME form; they are checked before anythin
   const update: VerbSpec = {
     name: 'update',
     summary: `Change a ${one}'s name, note or access rules`,
-    description: `Change a ${one}: only what is given changes. A rule flag replaces that whole list
-('[]' clears it). With nothing to change it is a usage error (exit 2), not an empty request.`,
+    description: prose(`Change a ${one}: only what is given changes. A rule flag replaces that whole list
+('[]' clears it). With nothing to change it is a usage error (exit 2), not an empty request.`),
     options: [
       opt('name', '<name>', `the ${one} (exact name)`),
       opt('new-name', '<name>', 'rename it'),
@@ -269,13 +276,13 @@ the scripts' JSON or the shorter KIND:NAME form; they are checked before anythin
   const del: VerbSpec = {
     name: 'delete',
     summary: `Delete ${many} (a comma list of exact names)`,
-    description: `Delete ${many}. --name takes one exact name or a comma list. Every name is looked up
+    description: prose(`Delete ${many}. --name takes one exact name or a comma list. Every name is looked up
 before anything is deleted: a name that is not found deletes nothing (exit 1). More than one group
 is confirmed on a terminal; without one, pass --yes.${
       kind.accessTo
         ? '\nA user group that still has users is refused: move them first (add-users to another group).\nThe Default group cannot be deleted.'
         : '\nThe devices of a deleted device group become ungrouped.'
-    }`,
+    }`),
     options: [opt('name', '<names>', `${one} name, or a comma list of names`)],
     examples: [
       `rdadmin ${area} delete --name "${ex.name}"`,

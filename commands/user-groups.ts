@@ -6,7 +6,15 @@ import { formatRules } from '../src/wire/access';
 import type { UserGroupRow } from '../src/wire/groups';
 import { USER_STATUS_LABEL } from '../src/wire/rules';
 import type { UserRow } from '../src/wire/users';
-import { exactRows, type GroupKind, groupVerbs, mapLimit, required, resolveGroup } from './groups-common';
+import {
+  exactRows,
+  type GroupKind,
+  groupVerbs,
+  mapLimit,
+  prose,
+  required,
+  resolveGroup,
+} from './groups-common';
 
 // Mirrors user_group.py / user-groups.py: the same verbs and flags, with access rules checked
 // before any request (D-21), `update` refusing to send nothing (D-22), `delete` resolving every
@@ -43,9 +51,9 @@ const userColumns = [
 const viewUsers: VerbSpec = {
   name: 'view-users',
   summary: 'List the users of a user group (needs the user:r permission)',
-  description: `List users with their group. --name is the group (exact, case-sensitive); --user-name
+  description: prose(`List users with their group. --name is the group (exact, case-sensitive); --user-name
 is a substring match (a value holding '%' is a LIKE pattern, '-' means "not set"). Without
-either, every user is listed.`,
+either, every user is listed.`),
   options: [
     opt('name', '<group>', 'user group name (exact)'),
     opt('user-name', '<name>', 'user name (substring match)'),
@@ -87,10 +95,10 @@ interface Member {
 const addUsers: VerbSpec = {
   name: 'add-users',
   summary: 'Move users into a user group (a user is in exactly one group)',
-  description: `Move users into a user group; they leave the group they were in. --users is a comma
+  description: prose(`Move users into a user group; they leave the group they were in. --users is a comma
 list of exact user names, each found across every page of the user list (names with '_' or '%'
 are matched literally). Unknown names are reported; the others are still moved, and the exit code
-is then 1. Looking users up needs the user:r permission.`,
+is then 1. Looking users up needs the user:r permission.`),
   options: [
     opt('name', '<group>', 'user group name (exact)'),
     opt('users', '<names>', 'comma-separated user names'),
@@ -190,11 +198,11 @@ export const userGroupsArea: AreaSpec = {
   name: 'user-groups',
   aliases: ['user_group', 'user-group', 'user_groups'],
   summary: 'Manage user groups and their access rules (user_group.py)',
-  description: `Manage user groups, like user_group.py (user-groups.py upstream). Every user is in
+  description: prose(`Manage user groups, like user_group.py (user-groups.py upstream). Every user is in
 exactly one group; 'Default' always exists. Access rules: --accessed-from lists who may access the
 devices of the group's users (0 user group, 2 user); --access-to what its users may access
 (0 user group, 1 device group). Give them as the scripts' JSON or as user-group:NAME,user:NAME.
 Permissions: view/add/update/delete/add-users need user_group (add-users also user:r to find the
-users); view-users needs user:r.`,
+users); view-users needs user:r.`),
   verbs: [...groupVerbs(userGroupKind), viewUsers, addUsers],
 };

@@ -186,6 +186,21 @@ describe('user-groups add', () => {
     expect(requests('POST /api/user-groups')).toEqual([]);
   });
 
+  it('--dry-run checks the input and creates nothing', async () => {
+    const r = await cli(
+      ['user-groups', 'add', '--name', 'Ops', '--access-to', 'user-group:Gerentes', '--dry-run'],
+      {
+        env,
+      },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      'Dry run: would create user group {"name":"Ops","allowed_outgoings":[{"type":0,"name":"Gerentes"}]}',
+    );
+    expect(await group('Ops')).toBeUndefined();
+    expect(requests('POST /api/user-groups')).toEqual([]);
+  });
+
   it('unknown names and duplicates are server errors naming the entry (exit 1)', async () => {
     const unknown = await cli(
       ['user-groups', 'add', '--name', 'X', '--access-to', 'user-group:Gerentes,device-group:Nope'],
