@@ -147,7 +147,7 @@ describe('device-groups view / add / update / delete', () => {
     expect(await groupOf('111')).toBeNull();
     const log = await s.store.audit.listConsole();
     expect(log.map((e) => e.detail)).toContain(
-      "deleted device group 'A' (1 devices now ungrouped) (API token 'all')",
+      "deleted device group 'A' (1 device now ungrouped) (API token 'all')",
     );
   });
 });

@@ -498,7 +498,9 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
         ConsoleType.group,
         ConsoleOp.deleteGroups,
         `deleted device group '${group.name}'` +
-          (group.device_count ? ` (${group.device_count} devices now ungrouped)` : ''),
+          (group.device_count
+            ? ` (${group.device_count} device${group.device_count === 1 ? '' : 's'} now ungrouped)`
+            : ''),
       );
       return c.json({});
     },
