@@ -4,11 +4,19 @@ import { devicesArea } from './devices';
 import { serveVerb } from './serve';
 import { loginVerb, logoutVerb } from './session';
 import { settingsArea } from './settings';
+import { strategiesArea } from './strategies';
 import { tokensArea } from './tokens';
 import { usersArea } from './users';
 
 // The command tree. Command modules import only light code; the HTTP client, zod, the server and
 // the prompt library are loaded when a command runs.
 
-export const areas: AreaSpec[] = [usersArea, devicesArea, tokensArea, settingsArea, configArea];
+export const areas: AreaSpec[] = [
+  usersArea,
+  devicesArea,
+  strategiesArea,
+  tokensArea,
+  settingsArea,
+  configArea,
+];
 export const topLevel: VerbSpec[] = [serveVerb, loginVerb, logoutVerb];

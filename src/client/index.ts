@@ -1,5 +1,6 @@
 import { authApi } from './auth';
 import { devicesApi, settingsApi } from './devices';
+import { strategiesApi } from './strategies';
 import { Transport, type TransportOptions } from './transport';
 import { usersApi } from './users';
 
@@ -11,6 +12,7 @@ export function createApi(opts: TransportOptions) {
     users: usersApi(transport, opts.pageSize),
     devices: devicesApi(transport, opts.pageSize),
     settings: settingsApi(transport),
+    strategies: strategiesApi(transport, opts.pageSize),
     auth: authApi(transport),
     close: () => transport.close(),
   };

@@ -7,6 +7,7 @@ import { registerAuthRoutes } from './routes/auth';
 import { registerDeviceRoutes } from './routes/devices';
 import { registerOpenApiRoute } from './routes/openapi';
 import { registerSettingsRoutes } from './routes/settings';
+import { registerStrategyRoutes } from './routes/strategies';
 import { registerUserRoutes } from './routes/users';
 
 export const SERVER_VERSION = '0.1.0';
@@ -46,6 +47,7 @@ export function createApp(deps: AppDeps) {
   registerUserRoutes(routes, deps);
   registerDeviceRoutes(routes, deps);
   registerSettingsRoutes(routes, deps);
+  registerStrategyRoutes(routes, deps);
   registerOpenApiRoute(routes, SERVER_VERSION);
 
   return { app, routes: routes.specs };

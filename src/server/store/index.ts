@@ -3,6 +3,7 @@ import { AuthRepo } from './auth';
 import { type Database, openDatabase } from './db';
 import { DeviceRepo } from './devices';
 import { SettingsRepo } from './settings';
+import { StrategyRepo } from './strategies';
 import { UserRepo } from './users';
 
 export interface Store {
@@ -11,6 +12,7 @@ export interface Store {
   audit: AuditRepo;
   devices: DeviceRepo;
   settings: SettingsRepo;
+  strategies: StrategyRepo;
   database: Database;
   close(): Promise<void>;
 }
@@ -23,6 +25,7 @@ export async function openStore(file: string, now: () => Date = () => new Date()
     audit: new AuditRepo(database.db, now),
     devices: new DeviceRepo(database.db, now),
     settings: new SettingsRepo(database.db),
+    strategies: new StrategyRepo(database.db, now),
     database,
     close: () => database.close(),
   };
