@@ -5,6 +5,7 @@ import { devicesArea } from './devices';
 import { serveVerb } from './serve';
 import { loginVerb, logoutVerb } from './session';
 import { settingsArea } from './settings';
+import { strategiesArea } from './strategies';
 import { tokensArea } from './tokens';
 import { userGroupsArea } from './user-groups';
 import { usersArea } from './users';
@@ -17,6 +18,7 @@ export const areas: AreaSpec[] = [
   userGroupsArea,
   deviceGroupsArea,
   devicesArea,
+  strategiesArea,
   tokensArea,
   settingsArea,
   configArea,

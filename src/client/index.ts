@@ -1,6 +1,7 @@
 import { authApi } from './auth';
 import { deviceGroupsApi } from './device-groups';
 import { devicesApi, settingsApi } from './devices';
+import { strategiesApi } from './strategies';
 import { Transport, type TransportOptions } from './transport';
 import { userGroupsApi } from './user-groups';
 import { usersApi } from './users';
@@ -13,6 +14,7 @@ export function createApi(opts: TransportOptions) {
     users: usersApi(transport, opts.pageSize),
     devices: devicesApi(transport, opts.pageSize),
     settings: settingsApi(transport),
+    strategies: strategiesApi(transport, opts.pageSize),
     auth: authApi(transport),
     userGroups: userGroupsApi(transport, opts.pageSize),
     deviceGroups: deviceGroupsApi(transport, opts.pageSize),

@@ -8,6 +8,7 @@ import { registerDeviceRoutes } from './routes/devices';
 import { registerGroupRoutes } from './routes/groups';
 import { registerOpenApiRoute } from './routes/openapi';
 import { registerSettingsRoutes } from './routes/settings';
+import { registerStrategyRoutes } from './routes/strategies';
 import { registerUserRoutes } from './routes/users';
 
 export const SERVER_VERSION = '0.1.0';
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps) {
   registerGroupRoutes(routes, deps);
   registerDeviceRoutes(routes, deps);
   registerSettingsRoutes(routes, deps);
+  registerStrategyRoutes(routes, deps);
   registerOpenApiRoute(routes, SERVER_VERSION);
 
   return { app, routes: routes.specs };

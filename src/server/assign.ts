@@ -56,7 +56,18 @@ export async function assign(
       patch.device_username = value;
       what = `device username set to '${value}'`;
       break;
-    case 'strategy_name':
+    case 'strategy_name': {
+      if (clear) {
+        patch.strategy_guid = null;
+        what = 'strategy unassigned';
+        break;
+      }
+      const strategy = await store.strategies.getByName(value);
+      if (!strategy) throw new HttpError(400, `strategy '${value}' does not exist`);
+      patch.strategy_guid = strategy.guid;
+      what = `strategy '${strategy.name}' assigned`;
+      break;
+    }
     case 'ab':
       throw new HttpError(400, `assignment type '${type}' is not available on this server yet`);
   }

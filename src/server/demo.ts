@@ -101,6 +101,30 @@ export async function seedDemoDevices(store: Store, fleet: DemoFleet, now: Date,
   }
 }
 
+/** Strategies at each level: a device group's, a user's, and a device's own (disabled one too). */
+export async function seedDemoStrategies(store: Store): Promise<void> {
+  if ((await store.strategies.list()).length > 1) return;
+  const servers = await store.strategies.create('Servers', {
+    'allow-remote-config-modification': 'N',
+    'enable-file-transfer': 'N',
+  });
+  const support = await store.strategies.create('Support desk', {
+    'approve-mode': 'click',
+    'enable-audio': 'Y',
+  });
+  const kiosk = await store.strategies.create('Kiosk lock', {
+    'enable-keyboard': 'N',
+    'enable-clipboard': 'N',
+  });
+  await store.strategies.create('Lockdown (disabled)', { 'enable-remote-restart': 'N' }, false);
+  const prod = await store.devices.getGroupByName('Production');
+  const lead = await store.users.getByName('support_lead');
+  const kiosks = (await store.devices.list({ device_name: 'tablet%' }, 0, 3)).rows.map((d) => d.guid);
+  await store.strategies.assign(servers, { peers: [], users: [], groups: prod ? [prod.guid] : [] });
+  await store.strategies.assign(support, { peers: [], users: lead ? [lead.guid] : [], groups: [] });
+  await store.strategies.assign(kiosk, { peers: kiosks, users: [], groups: [] });
+}
+
 /**
  * Seeds the demo fleet into a fresh store and creates an `all:rw` API token named `demo`.
  * Returns the token (the only time it exists in clear), or null when the store was seeded before.
@@ -130,6 +154,7 @@ export async function seedDemo(store: Store, fleet: DemoFleet): Promise<string |
   const admin = await store.users.getByName('admin');
   if (!admin) throw new Error('demo fleet: the administrator is missing');
   await seedDemoDevices(store, fleet, new Date());
+  await seedDemoStrategies(store);
   const token = newSecret('rdt');
   await store.auth.createToken({
     name: 'demo',

@@ -416,3 +416,21 @@ describe('rdadmin devices', () => {
     expect(log[0]).toMatchObject({ typ: 2, iop: 9, detail: "disabled device 100000005 (API token 'all')" });
   });
 });
+
+describe('a simulated fleet', () => {
+  it('200 clients register; ungrouped and stale devices are found exactly', async () => {
+    const office: Record<string, string> = { 'preset-device-group-name': 'Office' };
+    const fleet = simFleet(s.url, 200, (i) => ({ hostname: `pc-${i}`, presets: i % 4 === 0 ? office : {} }));
+    await s.store.devices.createGroup('Office');
+    for (let i = 0; i < fleet.length; i += 20)
+      await Promise.all(fleet.slice(i, i + 20).map((c) => c.heartbeat()));
+    expect(await s.store.devices.count()).toBe(200);
+    expect(fleet.every((c) => c.sysinfoUploads === 1)).toBe(true);
+    const ungrouped = await cli(['devices', 'view', '--device_group_name', '-', '--json'], { env });
+    expect(JSON.parse(ungrouped.stdout)).toHaveLength(150);
+    const stale = fleet.filter((_, i) => i % 10 === 3).map((c) => c.info.id);
+    for (const id of stale) await setLastOnline(id, daysAgo(45));
+    const dry = await cli(['devices', 'purge', '--offline_days', '30', '--dry-run', '--json'], { env });
+    expect((JSON.parse(dry.stdout) as { id: string }[]).map((d) => d.id).sort()).toEqual(stale.sort());
+  });
+});

@@ -19,6 +19,7 @@ import { HttpError, readBody, readQuery, readText } from '../http';
 import type { RouteTable } from '../routes';
 import { ConsoleOp, ConsoleType } from '../store/audit';
 import type { DeviceRecord } from '../store/devices';
+import { handshakeValue } from '../store/strategies';
 
 export function deviceRow(d: DeviceRecord, now: number, onlineTimeoutS: number) {
   const last = d.last_online ? Date.parse(d.last_online) : Number.NaN;
@@ -41,7 +42,7 @@ export function deviceRow(d: DeviceRecord, now: number, onlineTimeoutS: number) 
     user_name: d.user_name,
     group_name: d.group_name,
     device_group_name: d.device_group_name,
-    strategy_name: null as string | null,
+    strategy_name: d.strategy_name,
     note: d.note,
     created_at: d.created_at,
   };
@@ -190,7 +191,18 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
       if (created || changed || !device.sysinfo_at) answer['sysinfo'] = 1;
       const drop = await store.devices.takeDisconnects(device.guid);
       if (drop.length) answer['disconnect'] = drop;
-      if (body.modified_at !== undefined) answer['modified_at'] = body.modified_at;
+      // Strategy handshake: the client echoes the last `modified_at` it got; a different value for
+      // what the device should have now means a change, delivered once.
+      const effective = await store.strategies.effectiveFor(device.guid);
+      if (effective) {
+        const want = handshakeValue(effective);
+        if (String(body.modified_at ?? '') !== String(want)) {
+          answer['modified_at'] = want;
+          if (effective.strategy && effective.managed) {
+            answer['strategy'] = { config_options: JSON.parse(effective.strategy.options), extra: {} };
+          }
+        }
+      }
       return c.json(answer);
     },
   );
@@ -226,6 +238,7 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
         ['user_name', body['preset-user-name'], device.user_guid === null],
         ['device_group_name', body['preset-device-group-name'], device.device_group_guid === null],
         ['note', body['preset-note'], device.note === ''],
+        ['strategy_name', body['preset-strategy-name'], device.strategy_guid === null],
       ];
       for (const [type, value, unset] of presets) {
         if (!value || !unset) continue;

@@ -4,6 +4,7 @@ import { type Database, openDatabase } from './db';
 import { DeviceRepo } from './devices';
 import { GroupRepo } from './groups';
 import { SettingsRepo } from './settings';
+import { StrategyRepo } from './strategies';
 import { UserRepo } from './users';
 
 export interface Store {
@@ -13,6 +14,7 @@ export interface Store {
   devices: DeviceRepo;
   settings: SettingsRepo;
   groups: GroupRepo;
+  strategies: StrategyRepo;
   database: Database;
   close(): Promise<void>;
 }
@@ -26,6 +28,7 @@ export async function openStore(file: string, now: () => Date = () => new Date()
     devices: new DeviceRepo(database.db, now),
     settings: new SettingsRepo(database.db),
     groups: new GroupRepo(database.db, now),
+    strategies: new StrategyRepo(database.db, now),
     database,
     close: () => database.close(),
   };

@@ -26,6 +26,7 @@ export interface UserTable {
   tfa_enforced: number;
   tfa_enforce_url: string;
   totp_secret: string | null;
+  strategy_guid: Generated<string | null>;
   created_at: string;
   updated_at: string;
 }
@@ -81,6 +82,7 @@ export interface DeviceGroupTable {
   name: string;
   name_fold: string;
   note: string;
+  strategy_guid: Generated<string | null>;
   created_at: string;
   updated_at: string;
 }
@@ -129,7 +131,21 @@ export interface PendingDisconnectTable {
   created_at: string;
 }
 
+export interface StrategyTable {
+  guid: string;
+  name: string;
+  name_fold: string;
+  enabled: number;
+  /** JSON object: client option key → string value. */
+  options: string;
+  /** Bumped on every change of content or status (drives the heartbeat handshake). */
+  revision: number;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface DB {
+  strategies: StrategyTable;
   device_groups: DeviceGroupTable;
   devices: DeviceTable;
   deployments: DeploymentTable;
