@@ -1,11 +1,13 @@
 import type { AreaSpec, VerbSpec } from '../src/cli/verb';
 import { configArea } from './config';
+import { deviceGroupsArea } from './device-groups';
 import { devicesArea } from './devices';
 import { serveVerb } from './serve';
 import { loginVerb, logoutVerb } from './session';
 import { settingsArea } from './settings';
 import { strategiesArea } from './strategies';
 import { tokensArea } from './tokens';
+import { userGroupsArea } from './user-groups';
 import { usersArea } from './users';
 
 // The command tree. Command modules import only light code; the HTTP client, zod, the server and
@@ -13,6 +15,8 @@ import { usersArea } from './users';
 
 export const areas: AreaSpec[] = [
   usersArea,
+  userGroupsArea,
+  deviceGroupsArea,
   devicesArea,
   strategiesArea,
   tokensArea,

@@ -1,7 +1,9 @@
 import { authApi } from './auth';
+import { deviceGroupsApi } from './device-groups';
 import { devicesApi, settingsApi } from './devices';
 import { strategiesApi } from './strategies';
 import { Transport, type TransportOptions } from './transport';
+import { userGroupsApi } from './user-groups';
 import { usersApi } from './users';
 
 /** The typed API of a RustDesk Server Pro (or `rdadmin serve`) console. */
@@ -14,6 +16,8 @@ export function createApi(opts: TransportOptions) {
     settings: settingsApi(transport),
     strategies: strategiesApi(transport, opts.pageSize),
     auth: authApi(transport),
+    userGroups: userGroupsApi(transport, opts.pageSize),
+    deviceGroups: deviceGroupsApi(transport, opts.pageSize),
     close: () => transport.close(),
   };
 }

@@ -5,6 +5,7 @@ import { HttpError } from './http';
 import { RouteTable } from './routes';
 import { registerAuthRoutes } from './routes/auth';
 import { registerDeviceRoutes } from './routes/devices';
+import { registerGroupRoutes } from './routes/groups';
 import { registerOpenApiRoute } from './routes/openapi';
 import { registerSettingsRoutes } from './routes/settings';
 import { registerStrategyRoutes } from './routes/strategies';
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps) {
   const routes = new RouteTable(app, deps);
   registerAuthRoutes(routes, deps);
   registerUserRoutes(routes, deps);
+  registerGroupRoutes(routes, deps);
   registerDeviceRoutes(routes, deps);
   registerSettingsRoutes(routes, deps);
   registerStrategyRoutes(routes, deps);

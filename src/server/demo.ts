@@ -1,8 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { packageRoot } from '../cli/package-root';
+import { INCOMING_TYPES, OUTGOING_TYPES, RULE_TYPE_LABEL } from '../wire/access';
 import { AREAS } from '../wire/scopes';
 import { hashPassword, hashToken, newSecret } from './crypto';
 import type { Store } from './store';
+import type { Edge } from './store/groups';
 
 export const DemoFleet = z.object({
   password: z.string(),
@@ -146,6 +150,7 @@ export async function seedDemo(store: Store, fleet: DemoFleet): Promise<string |
       is_admin: u.is_admin,
     });
   }
+  await seedDemoGroups(store, await loadDemoGroups());
   const admin = await store.users.getByName('admin');
   if (!admin) throw new Error('demo fleet: the administrator is missing');
   await seedDemoDevices(store, fleet, new Date());
@@ -159,4 +164,71 @@ export async function seedDemo(store: Store, fleet: DemoFleet): Promise<string |
     expiresAt: null,
   });
   return token;
+}
+
+const DemoRules = z.array(z.object({ type: z.number().int(), name: z.string() })).default([]);
+
+/** fixtures/demo-groups.json: extra user groups, device groups, and access rules between them. */
+export const DemoGroups = z.object({
+  user_groups: z.array(
+    z.object({
+      name: z.string(),
+      note: z.string().optional(),
+      allowed_incomings: DemoRules,
+      allowed_outgoings: DemoRules,
+    }),
+  ),
+  device_groups: z.array(
+    z.object({ name: z.string(), note: z.string().default(''), allowed_incomings: DemoRules }),
+  ),
+});
+export type DemoGroups = z.infer<typeof DemoGroups>;
+
+export async function loadDemoGroups(
+  file: string = join(packageRoot(), 'fixtures', 'demo-groups.json'),
+): Promise<DemoGroups> {
+  return DemoGroups.parse(JSON.parse(await readFile(file, 'utf8')));
+}
+
+/**
+ * Creates the demo's missing user and device groups, then adds their access rules (added, never
+ * replaced: a fixture may give one rule from both sides). Safe to run again.
+ */
+export async function seedDemoGroups(store: Store, demo: DemoGroups): Promise<void> {
+  for (const g of demo.user_groups) {
+    if (!(await store.users.getGroupByName(g.name))) await store.groups.createUserGroup(g.name, g.note ?? '');
+  }
+  for (const g of demo.device_groups) {
+    if (!(await store.groups.getDeviceGroupByName(g.name)))
+      await store.groups.createDeviceGroup(g.name, g.note);
+  }
+  const edges: { src: Edge; dst: Edge }[] = [];
+  const resolve = async (
+    owner: string,
+    rules: { type: number; name: string }[],
+    allowed: readonly number[],
+  ): Promise<Edge[]> => {
+    const guids = await store.groups.findRuleTargets(rules);
+    return rules.map((r, i) => {
+      if (!allowed.includes(r.type) || !guids[i]) {
+        throw new Error(
+          `demo groups: '${owner}' names unknown ${RULE_TYPE_LABEL[r.type] ?? r.type} '${r.name}'`,
+        );
+      }
+      return { type: r.type, guid: guids[i]! };
+    });
+  };
+  for (const g of demo.user_groups) {
+    const self: Edge = { type: 0, guid: (await store.users.getGroupByName(g.name))!.guid };
+    for (const src of await resolve(g.name, g.allowed_incomings, INCOMING_TYPES))
+      edges.push({ src, dst: self });
+    for (const dst of await resolve(g.name, g.allowed_outgoings, OUTGOING_TYPES))
+      edges.push({ src: self, dst });
+  }
+  for (const g of demo.device_groups) {
+    const self: Edge = { type: 1, guid: (await store.groups.getDeviceGroupByName(g.name))!.guid };
+    for (const src of await resolve(g.name, g.allowed_incomings, INCOMING_TYPES))
+      edges.push({ src, dst: self });
+  }
+  await store.groups.addRules(edges);
 }

@@ -2,6 +2,7 @@ import { AuditRepo } from './audit';
 import { AuthRepo } from './auth';
 import { type Database, openDatabase } from './db';
 import { DeviceRepo } from './devices';
+import { GroupRepo } from './groups';
 import { SettingsRepo } from './settings';
 import { StrategyRepo } from './strategies';
 import { UserRepo } from './users';
@@ -12,6 +13,7 @@ export interface Store {
   audit: AuditRepo;
   devices: DeviceRepo;
   settings: SettingsRepo;
+  groups: GroupRepo;
   strategies: StrategyRepo;
   database: Database;
   close(): Promise<void>;
@@ -25,6 +27,7 @@ export async function openStore(file: string, now: () => Date = () => new Date()
     audit: new AuditRepo(database.db, now),
     devices: new DeviceRepo(database.db, now),
     settings: new SettingsRepo(database.db),
+    groups: new GroupRepo(database.db, now),
     strategies: new StrategyRepo(database.db, now),
     database,
     close: () => database.close(),

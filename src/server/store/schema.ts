@@ -157,4 +157,18 @@ export interface DB {
   invitations: InvitationTable;
   audit_console: AuditConsoleTable;
   settings: SettingTable;
+  access_rules: AccessRuleTable;
+}
+
+/** One access-rule edge: the source (user group or user) may access the target (user group or device group). */
+export interface AccessRuleTable {
+  /** 0 user group, 2 user. */
+  src_type: number;
+  src_user_group: string | null;
+  src_user: string | null;
+  /** 0 user group, 1 device group. */
+  dst_type: number;
+  dst_user_group: string | null;
+  dst_device_group: string | null;
+  created_at: string;
 }
