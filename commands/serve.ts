@@ -77,7 +77,9 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
         const config = await openConfig(ctx.io.env);
         config.setProfile('demo', { url: server.url, token });
         config.setCurrentProfile('demo');
-        ctx.out.info(`Demo fleet: ${fleet.users.length} users in ${fleet.user_groups.length} groups.`);
+        ctx.out.info(
+          `Demo fleet: ${fleet.users.length} users in ${fleet.user_groups.length} groups, ${await server.store.devices.count()} devices.`,
+        );
         ctx.out.info(
           `API token (all:rw), saved as profile 'demo', now the current profile (${config.path}):`,
         );

@@ -5,7 +5,7 @@ import { UsageError } from '../src/cli/errors';
 import { confirmTargets } from '../src/cli/select';
 import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
 import { escapeLike, wildcard } from '../src/client/filters';
-import { collect } from '../src/client/paginate';
+import { collect } from '../src/client/iter';
 import { passwordProblem, USER_STATUS_LABEL } from '../src/wire/rules';
 import type { UserRow } from '../src/wire/users';
 

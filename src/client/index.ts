@@ -1,6 +1,10 @@
 import { auditsApi } from './audits';
 import { authApi } from './auth';
+import { deviceGroupsApi } from './device-groups';
+import { devicesApi, settingsApi } from './devices';
+import { strategiesApi } from './strategies';
 import { Transport, type TransportOptions } from './transport';
+import { userGroupsApi } from './user-groups';
 import { usersApi } from './users';
 
 /** The typed API of a RustDesk Server Pro (or `rdadmin serve`) console. */
@@ -9,8 +13,13 @@ export function createApi(opts: TransportOptions) {
   return {
     transport,
     users: usersApi(transport, opts.pageSize),
+    devices: devicesApi(transport, opts.pageSize),
+    settings: settingsApi(transport),
+    strategies: strategiesApi(transport, opts.pageSize),
     auth: authApi(transport),
     audits: auditsApi(transport),
+    userGroups: userGroupsApi(transport, opts.pageSize),
+    deviceGroups: deviceGroupsApi(transport, opts.pageSize),
     close: () => transport.close(),
   };
 }

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { ApiError } from '../cli/errors';
 import type { Query, Transport } from './transport';
 
+export { collect } from './iter';
+
 export interface PageOptions {
   pageSize: number;
   /** Safety stop for servers whose `total` never ends the loop. */
@@ -70,10 +72,4 @@ export async function* paginate<T extends z.ZodType>(
       throw new ApiError(`the server repeated page ${current} of ${p}: pagination is inconsistent`, 200);
   }
   throw new ApiError(`stopped after ${maxPages} pages of ${p}: the server keeps reporting more rows`, 200);
-}
-
-export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
 }

@@ -2,16 +2,17 @@ import { LookupError } from '../cli/errors';
 import { escapeLike } from './filters';
 
 /**
- * Finds the one record whose name is exactly `name` (case-sensitive), through a list function
+ * Finds the one record whose name (or `key`) is exactly `name` (case-sensitive), through a list function
  * that takes a LIKE pattern. The escaped pattern narrows the search on servers that honour `\`;
  * if nothing matches and the name holds LIKE metacharacters, the raw name (a pattern that always
  * matches itself) is tried too, for servers without that escape. Candidates are filtered here,
  * so GUIDs are never guessed from the shape of a string (D-3).
  */
-export async function resolveExact<T extends { name: string }>(
+export async function resolveExact<T>(
   kind: string,
   name: string,
   list: (pattern: string) => AsyncIterable<T>,
+  key: (row: T) => string = (row) => (row as { name: string }).name,
 ): Promise<T> {
   const patterns = [escapeLike(name)];
   if (patterns[0] !== name) patterns.push(name);
@@ -19,8 +20,9 @@ export async function resolveExact<T extends { name: string }>(
   for (const pattern of patterns) {
     const exact: T[] = [];
     for await (const row of list(pattern)) {
-      if (row.name === name) exact.push(row);
-      else if (near.length < 5 && !near.includes(row.name)) near.push(row.name);
+      const k = key(row);
+      if (k === name) exact.push(row);
+      else if (near.length < 5 && !near.includes(k)) near.push(k);
     }
     if (exact.length === 1) return exact[0]!;
     if (exact.length > 1) {
@@ -35,4 +37,29 @@ export async function resolveExact<T extends { name: string }>(
     `${kind} '${name}' not found`,
     near.length ? `similar names: ${near.join(', ')}` : undefined,
   );
+}
+
+/**
+ * A target given as a name or a GUID (D-3): the exact name wins; only if no record has that name
+ * is it looked up as a GUID among all records. Nothing is guessed from the shape of the text.
+ */
+export async function resolveNameOrGuid<T extends { guid: string }>(
+  kind: string,
+  text: string,
+  list: (pattern: string | undefined) => AsyncIterable<T>,
+  key: (row: T) => string = (row) => (row as unknown as { name: string }).name,
+): Promise<T> {
+  try {
+    return await resolveExact(kind, text, (p) => list(p), key);
+  } catch (err) {
+    if (!(err instanceof LookupError) || /ambiguous/.test(err.message)) throw err;
+    const near: string[] = [];
+    const needle = text.toLowerCase();
+    for await (const row of list(undefined)) {
+      if (row.guid === text) return row;
+      if (near.length < 5 && key(row).toLowerCase().includes(needle)) near.push(key(row));
+    }
+    if (near.length && !err.hint) throw new LookupError(err.message, `similar: ${near.join(', ')}`);
+    throw err;
+  }
 }

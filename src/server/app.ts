@@ -5,7 +5,11 @@ import { HttpError } from './http';
 import { RouteTable } from './routes';
 import { registerAuditRoutes } from './routes/audits';
 import { registerAuthRoutes } from './routes/auth';
+import { registerDeviceRoutes } from './routes/devices';
+import { registerGroupRoutes } from './routes/groups';
 import { registerOpenApiRoute } from './routes/openapi';
+import { registerSettingsRoutes } from './routes/settings';
+import { registerStrategyRoutes } from './routes/strategies';
 import { registerUserRoutes } from './routes/users';
 
 export const SERVER_VERSION = '0.1.0';
@@ -43,6 +47,10 @@ export function createApp(deps: AppDeps) {
   const routes = new RouteTable(app, deps);
   registerAuthRoutes(routes, deps);
   registerUserRoutes(routes, deps);
+  registerGroupRoutes(routes, deps);
+  registerDeviceRoutes(routes, deps);
+  registerSettingsRoutes(routes, deps);
+  registerStrategyRoutes(routes, deps);
   registerAuditRoutes(routes, deps);
   registerOpenApiRoute(routes, SERVER_VERSION);
 

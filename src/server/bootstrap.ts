@@ -1,5 +1,6 @@
 import { hashPassword, verifyPassword } from './crypto';
 import type { Store } from './store';
+import { DEFAULT_STRATEGY } from './store/strategies';
 
 export const DEFAULT_ADMIN = { name: 'admin', password: 'test1234' } as const;
 
@@ -10,6 +11,8 @@ export const DEFAULT_ADMIN = { name: 'admin', password: 'test1234' } as const;
 export async function bootstrap(store: Store, log: (line: string) => void): Promise<void> {
   if (!(await store.users.getGroupByName('Default')))
     await store.users.createGroup('Default', 'Every user starts here');
+  if (!(await store.strategies.getByName(DEFAULT_STRATEGY)))
+    await store.strategies.create(DEFAULT_STRATEGY, {});
   if ((await store.users.countAll()) === 0) {
     const group = (await store.users.getGroupByName('Default'))!;
     await store.users.create({

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadDemoFleet, seedDemoAudits } from '../../src/server/demo';
+import { loadDemoAudits, loadDemoFleet, seedDemoAudits, seedDemoDevices } from '../../src/server/demo';
 import { auditClient } from '../helpers/audit-client';
 import { cli } from '../helpers/cli';
 import { startTestServer, type TestServer } from '../helpers/server';
@@ -311,15 +311,20 @@ describe('against a server without the extra filters (e.g. a Pro server)', () =>
 });
 
 describe('demo fleet', () => {
-  it('seeds a few connections, file transfers and alarms once; view-conn --remote shows them', async () => {
+  it('seeds connections, file transfers and alarms between demo devices, once; view-conn --remote shows them', async () => {
     const fleet = await loadDemoFleet(new URL('../../fixtures/demo.json', import.meta.url));
-    await seedDemoAudits(s.store, fleet.audits!, new Date(T0));
-    await seedDemoAudits(s.store, fleet.audits!, new Date(T0));
-    const conn = await run(['view-conn', '--remote', '123456789', '--utc', '--json']);
+    await seedDemoDevices(s.store, fleet, new Date(T0), 12);
+    const demo = await loadDemoAudits();
+    await seedDemoAudits(s.store, demo, new Date(T0));
+    await seedDemoAudits(s.store, demo, new Date(T0));
+    const devices = (await s.store.devices.list({}, 0, 5)).rows;
+    const conn = await run(['view-conn', '--remote', devices[0]!.id, '--utc', '--json']);
     const rows = JSON.parse(conn.stdout).data as Record<string, unknown>[];
-    expect(rows.map((r) => [r['conn_type'], r['peer_name'], r['note']])).toEqual([
-      [1, 'alice', ''],
-      [0, 'alice', 'Printer driver update'],
+    expect(
+      rows.map((r) => [r['device_name'], r['peer_id'], r['conn_type'], r['peer_name'], r['note']]),
+    ).toEqual([
+      [devices[0]!.device_name, devices[1]!.id, 1, 'alice', ''],
+      [devices[0]!.device_name, devices[1]!.id, 0, 'alice', 'Printer driver update'],
     ]);
     expect(conn.stdout).toContain('"session_id": 18446744073709551615,');
     const counts = await Promise.all(
@@ -328,9 +333,9 @@ describe('demo fleet', () => {
       ),
     );
     expect(counts).toEqual([5, 2, 3]);
-    const open = await run(['view-conn', '--remote', '345678912', '--utc']);
-    expect(lines(open.stdout)[0]).toMatch(
-      /^2026-03-01T09:48:00Z\t\topen\tRemote Desktop\t345678912\t555666777 \(bob\)/,
+    const open = await run(['view-conn', '--remote', devices[3]!.id, '--utc']);
+    expect(lines(open.stdout)[0]).toContain(
+      `2026-03-01T09:48:00Z\t\topen\tRemote Desktop\t${devices[3]!.id} (${devices[3]!.device_name})\t${devices[4]!.id} (bob)`,
     );
   });
 });

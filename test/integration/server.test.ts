@@ -46,11 +46,10 @@ describe('access control of every declared route', () => {
   it('no token → 401 {error} on every non-public route; public routes never ask for one', async () => {
     for (const spec of routes) {
       const r = await call(spec);
-      const body = (await r.json()) as { error?: string };
       if (spec.access === 'public') expect([401, 403], `${spec.method} ${spec.path}`).not.toContain(r.status);
       else {
         expect(r.status, `${spec.method} ${spec.path}`).toBe(401);
-        expect(body.error).toMatch(/missing bearer token/);
+        expect(((await r.json()) as { error?: string }).error).toMatch(/missing bearer token/);
       }
     }
   });

@@ -7,6 +7,7 @@ export type DeviceRecord = Selectable<DeviceTable> & {
   user_name: string | null;
   group_name: string | null;
   device_group_name: string | null;
+  strategy_name: string | null;
 };
 export type DeviceGroupRecord = Selectable<DeviceGroupTable>;
 
@@ -67,11 +68,13 @@ export class DeviceRepo {
       .leftJoin('users', 'users.guid', 'devices.user_guid')
       .leftJoin('user_groups', 'user_groups.guid', 'users.group_guid')
       .leftJoin('device_groups', 'device_groups.guid', 'devices.device_group_guid')
+      .leftJoin('strategies', 'strategies.guid', 'devices.strategy_guid')
       .selectAll('devices')
       .select([
         'users.name as user_name',
         'user_groups.name as group_name',
         'device_groups.name as device_group_name',
+        'strategies.name as strategy_name',
       ]);
   }
 

@@ -3,7 +3,9 @@ import { AuditLogRepo } from './audit-logs';
 import { AuthRepo } from './auth';
 import { type Database, openDatabase } from './db';
 import { DeviceRepo } from './devices';
+import { GroupRepo } from './groups';
 import { SettingsRepo } from './settings';
+import { StrategyRepo } from './strategies';
 import { UserRepo } from './users';
 
 export interface Store {
@@ -14,6 +16,8 @@ export interface Store {
   auditLogs: AuditLogRepo;
   devices: DeviceRepo;
   settings: SettingsRepo;
+  groups: GroupRepo;
+  strategies: StrategyRepo;
   database: Database;
   close(): Promise<void>;
 }
@@ -27,6 +31,8 @@ export async function openStore(file: string, now: () => Date = () => new Date()
     auditLogs: new AuditLogRepo(database.db, now),
     devices: new DeviceRepo(database.db, now),
     settings: new SettingsRepo(database.db),
+    groups: new GroupRepo(database.db, now),
+    strategies: new StrategyRepo(database.db, now),
     database,
     close: () => database.close(),
   };

@@ -1,14 +1,18 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { m0001 } from './migrations/0001_foundation';
 import { m0002 } from './migrations/0002_devices';
+import { m0003 } from './migrations/0003_groups';
 import { m0005 } from './migrations/0005_audits';
+import { m0006 } from './migrations/0006_strategies';
 
 // Versioned schema migrations, applied in name order at start-up. Never edit one that has shipped:
 // add a new one (one file per change, registered here).
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_devices': m0002,
+  '0003_groups': m0003,
   '0005_audits': m0005,
+  '0006_strategies': m0006,
 };
 
 export const migrationProvider: MigrationProvider = {

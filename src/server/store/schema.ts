@@ -26,6 +26,7 @@ export interface UserTable {
   tfa_enforced: number;
   tfa_enforce_url: string;
   totp_secret: string | null;
+  strategy_guid: Generated<string | null>;
   created_at: string;
   updated_at: string;
 }
@@ -81,6 +82,7 @@ export interface DeviceGroupTable {
   name: string;
   name_fold: string;
   note: string;
+  strategy_guid: Generated<string | null>;
   created_at: string;
   updated_at: string;
 }
@@ -129,7 +131,21 @@ export interface PendingDisconnectTable {
   created_at: string;
 }
 
+export interface StrategyTable {
+  guid: string;
+  name: string;
+  name_fold: string;
+  enabled: number;
+  /** JSON object: client option key → string value. */
+  options: string;
+  /** Bumped on every change of content or status (drives the heartbeat handshake). */
+  revision: number;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface DB {
+  strategies: StrategyTable;
   device_groups: DeviceGroupTable;
   devices: DeviceTable;
   deployments: DeploymentTable;
@@ -141,6 +157,20 @@ export interface DB {
   invitations: InvitationTable;
   audit_console: AuditConsoleTable;
   settings: SettingTable;
+  access_rules: AccessRuleTable;
+}
+
+/** One access-rule edge: the source (user group or user) may access the target (user group or device group). */
+export interface AccessRuleTable {
+  /** 0 user group, 2 user. */
+  src_type: number;
+  src_user_group: string | null;
+  src_user: string | null;
+  /** 0 user group, 1 device group. */
+  dst_type: number;
+  dst_user_group: string | null;
+  dst_device_group: string | null;
+  created_at: string;
 }
 
 // Audit logs (migration 0005).

@@ -1,0 +1,207 @@
+import type { Ctx } from '../src/cli/context';
+import { UsageError } from '../src/cli/errors';
+import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
+import { commaList, wildcard } from '../src/client/filters';
+import { formatRules } from '../src/wire/access';
+import type { DeviceRow } from '../src/wire/devices';
+import type { AccessibleRow, DeviceGroupRow } from '../src/wire/groups';
+import { exactRows, type GroupKind, groupVerbs, prose, required, resolveGroup } from './groups-common';
+
+// Mirrors device_group.py / device-groups.py: the same verbs and flags, plus `accessible` (the
+// client endpoint the user docs describe). A group that is not found is an error (exit 1), not
+// the script's message with exit 0 (D-11).
+
+const AREA = 'device-groups';
+
+export const deviceGroupKind: GroupKind<DeviceGroupRow> = {
+  area: AREA,
+  noun: ['device group', 'device groups'],
+  api: (ctx) => ctx.api.deviceGroups,
+  accessTo: false,
+  columns: [
+    { header: 'NAME', value: (g) => g.name },
+    {
+      header: 'DEVICES',
+      value: (g) => (g.device_count === undefined || g.device_count === null ? '' : String(g.device_count)),
+    },
+    { header: 'ACCESSED FROM', value: (g) => formatRules(g.allowed_incomings) },
+    { header: 'NOTE', value: (g) => g.note ?? '' },
+  ],
+  example: { name: 'Production', from: 'Admins' },
+};
+
+const idsOpts = [
+  opt('name', '<group>', 'device group name (exact)'),
+  opt('ids', '<ids>', 'comma-separated device IDs (RustDesk IDs, e.g. 123456789)'),
+];
+
+async function membersInput(ctx: Ctx, o: Record<string, unknown>, verb: string) {
+  required(
+    o,
+    [
+      ['name', '--name'],
+      ['ids', '--ids'],
+    ],
+    verb,
+    AREA,
+  );
+  const ids = commaList(str(o['ids']));
+  if (ids.length === 0)
+    throw new UsageError('--ids holds no device IDs', 'example: --ids "123456789,987654321"');
+  const group = await resolveGroup(ctx, deviceGroupKind, str(o['name'])!);
+  return { ids, group };
+}
+
+function dryRun(ctx: Ctx, verb: string, ids: string[], group: DeviceGroupRow): boolean {
+  if (!ctx.flags.dryRun) return false;
+  if (ctx.out.json) ctx.out.jsonValue({ group: group.name, action: verb, ids, dry_run: true });
+  else for (const id of ids) ctx.out.data(id);
+  ctx.out.info(
+    `Dry run: would ${verb === 'add-devices' ? 'add' : 'remove'} ${ids.length} device(s) ${
+      verb === 'add-devices' ? 'to' : 'from'
+    } '${group.name}'; nothing was changed.`,
+  );
+  return true;
+}
+
+const addDevices: VerbSpec = {
+  name: 'add-devices',
+  summary: 'Put devices into a device group (a device is in at most one group)',
+  description: prose(`Put devices into a device group by device ID (the RustDesk ID, not a GUID). A device
+that is in another group moves (reported). Every ID must exist, or nothing changes.`),
+  options: idsOpts,
+  examples: [
+    'rdadmin device-groups add-devices --name "Production" --ids "123456789,987654321"',
+    'rdadmin device-groups add-devices --name "Production" --ids 123456789 --json',
+  ],
+  async run(ctx, o) {
+    const { ids, group } = await membersInput(ctx, o, 'add-devices');
+    if (dryRun(ctx, 'add-devices', ids, group)) return;
+    const res = await ctx.api.deviceGroups.addDevices(group.guid, ids);
+    if (ctx.out.json) {
+      ctx.out.jsonValue({ group: group.name, ids, ...(res ?? {}) });
+      return;
+    }
+    for (const m of res?.moved ?? []) ctx.out.data(`Moved ${m.id} from '${m.from}'`);
+    const unchanged = typeof res?.added === 'number' ? ids.length - res.added : 0;
+    ctx.out.success(
+      `Added ${ids.length} device(s) to device group '${group.name}'${
+        unchanged > 0 ? ` (${unchanged} already in it)` : ''
+      }.`,
+    );
+  },
+};
+
+const removeDevices: VerbSpec = {
+  name: 'remove-devices',
+  summary: 'Take devices out of a device group (they become ungrouped)',
+  description: prose(`Take devices out of a device group by device ID. Every device must exist and be in
+that group, or nothing changes (the error names the devices).`),
+  options: idsOpts,
+  examples: ['rdadmin device-groups remove-devices --name "Production" --ids "123456789,987654321"'],
+  async run(ctx, o) {
+    const { ids, group } = await membersInput(ctx, o, 'remove-devices');
+    if (dryRun(ctx, 'remove-devices', ids, group)) return;
+    const res = await ctx.api.deviceGroups.removeDevices(group.guid, ids);
+    if (ctx.out.json) {
+      ctx.out.jsonValue({ group: group.name, ids, ...(res ?? {}) });
+      return;
+    }
+    ctx.out.success(`Removed ${ids.length} device(s) from device group '${group.name}'.`);
+  },
+};
+
+const deviceColumns = [
+  { header: 'ID', value: (d: DeviceRow) => d.id },
+  { header: 'NAME', value: (d: DeviceRow) => d.info?.device_name ?? '' },
+  { header: 'USER', value: (d: DeviceRow) => d.user_name ?? '' },
+  { header: 'DEVICE USERNAME', value: (d: DeviceRow) => d.info?.username ?? '' },
+  { header: 'OS', value: (d: DeviceRow) => d.info?.os ?? '' },
+  { header: 'DEVICE GROUP', value: (d: DeviceRow) => d.device_group_name ?? '' },
+];
+
+const viewDevices: VerbSpec = {
+  name: 'view-devices',
+  summary: 'List the devices of a device group (needs the device:r permission)',
+  description: prose(`List devices with their device group. --name is the device group (exact,
+case-sensitive; '-' lists the devices in no group). --id, --device-name, --user-name (the
+assigned user) and --device-username (the OS user on the device) are substring matches (a value
+holding '%' is a LIKE pattern, '-' means "not set"). Without any filter, every device is listed.`),
+  options: [
+    opt('name', '<group>', "device group name (exact; '-' = in no group)"),
+    opt('id', '<id>', 'device ID, substring match'),
+    opt('device-name', '<name>', 'device name, substring match'),
+    opt('user-name', '<user>', 'assigned user (owner), substring match'),
+    opt('device-username', '<name>', 'OS user logged in on the device, substring match'),
+  ],
+  examples: [
+    'rdadmin device-groups view-devices --name Production',
+    'rdadmin device-groups view-devices --device-name server',
+    'rdadmin device-groups view-devices --name Production --user-name john --json',
+  ],
+  async run(ctx, o) {
+    const w = (k: string) => (str(o[k]) === undefined ? undefined : wildcard(str(o[k])!));
+    const filter = {
+      id: w('id'),
+      device_name: w('deviceName'),
+      user_name: w('userName'),
+      device_username: w('deviceUsername'),
+    };
+    const group = str(o['name']) || undefined;
+    const rows: AsyncIterable<DeviceRow> =
+      group === undefined || group === '-'
+        ? ctx.api.devices.list({ ...filter, device_group_name: group })
+        : exactRows(
+            group,
+            (p) => ctx.api.devices.list({ ...filter, device_group_name: p }),
+            (d) => d.device_group_name,
+          );
+    if (ctx.out.json) {
+      const arr = ctx.out.jsonArray();
+      for await (const d of rows) arr.push(d);
+      arr.end();
+      return;
+    }
+    const n = await ctx.out.table(deviceColumns, rows);
+    if (n === 0) ctx.out.info('Found 0 devices');
+  },
+};
+
+const accessible: VerbSpec = {
+  name: 'accessible',
+  summary: 'List the device groups you may access',
+  description: prose(`List the device groups the current user may access through access rules
+(GET /api/device-group/accessible). With an API token, that is the token's owner; administrators
+reach every device group. Works with a non-admin user's session (rdadmin login).`),
+  options: [],
+  examples: ['rdadmin device-groups accessible', 'rdadmin device-groups accessible --json'],
+  async run(ctx) {
+    const rows = ctx.api.deviceGroups.accessible();
+    if (ctx.out.json) {
+      const arr = ctx.out.jsonArray();
+      for await (const g of rows) arr.push(g);
+      arr.end();
+      return;
+    }
+    const n = await ctx.out.table<AccessibleRow>(
+      [
+        { header: 'NAME', value: (g) => g.name },
+        { header: 'NOTE', value: (g) => String(g['note'] ?? '') },
+      ],
+      rows,
+    );
+    if (n === 0) ctx.out.info('Found 0 device groups');
+  },
+};
+
+export const deviceGroupsArea: AreaSpec = {
+  name: 'device-groups',
+  aliases: ['device_group', 'device-group', 'device_groups'],
+  summary: 'Manage device groups, their devices and access rules (device_group.py)',
+  description: prose(`Manage device groups, like device_group.py (device-groups.py upstream). A device is in
+at most one device group. --accessed-from lists who may access the group's devices (0 user group,
+2 user), as the scripts' JSON or as user-group:NAME,user:NAME. Permissions: view/add/update/delete/
+add-devices/remove-devices need device_group; view-devices needs device:r; accessible needs
+device_group:r or a user session.`),
+  verbs: [...groupVerbs(deviceGroupKind), viewDevices, addDevices, removeDevices, accessible],
+};

@@ -1,0 +1,355 @@
+import { runBulk } from '../src/cli/bulk';
+import type { Ctx } from '../src/cli/context';
+import { UsageError } from '../src/cli/errors';
+import { confirmTargets } from '../src/cli/select';
+import { offlineDays } from '../src/cli/time';
+import { type AreaSpec, type OptSpec, opt, str, type VerbSpec } from '../src/cli/verb';
+import { wildcard } from '../src/client/filters';
+import type { AssignType, DeviceRow } from '../src/wire/devices';
+
+// Mirrors devices.py (view, enable, disable, delete, assign) and adds purge and export.
+
+const NOUN: [string, string] = ['device', 'devices'];
+const ASSIGN_TYPES: readonly AssignType[] = [
+  'ab',
+  'strategy_name',
+  'user_name',
+  'device_group_name',
+  'note',
+  'device_username',
+  'device_name',
+];
+
+function nonNegativeInt(flag: string) {
+  return (v: string) => {
+    if (!/^\d+$/.test(v.trim())) throw new UsageError(`${flag} must be a whole number of days (got '${v}')`);
+    return Number(v);
+  };
+}
+
+const filterOpts: OptSpec[] = [
+  opt('id', '<id>', "device ID; a substring match unless it holds '%' ('-' = not set)"),
+  opt('device_name', '<name>', 'device name (host name), substring match'),
+  opt('user_name', '<user>', 'assigned user, substring match'),
+  opt('group_name', '<group>', "the assigned user's user group, substring match"),
+  opt('device_group_name', '<group>', "device group, substring match ('-' = in no device group)"),
+  opt('device_username', '<name>', 'OS user logged in on the device, substring match'),
+  opt('offline_days', '<days>', 'only devices offline for at least this many whole days (see --help)', {
+    parser: nonNegativeInt('--offline_days'),
+  }),
+];
+
+const OFFLINE_HELP = `
+--offline_days N keeps devices offline for N or more whole days, counted from last_online
+(ISO 8601, with or without fractional seconds and zone; no zone means UTC). A device online
+now counts 0 days; a device that was never online counts from the day it was created.
+Rows whose last_online cannot be read are left out, with a warning.`;
+
+const FILTER_KEYS = [
+  'id',
+  'deviceName',
+  'userName',
+  'groupName',
+  'deviceGroupName',
+  'deviceUsername',
+] as const;
+
+function hasFilter(o: Record<string, unknown>): boolean {
+  return FILTER_KEYS.some((k) => str(o[k]) !== undefined) || o['offlineDays'] !== undefined;
+}
+
+/** Streams the devices matching the filters, with --offline_days applied client-side. */
+async function* matching(ctx: Ctx, o: Record<string, unknown>): AsyncGenerator<DeviceRow> {
+  const w = (k: string) => (str(o[k]) === undefined ? undefined : wildcard(str(o[k])!));
+  const rows = ctx.api.devices.list({
+    id: w('id'),
+    device_name: w('deviceName'),
+    user_name: w('userName'),
+    group_name: w('groupName'),
+    device_group_name: w('deviceGroupName'),
+    device_username: w('deviceUsername'),
+  });
+  const min = o['offlineDays'] as number | undefined;
+  if (min === undefined) {
+    yield* rows;
+    return;
+  }
+  const now = Date.now();
+  const unreadable: string[] = [];
+  for await (const d of rows) {
+    const age = offlineDays(d, now);
+    if ('unreadable' in age) unreadable.push(`${d.id} (${age.unreadable})`);
+    else if (age.days >= min) yield d;
+  }
+  if (unreadable.length) {
+    ctx.out.warn(
+      `left out ${unreadable.length} device(s) whose last_online could not be read: ${unreadable.slice(0, 5).join(', ')}`,
+    );
+  }
+}
+
+function isExact(o: Record<string, unknown>, d: DeviceRow): boolean {
+  return (
+    (str(o['id']) !== undefined && d.id === str(o['id'])) ||
+    (str(o['deviceName']) !== undefined && d.info?.device_name === str(o['deviceName']))
+  );
+}
+
+function label(d: DeviceRow): string {
+  return d.info?.device_name ? `${d.id} (${d.info.device_name})` : d.id;
+}
+
+async function select(
+  ctx: Ctx,
+  o: Record<string, unknown>,
+  verb: string,
+  exact = isExact,
+): Promise<DeviceRow[] | null> {
+  if (!hasFilter(o) && !ctx.flags.all) {
+    throw new UsageError(
+      `refusing to ${verb} every device: no filter given`,
+      'select devices with --id, --device_name, --user_name, … or --offline_days, or pass --all',
+    );
+  }
+  const rows: DeviceRow[] = [];
+  for await (const d of matching(ctx, o)) rows.push(d);
+  return confirmTargets(ctx, {
+    noun: NOUN,
+    verb,
+    rows,
+    label,
+    describe: (d) => ({ guid: d.guid, id: d.id }),
+    exact: (d) => exact(o, d),
+  });
+}
+
+function lastSeen(d: DeviceRow): string {
+  if (d.is_online) return 'online';
+  return d.last_online ?? 'never';
+}
+
+const STATUS: Record<number, string> = { 1: 'enabled', 0: 'disabled' };
+
+const columns = [
+  { header: 'ID', value: (d: DeviceRow) => d.id },
+  { header: 'NAME', value: (d: DeviceRow) => d.info?.device_name ?? '' },
+  { header: 'USER', value: (d: DeviceRow) => d.user_name ?? '' },
+  { header: 'USER GROUP', value: (d: DeviceRow) => d.group_name ?? '' },
+  { header: 'DEVICE GROUP', value: (d: DeviceRow) => d.device_group_name ?? '' },
+  { header: 'OS', value: (d: DeviceRow) => d.info?.os ?? '' },
+  { header: 'STATUS', value: (d: DeviceRow) => STATUS[d.status ?? -1] ?? String(d.status ?? '') },
+  { header: 'LAST ONLINE', value: lastSeen },
+];
+
+function perDevice(
+  name: string,
+  done: string,
+  summary: string,
+  call: (ctx: Ctx, d: DeviceRow) => Promise<unknown>,
+): VerbSpec {
+  return {
+    name,
+    summary,
+    description: `${summary}. Matching devices are listed first; more than one, or a non-exact match, is confirmed.${OFFLINE_HELP}`,
+    options: filterOpts,
+    examples: [
+      `rdadmin devices ${name} --id 123456789`,
+      `rdadmin devices ${name} --offline_days 90 --dry-run`,
+    ],
+    async run(ctx, o) {
+      const rows = await select(ctx, o, name);
+      if (!rows) return;
+      return runBulk(ctx, rows, {
+        done,
+        verb: name,
+        noun: NOUN,
+        label,
+        describe: (d) => ({ guid: d.guid, id: d.id }),
+        action: (d) => call(ctx, d),
+      });
+    },
+  };
+}
+
+/** `type=value` of --assign_to, checked before any request (D-7, D-8). */
+export function parseAssignTo(text: string | undefined): { type: AssignType; value: string } {
+  if (text === undefined) {
+    throw new UsageError('assign needs --assign_to TYPE=VALUE', `TYPE is one of ${ASSIGN_TYPES.join(', ')}`);
+  }
+  const eq = text.indexOf('=');
+  if (eq < 0)
+    throw new UsageError(
+      `invalid --assign_to '${text}': it must be TYPE=VALUE`,
+      `TYPE is one of ${ASSIGN_TYPES.join(', ')}`,
+    );
+  const type = text.slice(0, eq).trim();
+  const value = text.slice(eq + 1);
+  if (!(ASSIGN_TYPES as readonly string[]).includes(type)) {
+    throw new UsageError(`invalid --assign_to type '${type}'`, `TYPE is one of ${ASSIGN_TYPES.join(', ')}`);
+  }
+  if (type === 'ab' && !value.split(',')[0]?.trim()) {
+    throw new UsageError(
+      '--assign_to ab=… needs an address book name: ab=BOOK[,TAG[,ALIAS[,PASSWORD[,NOTE]]]]',
+    );
+  }
+  return { type: type as AssignType, value };
+}
+
+const view: VerbSpec = {
+  name: 'view',
+  aliases: ['list'],
+  summary: 'List devices',
+  description: `List devices, all of them or those matching the filters.${OFFLINE_HELP}`,
+  options: filterOpts,
+  examples: [
+    'rdadmin devices view --user_name mike',
+    'rdadmin devices view --device_group_name -        # devices in no device group',
+    'rdadmin devices view --offline_days 30 --json',
+  ],
+  async run(ctx, o) {
+    if (ctx.out.json) {
+      const arr = ctx.out.jsonArray();
+      for await (const d of matching(ctx, o)) arr.push(d);
+      arr.end();
+      return;
+    }
+    const n = await ctx.out.table(columns, matching(ctx, o));
+    if (n === 0) ctx.out.info('Found 0 devices');
+  },
+};
+
+const assignVerb: VerbSpec = {
+  name: 'assign',
+  summary: 'Assign devices to a user, device group, strategy or address book, or set a field',
+  description: `Assign the matching devices. --assign_to TYPE=VALUE with TYPE one of:
+  user_name, device_group_name, strategy_name   (an empty VALUE or '-' clears it)
+  ab                                            VALUE = BOOK[,TAG[,ALIAS[,PASSWORD[,NOTE]]]]
+  note, device_username, device_name
+The value is checked before any request.${OFFLINE_HELP}`,
+  options: [...filterOpts, opt('assign_to', '<type=value>', 'what to assign, e.g. user_name=mike')],
+  examples: [
+    'rdadmin devices assign --device_name PC01 --assign_to user_name=mike',
+    'rdadmin devices assign --id 123456789 --assign_to device_group_name=Production',
+    "rdadmin devices assign --user_name mike --assign_to 'ab=Team,servers,web-1' --yes",
+  ],
+  async run(ctx, o) {
+    const { type, value } = parseAssignTo(str(o['assignTo']));
+    const rows = await select(ctx, o, 'assign');
+    if (!rows) return;
+    return runBulk(ctx, rows, {
+      done: `Assigned ${type}=${value} to`,
+      verb: 'assign',
+      noun: NOUN,
+      label,
+      describe: (d) => ({ guid: d.guid, id: d.id, type, value }),
+      action: (d) => ctx.api.devices.assign(d.guid, type, value),
+    });
+  },
+};
+
+const purge: VerbSpec = {
+  name: 'purge',
+  summary: 'Disable, then delete, devices offline for N days (confirmed, resumable)',
+  description: `Clean up stale devices: each matching device is disabled (if it is enabled) and then
+deleted, as Pro requires. Always confirmed (or --yes); --dry-run lists what would go. A run that
+is interrupted can simply be run again: it picks up the devices that are left.${OFFLINE_HELP}`,
+  options: filterOpts,
+  examples: [
+    'rdadmin devices purge --offline_days 30 --dry-run',
+    'rdadmin devices purge --offline_days 90 --yes --json',
+  ],
+  async run(ctx, o) {
+    const days = o['offlineDays'] as number | undefined;
+    if (days === undefined || days < 1) throw new UsageError('purge needs --offline_days N (1 or more)');
+    const rows = await select(ctx, o, 'purge', () => false);
+    if (!rows) return;
+    return runBulk(ctx, rows, {
+      done: 'Purged',
+      verb: 'purge',
+      noun: NOUN,
+      label,
+      describe: (d) => ({ guid: d.guid, id: d.id }),
+      action: async (d) => {
+        if (d.status !== 0) await ctx.api.devices.disable(d.guid);
+        await ctx.api.devices.delete(d.guid);
+      },
+    });
+  },
+};
+
+const CSV_COLUMNS: [string, (d: DeviceRow) => unknown][] = [
+  ['guid', (d) => d.guid],
+  ['id', (d) => d.id],
+  ['device_name', (d) => d.info?.device_name],
+  ['device_username', (d) => d.info?.username],
+  ['os', (d) => d.info?.os],
+  ['user_name', (d) => d.user_name],
+  ['group_name', (d) => d.group_name],
+  ['device_group_name', (d) => d.device_group_name],
+  ['strategy_name', (d) => d.strategy_name],
+  ['status', (d) => d.status],
+  ['is_online', (d) => d.is_online],
+  ['last_online', (d) => d.last_online],
+  ['note', (d) => d.note],
+  ['created_at', (d) => d.created_at],
+];
+
+export function csvCell(v: unknown): string {
+  const s = v === null || v === undefined ? '' : String(v);
+  // A leading = + - @ would run as a formula in a spreadsheet.
+  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+const exportVerb: VerbSpec = {
+  name: 'export',
+  summary: 'Export the (filtered) device list as CSV or JSON, streamed',
+  description: `Write every matching device to stdout as it is read, page by page: CSV with a header
+row (default), or a JSON array (--format json).${OFFLINE_HELP}`,
+  options: [...filterOpts, opt('format', '<csv|json>', 'output format', { defaultValue: 'csv' })],
+  examples: [
+    'rdadmin devices export > devices.csv',
+    'rdadmin devices export --device_group_name Production --format json',
+  ],
+  async run(ctx, o) {
+    const format = ctx.out.json ? 'json' : str(o['format']);
+    if (format !== 'csv' && format !== 'json')
+      throw new UsageError(`invalid --format '${format}': csv or json`);
+    let n = 0;
+    if (format === 'json') {
+      const arr = ctx.out.jsonArray();
+      for await (const d of matching(ctx, o)) {
+        arr.push(d);
+        n++;
+      }
+      arr.end();
+    } else {
+      ctx.out.data(CSV_COLUMNS.map(([h]) => h).join(','));
+      for await (const d of matching(ctx, o)) {
+        ctx.out.data(CSV_COLUMNS.map(([, f]) => csvCell(f(d))).join(','));
+        n++;
+      }
+    }
+    ctx.out.info(`Exported ${n} device${n === 1 ? '' : 's'}.`);
+  },
+};
+
+export const devicesArea: AreaSpec = {
+  name: 'devices',
+  aliases: ['device'],
+  summary: 'Manage devices (devices.py), purge stale ones, export the list',
+  description: `Manage devices, like devices.py. Filters are substring matches (a value holding '%' is
+a LIKE pattern; '-' means "not set"). Verbs that change devices list their targets first and ask
+before touching more than one device or a non-exact match; without a terminal they need --yes.${OFFLINE_HELP}`,
+  verbs: [
+    view,
+    perDevice('enable', 'Enabled', 'Enable devices', (ctx, d) => ctx.api.devices.enable(d.guid)),
+    perDevice('disable', 'Disabled', 'Disable devices', (ctx, d) => ctx.api.devices.disable(d.guid)),
+    perDevice('delete', 'Deleted', 'Delete devices (a device must be disabled first, as in Pro)', (ctx, d) =>
+      ctx.api.devices.delete(d.guid),
+    ),
+    assignVerb,
+    purge,
+    exportVerb,
+  ],
+};

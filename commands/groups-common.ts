@@ -1,0 +1,337 @@
+import { runBulk } from '../src/cli/bulk';
+import type { Ctx } from '../src/cli/context';
+import { LookupError, UsageError } from '../src/cli/errors';
+import type { Column } from '../src/cli/output';
+import { confirmTargets } from '../src/cli/select';
+import { type OptSpec, opt, str, type VerbSpec } from '../src/cli/verb';
+import { commaList, escapeLike } from '../src/client/filters';
+import { resolveExact } from '../src/client/resolve';
+import {
+  formatRules,
+  groupNameProblem,
+  INCOMING_TYPES,
+  OUTGOING_TYPES,
+  parseRuleList,
+  type RuleEntry,
+} from '../src/wire/access';
+
+// What user-groups and device-groups share: the four group verbs (view, add, update, delete),
+// access-rule flags, and exact-name lookups. The member verbs live in each area's module.
+
+export interface GroupRow {
+  guid: string;
+  name: string;
+  note?: string | null;
+  allowed_incomings?: RuleEntry[] | null;
+  allowed_outgoings?: RuleEntry[] | null;
+}
+
+interface GroupApi<R extends GroupRow> {
+  list(f: { name?: string }): AsyncIterable<R>;
+  create(body: Record<string, unknown> & { name: string }): Promise<unknown>;
+  update(guid: string, body: Record<string, unknown>): Promise<unknown>;
+  delete(guid: string): Promise<unknown>;
+}
+
+export interface GroupKind<R extends GroupRow> {
+  /** The area as typed: 'user-groups'. */
+  area: string;
+  /** ['user group', 'user groups'] */
+  noun: [string, string];
+  api(ctx: Ctx): GroupApi<R>;
+  /** User groups also have "access to" rules; device groups only "accessed from". */
+  accessTo: boolean;
+  columns: Column<R>[];
+  /** Example names for help texts. */
+  example: { name: string; from: string; to?: string };
+}
+
+/** Help text: single line breaks become spaces, so commander can wrap paragraphs to the terminal. */
+export function prose(text: string): string {
+  return text.replace(/([^\n])\n(?!\n)/g, '$1 ');
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time, keeping the order of results. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}
+
+/**
+ * Rows whose `key` is exactly `value` (case-sensitive), asking the server with the escaped
+ * pattern first and, for servers that ignore `\` escapes, with the raw text (a pattern that always
+ * matches itself).
+ */
+export async function* exactRows<T>(
+  value: string,
+  list: (pattern: string) => AsyncIterable<T>,
+  key: (row: T) => string | null | undefined,
+): AsyncGenerator<T> {
+  const escaped = escapeLike(value);
+  let found = 0;
+  for await (const row of list(escaped)) {
+    if (key(row) === value) {
+      found++;
+      yield row;
+    }
+  }
+  if (found === 0 && escaped !== value) {
+    for await (const row of list(value)) if (key(row) === value) yield row;
+  }
+}
+
+export function required(o: Record<string, unknown>, flags: [string, string][], verb: string, area: string) {
+  const missing = flags.filter(([key]) => !str(o[key])?.trim()).map(([, flag]) => flag);
+  if (missing.length)
+    throw new UsageError(`${verb} needs ${missing.join(' and ')}`, `see rdadmin ${area} ${verb} --help`);
+}
+
+export function resolveGroup<R extends GroupRow>(ctx: Ctx, kind: GroupKind<R>, name: string): Promise<R> {
+  const api = kind.api(ctx);
+  return resolveExact(kind.noun[0], name, (pattern) => api.list({ name: pattern }));
+}
+
+const accessedFromOpt = (noun: string) =>
+  opt(
+    'accessed-from',
+    '<rules>',
+    `who may access this ${noun}: JSON '[{"type":0,"name":"Admins"},{"type":2,"name":"john"}]' (0 user group, 2 user) or user-group:Admins,user:john; '[]' clears`,
+  );
+const accessToOpt = opt(
+  'access-to',
+  '<rules>',
+  `what this user group may access: JSON '[{"type":0,"name":"Support"},{"type":1,"name":"Servers"}]' (0 user group, 1 device group) or user-group:Support,device-group:Servers; '[]' clears`,
+);
+
+/** Parses the rule flags given (D-21: invalid JSON or entries are a usage error, before any request). */
+function ruleFields(o: Record<string, unknown>, accessTo: boolean): Record<string, RuleEntry[]> {
+  const out: Record<string, RuleEntry[]> = {};
+  const parse = (key: string, flag: string, types: readonly number[], field: string) => {
+    const text = str(o[key]);
+    if (text === undefined) return;
+    try {
+      out[field] = parseRuleList(text, flag, types);
+    } catch (err) {
+      throw new UsageError((err as Error).message, 'entries name groups and users by name; see --help');
+    }
+  };
+  parse('accessedFrom', '--accessed-from', INCOMING_TYPES, 'allowed_incomings');
+  if (accessTo) parse('accessTo', '--access-to', OUTGOING_TYPES, 'allowed_outgoings');
+  return out;
+}
+
+function checkName(flag: string, value: string): string {
+  const problem = groupNameProblem(value);
+  if (problem) throw new UsageError(`${flag} ${problem}`);
+  return value.trim();
+}
+
+function summarizeRules(ctx: Ctx, row: GroupRow | undefined, accessTo: boolean): void {
+  if (!row || typeof row !== 'object') return;
+  if (Array.isArray(row.allowed_incomings))
+    ctx.out.info(`  accessed from: ${formatRules(row.allowed_incomings) || '(nobody)'}`);
+  if (accessTo && Array.isArray(row.allowed_outgoings))
+    ctx.out.info(`  access to: ${formatRules(row.allowed_outgoings) || '(nothing)'}`);
+}
+
+export function groupVerbs<R extends GroupRow>(kind: GroupKind<R>): VerbSpec[] {
+  const [one, many] = kind.noun;
+  const area = kind.area;
+  const ex = kind.example;
+  const ruleOpts: OptSpec[] = [accessedFromOpt(one)];
+  if (kind.accessTo) ruleOpts.push(accessToOpt);
+  const toExample = kind.accessTo && ex.to ? ` --access-to '[{"type":1,"name":"${ex.to}"}]'` : '';
+
+  const view: VerbSpec = {
+    name: 'view',
+    aliases: ['list'],
+    summary: `List ${many} with their access rules`,
+    description: prose(`List ${many} (all, or the one named by --name), with their access rules.
+--name is an exact, case-sensitive name; a value holding '%' is used as a LIKE pattern.`),
+    options: [opt('name', '<name>', `${one} name (exact)`)],
+    examples: [
+      `rdadmin ${area} view`,
+      `rdadmin ${area} view --name "${ex.name}"`,
+      `rdadmin ${area} view --json`,
+    ],
+    async run(ctx, o) {
+      const name = str(o['name']);
+      const api = kind.api(ctx);
+      const rows: AsyncIterable<R> =
+        name === undefined || name === ''
+          ? api.list({})
+          : name.includes('%')
+            ? api.list({ name })
+            : exactRows(
+                name,
+                (p) => api.list({ name: p }),
+                (r) => r.name,
+              );
+      if (ctx.out.json) {
+        const arr = ctx.out.jsonArray();
+        for await (const r of rows) arr.push(r);
+        arr.end();
+        return;
+      }
+      const n = await ctx.out.table(kind.columns, rows);
+      if (n === 0) ctx.out.info(`Found 0 ${many}`);
+    },
+  };
+
+  const add: VerbSpec = {
+    name: 'add',
+    aliases: ['create'],
+    summary: `Create a ${one}`,
+    description: prose(`Create a ${one}. --name is required. Access rules name groups and users by name, in
+the scripts' JSON or the shorter KIND:NAME form; they are checked before anything is sent.`),
+    options: [opt('name', '<name>', `the new ${one} name`), opt('note', '<note>', 'note'), ...ruleOpts],
+    examples: [
+      `rdadmin ${area} add --name "${ex.name}" --note "description"`,
+      `rdadmin ${area} add --name "${ex.name}" --accessed-from '[{"type":0,"name":"${ex.from}"}]'${toExample}`,
+      `rdadmin ${area} add --name "${ex.name}" --accessed-from user-group:${ex.from},user:john`,
+    ],
+    async run(ctx, o) {
+      required(o, [['name', '--name']], 'add', area);
+      const name = checkName('--name', str(o['name'])!);
+      const rules = ruleFields(o, kind.accessTo);
+      const note = str(o['note']);
+      const body = { name, ...(note !== undefined ? { note } : {}), ...rules };
+      if (ctx.flags.dryRun) {
+        if (ctx.out.json) ctx.out.jsonValue({ ...body, action: 'add', dry_run: true });
+        ctx.out.info(`Dry run: would create ${one} ${JSON.stringify(body)}; nothing was changed.`);
+        return;
+      }
+      const created = (await kind.api(ctx).create(body)) as R | undefined;
+      if (ctx.out.json) {
+        ctx.out.jsonValue(created ?? { name });
+        return;
+      }
+      ctx.out.success(`Created ${one} '${name}'.`);
+      summarizeRules(ctx, created, kind.accessTo);
+    },
+  };
+
+  const update: VerbSpec = {
+    name: 'update',
+    summary: `Change a ${one}'s name, note or access rules`,
+    description: prose(`Change a ${one}: only what is given changes. A rule flag replaces that whole list
+('[]' clears it). With nothing to change it is a usage error (exit 2), not an empty request.`),
+    options: [
+      opt('name', '<name>', `the ${one} (exact name)`),
+      opt('new-name', '<name>', 'rename it'),
+      opt('note', '<note>', "new note ('' clears it)"),
+      ...ruleOpts,
+    ],
+    examples: [
+      `rdadmin ${area} update --name "${ex.name}" --new-name "New name" --note "new note"`,
+      `rdadmin ${area} update --name "${ex.name}" --accessed-from user-group:${ex.from}`,
+      `rdadmin ${area} update --name "${ex.name}" --accessed-from '[]'`,
+    ],
+    async run(ctx, o) {
+      required(o, [['name', '--name']], 'update', area);
+      const newName = str(o['newName']);
+      const note = str(o['note']);
+      const rules = ruleFields(o, kind.accessTo);
+      const body: Record<string, unknown> = {
+        ...(newName !== undefined ? { name: checkName('--new-name', newName) } : {}),
+        ...(note !== undefined ? { note } : {}),
+        ...rules,
+      };
+      if (Object.keys(body).length === 0) {
+        const flags = ['--new-name', '--note', '--accessed-from', ...(kind.accessTo ? ['--access-to'] : [])];
+        throw new UsageError(
+          `update needs something to change: ${flags.join(', ')}`,
+          `see rdadmin ${area} update --help`,
+        );
+      }
+      const name = str(o['name'])!;
+      const group = await resolveGroup(ctx, kind, name);
+      if (ctx.flags.dryRun) {
+        if (ctx.out.json) ctx.out.jsonValue({ guid: group.guid, name, changes: body, dry_run: true });
+        ctx.out.info(
+          `Dry run: would update ${one} '${name}' with ${JSON.stringify(body)}; nothing was changed.`,
+        );
+        return;
+      }
+      const updated = (await kind.api(ctx).update(group.guid, body)) as R | undefined;
+      if (ctx.out.json) {
+        ctx.out.jsonValue(updated ?? { guid: group.guid, ...body });
+        return;
+      }
+      ctx.out.success(
+        `Updated ${one} '${name}'${newName && newName !== name ? ` (now '${newName.trim()}')` : ''}.`,
+      );
+      summarizeRules(ctx, updated, kind.accessTo);
+    },
+  };
+
+  const del: VerbSpec = {
+    name: 'delete',
+    summary: `Delete ${many} (a comma list of exact names)`,
+    description: prose(`Delete ${many}. --name takes one exact name or a comma list. Every name is looked up
+before anything is deleted: a name that is not found deletes nothing (exit 1). More than one group
+is confirmed on a terminal; without one, pass --yes.${
+      kind.accessTo
+        ? '\nA user group that still has users is refused: move them first (add-users to another group).\nThe Default group cannot be deleted.'
+        : '\nThe devices of a deleted device group become ungrouped.'
+    }`),
+    options: [opt('name', '<names>', `${one} name, or a comma list of names`)],
+    examples: [
+      `rdadmin ${area} delete --name "${ex.name}"`,
+      `rdadmin ${area} delete --name "Group1,Group2,Group3" --yes`,
+      `rdadmin ${area} delete --name "Group1,Group2" --dry-run`,
+    ],
+    async run(ctx, o) {
+      required(o, [['name', '--name']], 'delete', area);
+      const names = commaList(str(o['name']));
+      if (names.length === 0)
+        throw new UsageError('--name holds no names', 'example: --name "Group1,Group2"');
+      const found = await mapLimit(names, ctx.config.concurrency, async (n) => {
+        try {
+          return await resolveGroup(ctx, kind, n);
+        } catch (err) {
+          if (err instanceof LookupError) return err;
+          throw err;
+        }
+      });
+      const missing = found.filter((f): f is LookupError => f instanceof LookupError);
+      if (missing.length) {
+        throw new LookupError(
+          `${missing.map((e) => e.message).join('; ')}: nothing was deleted`,
+          missing
+            .map((e) => e.hint)
+            .filter(Boolean)
+            .join('; ') || `list them with rdadmin ${area} view`,
+        );
+      }
+      const rows = await confirmTargets(ctx, {
+        noun: kind.noun,
+        verb: 'delete',
+        rows: found as R[],
+        label: (g) => g.name,
+        describe: (g) => ({ guid: g.guid, name: g.name }),
+        exact: () => true,
+      });
+      if (!rows) return;
+      const api = kind.api(ctx);
+      return runBulk(ctx, rows, {
+        done: 'Deleted',
+        verb: 'delete',
+        noun: kind.noun,
+        label: (g) => g.name,
+        describe: (g) => ({ guid: g.guid, name: g.name }),
+        action: (g) => api.delete(g.guid),
+      });
+    },
+  };
+
+  return [view, add, update, del];
+}

@@ -1,0 +1,50 @@
+import { UsageError } from '../src/cli/errors';
+import type { AreaSpec } from '../src/cli/verb';
+
+const KEYS: Record<string, (v: string) => unknown> = {
+  require_deployment: (v) => {
+    if (v !== 'true' && v !== 'false') throw new UsageError('require_deployment must be true or false');
+    return v === 'true';
+  },
+  online_timeout: (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 10 || n > 3600)
+      throw new UsageError('online_timeout must be whole seconds from 10 to 3600');
+    return n;
+  },
+};
+
+export const settingsArea: AreaSpec = {
+  name: 'settings',
+  summary: 'Server settings of rdadmin serve (needs an administrator session)',
+  description: `Settings of an rdadmin console server:
+  require_deployment  true: new devices register only after \`rustdesk --deploy --token T\`
+  online_timeout      seconds without a heartbeat after which a device is offline (default 45)`,
+  verbs: [
+    {
+      name: 'view',
+      summary: 'Show the settings',
+      examples: ['rdadmin settings view'],
+      async run(ctx) {
+        const s = await ctx.api.settings.get();
+        if (ctx.out.json) ctx.out.jsonValue(s);
+        else for (const [k, v] of Object.entries(s)) ctx.out.data(`${k}\t${v}`);
+      },
+    },
+    {
+      name: 'set',
+      summary: 'Change a setting',
+      args: ['<key>', '<value>'],
+      examples: ['rdadmin settings set require_deployment true'],
+      async run(ctx, o) {
+        const [key, value] = o['_args'] as string[];
+        const parse = KEYS[key!];
+        if (!parse)
+          throw new UsageError(`unknown setting '${key}'`, `settings: ${Object.keys(KEYS).join(', ')}`);
+        const s = await ctx.api.settings.set({ [key!]: parse(value!) });
+        if (ctx.out.json) ctx.out.jsonValue(s);
+        else ctx.out.success(`Set ${key} to ${value}.`);
+      },
+    },
+  ],
+};

@@ -1,0 +1,379 @@
+import type { Ctx } from '../src/cli/context';
+import { LookupError, NotConfirmedError, UsageError } from '../src/cli/errors';
+import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
+import { commaList } from '../src/client/filters';
+import { resolveNameOrGuid } from '../src/client/resolve';
+import type { StrategyRow } from '../src/wire/strategies';
+
+// Mirrors strategies.py (list, view, enable, disable, assign, unassign) and adds create, update,
+// delete and effective, so strategies can be managed without a web console.
+
+async function byName(ctx: Ctx, name: string): Promise<StrategyRow> {
+  const all = await ctx.api.strategies.list();
+  const hit = all.filter((s) => s.name === name);
+  if (hit.length === 1) return hit[0]!;
+  if (hit.length > 1) throw new LookupError(`strategy name '${name}' is ambiguous`);
+  throw new LookupError(
+    `strategy '${name}' not found`,
+    all.length ? `strategies: ${all.map((s) => s.name).join(', ')}` : undefined,
+  );
+}
+
+function needName(o: Record<string, unknown>, verb: string): string {
+  const name = str(o['name'])?.trim();
+  if (!name) throw new UsageError(`${verb} needs --name NAME`);
+  return name;
+}
+
+/** `--option KEY=VALUE`, repeatable. */
+function collectOption(value: string, previous: unknown): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new UsageError(`invalid --option '${value}': it must be KEY=VALUE`);
+  return {
+    ...((previous as Record<string, string>) ?? {}),
+    [value.slice(0, eq).trim()]: value.slice(eq + 1),
+  };
+}
+
+function collectList(value: string, previous: unknown): string[] {
+  return [...((previous as string[]) ?? []), ...commaList(value)];
+}
+
+const targetOpts = [
+  opt('peers', '<ids>', 'device IDs (or device GUIDs), comma separated'),
+  opt('users', '<names>', 'user names (or user GUIDs), comma separated'),
+  opt('device-groups', '<names>', 'device group names (or GUIDs), comma separated'),
+];
+
+interface Targets {
+  peers: string[];
+  users: string[];
+  groups: string[];
+  labels: string[];
+}
+
+/** Resolves every target exactly before anything is sent (D-2, D-3); one unknown → nothing sent. */
+async function resolveTargets(ctx: Ctx, o: Record<string, unknown>): Promise<Targets> {
+  const peers = commaList(str(o['peers']));
+  const users = commaList(str(o['users']));
+  const groups = commaList(str(o['deviceGroups']));
+  if (!peers.length && !users.length && !groups.length) {
+    throw new UsageError('at least one of --peers, --users, or --device-groups is required');
+  }
+  const out: Targets = { peers: [], users: [], groups: [], labels: [] };
+  const failures: string[] = [];
+  for (const p of peers) {
+    try {
+      const d = await resolveNameOrGuid(
+        'device',
+        p,
+        (pat) => ctx.api.devices.list({ id: pat }),
+        (d) => d.id,
+      );
+      out.peers.push(d.guid);
+      out.labels.push(`device ${d.id}`);
+    } catch (err) {
+      if (!(err instanceof LookupError)) throw err;
+      failures.push(err.hint ? `${err.message} (${err.hint})` : err.message);
+    }
+  }
+  for (const u of users) {
+    try {
+      const r = await resolveNameOrGuid('user', u, (pat) => ctx.api.users.list({ name: pat }));
+      out.users.push(r.guid);
+      out.labels.push(`user ${r.name}`);
+    } catch (err) {
+      if (!(err instanceof LookupError)) throw err;
+      failures.push(err.hint ? `${err.message} (${err.hint})` : err.message);
+    }
+  }
+  for (const g of groups) {
+    try {
+      const r = await resolveNameOrGuid('device group', g, (pat) => ctx.api.strategies.deviceGroups(pat));
+      out.groups.push(r.guid);
+      out.labels.push(`device group ${r.name}`);
+    } catch (err) {
+      if (!(err instanceof LookupError)) throw err;
+      failures.push(err.hint ? `${err.message} (${err.hint})` : err.message);
+    }
+  }
+  if (failures.length) throw new LookupError(`${failures.join('; ')}; nothing was changed`);
+  return out;
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+async function runAssign(ctx: Ctx, o: Record<string, unknown>, assign: boolean): Promise<void> {
+  if (!assign && str(o['name']) !== undefined)
+    throw new UsageError('unassign takes no --name: it removes whatever strategy the targets have');
+  const strategy = assign ? await byName(ctx, needName(o, 'assign')) : undefined;
+  const t = await resolveTargets(ctx, o);
+  if (ctx.flags.dryRun) {
+    for (const l of t.labels) ctx.out.data(l);
+    ctx.out.info(
+      `Dry run: would ${assign ? `assign '${strategy!.name}' to` : 'unassign'} ${t.labels.length} target(s); nothing was changed.`,
+    );
+    return;
+  }
+  const r = await ctx.api.strategies.assign(strategy?.guid, t.peers, t.users, t.groups);
+  const applied = {
+    peers: r?.peers ?? t.peers.length,
+    users: r?.users ?? t.users.length,
+    groups: r?.groups ?? t.groups.length,
+  };
+  if (ctx.out.json) {
+    ctx.out.jsonValue({
+      strategy: strategy?.name ?? null,
+      ...applied,
+      confirmed_by_server: typeof r?.peers === 'number',
+    });
+    return;
+  }
+  const what = [
+    plural(applied.peers, 'device', 'devices'),
+    plural(applied.users, 'user', 'users'),
+    plural(applied.groups, 'device group', 'device groups'),
+  ].join(', ');
+  ctx.out.success(
+    assign ? `Assigned strategy '${strategy!.name}' to ${what}.` : `Unassigned the strategy of ${what}.`,
+  );
+  if (typeof r?.peers !== 'number')
+    ctx.out.warn('the server did not report what it applied; the counts are what was sent');
+}
+
+function showStrategy(ctx: Ctx, s: StrategyRow & { assigned?: Record<string, number> }): void {
+  if (ctx.out.json) {
+    ctx.out.jsonValue(s);
+    return;
+  }
+  ctx.out.data(`name\t${s.name}`);
+  ctx.out.data(`guid\t${s.guid}`);
+  if (s.enabled !== undefined && s.enabled !== null) ctx.out.data(`enabled\t${s.enabled ? 'yes' : 'no'}`);
+  if (s.assigned)
+    ctx.out.data(
+      `assigned\t${s.assigned['peers']} devices, ${s.assigned['users']} users, ${s.assigned['groups']} device groups`,
+    );
+  for (const [k, v] of Object.entries(s.options ?? {})) ctx.out.data(`option\t${k}=${v}`);
+}
+
+const verbs: VerbSpec[] = [
+  {
+    name: 'list',
+    summary: 'List strategies',
+    examples: ['rdadmin strategies list', 'rdadmin strategies list --json'],
+    async run(ctx) {
+      const all = await ctx.api.strategies.list();
+      if (ctx.out.json) {
+        ctx.out.jsonValue(all);
+        return;
+      }
+      await ctx.out.table(
+        [
+          { header: 'NAME', value: (s: StrategyRow) => s.name },
+          { header: 'ENABLED', value: (s: StrategyRow) => (s.enabled === false ? 'no' : 'yes') },
+          { header: 'OPTIONS', value: (s: StrategyRow) => String(Object.keys(s.options ?? {}).length) },
+          { header: 'GUID', value: (s: StrategyRow) => s.guid },
+        ],
+        all,
+      );
+    },
+  },
+  {
+    name: 'view',
+    summary: 'Show one strategy (by --name or --guid)',
+    options: [
+      opt('name', '<name>', 'strategy name'),
+      opt('guid', '<guid>', 'strategy GUID (wins over --name)'),
+    ],
+    examples: [
+      'rdadmin strategies view --name "Default"',
+      'rdadmin strategies view --guid "01983006-fcca-7c12-9a91-b1df483c6073"',
+    ],
+    async run(ctx, o) {
+      const guid = str(o['guid']) ?? (str(o['name']) ? (await byName(ctx, str(o['name'])!)).guid : undefined);
+      if (!guid) throw new UsageError('view needs --name or --guid');
+      showStrategy(ctx, await ctx.api.strategies.get(guid));
+    },
+  },
+  ...(['enable', 'disable'] as const).map(
+    (verb): VerbSpec => ({
+      name: verb,
+      summary: `${verb === 'enable' ? 'Enable' : 'Disable'} a strategy`,
+      options: [opt('name', '<name>', 'strategy name')],
+      examples: [`rdadmin strategies ${verb} --name "NomeEstrategia"`],
+      async run(ctx, o) {
+        const s = await byName(ctx, needName(o, verb));
+        if (ctx.flags.dryRun) {
+          ctx.out.info(`Dry run: would ${verb} strategy '${s.name}'; nothing was changed.`);
+          return;
+        }
+        await ctx.api.strategies.setStatus(s.guid, verb === 'enable');
+        if (ctx.out.json) ctx.out.jsonValue({ name: s.name, guid: s.guid, enabled: verb === 'enable' });
+        else ctx.out.success(`${verb === 'enable' ? 'Enabled' : 'Disabled'} strategy '${s.name}'.`);
+      },
+    }),
+  ),
+  {
+    name: 'assign',
+    summary: 'Assign a strategy to devices, users and device groups',
+    description: `Assign a strategy. Targets are given by device ID, user name or device-group name (or by
+GUID); each is resolved exactly before anything is sent, and an unknown or ambiguous target is
+reported with nothing changed. The summary counts what the server applied.`,
+    options: [opt('name', '<name>', 'strategy name'), ...targetOpts],
+    examples: [
+      'rdadmin strategies assign --name "Default" --peers "1849118658,1337348840"',
+      'rdadmin strategies assign --name "Default" --users "admin,user1"',
+      'rdadmin strategies assign --name "Default" --device-groups "device_group1,Production"',
+      'rdadmin strategies assign --name "Default" --peers "1849118658" --users "admin" --device-groups "device_group1"',
+    ],
+    run: (ctx, o) => runAssign(ctx, o, true),
+  },
+  {
+    name: 'unassign',
+    summary: 'Remove the strategy of devices, users and device groups',
+    options: targetOpts,
+    examples: [
+      'rdadmin strategies unassign --peers "1849118658,1337348840"',
+      'rdadmin strategies unassign --users "admin"',
+      'rdadmin strategies unassign --device-groups "device_group1"',
+    ],
+    run: (ctx, o) => runAssign(ctx, o, false),
+  },
+  {
+    name: 'create',
+    summary: 'Create a strategy from client options',
+    description: `Create a strategy. --option KEY=VALUE (repeatable) takes the client's advanced-settings keys,
+e.g. enable-file-transfer=N, allow-remote-config-modification=N, approve-mode=password.`,
+    options: [
+      opt('name', '<name>', 'strategy name'),
+      opt('option', '<key=value>', 'a client option (repeatable)', { parser: collectOption }),
+    ],
+    examples: [
+      'rdadmin strategies create --name Kiosk --option enable-file-transfer=N --option approve-mode=password',
+    ],
+    async run(ctx, o) {
+      const name = needName(o, 'create');
+      const options = (o['option'] as Record<string, string>) ?? {};
+      const s = await ctx.api.strategies.create(name, options);
+      if (ctx.out.json) ctx.out.jsonValue(s);
+      else
+        ctx.out.success(
+          `Created strategy '${s.name}' with ${plural(Object.keys(options).length, 'option', 'options')}.`,
+        );
+    },
+  },
+  {
+    name: 'update',
+    summary: 'Rename a strategy, set or remove options',
+    options: [
+      opt('name', '<name>', 'strategy name'),
+      opt('new-name', '<name>', 'new name'),
+      opt('option', '<key=value>', 'set a client option (repeatable)', { parser: collectOption }),
+      opt('unset', '<key>', 'remove a client option (repeatable, or comma separated)', {
+        parser: collectList,
+      }),
+    ],
+    examples: [
+      'rdadmin strategies update --name Kiosk --option enable-audio=N --unset approve-mode',
+      'rdadmin strategies update --name Kiosk --new-name Kiosks',
+    ],
+    async run(ctx, o) {
+      const s = await byName(ctx, needName(o, 'update'));
+      const set = (o['option'] as Record<string, string>) ?? {};
+      const unset = (o['unset'] as string[]) ?? [];
+      const newName = str(o['newName'])?.trim();
+      if (!newName && !Object.keys(set).length && !unset.length) {
+        throw new UsageError(
+          'update needs something to change: --new-name, --option KEY=VALUE or --unset KEY',
+        );
+      }
+      const both = unset.filter((k) => k in set);
+      if (both.length) throw new UsageError(`option(s) both set and unset: ${both.join(', ')}`);
+      const options: Record<string, string | null> = { ...set };
+      for (const k of unset) options[k] = null;
+      const r = await ctx.api.strategies.update(s.guid, {
+        ...(newName ? { name: newName } : {}),
+        ...(Object.keys(options).length ? { options } : {}),
+      });
+      if (ctx.out.json) ctx.out.jsonValue(r);
+      else ctx.out.success(`Updated strategy '${r.name}'.`);
+    },
+  },
+  {
+    name: 'delete',
+    summary: 'Delete a strategy (what it was assigned to falls back to the next level)',
+    options: [opt('name', '<name>', 'strategy name')],
+    examples: ['rdadmin strategies delete --name Kiosk --yes'],
+    async run(ctx, o) {
+      const s = await byName(ctx, needName(o, 'delete'));
+      if (ctx.flags.dryRun) {
+        ctx.out.info(`Dry run: would delete strategy '${s.name}'; nothing was changed.`);
+        return;
+      }
+      if (!ctx.flags.yes) {
+        if (!ctx.interactive)
+          throw new NotConfirmedError(`deleting strategy '${s.name}' needs confirmation`, 'pass --yes');
+        if (!(await ctx.confirm(`Delete strategy '${s.name}'?`)))
+          throw new NotConfirmedError('cancelled; nothing was changed');
+      }
+      await ctx.api.strategies.delete(s.guid);
+      if (ctx.out.json) ctx.out.jsonValue({ name: s.name, guid: s.guid, deleted: true });
+      else ctx.out.success(`Deleted strategy '${s.name}'.`);
+    },
+  },
+  {
+    name: 'effective',
+    summary: 'Show the strategy a device gets, and why',
+    description: `Show the strategy that applies to a device (--peer DEVICE_ID): the device's own strategy,
+else its user's, else its device group's, else Default. The first level that has a strategy
+decides; if that strategy is disabled, the device is managed by no strategy.`,
+    options: [opt('peer', '<id>', 'device ID')],
+    examples: [
+      'rdadmin strategies effective --peer 123456789',
+      'rdadmin strategies effective --peer 123456789 --json',
+    ],
+    async run(ctx, o) {
+      const peer = str(o['peer'])?.trim();
+      if (!peer) throw new UsageError('effective needs --peer DEVICE_ID');
+      const e = await ctx.api.strategies.effective(peer);
+      if (ctx.out.json) {
+        ctx.out.jsonValue({
+          peer,
+          name: e.strategy?.name ?? null,
+          options: e.strategy?.options ?? {},
+          level: e.level,
+          managed: e.managed,
+          chain: e.chain,
+        });
+        return;
+      }
+      const from = {
+        device: 'its own assignment',
+        user: 'its user',
+        device_group: 'its device group',
+        default: 'the default',
+      }[e.level];
+      if (!e.strategy) ctx.out.data(`Device ${peer} gets no strategy (there is none to fall back to).`);
+      else if (!e.managed) {
+        ctx.out.data(
+          `Device ${peer} is managed by no strategy: '${e.strategy.name}' (from ${from}) is disabled.`,
+        );
+      } else ctx.out.data(`Device ${peer} gets strategy '${e.strategy.name}' from ${from}.`);
+      for (const level of ['device', 'user', 'device_group', 'default'] as const) {
+        ctx.out.data(
+          `  ${level.padEnd(12)} ${e.chain[level] ?? '-'}${level === e.level ? '   ← decides' : ''}`,
+        );
+      }
+      for (const [k, v] of Object.entries(e.strategy?.options ?? {})) ctx.out.data(`  option ${k}=${v}`);
+    },
+  },
+];
+
+export const strategiesArea: AreaSpec = {
+  name: 'strategies',
+  aliases: ['strategy'],
+  summary: 'Manage strategies (strategies.py): client option sets for devices, users, device groups',
+  verbs,
+};

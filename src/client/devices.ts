@@ -1,0 +1,45 @@
+import { type AssignType, DeviceRow, type DeviceRow as DeviceRowT } from '../wire/devices';
+import { SettingsView } from '../wire/settings';
+import { paginate } from './paginate';
+import { path, type Transport } from './transport';
+
+export interface DeviceListFilter {
+  id?: string;
+  device_name?: string;
+  user_name?: string;
+  group_name?: string;
+  device_group_name?: string;
+  device_username?: string;
+}
+
+/** One typed function per devices endpoint (pro-admin-api.md §9, rows 21–25). */
+export function devicesApi(t: Transport, pageSize = 100) {
+  return {
+    list(f: DeviceListFilter): AsyncGenerator<DeviceRowT> {
+      return paginate(t, '/api/devices', { ...f }, DeviceRow, { pageSize });
+    },
+    enable(guid: string) {
+      return t.call('POST', path`/api/devices/${guid}/enable`);
+    },
+    disable(guid: string) {
+      return t.call('POST', path`/api/devices/${guid}/disable`);
+    },
+    delete(guid: string) {
+      return t.call('DELETE', path`/api/devices/${guid}`);
+    },
+    assign(guid: string, type: AssignType, value: string) {
+      return t.call('POST', path`/api/devices/${guid}/assign`, { body: { type, value } });
+    },
+  };
+}
+
+export function settingsApi(t: Transport) {
+  return {
+    get() {
+      return t.call('GET', '/api/settings', { schema: SettingsView });
+    },
+    set(patch: Record<string, unknown>) {
+      return t.call('PUT', '/api/settings', { body: patch, schema: SettingsView });
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import type { AssignType } from '../wire/devices';
+import type { AppDeps } from './context';
+import { HttpError } from './http';
+import type { DevicePatch, DeviceRecord } from './store/devices';
+
+/**
+ * One place for every way a device gets assigned: the console's `assign` (`{type, value}`),
+ * `rustdesk --assign` (/api/devices/cli) and the client's `preset-*` keys (/api/sysinfo).
+ * An empty value (or `-`) clears user, device group and strategy.
+ * Returns a short description of the change, for the console log.
+ */
+export async function assign(
+  deps: AppDeps,
+  device: DeviceRecord,
+  type: AssignType,
+  value: string,
+): Promise<string> {
+  const { store } = deps;
+  const clear = value.trim() === '' || value.trim() === '-';
+  const patch: DevicePatch = {};
+  let what: string;
+  switch (type) {
+    case 'user_name': {
+      if (clear) {
+        patch.user_guid = null;
+        what = 'unassigned the user';
+        break;
+      }
+      const user = await store.users.getByName(value);
+      if (!user) throw new HttpError(400, `user '${value}' does not exist`);
+      patch.user_guid = user.guid;
+      what = `assigned to user '${user.name}'`;
+      break;
+    }
+    case 'device_group_name': {
+      if (clear) {
+        patch.device_group_guid = null;
+        what = 'removed from its device group';
+        break;
+      }
+      const group = await store.devices.getGroupByName(value);
+      if (!group) throw new HttpError(400, `device group '${value}' does not exist`);
+      patch.device_group_guid = group.guid;
+      what = `moved to device group '${group.name}'`;
+      break;
+    }
+    case 'note':
+      patch.note = value;
+      what = 'note set';
+      break;
+    case 'device_name':
+      patch.device_name = value;
+      what = `device name set to '${value}'`;
+      break;
+    case 'device_username':
+      patch.device_username = value;
+      what = `device username set to '${value}'`;
+      break;
+    case 'strategy_name': {
+      if (clear) {
+        patch.strategy_guid = null;
+        what = 'strategy unassigned';
+        break;
+      }
+      const strategy = await store.strategies.getByName(value);
+      if (!strategy) throw new HttpError(400, `strategy '${value}' does not exist`);
+      patch.strategy_guid = strategy.guid;
+      what = `strategy '${strategy.name}' assigned`;
+      break;
+    }
+    case 'ab':
+      throw new HttpError(400, `assignment type '${type}' is not available on this server yet`);
+  }
+  await store.devices.update([device.guid], patch);
+  return `device ${device.id}: ${what}`;
+}

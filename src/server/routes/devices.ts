@@ -1,0 +1,360 @@
+import { z } from 'zod';
+import { PageQuery } from '../../wire/common';
+import {
+  AssignBody,
+  type AssignType,
+  CliAssignBody,
+  DeployBody,
+  DeviceFilterQuery,
+  DeviceList,
+  DeviceRow,
+  HeartbeatBody,
+  SysinfoBody,
+} from '../../wire/devices';
+import { assign } from '../assign';
+import { recordConsole } from '../audit-log';
+import { clientIp } from '../auth';
+import type { AppDeps } from '../context';
+import { HttpError, readBody, readQuery, readText } from '../http';
+import type { RouteTable } from '../routes';
+import { ConsoleOp, ConsoleType } from '../store/audit';
+import type { DeviceRecord } from '../store/devices';
+import { handshakeValue } from '../store/strategies';
+
+export function deviceRow(d: DeviceRecord, now: number, onlineTimeoutS: number) {
+  const last = d.last_online ? Date.parse(d.last_online) : Number.NaN;
+  return {
+    guid: d.guid,
+    id: d.id,
+    uuid: d.uuid,
+    info: {
+      device_name: d.device_name,
+      username: d.device_username,
+      os: d.os,
+      cpu: d.cpu,
+      memory: d.memory,
+      version: d.version,
+      ip: d.ip,
+    },
+    status: d.status,
+    is_online: Number.isFinite(last) && now - last <= onlineTimeoutS * 1000,
+    last_online: d.last_online,
+    user_name: d.user_name,
+    group_name: d.group_name,
+    device_group_name: d.device_group_name,
+    strategy_name: d.strategy_name,
+    note: d.note,
+    created_at: d.created_at,
+  };
+}
+
+const Ok = z.object({});
+const SYSINFO_VER = `rdadmin-${Date.now().toString(36)}`;
+
+/** Text answers for RustDesk clients, which print them verbatim (`rustdesk --assign`). */
+function text(status: 200 | 400 | 403 | 404, body: string): Response {
+  return new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+}
+
+export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
+  const { store } = deps;
+
+  async function loadOne(guid: string): Promise<DeviceRecord> {
+    const d = await store.devices.getByGuid(guid);
+    if (!d) throw new HttpError(404, `device not found: ${guid}`);
+    return d;
+  }
+
+  r.add(
+    {
+      method: 'GET',
+      path: '/api/devices',
+      tag: 'devices',
+      summary:
+        "List devices. Filters are case-insensitive LIKE patterns (`%`, `_`, `\\` escapes; a lone `-` means 'not set'): `id`, `device_name`, `user_name` (assigned user), `group_name` (that user's group), `device_group_name`, `device_username`. A device is online while heartbeats arrive (offline after 45 s without one).",
+      access: { area: 'device', level: 'r' },
+      query: PageQuery.extend(DeviceFilterQuery.shape),
+      response: DeviceList,
+    },
+    async (c) => {
+      const page = readQuery(c, PageQuery);
+      const f = readQuery(c, DeviceFilterQuery);
+      const { rows, total } = await store.devices.list(f, (page.current - 1) * page.pageSize, page.pageSize);
+      const timeout = await store.settings.get('online_timeout');
+      const now = deps.clock().getTime();
+      return c.json({ data: rows.map((d) => deviceRow(d, now, timeout)), total });
+    },
+  );
+
+  for (const action of ['enable', 'disable'] as const) {
+    r.add(
+      {
+        method: 'POST',
+        path: `/api/devices/{guid}/${action}`,
+        tag: 'devices',
+        summary:
+          action === 'enable'
+            ? 'Enable a device.'
+            : 'Disable a device (it can neither connect nor be connected to).',
+        access: { area: 'device', level: 'rw' },
+        response: Ok,
+      },
+      async (c) => {
+        const d = await loadOne(c.req.param('guid') ?? '');
+        await store.devices.update([d.guid], { status: action === 'enable' ? 1 : 0 });
+        await recordConsole(
+          deps,
+          c,
+          ConsoleType.device,
+          action === 'enable' ? ConsoleOp.enableDevices : ConsoleOp.disableDevices,
+          `${action}d device ${d.id}`,
+        );
+        return c.json({});
+      },
+    );
+  }
+
+  r.add(
+    {
+      method: 'DELETE',
+      path: '/api/devices/{guid}',
+      tag: 'devices',
+      summary: 'Delete a device. As in Pro, an enabled device must be disabled first.',
+      access: { area: 'device', level: 'rw' },
+      response: Ok,
+    },
+    async (c) => {
+      const d = await loadOne(c.req.param('guid') ?? '');
+      if (d.status === 1)
+        throw new HttpError(400, `device ${d.id} is enabled: disable it first, then delete it`);
+      await store.devices.delete(d.guid);
+      await recordConsole(deps, c, ConsoleType.device, ConsoleOp.deleteDevice, `deleted device ${d.id}`);
+      return c.json({});
+    },
+  );
+
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/devices/{guid}/assign',
+      tag: 'devices',
+      summary:
+        "Assign a device: `type` is one of user_name, device_group_name, strategy_name, ab (value `book[,tag[,alias[,password[,note]]]]`), note, device_username, device_name. An empty value (or '-') clears user, device group and strategy.",
+      access: { area: 'device', level: 'rw' },
+      body: AssignBody,
+      response: Ok,
+    },
+    async (c) => {
+      const d = await loadOne(c.req.param('guid') ?? '');
+      const body = await readBody(c, AssignBody);
+      const detail = await assign(deps, d, body.type, body.value);
+      await recordConsole(deps, c, ConsoleType.device, ConsoleOp.updateDevice, detail);
+      return c.json({});
+    },
+  );
+
+  // ---- what RustDesk clients call ----
+
+  /** The device a client speaks for, created on first contact unless deployment is required. */
+  async function deviceFor(id: string, uuid: string): Promise<{ device?: DeviceRecord; created: boolean }> {
+    const existing = await store.devices.getById(id);
+    if (existing) return { device: existing, created: false };
+    if ((await store.settings.get('require_deployment')) && !(await store.devices.isDeployed(id))) {
+      return { created: false };
+    }
+    await store.devices.create(id, { uuid, status: 1 });
+    return { device: await store.devices.getById(id), created: true };
+  }
+
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/heartbeat',
+      tag: 'client',
+      summary:
+        "A client's heartbeat (`id`, `uuid`, `ver`, `modified_at`, `conns`). Creates the device on first contact (unless deployment is required and the ID was not deployed). Answers `sysinfo` to ask for the client's system info, and `disconnect` with connection ids to drop.",
+      access: 'public',
+      body: HeartbeatBody,
+    },
+    async (c) => {
+      const body = await readBody(c, HeartbeatBody);
+      const { device, created } = await deviceFor(body.id, body.uuid);
+      if (!device) throw new HttpError(403, `device ${body.id} is not deployed: run rustdesk --deploy first`);
+      const changed = !created && body.uuid !== '' && device.uuid !== '' && body.uuid !== device.uuid;
+      await store.devices.update([device.guid], {
+        last_online: deps.clock().toISOString(),
+        conns: JSON.stringify(body.conns ?? []),
+        ...(body.uuid && body.uuid !== device.uuid ? { uuid: body.uuid } : {}),
+        ip: clientIp(c) || device.ip,
+      });
+      const answer: Record<string, unknown> = {};
+      if (created || changed || !device.sysinfo_at) answer['sysinfo'] = 1;
+      const drop = await store.devices.takeDisconnects(device.guid);
+      if (drop.length) answer['disconnect'] = drop;
+      // Strategy handshake: the client echoes the last `modified_at` it got; a different value for
+      // what the device should have now means a change, delivered once.
+      const effective = await store.strategies.effectiveFor(device.guid);
+      if (effective) {
+        const want = handshakeValue(effective);
+        if (String(body.modified_at ?? '') !== String(want)) {
+          answer['modified_at'] = want;
+          if (effective.strategy && effective.managed) {
+            answer['strategy'] = { config_options: JSON.parse(effective.strategy.options), extra: {} };
+          }
+        }
+      }
+      return c.json(answer);
+    },
+  );
+
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/sysinfo',
+      tag: 'client',
+      summary:
+        "A client's system info (`cpu`, `memory`, `os`, `hostname`, `username`, `version`) and `preset-*` keys. Presets fill what is not set yet (user, device group, note) and override the device name/username. Answers plain text `SYSINFO_UPDATED`, or `ID_NOT_FOUND` for an ID that may not register.",
+      access: 'public',
+      body: SysinfoBody,
+      responseText: 'SYSINFO_UPDATED or ID_NOT_FOUND',
+    },
+    async (c) => {
+      const body = await readBody(c, SysinfoBody);
+      const { device } = await deviceFor(body.id, body.uuid);
+      if (!device) return text(200, 'ID_NOT_FOUND');
+      const now = deps.clock().toISOString();
+      await store.devices.update([device.guid], {
+        cpu: body.cpu ?? device.cpu,
+        memory: body.memory ?? device.memory,
+        os: body.os ?? device.os,
+        version: body.version ?? device.version,
+        device_name: body['preset-device-name'] || body.hostname || device.device_name,
+        device_username: body['preset-device-username'] || body.username || device.device_username,
+        ...(body.uuid ? { uuid: body.uuid } : {}),
+        sysinfo_at: now,
+        last_online: now,
+      });
+      const presets: [AssignType, string | undefined, boolean][] = [
+        ['user_name', body['preset-user-name'], device.user_guid === null],
+        ['device_group_name', body['preset-device-group-name'], device.device_group_guid === null],
+        ['note', body['preset-note'], device.note === ''],
+        ['strategy_name', body['preset-strategy-name'], device.strategy_guid === null],
+      ];
+      for (const [type, value, unset] of presets) {
+        if (!value || !unset) continue;
+        try {
+          await assign(deps, device, type, value);
+        } catch (err) {
+          deps.log(
+            `sysinfo from ${device.id}: preset ${type}='${value}' not applied: ${(err as Error).message}`,
+          );
+        }
+      }
+      return text(200, 'SYSINFO_UPDATED');
+    },
+  );
+
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/sysinfo_ver',
+      tag: 'client',
+      summary:
+        'Version token of the system info the server wants (older clients upload sysinfo when it changes).',
+      access: 'public',
+      responseText: 'an opaque version token',
+    },
+    async (c) => {
+      await readText(c);
+      return text(200, SYSINFO_VER);
+    },
+  );
+
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/devices/cli',
+      tag: 'client',
+      summary:
+        '`rustdesk --assign --token T …`: assign the calling device (by `id`) to a user, device group, strategy or shared address book, or set its note, name or username. Empty answer on success; a short plain-text error otherwise (the client prints it).',
+      access: { area: 'device', level: 'rw' },
+      body: CliAssignBody,
+      responseText: 'empty on success, else the error',
+    },
+    async (c) => {
+      let body: z.infer<typeof CliAssignBody>;
+      try {
+        body = await readBody(c, CliAssignBody);
+      } catch (err) {
+        return text(400, (err as Error).message);
+      }
+      const device = await store.devices.getById(body.id);
+      if (!device) return text(404, `device ${body.id} not found: start RustDesk on it once so it registers`);
+      const steps: [AssignType, string | undefined][] = [
+        ['user_name', body.user_name],
+        ['strategy_name', body.strategy_name],
+        ['device_group_name', body.device_group_name],
+        ['note', body.note],
+        ['device_username', body.device_username],
+        ['device_name', body.device_name],
+      ];
+      if (body.address_book_name) {
+        const ab = [
+          body.address_book_name,
+          body.address_book_tag,
+          body.address_book_alias,
+          body.address_book_password,
+          body.address_book_note,
+        ];
+        steps.push([
+          'ab',
+          ab
+            .map((x) => x ?? '')
+            .join(',')
+            .replace(/,+$/, ''),
+        ]);
+      }
+      const given = steps.filter(([, v]) => v !== undefined && v !== '');
+      if (given.length === 0)
+        return text(400, 'nothing to assign: give --user_name, --device_group_name, --note, …');
+      const done: string[] = [];
+      for (const [type, value] of given) {
+        try {
+          done.push(await assign(deps, device, type, value!));
+        } catch (err) {
+          for (const d of done) await recordConsole(deps, c, ConsoleType.device, ConsoleOp.updateDevice, d);
+          return text(400, (err as Error).message);
+        }
+      }
+      for (const d of done)
+        await recordConsole(deps, c, ConsoleType.device, ConsoleOp.updateDevice, `${d} (rustdesk --assign)`);
+      return new Response(null, { status: 200 });
+    },
+  );
+
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/devices/deploy',
+      tag: 'client',
+      summary:
+        '`rustdesk --deploy --token T`: lets an ID register while "require deployment for new devices" is on. Answers `{result}`: OK, NOT_ENABLED (the setting is off), INVALID_INPUT, ID_TAKEN.',
+      access: { area: 'device', level: 'rw' },
+      body: DeployBody,
+      response: z.object({ result: z.enum(['OK', 'NOT_ENABLED', 'INVALID_INPUT', 'ID_TAKEN']) }),
+    },
+    async (c) => {
+      const body = await readBody(c, DeployBody).catch(() => undefined);
+      const id = body?.id?.trim();
+      if (!body || !id || !/^[^\s/\\?#%]{1,100}$/.test(id) || !body.uuid)
+        return c.json({ result: 'INVALID_INPUT' });
+      if (!(await store.settings.get('require_deployment'))) return c.json({ result: 'NOT_ENABLED' });
+      const existing = await store.devices.getById(id);
+      if (existing && existing.uuid && existing.uuid !== body.uuid) return c.json({ result: 'ID_TAKEN' });
+      await store.devices.deploy(id, body.uuid, body.pk ?? '');
+      if (!existing) await store.devices.create(id, { uuid: body.uuid, pk: body.pk ?? null, status: 1 });
+      await recordConsole(deps, c, ConsoleType.device, ConsoleOp.addDevice, `deployed device ${id}`);
+      return c.json({ result: 'OK' });
+    },
+  );
+}

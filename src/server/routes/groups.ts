@@ -1,0 +1,623 @@
+import type { Context } from 'hono';
+import { z } from 'zod';
+import {
+  describeTypes,
+  INCOMING_TYPES,
+  OUTGOING_TYPES,
+  RULE_TYPE_LABEL,
+  type RuleEntry,
+  RuleType,
+} from '../../wire/access';
+import { PageQuery } from '../../wire/common';
+import {
+  AccessibleList,
+  AddDevicesResult,
+  AddUsersResult,
+  CreateDeviceGroupBody,
+  CreateUserGroupBody,
+  DeviceGroupList,
+  DeviceGroupRow,
+  DeviceIdArray,
+  GroupFilterQuery,
+  RemoveDevicesResult,
+  UpdateDeviceGroupBody,
+  UpdateUserGroupBody,
+  UserGroupList,
+  UserGroupRow,
+  UserGuidArray,
+} from '../../wire/groups';
+import { recordConsole } from '../audit-log';
+import type { AppDeps, AppEnv } from '../context';
+import { HttpError, readBody, readQuery } from '../http';
+import type { RouteTable } from '../routes';
+import { ConsoleOp, ConsoleType } from '../store/audit';
+import type { DeviceGroupView, Edge, RuleView, UserGroupView } from '../store/groups';
+
+type Ctx = Context<AppEnv>;
+
+/** The user group that always exists: new users land here, and it can be neither deleted nor renamed. */
+export const DEFAULT_USER_GROUP = 'Default';
+
+const Ok = z.object({});
+
+function isUniqueViolation(err: unknown): boolean {
+  return String((err as { code?: string })?.code ?? '').startsWith('SQLITE_CONSTRAINT_UNIQUE');
+}
+
+function listNames(names: string[], max = 20): string {
+  const shown = names.slice(0, max);
+  return shown.join(', ') + (names.length > shown.length ? ` and ${names.length - shown.length} more` : '');
+}
+
+function describeRules(rules: { type: number; name: string }[]): string {
+  return rules.length ? rules.map((r) => `${RULE_TYPE_LABEL[r.type]} '${r.name}'`).join(', ') : 'nobody';
+}
+
+export function userGroupRow(g: UserGroupView, rules?: { incomings: RuleView[]; outgoings: RuleView[] }) {
+  return {
+    guid: g.guid,
+    name: g.name,
+    note: g.note,
+    allowed_incomings: rules?.incomings ?? [],
+    allowed_outgoings: rules?.outgoings ?? [],
+    user_count: g.user_count,
+    created_at: g.created_at,
+    updated_at: g.updated_at,
+  };
+}
+
+export function deviceGroupRow(g: DeviceGroupView, rules?: { incomings: RuleView[] }) {
+  return {
+    guid: g.guid,
+    name: g.name,
+    note: g.note,
+    allowed_incomings: rules?.incomings ?? [],
+    device_count: g.device_count,
+    created_at: g.created_at,
+    updated_at: g.updated_at,
+  };
+}
+
+export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
+  const { store } = deps;
+
+  /**
+   * Validates one rule list of a request body: each entry's type must suit the list, and its name
+   * must name an existing record. Errors are 400s naming the entry. Returns the rule ends by GUID
+   * (duplicates dropped), or undefined when the list was not given.
+   */
+  async function resolveRules(
+    list: RuleEntry[] | undefined,
+    field: 'allowed_incomings' | 'allowed_outgoings',
+    owner: { kind: string; type: number; guid?: string },
+  ): Promise<Edge[] | undefined> {
+    if (list === undefined) return undefined;
+    const allowed = field === 'allowed_incomings' ? INCOMING_TYPES : OUTGOING_TYPES;
+    const entries = list.map((e) => ({ type: e.type, name: e.name.trim() }));
+    const at = (i: number) => `${field}[${i}] ${JSON.stringify(list[i])}`;
+    entries.forEach((e, i) => {
+      if (!allowed.includes(e.type)) {
+        const label = RULE_TYPE_LABEL[e.type];
+        throw new HttpError(
+          400,
+          `${at(i)}: type ${e.type}${label ? ` (${label})` : ''} is not allowed in ${field} of a ${owner.kind}; use ${describeTypes(allowed)}`,
+        );
+      }
+      if (!e.name) throw new HttpError(400, `${at(i)}: name must not be empty`);
+    });
+    const guids = await store.groups.findRuleTargets(entries);
+    const missing = entries
+      .map((e, i) =>
+        guids[i] ? undefined : `${at(i)}: ${RULE_TYPE_LABEL[e.type]} '${e.name}' does not exist`,
+      )
+      .filter((m): m is string => m !== undefined);
+    if (missing.length) {
+      throw new HttpError(
+        400,
+        missing.slice(0, 5).join('; ') + (missing.length > 5 ? ` (and ${missing.length - 5} more)` : ''),
+      );
+    }
+    const seen = new Set<string>();
+    const edges: Edge[] = [];
+    entries.forEach((e, i) => {
+      const guid = guids[i]!;
+      if (owner.guid && e.type === owner.type && guid === owner.guid) {
+        throw new HttpError(
+          400,
+          `${at(i)}: a group needs no rule for itself (members of a group always reach each other)`,
+        );
+      }
+      const key = `${e.type}:${guid}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        edges.push({ type: e.type, guid });
+      }
+    });
+    return edges;
+  }
+
+  function nothingToUpdate(fields: string[]): HttpError {
+    return new HttpError(400, `nothing to update: give at least one of ${fields.join(', ')}`);
+  }
+
+  // ---------------------------------------------------------------- user groups
+
+  async function loadUserGroup(guid: string): Promise<UserGroupView> {
+    const g = await store.groups.getUserGroup(guid);
+    if (!g) throw new HttpError(404, `user group not found: ${guid}`);
+    return g;
+  }
+
+  async function userGroupAnswer(guid: string) {
+    const g = (await store.groups.getUserGroup(guid))!;
+    return userGroupRow(g, (await store.groups.userGroupRules([guid])).get(guid));
+  }
+
+  r.add(
+    {
+      method: 'GET',
+      path: '/api/user-groups',
+      tag: 'user groups',
+      summary:
+        "List user groups with their access rules (`allowed_incomings`: who may access the group's devices; `allowed_outgoings`: what its members may access) and member count. `name` is a case-insensitive LIKE pattern.",
+      access: { area: 'user_group', level: 'r' },
+      query: PageQuery.extend(GroupFilterQuery.shape),
+      response: UserGroupList,
+    },
+    async (c) => {
+      const page = readQuery(c, PageQuery);
+      const f = readQuery(c, GroupFilterQuery);
+      const { rows, total } = await store.groups.listUserGroups(
+        f,
+        (page.current - 1) * page.pageSize,
+        page.pageSize,
+      );
+      const rules = await store.groups.userGroupRules(rows.map((g) => g.guid));
+      return c.json({ data: rows.map((g) => userGroupRow(g, rules.get(g.guid))), total });
+    },
+  );
+
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/user-groups',
+      tag: 'user groups',
+      summary:
+        'Create a user group. Rule entries are `{type, name}`: `allowed_incomings` takes 0 (user group) or 2 (user), `allowed_outgoings` 0 (user group) or 1 (device group); every name must exist.',
+      access: { area: 'user_group', level: 'rw' },
+      body: CreateUserGroupBody,
+      response: UserGroupRow,
+    },
+    async (c) => {
+      const body = await readBody(c, CreateUserGroupBody);
+      if (await store.users.getGroupByName(body.name))
+        throw new HttpError(409, `a user group named '${body.name}' already exists`);
+      const owner = { kind: 'user group', type: RuleType.userGroup };
+      const incomings = await resolveRules(body.allowed_incomings, 'allowed_incomings', owner);
+      const outgoings = await resolveRules(body.allowed_outgoings, 'allowed_outgoings', owner);
+      let guid: string;
+      try {
+        guid = await store.groups.createUserGroup(body.name, body.note ?? '', { incomings, outgoings });
+      } catch (err) {
+        if (isUniqueViolation(err))
+          throw new HttpError(409, `a user group named '${body.name}' already exists`);
+        throw err;
+      }
+      const row = await userGroupAnswer(guid);
+      await recordConsole(
+        deps,
+        c,
+        ConsoleType.group,
+        ConsoleOp.addGroup,
+        `created user group '${body.name}'; accessed from: ${describeRules(row.allowed_incomings)}; access to: ${describeRules(row.allowed_outgoings)}`,
+      );
+      return c.json(row);
+    },
+  );
+
+  r.add(
+    {
+      method: 'PATCH',
+      path: '/api/user-groups/{guid}',
+      tag: 'user groups',
+      summary:
+        'Update a user group: only the keys given change; a rule list given as `[]` is cleared. The `Default` group cannot be renamed. An empty body is refused.',
+      access: { area: 'user_group', level: 'rw' },
+      body: UpdateUserGroupBody,
+      response: UserGroupRow,
+    },
+    async (c) => {
+      const group = await loadUserGroup(c.req.param('guid') ?? '');
+      const body = await readBody(c, UpdateUserGroupBody);
+      if (Object.keys(body).length === 0)
+        throw nothingToUpdate(['name', 'note', 'allowed_incomings', 'allowed_outgoings']);
+      if (body.name !== undefined && body.name !== group.name) {
+        if (group.name === DEFAULT_USER_GROUP)
+          throw new HttpError(400, `the '${DEFAULT_USER_GROUP}' user group cannot be renamed`);
+        if (await store.users.getGroupByName(body.name))
+          throw new HttpError(409, `a user group named '${body.name}' already exists`);
+      }
+      const owner = { kind: 'user group', type: RuleType.userGroup, guid: group.guid };
+      const incomings = await resolveRules(body.allowed_incomings, 'allowed_incomings', owner);
+      const outgoings = await resolveRules(body.allowed_outgoings, 'allowed_outgoings', owner);
+      try {
+        await store.groups.updateUserGroup(group.guid, {
+          name: body.name,
+          note: body.note,
+          incomings,
+          outgoings,
+        });
+      } catch (err) {
+        if (isUniqueViolation(err))
+          throw new HttpError(409, `a user group named '${body.name}' already exists`);
+        throw err;
+      }
+      const row = await userGroupAnswer(group.guid);
+      const changes = [
+        body.name !== undefined && body.name !== group.name ? `renamed to '${body.name}'` : '',
+        body.note !== undefined ? 'note changed' : '',
+        incomings ? `accessed from: ${describeRules(row.allowed_incomings)}` : '',
+        outgoings ? `access to: ${describeRules(row.allowed_outgoings)}` : '',
+      ].filter(Boolean);
+      await recordConsole(
+        deps,
+        c,
+        ConsoleType.group,
+        ConsoleOp.updateGroup,
+        `updated user group '${group.name}': ${changes.join('; ') || 'no change'}`,
+      );
+      return c.json(row);
+    },
+  );
+
+  r.add(
+    {
+      method: 'DELETE',
+      path: '/api/user-groups/{guid}',
+      tag: 'user groups',
+      summary:
+        'Delete a user group and its access rules. Refused for `Default`, and for a group that still has users (409: move them to another group first); users are never moved implicitly.',
+      access: { area: 'user_group', level: 'rw' },
+      response: Ok,
+    },
+    async (c) => {
+      const group = await loadUserGroup(c.req.param('guid') ?? '');
+      if (group.name === DEFAULT_USER_GROUP)
+        throw new HttpError(400, `the '${DEFAULT_USER_GROUP}' user group cannot be deleted`);
+      const refuse = (n: number) =>
+        new HttpError(
+          409,
+          `user group '${group.name}' still has ${n} user${n === 1 ? '' : 's'}: move them to another group first (add them to it, e.g. to '${DEFAULT_USER_GROUP}'), then delete the group`,
+        );
+      if (group.user_count > 0) throw refuse(group.user_count);
+      const outcome = await store.groups.deleteUserGroup(group.guid);
+      if (outcome === 'missing') throw new HttpError(404, `user group not found: ${group.guid}`);
+      if (outcome === 'referenced') {
+        const now = await store.groups.getUserGroup(group.guid);
+        if (now && now.user_count > 0) throw refuse(now.user_count);
+        throw new HttpError(409, `user group '${group.name}' is still referenced and cannot be deleted`);
+      }
+      await recordConsole(
+        deps,
+        c,
+        ConsoleType.group,
+        ConsoleOp.deleteGroups,
+        `deleted user group '${group.name}'`,
+      );
+      return c.json({});
+    },
+  );
+
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/user-groups/{guid}',
+      tag: 'user groups',
+      summary:
+        'Move users into this group (body: a JSON array of user GUIDs). A user is in exactly one group, so they leave their previous one. All GUIDs must exist, else nothing changes (404 naming them).',
+      access: { area: 'user_group', level: 'rw' },
+      body: UserGuidArray,
+      response: AddUsersResult,
+    },
+    async (c) => {
+      const group = await loadUserGroup(c.req.param('guid') ?? '');
+      const guids = [...new Set(await readBody(c, UserGuidArray))];
+      const users = await store.users.getByGuids(guids);
+      if (users.length !== guids.length) {
+        const known = new Set(users.map((u) => u.guid));
+        throw new HttpError(
+          404,
+          `user not found: ${listNames(
+            guids.filter((g) => !known.has(g)),
+            10,
+          )}`,
+        );
+      }
+      const moving = users.filter((u) => u.group_guid !== group.guid);
+      await store.groups.moveUsers(
+        group.guid,
+        moving.map((u) => u.guid),
+      );
+      await recordConsole(
+        deps,
+        c,
+        ConsoleType.group,
+        ConsoleOp.updateGroup,
+        `added ${listNames(users.map((u) => u.name))} to user group '${group.name}'` +
+          (moving.length < users.length ? ` (${users.length - moving.length} already members)` : ''),
+      );
+      return c.json({
+        added: moving.length,
+        moved: moving.map((u) => ({ name: u.name, from: u.group_name })),
+      });
+    },
+  );
+
+  // ---------------------------------------------------------------- device groups
+
+  async function loadDeviceGroup(guid: string): Promise<DeviceGroupView> {
+    const g = await store.groups.getDeviceGroup(guid);
+    if (!g) throw new HttpError(404, `device group not found: ${guid}`);
+    return g;
+  }
+
+  async function deviceGroupAnswer(guid: string) {
+    const g = (await store.groups.getDeviceGroup(guid))!;
+    return deviceGroupRow(g, (await store.groups.deviceGroupRules([guid])).get(guid));
+  }
+
+  r.add(
+    {
+      method: 'GET',
+      path: '/api/device-groups',
+      tag: 'device groups',
+      summary:
+        'List device groups with who may access them (`allowed_incomings`, including user groups whose `allowed_outgoings` name the group) and device count. `name` is a case-insensitive LIKE pattern.',
+      access: { area: 'device_group', level: 'r' },
+      query: PageQuery.extend(GroupFilterQuery.shape),
+      response: DeviceGroupList,
+    },
+    async (c) => {
+      const page = readQuery(c, PageQuery);
+      const f = readQuery(c, GroupFilterQuery);
+      const { rows, total } = await store.groups.listDeviceGroups(
+        f,
+        (page.current - 1) * page.pageSize,
+        page.pageSize,
+      );
+      const rules = await store.groups.deviceGroupRules(rows.map((g) => g.guid));
+      return c.json({ data: rows.map((g) => deviceGroupRow(g, rules.get(g.guid))), total });
+    },
+  );
+
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/device-groups',
+      tag: 'device groups',
+      summary:
+        'Create a device group. `allowed_incomings` entries are `{type, name}` with type 0 (user group) or 2 (user); every name must exist. Device groups have no `allowed_outgoings`.',
+      access: { area: 'device_group', level: 'rw' },
+      body: CreateDeviceGroupBody,
+      response: DeviceGroupRow,
+    },
+    async (c) => {
+      const body = await readBody(c, CreateDeviceGroupBody);
+      if (await store.groups.getDeviceGroupByName(body.name))
+        throw new HttpError(409, `a device group named '${body.name}' already exists`);
+      const incomings = await resolveRules(body.allowed_incomings, 'allowed_incomings', {
+        kind: 'device group',
+        type: RuleType.deviceGroup,
+      });
+      let guid: string;
+      try {
+        guid = await store.groups.createDeviceGroup(body.name, body.note ?? '', { incomings });
+      } catch (err) {
+        if (isUniqueViolation(err))
+          throw new HttpError(409, `a device group named '${body.name}' already exists`);
+        throw err;
+      }
+      const row = await deviceGroupAnswer(guid);
+      await recordConsole(
+        deps,
+        c,
+        ConsoleType.group,
+        ConsoleOp.addGroup,
+        `created device group '${body.name}'; accessed from: ${describeRules(row.allowed_incomings)}`,
+      );
+      return c.json(row);
+    },
+  );
+
+  r.add(
+    {
+      method: 'PATCH',
+      path: '/api/device-groups/{guid}',
+      tag: 'device groups',
+      summary:
+        'Update a device group: only the keys given change; `allowed_incomings: []` clears the rules. An empty body is refused.',
+      access: { area: 'device_group', level: 'rw' },
+      body: UpdateDeviceGroupBody,
+      response: DeviceGroupRow,
+    },
+    async (c) => {
+      const group = await loadDeviceGroup(c.req.param('guid') ?? '');
+      const body = await readBody(c, UpdateDeviceGroupBody);
+      if (Object.keys(body).length === 0) throw nothingToUpdate(['name', 'note', 'allowed_incomings']);
+      if (body.name !== undefined && body.name !== group.name) {
+        if (await store.groups.getDeviceGroupByName(body.name))
+          throw new HttpError(409, `a device group named '${body.name}' already exists`);
+      }
+      const incomings = await resolveRules(body.allowed_incomings, 'allowed_incomings', {
+        kind: 'device group',
+        type: RuleType.deviceGroup,
+        guid: group.guid,
+      });
+      try {
+        await store.groups.updateDeviceGroup(group.guid, { name: body.name, note: body.note, incomings });
+      } catch (err) {
+        if (isUniqueViolation(err))
+          throw new HttpError(409, `a device group named '${body.name}' already exists`);
+        throw err;
+      }
+      const row = await deviceGroupAnswer(group.guid);
+      const changes = [
+        body.name !== undefined && body.name !== group.name ? `renamed to '${body.name}'` : '',
+        body.note !== undefined ? 'note changed' : '',
+        incomings ? `accessed from: ${describeRules(row.allowed_incomings)}` : '',
+      ].filter(Boolean);
+      await recordConsole(
+        deps,
+        c,
+        ConsoleType.group,
+        ConsoleOp.updateGroup,
+        `updated device group '${group.name}': ${changes.join('; ') || 'no change'}`,
+      );
+      return c.json(row);
+    },
+  );
+
+  r.add(
+    {
+      method: 'DELETE',
+      path: '/api/device-groups/{guid}',
+      tag: 'device groups',
+      summary: 'Delete a device group and its access rules; its devices become ungrouped.',
+      access: { area: 'device_group', level: 'rw' },
+      response: Ok,
+    },
+    async (c) => {
+      const group = await loadDeviceGroup(c.req.param('guid') ?? '');
+      const outcome = await store.groups.deleteDeviceGroup(group.guid);
+      if (outcome === 'missing') throw new HttpError(404, `device group not found: ${group.guid}`);
+      if (outcome === 'referenced')
+        throw new HttpError(409, `device group '${group.name}' is still referenced and cannot be deleted`);
+      await recordConsole(
+        deps,
+        c,
+        ConsoleType.group,
+        ConsoleOp.deleteGroups,
+        `deleted device group '${group.name}'` +
+          (group.device_count
+            ? ` (${group.device_count} device${group.device_count === 1 ? '' : 's'} now ungrouped)`
+            : ''),
+      );
+      return c.json({});
+    },
+  );
+
+  /** Loads devices by peer ID, or fails naming the unknown ones (nothing changes). */
+  async function loadDevices(c: Ctx) {
+    const ids = [...new Set(await readBody(c, DeviceIdArray))];
+    const devices = await store.devices.getByIds(ids);
+    if (devices.length !== ids.length) {
+      const known = new Set(devices.map((d) => d.id));
+      throw new HttpError(
+        404,
+        `device not found: ${listNames(
+          ids.filter((id) => !known.has(id)),
+          10,
+        )}`,
+      );
+    }
+    return devices;
+  }
+
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/device-groups/{guid}',
+      tag: 'device groups',
+      summary:
+        'Put devices into this group (body: a JSON array of device IDs, the RustDesk peer IDs). A device is in at most one group: one in another group moves (listed in `moved`). All IDs must exist, else nothing changes (404 naming them).',
+      access: { area: 'device_group', level: 'rw' },
+      body: DeviceIdArray,
+      response: AddDevicesResult,
+    },
+    async (c) => {
+      const group = await loadDeviceGroup(c.req.param('guid') ?? '');
+      const devices = await loadDevices(c);
+      const changing = devices.filter((d) => d.device_group_guid !== group.guid);
+      await store.groups.setDevicesGroup(
+        group.guid,
+        changing.map((d) => d.guid),
+      );
+      const moved = changing
+        .filter((d) => d.device_group_name !== null)
+        .map((d) => ({ id: d.id, from: d.device_group_name! }));
+      await recordConsole(
+        deps,
+        c,
+        ConsoleType.group,
+        ConsoleOp.updateGroup,
+        `added devices ${listNames(devices.map((d) => d.id))} to device group '${group.name}'` +
+          (moved.length ? ` (moved from: ${listNames(moved.map((m) => `${m.id} ← '${m.from}'`))})` : ''),
+      );
+      return c.json({ added: changing.length, moved });
+    },
+  );
+
+  r.add(
+    {
+      method: 'DELETE',
+      path: '/api/device-groups/{guid}/devices',
+      tag: 'device groups',
+      summary:
+        'Take devices out of this group (body: a JSON array of device IDs); they become ungrouped. Every device must exist and be in this group, else nothing changes (404/400 naming them).',
+      access: { area: 'device_group', level: 'rw' },
+      body: DeviceIdArray,
+      response: RemoveDevicesResult,
+    },
+    async (c) => {
+      const group = await loadDeviceGroup(c.req.param('guid') ?? '');
+      const devices = await loadDevices(c);
+      const outside = devices.filter((d) => d.device_group_guid !== group.guid);
+      if (outside.length) {
+        throw new HttpError(
+          400,
+          `not in device group '${group.name}': ${listNames(
+            outside.map(
+              (d) => `${d.id} (${d.device_group_name ? `in '${d.device_group_name}'` : 'ungrouped'})`,
+            ),
+            10,
+          )}; nothing was changed`,
+        );
+      }
+      await store.groups.setDevicesGroup(
+        null,
+        devices.map((d) => d.guid),
+      );
+      await recordConsole(
+        deps,
+        c,
+        ConsoleType.group,
+        ConsoleOp.updateGroup,
+        `removed devices ${listNames(devices.map((d) => d.id))} from device group '${group.name}'`,
+      );
+      return c.json({ removed: devices.length });
+    },
+  );
+
+  r.add(
+    {
+      method: 'GET',
+      path: '/api/device-group/accessible',
+      tag: 'device groups',
+      summary:
+        "The device groups the caller may reach, paginated: those whose `allowed_incomings` name the caller's user or user group. For an API token, the token's owner; administrators reach every device group.",
+      access: { area: 'device_group', level: 'r', allowUserSession: true },
+      query: PageQuery,
+      response: AccessibleList,
+    },
+    async (c) => {
+      const page = readQuery(c, PageQuery);
+      const user = c.get('principal')!.user;
+      const { rows, total } = await store.groups.accessibleDeviceGroups(
+        user.is_admin ? 'all' : { userGuid: user.guid, groupGuid: user.group_guid },
+        (page.current - 1) * page.pageSize,
+        page.pageSize,
+      );
+      return c.json({ data: rows.map((g) => ({ guid: g.guid, name: g.name, note: g.note })), total });
+    },
+  );
+}

@@ -1,0 +1,52 @@
+import { SettingsBody, SettingsView } from '../../wire/settings';
+import { recordConsole } from '../audit-log';
+import type { AppDeps } from '../context';
+import { readBody } from '../http';
+import type { RouteTable } from '../routes';
+import { ConsoleOp, ConsoleType } from '../store/audit';
+import type { Settings } from '../store/settings';
+
+export function registerSettingsRoutes(r: RouteTable, deps: AppDeps): void {
+  const { store } = deps;
+  r.add(
+    {
+      method: 'GET',
+      path: '/api/settings',
+      tag: 'settings',
+      summary:
+        'Server settings: `require_deployment` (new devices must be deployed with `rustdesk --deploy`), `online_timeout` (seconds).',
+      access: 'admin-session',
+      response: SettingsView,
+    },
+    async (c) => c.json(await store.settings.all()),
+  );
+  r.add(
+    {
+      method: 'PUT',
+      path: '/api/settings',
+      tag: 'settings',
+      summary: 'Change server settings (only the keys given).',
+      access: 'admin-session',
+      body: SettingsBody,
+      response: SettingsView,
+    },
+    async (c) => {
+      const body = await readBody(c, SettingsBody);
+      const changed: string[] = [];
+      for (const [k, v] of Object.entries(body) as [keyof Settings, Settings[keyof Settings]][]) {
+        if (v === undefined) continue;
+        await store.settings.set(k, v);
+        changed.push(`${k}=${v}`);
+      }
+      if (changed.length)
+        await recordConsole(
+          deps,
+          c,
+          ConsoleType.device,
+          ConsoleOp.updateDevice,
+          `settings: ${changed.join(', ')}`,
+        );
+      return c.json(await store.settings.all());
+    },
+  );
+}
