@@ -40,6 +40,7 @@ const filterOpts: OptSpec[] = [
 ];
 
 const OFFLINE_HELP = `
+
 --offline_days N keeps devices offline for N or more whole days, counted from last_online
 (ISO 8601, with or without fractional seconds and zone; no zone means UTC). A device online
 now counts 0 days; a device that was never online counts from the day it was created.
@@ -222,9 +223,10 @@ const assignVerb: VerbSpec = {
   name: 'assign',
   summary: 'Assign devices to a user, device group, strategy or address book, or set a field',
   description: `Assign the matching devices. --assign_to TYPE=VALUE with TYPE one of:
-  user_name, device_group_name, strategy_name   (an empty VALUE or '-' clears it)
-  ab                                            VALUE = BOOK[,TAG[,ALIAS[,PASSWORD[,NOTE]]]]
+  user_name, device_group_name, strategy_name   (an empty VALUE or - clears)
+  ab       VALUE = BOOK[,TAG[,ALIAS[,PASSWORD[,NOTE]]]]
   note, device_username, device_name
+
 The value is checked before any request.${OFFLINE_HELP}`,
   options: [...filterOpts, opt('assign_to', '<type=value>', 'what to assign, e.g. user_name=mike')],
   examples: [

@@ -3,8 +3,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openConfig } from '../src/cli/config';
 import { UsageError } from '../src/cli/errors';
-import { packageRoot } from '../src/cli/package-root';
 import { opt, str, type VerbSpec } from '../src/cli/verb';
+import { packageRoot } from '../src/package-root';
 
 function defaultDataDir(env: Record<string, string | undefined>): string {
   const base = env['XDG_DATA_HOME'] || join(homedir(), '.local', 'share');
@@ -78,7 +78,7 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
         config.setProfile('demo', { url: server.url, token });
         config.setCurrentProfile('demo');
         ctx.out.info(
-          `Demo fleet: ${fleet.users.length} users in ${fleet.user_groups.length} groups, ${await server.store.devices.count()} devices.`,
+          `Demo fleet: ${await server.store.users.countAll()} users, ${await server.store.devices.count()} devices.`,
         );
         ctx.out.info(
           `API token (all:rw), saved as profile 'demo', now the current profile (${config.path}):`,

@@ -89,7 +89,7 @@ async function resolveTargets(ctx: Ctx, o: Record<string, unknown>): Promise<Tar
   }
   for (const g of groups) {
     try {
-      const r = await resolveNameOrGuid('device group', g, (pat) => ctx.api.strategies.deviceGroups(pat));
+      const r = await resolveNameOrGuid('device group', g, (pat) => ctx.api.deviceGroups.list({ name: pat }));
       out.groups.push(r.guid);
       out.labels.push(`device group ${r.name}`);
     } catch (err) {

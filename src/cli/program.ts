@@ -45,11 +45,43 @@ export interface RunState {
   code: number;
 }
 
+/**
+ * Help descriptions are written as paragraphs; prose is re-wrapped to the terminal width here
+ * (commander would otherwise wrap the hand-wrapped lines again), indented lines stay as written.
+ */
+export function reflow(text: string, width: number): string {
+  const out: string[] = [];
+  let words: string[] = [];
+  const flush = () => {
+    let line = '';
+    for (const w of words) {
+      if (line && line.length + 1 + w.length > width) {
+        out.push(line);
+        line = w;
+      } else line = line ? `${line} ${w}` : w;
+    }
+    if (line) out.push(line);
+    words = [];
+  };
+  for (const raw of text.split('\n')) {
+    if (raw.trim() === '' || /^\s/.test(raw)) {
+      flush();
+      out.push(raw);
+    } else words.push(...raw.split(/\s+/).filter(Boolean));
+  }
+  flush();
+  return out.join('\n');
+}
+
+function helpWidth(deps: CtxDeps): number {
+  return Math.min(Math.max((deps.io.stdout.columns ?? 80) - 2, 40), 100);
+}
+
 function addVerb(area: Command, spec: VerbSpec, deps: CtxDeps, state: RunState): void {
   const cmd = area
     .command(spec.name)
     .summary(spec.summary)
-    .description(spec.description ?? spec.summary);
+    .description(reflow(spec.description ?? spec.summary, helpWidth(deps)));
   for (const a of spec.aliases ?? []) cmd.alias(a);
   for (const a of spec.args ?? []) cmd.argument(a);
   for (const o of spec.options ?? []) {
@@ -108,7 +140,7 @@ Exit codes: 0 ok, 1 failed, 2 usage, 3 not confirmed, 4 auth/permission, 5 netwo
     const cmd = program
       .command(area.name)
       .summary(area.summary)
-      .description(area.description ?? area.summary);
+      .description(reflow(area.description ?? area.summary, helpWidth(deps)));
     for (const a of area.aliases ?? []) cmd.alias(a);
     addGlobals(cmd);
     for (const verb of area.verbs) addVerb(cmd, verb, deps, state);

@@ -15,7 +15,7 @@ export function createApi(opts: TransportOptions) {
     users: usersApi(transport, opts.pageSize),
     devices: devicesApi(transport, opts.pageSize),
     settings: settingsApi(transport),
-    strategies: strategiesApi(transport, opts.pageSize),
+    strategies: strategiesApi(transport),
     auth: authApi(transport),
     audits: auditsApi(transport),
     userGroups: userGroupsApi(transport, opts.pageSize),

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   AssignResult,
   EffectiveResult,
@@ -6,18 +5,11 @@ import {
   StrategyRow,
   type StrategyRow as StrategyRowT,
 } from '../wire/strategies';
-import { paginate } from './paginate';
 import { path, type Transport } from './transport';
 
-export const DeviceGroupRow = z.looseObject({ guid: z.string(), name: z.string() });
-
 /** Strategies (pro-admin-api.md §9 rows 43–46) and the create/update/delete/effective routes. */
-export function strategiesApi(t: Transport, pageSize = 100) {
+export function strategiesApi(t: Transport) {
   return {
-    /** Device groups by name pattern, for resolving `--device-groups` targets. */
-    deviceGroups(name: string | undefined) {
-      return paginate(t, '/api/device-groups', { name }, DeviceGroupRow, { pageSize });
-    },
     async list(): Promise<StrategyRowT[]> {
       const body = await t.call('GET', '/api/strategies', { schema: StrategyListBody.nullish() });
       if (!body) return [];

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { packageRoot } from '../cli/package-root';
+import { packageRoot } from '../package-root';
 import { INCOMING_TYPES, OUTGOING_TYPES, RULE_TYPE_LABEL } from '../wire/access';
 import { AREAS } from '../wire/scopes';
 import { hashPassword, hashToken, newSecret } from './crypto';

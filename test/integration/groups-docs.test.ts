@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../src/cli/package-root';
+import { packageRoot } from '../../src/package-root';
 import { loadDemoFleet, seedDemo } from '../../src/server/demo';
 import { cli } from '../helpers/cli';
 import { startTestServer, type TestServer } from '../helpers/server';

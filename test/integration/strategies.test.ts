@@ -228,6 +228,23 @@ describe('assign / unassign targets', () => {
     expect((await s.store.users.getByName('mike'))?.strategy_guid).toBeNull();
   });
 
+  it('device groups by name (taken literally: _ is not a wildcard) and by GUID', async () => {
+    await s.store.strategies.create('T', {});
+    await s.store.devices.createGroup('device_group1');
+    await s.store.devices.createGroup('deviceXgroup1');
+    const prod = await s.store.devices.createGroup('Production');
+    const r = await cli(['strategies', 'assign', '--name', 'T', '--device-groups', `device_group1,${prod}`, '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ groups: 2 });
+    const t = (await strategy('T'))!.guid;
+    expect((await s.store.devices.getGroupByName('device_group1'))?.strategy_guid).toBe(t);
+    expect((await s.store.devices.getGroupByName('deviceXgroup1'))?.strategy_guid).toBeNull();
+    expect((await s.store.devices.getGroupByGuid(prod))?.strategy_guid).toBe(t);
+    const un = await cli(['strategies', 'unassign', '--device-groups', 'Production'], { env });
+    expect(un.code).toBe(0);
+    expect((await s.store.devices.getGroupByGuid(prod))?.strategy_guid).toBeNull();
+  });
+
   it('an unknown or fuzzy-only target lists the problem and sends nothing (D-2, D-3)', async () => {
     await s.store.strategies.create('T', {});
     const before = s.logs.filter((l) => l.startsWith('POST /api/strategies/assign')).length;

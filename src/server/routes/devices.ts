@@ -7,7 +7,6 @@ import {
   DeployBody,
   DeviceFilterQuery,
   DeviceList,
-  DeviceRow,
   HeartbeatBody,
   SysinfoBody,
 } from '../../wire/devices';
@@ -350,7 +349,7 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
         return c.json({ result: 'INVALID_INPUT' });
       if (!(await store.settings.get('require_deployment'))) return c.json({ result: 'NOT_ENABLED' });
       const existing = await store.devices.getById(id);
-      if (existing && existing.uuid && existing.uuid !== body.uuid) return c.json({ result: 'ID_TAKEN' });
+      if (existing?.uuid && existing.uuid !== body.uuid) return c.json({ result: 'ID_TAKEN' });
       await store.devices.deploy(id, body.uuid, body.pk ?? '');
       if (!existing) await store.devices.create(id, { uuid: body.uuid, pk: body.pk ?? null, status: 1 });
       await recordConsole(deps, c, ConsoleType.device, ConsoleOp.addDevice, `deployed device ${id}`);
