@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadDemoAudits, loadDemoFleet, seedDemoAudits, seedDemoDevices } from '../../src/server/demo';
-import { auditClient } from '../helpers/audit-client';
+import { SimClient } from '../../src/sim/rustdesk-client';
 import { cli } from '../helpers/cli';
 import { startTestServer, type TestServer } from '../helpers/server';
 
@@ -28,20 +28,23 @@ const kiosk = { id: '555000111', uuid: 'a2lvc2s=' };
 
 /** A demo session: two connections to the office PC, one to the kiosk that never logged in. */
 async function demoSession() {
-  const o = auditClient(s, office);
-  const k = auditClient(s, kiosk);
-  await o.open(1, 18446744073709551615n, '203.0.113.9');
+  const o = new SimClient(s.url, office);
+  const k = new SimClient(s.url, kiosk);
+  await o.connectionOpened(1, 18446744073709551615n, '203.0.113.9');
   now += 4_000;
-  await o.authorise(1, 18446744073709551615n, ['987654321', 'alice'], 0, { primary_auth: 3, two_factor: 1 });
+  await o.connectionAuthorised(1, 18446744073709551615n, ['987654321', 'alice'], 0, {
+    primary_auth: 3,
+    two_factor: 1,
+  });
   now += 3_723_000;
-  await o.close(1, 18446744073709551615n);
+  await o.connectionClosed(1, 18446744073709551615n);
   now += 60_000;
-  await k.open(7, 5n, '198.51.100.4');
+  await k.connectionOpened(7, 5n, '198.51.100.4');
   now += 1_000;
-  await k.close(7, 5n);
+  await k.connectionClosed(7, 5n);
   now += 60_000;
-  await o.open(2, 6n, '203.0.113.9');
-  await o.authorise(2, 6n, ['987654321', 'alice'], 1, { primary_auth: 2 });
+  await o.connectionOpened(2, 6n, '203.0.113.9');
+  await o.connectionAuthorised(2, 6n, ['987654321', 'alice'], 1, { primary_auth: 2 });
 }
 
 const run = (args: string[], extra: Record<string, string> = {}, tty = false) =>
@@ -97,10 +100,10 @@ describe('view-conn', () => {
 
 describe('time filters (D-24) around a DST change, TZ fixed per run', () => {
   async function recordsAt(...isoTimes: string[]) {
-    const c = auditClient(s, office);
+    const c = new SimClient(s.url, office);
     for (const [i, t] of isoTimes.entries()) {
       now = Date.parse(t);
-      await c.open(i + 1, BigInt(i + 1), '10.0.0.1');
+      await c.connectionOpened(i + 1, BigInt(i + 1), '10.0.0.1');
     }
   }
   const ids = (out: string) => (JSON.parse(out).data as { conn_id: number }[]).map((x) => x.conn_id).sort();
@@ -179,7 +182,7 @@ describe('time filters (D-24) around a DST change, TZ fixed per run', () => {
 
 describe('--all, --format csv, other verbs (D-25)', () => {
   it('--all pages through every record, streaming, with RDADMIN_PAGE_SIZE per request', async () => {
-    const c = auditClient(s, office);
+    const c = new SimClient(s.url, office);
     for (let i = 1; i <= 25; i++) {
       now += 1_000;
       await c.alarm(i % 3, { ip: `10.0.0.${i}` });
@@ -200,10 +203,10 @@ describe('--all, --format csv, other verbs (D-25)', () => {
   });
 
   it('view-alarm labels types and filters by --type (number or name) and --device', async () => {
-    const c = auditClient(s, office);
+    const c = new SimClient(s.url, office);
     await c.alarm(0, { ip: '1.1.1.1' });
     await c.alarm(2, { ip: '2.2.2.2' });
-    await auditClient(s, kiosk).alarm(10, { ip: '3.3.3.3' });
+    await new SimClient(s.url, kiosk).alarm(10, { ip: '3.3.3.3' });
     const r = await run(['view-alarm', '--utc']);
     expect(lines(r.stdout).map((l) => l.split('\t').slice(1, 4))).toEqual([
       ['Access attempt outside the ID whitelist', '555000111', '3.3.3.3'],
@@ -222,16 +225,16 @@ describe('--all, --format csv, other verbs (D-25)', () => {
   });
 
   it('--format csv exports with a header, quoting, and no formulas from client-supplied text', async () => {
-    const c = auditClient(s, office);
+    const c = new SimClient(s.url, office);
     const f = {
       peer_id: '987654321',
       conn_id: 1,
       type: 0 as const,
       files: [['', 1000]] as [string, number][],
     };
-    await c.file({ ...f, path: 'C:\\Reports, 2026\\"Q1".xlsx', ip: '10.0.0.1', name: 'alice' });
+    await c.fileTransfer({ ...f, path: 'C:\\Reports, 2026\\"Q1".xlsx', ip: '10.0.0.1', peer_name: 'alice' });
     now += 1_000;
-    await c.file({ ...f, path: '=HYPERLINK("http://x","y")', ip: '10.0.0.1', name: '-2+3' });
+    await c.fileTransfer({ ...f, path: '=HYPERLINK("http://x","y")', ip: '10.0.0.1', peer_name: '-2+3' });
     const r = await run(['view-file', '--format', 'csv', '--utc']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(

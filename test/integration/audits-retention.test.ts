@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { applyRetention, RETENTION_INTERVAL_MS, startRetention } from '../../src/server/retention';
 import { startServer } from '../../src/server/serve';
-import { auditClient } from '../helpers/audit-client';
+import { SimClient } from '../../src/sim/rustdesk-client';
+import { cli } from '../helpers/cli';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 const DAY = 86_400_000;
@@ -32,14 +33,22 @@ describe('log retention', () => {
   it('keeps everything at 0 days; otherwise deletes what is older, a connection counting from its end', async () => {
     now = T0 - 40 * DAY;
     s = await startTestServer({ clock: () => new Date(now) });
-    const c = auditClient(s, { id: '1', uuid: 'u' });
-    await c.open(1, 1n, '10.0.0.1'); // opened 40 days ago …
-    await c.open(2, 2n, '10.0.0.1'); // … and never closed
-    await c.file({ peer_id: '2', conn_id: 1, type: 0, path: '/', files: [['a', 1]], ip: '', name: '' });
+    const c = new SimClient(s.url, { id: '1', uuid: 'u' });
+    await c.connectionOpened(1, 1n, '10.0.0.1'); // opened 40 days ago …
+    await c.connectionOpened(2, 2n, '10.0.0.1'); // … and never closed
+    await c.fileTransfer({
+      peer_id: '2',
+      conn_id: 1,
+      type: 0,
+      path: '/',
+      files: [['a', 1]],
+      ip: '',
+      peer_name: '',
+    });
     await c.alarm(1, {});
     await s.store.audit.console({ typ: 1, iop: 0, operatorGuid: null, operator: 'old', ip: '', detail: '' });
     now = T0 - 10 * DAY;
-    await c.close(1, 1n); // … closed 10 days ago
+    await c.connectionClosed(1, 1n); // … closed 10 days ago
     await c.alarm(2, {});
     await s.store.audit.console({ typ: 1, iop: 0, operatorGuid: null, operator: 'new', ip: '', detail: '' });
     now = T0;
@@ -60,7 +69,7 @@ describe('log retention', () => {
   it('forgets nonces after an hour: a repeat after that is stored again', async () => {
     s = await startTestServer({ clock: () => new Date(now) });
     now = T0;
-    const c = auditClient(s, { id: '1', uuid: 'u' });
+    const c = new SimClient(s.url, { id: '1', uuid: 'u' });
     const first = await c.alarm(1, {});
     await c.alarm(1, {}, 1, first.nonce);
     expect((await counts(s)).alarm).toBe(1);
@@ -124,5 +133,25 @@ describe('log retention', () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('`rdadmin settings set log_retention_days N` (an administrator session) stores it; bad values are refused', async () => {
+    s = await startTestServer();
+    const env = { RDADMIN_URL: s.url, RDADMIN_TOKEN: await s.login('admin', 'test1234') };
+    const set = await cli(['settings', 'set', 'log_retention_days', '90'], { env });
+    expect(set.code, set.stderr).toBe(0);
+    expect(await s.store.settings.get('log_retention_days')).toBe(90);
+    const view = await cli(['settings', 'view'], { env });
+    expect(view.stdout).toContain('log_retention_days\t90\n');
+    const bad = await cli(['settings', 'set', 'log_retention_days', '-1'], { env });
+    expect(bad.code).toBe(2);
+    const raw = await s.fetch('/api/settings', {
+      method: 'PUT',
+      token: env.RDADMIN_TOKEN,
+      headers: { 'content-type': 'application/json' },
+      body: '{"log_retention_days": 1.5}',
+    });
+    expect(raw.status).toBe(400);
+    expect(await s.store.settings.get('log_retention_days')).toBe(90);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SimClient } from '../../src/sim/rustdesk-client';
 import { parseJsonLossless } from '../../src/wire/json-lossless';
-import { auditClient } from '../helpers/audit-client';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 // Ingest of what stock clients post (conn / file / alarm), the joined connection record, nonce
@@ -36,15 +36,16 @@ async function list(
 
 describe('connection audits from clients', () => {
   it('joins new, authorised and close into one record with start, end, type, peer, IP and auth', async () => {
-    const c = auditClient(s, dev);
-    const opened = await c.open(7, 42n, '10.1.2.3');
+    const c = new SimClient(s.url, dev);
+    const opened = await c.connectionOpened(7, 42n, '10.1.2.3');
     expect(opened).toMatchObject({ status: 200, text: '' });
     now += 5_000;
     expect(
-      (await c.authorise(7, 42n, ['987654321', 'alice'], 1, { primary_auth: 3, two_factor: 1 })).status,
+      (await c.connectionAuthorised(7, 42n, ['987654321', 'alice'], 1, { primary_auth: 3, two_factor: 1 }))
+        .status,
     ).toBe(200);
     now += 60_000;
-    expect((await c.close(7, 42n)).status).toBe(200);
+    expect((await c.connectionClosed(7, 42n)).status).toBe(200);
     const { data, total } = await list('conn');
     expect(total).toBe(1);
     expect(data[0]).toEqual({
@@ -66,11 +67,11 @@ describe('connection audits from clients', () => {
   });
 
   it('keeps every digit of a 64-bit session_id, in storage and on the wire', async () => {
-    const c = auditClient(s, dev);
+    const c = new SimClient(s.url, dev);
     const ids = [18446744073709551615n, 9007199254740993n, 0n];
     for (const [i, id] of ids.entries()) {
-      await c.open(i + 1, id, '10.0.0.1');
-      await c.authorise(i + 1, id, ['555', 'p'], 0);
+      await c.connectionOpened(i + 1, id, '10.0.0.1');
+      await c.connectionAuthorised(i + 1, id, ['555', 'p'], 0);
     }
     const { data, raw } = await list('conn');
     expect(raw).toContain('"session_id":18446744073709551615,');
@@ -96,21 +97,21 @@ describe('connection audits from clients', () => {
   });
 
   it('a connection that never authenticated has no conn_type ("Not Logged In")', async () => {
-    const c = auditClient(s, dev);
-    await c.open(3, 9n, '10.9.9.9');
+    const c = new SimClient(s.url, dev);
+    await c.connectionOpened(3, 9n, '10.9.9.9');
     now += 2_000;
-    await c.close(3, 9n);
+    await c.connectionClosed(3, 9n);
     const { data } = await list('conn');
     expect(data[0]).not.toHaveProperty('conn_type');
     expect(data[0]).toMatchObject({ peer_id: '', end_time: secs(T0 + 2_000) });
   });
 
   it('an authorise or close whose "new" was lost still makes a record; a bare post records nothing', async () => {
-    const c = auditClient(s, dev);
-    await c.authorise(11, 5n, ['444', 'x'], 4);
+    const c = new SimClient(s.url, dev);
+    await c.connectionAuthorised(11, 5n, ['444', 'x'], 4);
     now += 1_000;
-    await c.close(11, 5n);
-    const bare = await c.post('conn', { conn_id: 11 });
+    await c.connectionClosed(11, 5n);
+    const bare = await c.postAudit('conn', { conn_id: 11 });
     expect(bare).toMatchObject({ status: 200, text: '' });
     const { data, total } = await list('conn');
     expect(total).toBe(1);
@@ -123,9 +124,9 @@ describe('connection audits from clients', () => {
   });
 
   it('stores a retried post (same nonce) once, for every kind', async () => {
-    const c = auditClient(s, dev);
-    const first = await c.open(1, 1n, '10.0.0.1');
-    const again = await c.open(1, 1n, '10.0.0.1', first.nonce);
+    const c = new SimClient(s.url, dev);
+    const first = await c.connectionOpened(1, 1n, '10.0.0.1');
+    const again = await c.connectionOpened(1, 1n, '10.0.0.1', first.nonce);
     expect(again).toMatchObject({ status: 200, text: '' });
     const f = {
       peer_id: '9',
@@ -134,16 +135,16 @@ describe('connection audits from clients', () => {
       path: '/tmp',
       files: [['a', 1]] as [string, number][],
       ip: '1.1.1.1',
-      name: 'n',
+      peer_name: 'n',
     };
-    const file = await c.file(f);
-    await c.file({ ...f, nonce: file.nonce });
+    const file = await c.fileTransfer(f);
+    await c.fileTransfer({ ...f, nonce: file.nonce });
     const alarm = await c.alarm(1, { ip: '1.1.1.1' });
     await c.alarm(1, { ip: '1.1.1.1' }, 1, alarm.nonce);
     expect((await list('conn')).total).toBe(1);
     expect((await list('file')).total).toBe(1);
     expect((await list('alarm')).total).toBe(1);
-    await c.file(f);
+    await c.fileTransfer(f);
     await c.alarm(1, { ip: '1.1.1.1' });
     expect((await list('file')).total).toBe(2);
     expect((await list('alarm')).total).toBe(2);
@@ -151,11 +152,11 @@ describe('connection audits from clients', () => {
 
   it('refuses a post for a registered device with another uuid, and bad bodies, with 4xx', async () => {
     await s.store.devices.create('123456789', { uuid: 'b3RoZXI=', device_name: 'reception-pc' });
-    const spoof = await auditClient(s, dev).open(1, 1n, '10.0.0.1');
+    const spoof = await new SimClient(s.url, dev).connectionOpened(1, 1n, '10.0.0.1');
     expect(spoof.status).toBe(403);
     expect(spoof.text).toContain('another uuid');
-    const own = auditClient(s, { id: '123456789', uuid: 'b3RoZXI=' });
-    expect((await own.open(1, 1n, '10.0.0.1')).status).toBe(200);
+    const own = new SimClient(s.url, { id: '123456789', uuid: 'b3RoZXI=' });
+    expect((await own.connectionOpened(1, 1n, '10.0.0.1')).status).toBe(200);
     expect((await list('conn')).data[0]).toMatchObject({
       device_id: '123456789',
       device_name: 'reception-pc',
@@ -176,10 +177,27 @@ describe('connection audits from clients', () => {
   });
 });
 
+describe('a device that registered through heartbeat and system info', () => {
+  it('posts with its own uuid and is listed by name; another uuid for its ID is refused', async () => {
+    const pc = new SimClient(s.url, { id: '246810121', hostname: 'reception-pc' });
+    await pc.heartbeat();
+    await pc.sysinfo();
+    expect((await pc.connectionOpened(1, 77n, '10.0.0.7')).status).toBe(200);
+    expect((await list('conn')).data[0]).toMatchObject({
+      device_id: '246810121',
+      device_name: 'reception-pc',
+    });
+    const impostor = new SimClient(s.url, { id: '246810121' });
+    const r = await impostor.alarm(1, { ip: '6.6.6.6' });
+    expect(r.status).toBe(403);
+    expect((await list('alarm')).total).toBe(0);
+  });
+});
+
 describe('file and alarm audits from clients', () => {
   it('reads ip, name and count from the file post’s info string and keeps the string', async () => {
-    const c = auditClient(s, dev);
-    await c.file({
+    const c = new SimClient(s.url, dev);
+    await c.fileTransfer({
       peer_id: '987654321',
       conn_id: 4,
       type: 1,
@@ -189,16 +207,16 @@ describe('file and alarm audits from clients', () => {
         ['big.iso', 9_000_000],
       ],
       ip: '10.0.0.8',
-      name: 'alice',
+      peer_name: 'alice',
     });
-    await c.file({
+    await c.fileTransfer({
       peer_id: '987654321',
       conn_id: 4,
       type: 0,
       path: '/etc/hosts',
       files: [['', 120]],
       ip: '10.0.0.8',
-      name: 'alice',
+      peer_name: 'alice',
     });
     const { data } = await list('file');
     expect(data[1]).toMatchObject({
@@ -218,7 +236,7 @@ describe('file and alarm audits from clients', () => {
   });
 
   it('stores client alarms with their type and IP', async () => {
-    const c = auditClient(s, dev);
+    const c = new SimClient(s.url, dev);
     await c.alarm(0, { ip: '203.0.113.5' });
     await c.alarm(10, { ip: '203.0.113.6', id: '777', name: 'x' });
     const { data } = await list('alarm');
@@ -232,15 +250,15 @@ describe('file and alarm audits from clients', () => {
 
 describe('listings 47–50: filters, bounds, paging', () => {
   async function seed() {
-    const a = auditClient(s, { id: '111222333', uuid: 'a' });
-    const b = auditClient(s, { id: '444555666', uuid: 'b' });
-    await a.open(1, 1n, '10.0.0.1');
-    await a.authorise(1, 1n, ['999888777', 'op'], 0);
+    const a = new SimClient(s.url, { id: '111222333', uuid: 'a' });
+    const b = new SimClient(s.url, { id: '444555666', uuid: 'b' });
+    await a.connectionOpened(1, 1n, '10.0.0.1');
+    await a.connectionAuthorised(1, 1n, ['999888777', 'op'], 0);
     now += 3_600_000;
-    await b.open(2, 2n, '10.0.0.2');
-    await b.authorise(2, 2n, ['111000111', 'op2'], 1);
+    await b.connectionOpened(2, 2n, '10.0.0.2');
+    await b.connectionAuthorised(2, 2n, ['111000111', 'op2'], 1);
     now += 3_600_000;
-    await b.open(3, 3n, '10.0.0.3');
+    await b.connectionOpened(3, 3n, '10.0.0.3');
     await a.alarm(2, { ip: '1.2.3.4' });
     await b.alarm(0, { ip: '1.2.3.5' });
   }
@@ -307,9 +325,9 @@ describe('notes and the live connection (controlling client)', () => {
   it('finds the live connection by device id + session, and sets its note', async () => {
     await s.seedUsers(['helper']);
     const session = await s.login('helper', 'password123');
-    const c = auditClient(s, dev);
-    await c.open(8, 18446744073709551615n, '10.0.0.1');
-    await c.authorise(8, 18446744073709551615n, ['999', 'helper'], 0);
+    const c = new SimClient(s.url, dev);
+    await c.connectionOpened(8, 18446744073709551615n, '10.0.0.1');
+    await c.connectionAuthorised(8, 18446744073709551615n, ['999', 'helper'], 0);
     const active = await s.fetch(
       '/api/audit/conn/active?id=123456789&session_id=18446744073709551615&conn_type=0',
       { token: session },
@@ -325,7 +343,7 @@ describe('notes and the live connection (controlling client)', () => {
     });
     expect(put.status).toBe(200);
     expect((await list('conn')).data[0]!['note']).toBe('fixed the printer');
-    await c.close(8, 18446744073709551615n);
+    await c.connectionClosed(8, 18446744073709551615n);
     const gone = await s.fetch('/api/audit/conn/active?id=123456789&session_id=18446744073709551615', {
       token: session,
     });
