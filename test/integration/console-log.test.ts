@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsoleOp, ConsoleType } from '../../src/server/store/audit';
+import { SimClient } from '../../src/sim/rustdesk-client';
 import { cli } from '../helpers/cli';
 import { startTestServer, type TestServer } from '../helpers/server';
 
@@ -8,10 +9,14 @@ import { startTestServer, type TestServer } from '../helpers/server';
 
 interface Helpers {
   s: TestServer;
-  /** An administrator's session (token management needs one). */
+  /** An administrator's session (token management and settings need one). */
   session: string;
+  /** A stock client that registered through heartbeat and system info. */
+  pc: SimClient;
   call(method: string, path: string, body?: unknown, token?: string): Promise<unknown>;
   userGuid(name: string): Promise<string>;
+  /** A record's GUID by its listing: devices by ID, groups and strategies by name. */
+  guid(kind: 'device' | 'user-group' | 'device-group' | 'strategy', key: string): Promise<string>;
 }
 
 interface Mutation {
@@ -21,7 +26,12 @@ interface Mutation {
   iop: number;
   /** The detail of the newest console record. */
   detail: string | RegExp;
+  /** Checks what `act` returned. */
+  check?: (out: unknown) => void;
 }
+
+/** The RustDesk ID of the client that registers before the rows run. */
+const PC = '300000001';
 
 const VIA_TOKEN = " (API token 'all')";
 
@@ -138,6 +148,187 @@ const MUTATIONS: Mutation[] = [
     detail: "revoked API token 'cl-token'",
   },
   {
+    what: 'devices: disable',
+    act: async (h) => h.call('POST', `/api/devices/${await h.guid('device', PC)}/disable`),
+    typ: ConsoleType.device,
+    iop: ConsoleOp.disableDevices,
+    detail: new RegExp(`^disabled device ${PC}`),
+  },
+  {
+    what: 'devices: enable',
+    act: async (h) => h.call('POST', `/api/devices/${await h.guid('device', PC)}/enable`),
+    typ: ConsoleType.device,
+    iop: ConsoleOp.enableDevices,
+    detail: new RegExp(`^enabled device ${PC}`),
+  },
+  {
+    what: 'devices: assign (devices.py assign)',
+    act: async (h) =>
+      h.call('POST', `/api/devices/${await h.guid('device', PC)}/assign`, {
+        type: 'note',
+        value: 'front desk',
+      }),
+    typ: ConsoleType.device,
+    iop: ConsoleOp.updateDevice,
+    detail: new RegExp(`^device ${PC}: note set`),
+  },
+  {
+    what: 'devices: rustdesk --assign',
+    act: (h) => h.pc.assign(h.s.token, { note: 'by the client' }),
+    typ: ConsoleType.device,
+    iop: ConsoleOp.updateDevice,
+    detail: /rustdesk --assign/,
+  },
+  {
+    what: 'settings: change',
+    act: (h) => h.call('PUT', '/api/settings', { require_deployment: true }, h.session),
+    typ: ConsoleType.device,
+    iop: ConsoleOp.updateDevice,
+    detail: /^settings: require_deployment=true$/,
+  },
+  {
+    what: 'devices: rustdesk --deploy',
+    act: async (h) => {
+      const result = await new SimClient(h.s.url, { id: '300000002' }).deploy(h.s.token);
+      await h.call('PUT', '/api/settings', { require_deployment: false }, h.session);
+      const r = await h.s.fetch('/api/audits/console?pageSize=2', { token: h.s.token });
+      // The deploy record is the one before the settings change.
+      return { result, second: ((await r.json()) as { data: { detail: string }[] }).data[1]?.detail };
+    },
+    typ: ConsoleType.device,
+    iop: ConsoleOp.updateDevice,
+    detail: /^settings: require_deployment=false$/,
+    check: (out) =>
+      expect(out).toEqual({ result: 'OK', second: expect.stringMatching(/deployed device 300000002/) }),
+  },
+  {
+    what: 'user groups: create',
+    act: (h) => h.call('POST', '/api/user-groups', { name: 'cl-ug' }),
+    typ: ConsoleType.group,
+    iop: ConsoleOp.addGroup,
+    detail: /^created user group 'cl-ug'/,
+  },
+  {
+    what: 'user groups: update',
+    act: async (h) =>
+      h.call('PATCH', `/api/user-groups/${await h.guid('user-group', 'cl-ug')}`, { note: 'n' }),
+    typ: ConsoleType.group,
+    iop: ConsoleOp.updateGroup,
+    detail: /^updated user group 'cl-ug'/,
+  },
+  {
+    what: 'user groups: add users',
+    act: async (h) =>
+      h.call('POST', `/api/user-groups/${await h.guid('user-group', 'cl-ug')}`, [
+        await h.userGuid('cl-user'),
+      ]),
+    typ: ConsoleType.group,
+    iop: ConsoleOp.updateGroup,
+    detail: /cl-user.* to user group 'cl-ug'/,
+  },
+  {
+    what: 'user groups: delete',
+    act: async (h) => {
+      await h.call('POST', '/api/user-groups', { name: 'cl-ug-gone' });
+      return h.call('DELETE', `/api/user-groups/${await h.guid('user-group', 'cl-ug-gone')}`);
+    },
+    typ: ConsoleType.group,
+    iop: ConsoleOp.deleteGroups,
+    detail: /^deleted user group 'cl-ug-gone'/,
+  },
+  {
+    what: 'device groups: create',
+    act: (h) => h.call('POST', '/api/device-groups', { name: 'cl-dg' }),
+    typ: ConsoleType.group,
+    iop: ConsoleOp.addGroup,
+    detail: /^created device group 'cl-dg'/,
+  },
+  {
+    what: 'device groups: update',
+    act: async (h) =>
+      h.call('PATCH', `/api/device-groups/${await h.guid('device-group', 'cl-dg')}`, { note: 'n' }),
+    typ: ConsoleType.group,
+    iop: ConsoleOp.updateGroup,
+    detail: /^updated device group 'cl-dg'/,
+  },
+  {
+    what: 'device groups: add devices',
+    act: async (h) => h.call('POST', `/api/device-groups/${await h.guid('device-group', 'cl-dg')}`, [PC]),
+    typ: ConsoleType.group,
+    iop: ConsoleOp.updateGroup,
+    detail: new RegExp(`^added devices ${PC} to device group 'cl-dg'`),
+  },
+  {
+    what: 'device groups: remove devices',
+    act: async (h) =>
+      h.call('DELETE', `/api/device-groups/${await h.guid('device-group', 'cl-dg')}/devices`, [PC]),
+    typ: ConsoleType.group,
+    iop: ConsoleOp.updateGroup,
+    detail: new RegExp(`^removed devices ${PC} from device group 'cl-dg'`),
+  },
+  {
+    what: 'device groups: delete',
+    act: async (h) => h.call('DELETE', `/api/device-groups/${await h.guid('device-group', 'cl-dg')}`),
+    typ: ConsoleType.group,
+    iop: ConsoleOp.deleteGroups,
+    detail: /^deleted device group 'cl-dg'/,
+  },
+  {
+    what: 'strategies: create',
+    act: (h) => h.call('POST', '/api/strategies', { name: 'cl-st', options: { 'enable-keyboard': 'N' } }),
+    typ: ConsoleType.device,
+    iop: ConsoleOp.updateDevice,
+    detail: /^created strategy 'cl-st'/,
+  },
+  {
+    what: 'strategies: update',
+    act: async (h) =>
+      h.call('PATCH', `/api/strategies/${await h.guid('strategy', 'cl-st')}`, {
+        options: { 'enable-audio': 'N' },
+      }),
+    typ: ConsoleType.device,
+    iop: ConsoleOp.updateDevice,
+    detail: /^updated strategy 'cl-st'/,
+  },
+  {
+    what: 'strategies: disable',
+    act: async (h) => h.call('PUT', `/api/strategies/${await h.guid('strategy', 'cl-st')}/status`, false),
+    typ: ConsoleType.device,
+    iop: ConsoleOp.updateDevice,
+    detail: /^disabled strategy 'cl-st'/,
+  },
+  {
+    what: 'strategies: assign',
+    act: async (h) =>
+      h.call('POST', '/api/strategies/assign', {
+        strategy: await h.guid('strategy', 'cl-st'),
+        peers: [await h.guid('device', PC)],
+        users: [],
+        groups: [],
+      }),
+    typ: ConsoleType.device,
+    iop: ConsoleOp.updateDevice,
+    detail: /^assigned strategy 'cl-st' to 1 device/,
+  },
+  {
+    what: 'strategies: delete',
+    act: async (h) => h.call('DELETE', `/api/strategies/${await h.guid('strategy', 'cl-st')}`),
+    typ: ConsoleType.device,
+    iop: ConsoleOp.updateDevice,
+    detail: /^deleted strategy 'cl-st'/,
+  },
+  {
+    what: 'devices: delete (after disabling)',
+    act: async (h) => {
+      const guid = await h.guid('device', PC);
+      await h.call('POST', `/api/devices/${guid}/disable`);
+      return h.call('DELETE', `/api/devices/${guid}`);
+    },
+    typ: ConsoleType.device,
+    iop: ConsoleOp.deleteDevice,
+    detail: new RegExp(`^deleted device ${PC}`),
+  },
+  {
     what: 'login',
     act: (h) => h.s.login('admin', 'test1234'),
     typ: ConsoleType.user,
@@ -152,9 +343,13 @@ let h: Helpers;
 beforeAll(async () => {
   s = await startTestServer();
   const session = await s.login('admin', 'test1234');
+  const pc = new SimClient(s.url, { id: PC, hostname: 'front-desk' });
+  await pc.heartbeat();
+  await pc.sysinfo();
   h = {
     s,
     session,
+    pc,
     async call(method, path, body, token = s.token) {
       const r = await s.fetch(path, {
         method,
@@ -169,6 +364,21 @@ beforeAll(async () => {
     },
     async userGuid(name) {
       return (await s.store.users.getByName(name))!.guid;
+    },
+    async guid(kind, key) {
+      const path = {
+        device: `/api/devices?id=${encodeURIComponent(key)}`,
+        'user-group': `/api/user-groups?name=${encodeURIComponent(key)}`,
+        'device-group': `/api/device-groups?name=${encodeURIComponent(key)}`,
+        strategy: '/api/strategies',
+      }[kind];
+      const body = JSON.parse((await h.call('GET', path)) as string) as
+        | { data: { guid: string; id?: string; name?: string }[] }
+        | { guid: string; name: string }[];
+      const rows = Array.isArray(body) ? body : body.data;
+      const hit = rows.find((r) => ('id' in r && kind === 'device' ? r.id : r.name) === key);
+      if (!hit) throw new Error(`no ${kind} ${key}`);
+      return hit.guid;
     },
   };
 });
@@ -193,7 +403,8 @@ async function newest(): Promise<ConsoleRow> {
 describe('the console log records every admin mutation', () => {
   it.each(MUTATIONS)('$what', async (m) => {
     const before = await newest();
-    await m.act(h);
+    const out = await m.act(h);
+    m.check?.(out);
     const row = await newest();
     expect(row).not.toEqual(before);
     expect(row).toMatchObject({ typ: m.typ, iop: m.iop, operator: 'admin', ip: '127.0.0.1' });
@@ -221,8 +432,19 @@ describe('the console log records every admin mutation', () => {
           m.what,
         ).toBe(true);
     }
-    const labelled = await cli(['audits', 'view-console', '--operator', 'admin', '--days-ago', '1'], { env });
-    expect(labelled.stdout).toContain('\tUser Management\tDisable Users\tadmin\t127.0.0.1\tdisabled user');
-    expect(labelled.stdout).toContain('\tUser Management\tUser Login\tadmin\t127.0.0.1\tlogin\n');
+    const labelled = await cli(
+      ['audits', 'view-console', '--operator', 'admin', '--days-ago', '1', '--all'],
+      {
+        env,
+      },
+    );
+    for (const text of [
+      '\tUser Management\tDisable Users\tadmin\t127.0.0.1\tdisabled user',
+      `\tDevice Management\tDisable Devices\tadmin\t127.0.0.1\tdisabled device ${PC}`,
+      '\tGroup Management\tAdd Group\tadmin\t127.0.0.1\tcreated device group',
+      '\tGroup Management\tDelete Groups\tadmin\t127.0.0.1\tdeleted user group',
+      '\tUser Management\tUser Login\tadmin\t127.0.0.1\tlogin\n',
+    ])
+      expect(labelled.stdout).toContain(text);
   });
 });
