@@ -2,6 +2,7 @@ import type { Ctx } from '../src/cli/context';
 import { csvLine } from '../src/cli/csv';
 import { UsageError } from '../src/cli/errors';
 import type { Column } from '../src/cli/output';
+import { parseTimestamp } from '../src/cli/time';
 import { type AreaSpec, type OptSpec, opt, str, type VerbSpec } from '../src/cli/verb';
 import type { AuditKind, AuditQuery, AuditRow } from '../src/client/audits';
 import { wildcard } from '../src/client/filters';
@@ -173,14 +174,10 @@ function planFor(ctx: Ctx, kind: AuditKind, o: Record<string, unknown>): Plan {
 
 // --- output -----------------------------------------------------------------------------------
 
-/** Milliseconds of a row time: Unix seconds (Pro's form), or a time text read as UTC. */
+/** Milliseconds of a row time: Unix seconds (Pro's form), or a timestamp text (UTC unless it says). */
 function timeMs(v: unknown): number | undefined {
   if (typeof v === 'number' && Number.isFinite(v)) return v * 1000;
-  if (typeof v === 'string') {
-    const t = parseTimeText(v);
-    if (t) return resolveTime(t, 'UTC');
-  }
-  return undefined;
+  return typeof v === 'string' ? parseTimestamp(v) : undefined;
 }
 
 function showTime(v: unknown, s: TimeStyle): string {
