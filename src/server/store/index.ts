@@ -1,7 +1,9 @@
+import { AddressBookRepo } from './address-books';
 import { AuditRepo } from './audit';
 import { AuthRepo } from './auth';
 import { type Database, openDatabase } from './db';
 import { DeviceRepo } from './devices';
+import { secretBoxFor } from './secret-box';
 import { SettingsRepo } from './settings';
 import { UserRepo } from './users';
 
@@ -11,6 +13,7 @@ export interface Store {
   audit: AuditRepo;
   devices: DeviceRepo;
   settings: SettingsRepo;
+  addressBooks: AddressBookRepo;
   database: Database;
   close(): Promise<void>;
 }
@@ -23,6 +26,7 @@ export async function openStore(file: string, now: () => Date = () => new Date()
     audit: new AuditRepo(database.db, now),
     devices: new DeviceRepo(database.db, now),
     settings: new SettingsRepo(database.db),
+    addressBooks: new AddressBookRepo(database.db, now, secretBoxFor(file)),
     database,
     close: () => database.close(),
   };

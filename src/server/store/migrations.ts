@@ -1,12 +1,14 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { m0001 } from './migrations/0001_foundation';
 import { m0002 } from './migrations/0002_devices';
+import { m0004 } from './migrations/0004_address_books';
 
 // Versioned schema migrations, applied in name order at start-up. Never edit one that has shipped:
 // add a new one (one file per change, registered here).
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_devices': m0002,
+  '0004_address_books': m0004,
 };
 
 export const migrationProvider: MigrationProvider = {
