@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { AppDeps, AppEnv } from './context';
 import { HttpError } from './http';
 import { RouteTable } from './routes';
+import { registerAddressBookRoutes } from './routes/address-books';
 import { registerAuthRoutes } from './routes/auth';
 import { registerOpenApiRoute } from './routes/openapi';
 import { registerUserRoutes } from './routes/users';
@@ -42,6 +43,7 @@ export function createApp(deps: AppDeps) {
   const routes = new RouteTable(app, deps);
   registerAuthRoutes(routes, deps);
   registerUserRoutes(routes, deps);
+  registerAddressBookRoutes(routes, deps);
   registerOpenApiRoute(routes, SERVER_VERSION);
 
   return { app, routes: routes.specs };
