@@ -1,3 +1,4 @@
+import { abApi } from './ab';
 import { authApi } from './auth';
 import { Transport, type TransportOptions } from './transport';
 import { usersApi } from './users';
@@ -9,6 +10,7 @@ export function createApi(opts: TransportOptions) {
     transport,
     users: usersApi(transport, opts.pageSize),
     auth: authApi(transport),
+    ab: abApi(transport, opts.pageSize),
     close: () => transport.close(),
   };
 }
