@@ -371,10 +371,10 @@ const deleteAb: VerbSpec = {
     });
     if (!rows) return;
     return runBulk(ctx, rows, {
-      done: 'Deleted address book',
+      done: 'Deleted',
       verb: 'delete',
       noun: ['address book', 'address books'],
-      label: (b) => b.name,
+      label: (b) => `address book ${b.name === b.guid ? b.guid : `'${b.name}'`}`,
       describe: (b) => ({ guid: b.guid, name: b.name }),
       action: (b) => ctx.api.ab.deleteShared([b.guid]),
     });

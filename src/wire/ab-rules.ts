@@ -12,7 +12,7 @@ export const RULE_WORDS: Record<number, string> = {
   0: 'no',
   1: 'read-only',
   2: 'read/write',
-  3: 'full-control',
+  3: 'full control',
 };
 
 /** `ro`/`rw`/`full` (any case) or `1`/`2`/`3`; undefined for anything else. */

@@ -69,7 +69,7 @@ describe('user sessions: the most specific rule decides (user > group > everyone
     const annAdd = await call('POST', `/api/ab/peer/add/${b.guid}`, session['ann']!, { id: '200' });
     expect(annAdd.status).toBe(403);
     expect(annAdd.json!['error']).toBe(
-      `you have read-only access to address book '${b.name}'; adding peers needs read/write access`,
+      `your permission on address book '${b.name}' is read-only; adding peers needs read/write`,
     );
     // ben (group): read/write, but not full control
     expect((await call('POST', `/api/ab/peer/add/${b.guid}`, session['ben']!, { id: '200' })).status).toBe(
@@ -81,7 +81,7 @@ describe('user sessions: the most specific rule decides (user > group > everyone
       user: 'dora',
     });
     expect(benShare.status).toBe(403);
-    expect(benShare.json!['error']).toContain('sharing the book needs full-control access');
+    expect(benShare.json!['error']).toContain('sharing the book needs full control');
     // cid (everyone): full control
     const cidShare = await call('POST', '/api/ab/rule', session['cid']!, {
       guid: b.guid,
@@ -346,8 +346,8 @@ describe('validation, scopes and the console log', () => {
       [17, "deleted tag 'u' from address book 'Audited 2' (taken off 1 peer)"],
       [18, "deleted peer 1 from address book 'Audited 2'"],
       [20, "shared address book 'Audited 2' with group 'Sales': read-only"],
-      [22, "changed the rule for group 'Sales' on address book 'Audited 2': read-only → full-control"],
-      [21, "stopped sharing address book 'Audited 2' with group 'Sales' (was full-control)"],
+      [22, "changed the rule for group 'Sales' on address book 'Audited 2': read-only → full control"],
+      [21, "stopped sharing address book 'Audited 2' with group 'Sales' (was full control)"],
       [16, "deleted shared address book 'Audited 2'"],
     ]);
     expect(rows.every((r) => r.operator === 'admin')).toBe(true);

@@ -115,7 +115,7 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
     if (rule < need) {
       throw new HttpError(
         403,
-        `you have ${RULE_WORDS[rule]} access to ${label(book)}; ${action} needs ${RULE_WORDS[need]} access`,
+        `your permission on ${label(book)} is ${RULE_WORDS[rule]}; ${action} needs ${RULE_WORDS[need]}`,
       );
     }
     return { book, rule };
