@@ -682,18 +682,27 @@ export class AddressBookRepo {
     }
     const ts = this.ts();
     const guid = newGuid(this.now().getTime());
-    await this.db
-      .insertInto('ab_rules')
-      .values({
-        guid,
-        ab_guid: abGuid,
-        user_guid: target.userGuid,
-        group_guid: target.groupGuid,
-        rule,
-        created_at: ts,
-        updated_at: ts,
-      })
-      .execute();
+    try {
+      await this.db
+        .insertInto('ab_rules')
+        .values({
+          guid,
+          ab_guid: abGuid,
+          user_guid: target.userGuid,
+          group_guid: target.groupGuid,
+          rule,
+          created_at: ts,
+          updated_at: ts,
+        })
+        .execute();
+    } catch (err) {
+      if (isUniqueViolation(err))
+        throw new AddressBookError(
+          'conflict',
+          'a rule for this target already exists: change it with update-rule',
+        );
+      throw err;
+    }
     return guid;
   }
 
