@@ -1,4 +1,5 @@
 import type { AreaSpec, VerbSpec } from '../src/cli/verb';
+import { abArea } from './ab';
 import { configArea } from './config';
 import { deviceGroupsArea } from './device-groups';
 import { devicesArea } from './devices';
@@ -19,6 +20,7 @@ export const areas: AreaSpec[] = [
   deviceGroupsArea,
   devicesArea,
   strategiesArea,
+  abArea,
   tokensArea,
   settingsArea,
   configArea,

@@ -1,3 +1,4 @@
+import { abApi } from './ab';
 import { authApi } from './auth';
 import { deviceGroupsApi } from './device-groups';
 import { devicesApi, settingsApi } from './devices';
@@ -18,6 +19,7 @@ export function createApi(opts: TransportOptions) {
     auth: authApi(transport),
     userGroups: userGroupsApi(transport, opts.pageSize),
     deviceGroups: deviceGroupsApi(transport, opts.pageSize),
+    ab: abApi(transport, opts.pageSize),
     close: () => transport.close(),
   };
 }

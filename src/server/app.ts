@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { AppDeps, AppEnv } from './context';
 import { HttpError } from './http';
 import { RouteTable } from './routes';
+import { registerAddressBookRoutes } from './routes/address-books';
 import { registerAuthRoutes } from './routes/auth';
 import { registerDeviceRoutes } from './routes/devices';
 import { registerGroupRoutes } from './routes/groups';
@@ -50,6 +51,7 @@ export function createApp(deps: AppDeps) {
   registerDeviceRoutes(routes, deps);
   registerSettingsRoutes(routes, deps);
   registerStrategyRoutes(routes, deps);
+  registerAddressBookRoutes(routes, deps);
   registerOpenApiRoute(routes, SERVER_VERSION);
 
   return { app, routes: routes.specs };

@@ -233,7 +233,10 @@ describe('assign / unassign targets', () => {
     await s.store.devices.createGroup('device_group1');
     await s.store.devices.createGroup('deviceXgroup1');
     const prod = await s.store.devices.createGroup('Production');
-    const r = await cli(['strategies', 'assign', '--name', 'T', '--device-groups', `device_group1,${prod}`, '--json'], { env });
+    const r = await cli(
+      ['strategies', 'assign', '--name', 'T', '--device-groups', `device_group1,${prod}`, '--json'],
+      { env },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ groups: 2 });
     const t = (await strategy('T'))!.guid;

@@ -1,8 +1,10 @@
+import { AddressBookRepo } from './address-books';
 import { AuditRepo } from './audit';
 import { AuthRepo } from './auth';
 import { type Database, openDatabase } from './db';
 import { DeviceRepo } from './devices';
 import { GroupRepo } from './groups';
+import { secretBoxFor } from './secret-box';
 import { SettingsRepo } from './settings';
 import { StrategyRepo } from './strategies';
 import { UserRepo } from './users';
@@ -15,6 +17,7 @@ export interface Store {
   settings: SettingsRepo;
   groups: GroupRepo;
   strategies: StrategyRepo;
+  addressBooks: AddressBookRepo;
   database: Database;
   close(): Promise<void>;
 }
@@ -29,6 +32,7 @@ export async function openStore(file: string, now: () => Date = () => new Date()
     settings: new SettingsRepo(database.db),
     groups: new GroupRepo(database.db, now),
     strategies: new StrategyRepo(database.db, now),
+    addressBooks: new AddressBookRepo(database.db, now, secretBoxFor(file)),
     database,
     close: () => database.close(),
   };
