@@ -5,20 +5,12 @@ import { confirmTargets } from '../src/cli/select';
 import { offlineDays } from '../src/cli/time';
 import { type AreaSpec, type OptSpec, opt, str, type VerbSpec } from '../src/cli/verb';
 import { wildcard } from '../src/client/filters';
-import type { AssignType, DeviceRow } from '../src/wire/devices';
+import type { DeviceRow } from '../src/wire/devices';
+import { ASSIGN_TYPES, type AssignType } from '../src/wire/rules';
 
 // Mirrors devices.py (view, enable, disable, delete, assign) and adds purge and export.
 
 const NOUN: [string, string] = ['device', 'devices'];
-const ASSIGN_TYPES: readonly AssignType[] = [
-  'ab',
-  'strategy_name',
-  'user_name',
-  'device_group_name',
-  'note',
-  'device_username',
-  'device_name',
-];
 
 function nonNegativeInt(flag: string) {
   return (v: string) => {

@@ -1,4 +1,5 @@
 import type { AreaSpec, VerbSpec } from '../src/cli/verb';
+import { abArea } from './ab';
 import { auditsArea } from './audits';
 import { configArea } from './config';
 import { deviceGroupsArea } from './device-groups';
@@ -20,6 +21,7 @@ export const areas: AreaSpec[] = [
   deviceGroupsArea,
   devicesArea,
   strategiesArea,
+  abArea,
   auditsArea,
   tokensArea,
   settingsArea,

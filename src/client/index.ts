@@ -1,3 +1,4 @@
+import { abApi } from './ab';
 import { auditsApi } from './audits';
 import { authApi } from './auth';
 import { deviceGroupsApi } from './device-groups';
@@ -20,6 +21,7 @@ export function createApi(opts: TransportOptions) {
     audits: auditsApi(transport),
     userGroups: userGroupsApi(transport, opts.pageSize),
     deviceGroups: deviceGroupsApi(transport, opts.pageSize),
+    ab: abApi(transport, opts.pageSize),
     close: () => transport.close(),
   };
 }

@@ -252,7 +252,7 @@ export class Transport {
       throw new AuthError(
         `permission denied: ${describeBody(text)} (HTTP 403)`,
         403,
-        'the token needs a permission this command uses (see `rdadmin tokens create --help`)',
+        'an API token needs the permission named above (`rdadmin tokens create --help`); a user session, the right in that area',
       );
     }
     if (status < 200 || status >= 300) {

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { AppDeps, AppEnv } from './context';
 import { HttpError } from './http';
 import { RouteTable } from './routes';
+import { registerAddressBookRoutes } from './routes/address-books';
 import { registerAuditRoutes } from './routes/audits';
 import { registerAuthRoutes } from './routes/auth';
 import { registerDeviceRoutes } from './routes/devices';
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps) {
   registerDeviceRoutes(routes, deps);
   registerSettingsRoutes(routes, deps);
   registerStrategyRoutes(routes, deps);
+  registerAddressBookRoutes(routes, deps);
   registerAuditRoutes(routes, deps);
   registerOpenApiRoute(routes, SERVER_VERSION);
 

@@ -1,10 +1,52 @@
 import type { AssignType } from '../wire/devices';
 import type { AppDeps } from './context';
 import { HttpError } from './http';
+import { AddressBookError } from './store/address-books';
 import type { DevicePatch, DeviceRecord } from './store/devices';
+
+export interface BookEntry {
+  book: string;
+  tag?: string;
+  alias?: string;
+  password?: string;
+  note?: string;
+}
+
+/** `BOOK[,TAG[,ALIAS[,PASSWORD[,NOTE]]]]`, the comma-packed value of the `ab` assignment type. */
+export function parseBookEntry(value: string): BookEntry {
+  const [book = '', tag, alias, password, note] = value.split(',');
+  return { book: book.trim(), tag, alias, password, note };
+}
+
+/** Puts the device into a shared address book (with tag, alias, password and note). */
+export async function assignToBook(
+  deps: AppDeps,
+  device: DeviceRecord,
+  entry: BookEntry,
+  operatorGuid: string | null,
+): Promise<string> {
+  if (!entry.book)
+    throw new HttpError(400, 'an address book name is required: BOOK[,TAG[,ALIAS[,PASSWORD[,NOTE]]]]');
+  try {
+    await deps.store.addressBooks.assignDeviceToSharedBook({
+      bookName: entry.book,
+      deviceId: device.id,
+      tag: entry.tag,
+      alias: entry.alias,
+      password: entry.password,
+      note: entry.note,
+      operatorGuid,
+    });
+  } catch (err) {
+    if (err instanceof AddressBookError) throw new HttpError(400, err.message);
+    throw err;
+  }
+  return `device ${device.id}: added to address book '${entry.book}'${entry.tag ? ` with tag '${entry.tag}'` : ''}`;
+}
 
 /**
  * One place for every way a device gets assigned: the console's `assign` (`{type, value}`),
+ * (the `ab` type: `BOOK[,TAG[,ALIAS[,PASSWORD[,NOTE]]]]`),
  * `rustdesk --assign` (/api/devices/cli) and the client's `preset-*` keys (/api/sysinfo).
  * An empty value (or `-`) clears user, device group and strategy.
  * Returns a short description of the change, for the console log.
@@ -14,6 +56,7 @@ export async function assign(
   device: DeviceRecord,
   type: AssignType,
   value: string,
+  operatorGuid: string | null = null,
 ): Promise<string> {
   const { store } = deps;
   const clear = value.trim() === '' || value.trim() === '-';
@@ -69,7 +112,7 @@ export async function assign(
       break;
     }
     case 'ab':
-      throw new HttpError(400, `assignment type '${type}' is not available on this server yet`);
+      return assignToBook(deps, device, parseBookEntry(value), operatorGuid);
   }
   await store.devices.update([device.guid], patch);
   return `device ${device.id}: ${what}`;

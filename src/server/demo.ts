@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { packageRoot } from '../package-root';
+import { parseColor, parsePermission } from '../wire/ab-rules';
 import { INCOMING_TYPES, OUTGOING_TYPES, RULE_TYPE_LABEL } from '../wire/access';
 import { AREAS } from '../wire/scopes';
 import { hashPassword, hashToken, newSecret } from './crypto';
@@ -281,6 +284,7 @@ export async function seedDemo(store: Store, fleet: DemoFleet): Promise<string |
   const admin = await store.users.getByName('admin');
   if (!admin) throw new Error('demo fleet: the administrator is missing');
   await seedDemoDevices(store, fleet, new Date());
+  await seedDemoAddressBooks(store, await loadDemoAddressBooks());
   await seedDemoStrategies(store);
   await seedDemoAudits(store, await loadDemoAudits());
   const token = newSecret('rdt');
@@ -359,4 +363,113 @@ export async function seedDemoGroups(store: Store, demo: DemoGroups): Promise<vo
       edges.push({ src, dst: self });
   }
   await store.groups.addRules(edges);
+}
+
+// ---- address books (fixtures/demo-ab.json) ----
+
+const DemoAbPeer = z.object({
+  id: z.string(),
+  alias: z.string().optional(),
+  tags: z.array(z.string()).optional(),
+  note: z.string().optional(),
+  password: z.string().optional(),
+});
+export const DemoAddressBooks = z.object({
+  /** A few devices the books point at; created only if their ID is not registered yet. */
+  devices: z.array(
+    z.object({
+      id: z.string(),
+      device_name: z.string(),
+      device_username: z.string(),
+      os: z.string(),
+      user: z.string().optional(),
+    }),
+  ),
+  books: z.array(
+    z.object({
+      name: z.string(),
+      owner: z.string(),
+      note: z.string().default(''),
+      password: z.string().optional(),
+      tags: z.array(z.object({ name: z.string(), color: z.string() })),
+      peers: z.array(DemoAbPeer),
+      rules: z.array(
+        z.object({
+          user: z.string().optional(),
+          group: z.string().optional(),
+          everyone: z.literal(true).optional(),
+          rule: z.string(),
+        }),
+      ),
+    }),
+  ),
+  personal: z.array(z.object({ user: z.string(), peers: z.array(DemoAbPeer) })),
+});
+export type DemoAddressBooks = z.infer<typeof DemoAddressBooks>;
+
+/** fixtures/demo-ab.json, found from the sources and from the bundle alike. */
+export async function loadDemoAddressBooks(): Promise<DemoAddressBooks> {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'fixtures', 'demo-ab.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('demo fleet: fixtures/demo-ab.json not found');
+    dir = up;
+  }
+  return DemoAddressBooks.parse(JSON.parse(await readFile(join(dir, 'fixtures', 'demo-ab.json'), 'utf8')));
+}
+
+/** Shared books with peers, tags and rules, and a personal book; books that exist are left alone. */
+export async function seedDemoAddressBooks(store: Store, data: DemoAddressBooks): Promise<void> {
+  const userGuid = async (name: string) => {
+    const u = await store.users.getByName(name);
+    if (!u) throw new Error(`demo address books: unknown user '${name}'`);
+    return u.guid;
+  };
+  for (const d of data.devices) {
+    if (await store.devices.getById(d.id)) continue;
+    await store.devices.create(d.id, {
+      device_name: d.device_name,
+      device_username: d.device_username,
+      os: d.os,
+      user_guid: d.user ? await userGuid(d.user) : null,
+    });
+  }
+  const ab = store.addressBooks;
+  // What a client would sync into the entry from the device itself.
+  const synced = async (p: z.infer<typeof DemoAbPeer>) => {
+    const d = await store.devices.getById(p.id);
+    if (!d) return p;
+    const os = d.os.toLowerCase();
+    const platform = os.startsWith('windows') ? 'Windows' : os.startsWith('mac') ? 'Mac OS' : 'Linux';
+    return { ...p, hostname: d.device_name, username: d.device_username, platform };
+  };
+  for (const b of data.books) {
+    if (await ab.getSharedByName(b.name)) continue;
+    const guid = await ab.createShared({
+      name: b.name,
+      note: b.note,
+      password: b.password,
+      ownerGuid: await userGuid(b.owner),
+    });
+    const ref = { guid, label: `demo address book '${b.name}'` };
+    for (const t of b.tags) await ab.addTag(ref, t.name, parseColor(t.color));
+    for (const p of b.peers) await ab.addPeer(ref, p.id, await synced(p));
+    for (const r of b.rules) {
+      const rule = parsePermission(r.rule);
+      if (!rule) throw new Error(`demo address books: bad rule '${r.rule}'`);
+      let groupGuid: string | null = null;
+      if (r.group) {
+        const g = await store.users.getGroupByName(r.group);
+        if (!g) throw new Error(`demo address books: unknown group '${r.group}'`);
+        groupGuid = g.guid;
+      }
+      await ab.addRule(guid, { userGuid: r.user ? await userGuid(r.user) : null, groupGuid }, rule);
+    }
+  }
+  for (const p of data.personal) {
+    const guid = await ab.personalGuid(await userGuid(p.user));
+    const ref = { guid, label: `the personal address book of '${p.user}'` };
+    for (const peer of p.peers)
+      if (!(await ab.getPeer(guid, peer.id))) await ab.addPeer(ref, peer.id, await synced(peer));
+  }
 }

@@ -1,16 +1,9 @@
 import { z } from 'zod';
 import { listOf } from './common';
 
-export const ASSIGN_TYPES = [
-  'ab',
-  'strategy_name',
-  'user_name',
-  'device_group_name',
-  'note',
-  'device_username',
-  'device_name',
-] as const;
-export type AssignType = (typeof ASSIGN_TYPES)[number];
+import { ASSIGN_TYPES } from './rules';
+
+export { ASSIGN_TYPES, type AssignType } from './rules';
 
 export const DeviceRow = z.looseObject({
   guid: z.string(),

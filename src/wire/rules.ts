@@ -10,3 +10,15 @@ export function passwordProblem(pw: string): string | undefined {
 }
 
 export const USER_STATUS_LABEL: Record<number, string> = { 1: 'enabled', 0: 'disabled', [-1]: 'unverified' };
+
+/** The seven assignment types of `POST /api/devices/{guid}/assign` (devices.py --assign_to). */
+export const ASSIGN_TYPES = [
+  'ab',
+  'strategy_name',
+  'user_name',
+  'device_group_name',
+  'note',
+  'device_username',
+  'device_name',
+] as const;
+export type AssignType = (typeof ASSIGN_TYPES)[number];

@@ -434,3 +434,69 @@ describe('a simulated fleet', () => {
     expect((JSON.parse(dry.stdout) as { id: string }[]).map((d) => d.id).sort()).toEqual(stale.sort());
   });
 });
+
+describe('putting devices into a shared address book', () => {
+  let book: string;
+  beforeEach(async () => {
+    const admin = (await s.store.users.getByName('admin'))!;
+    book = await s.store.addressBooks.createShared({ name: 'Team', ownerGuid: admin.guid });
+  });
+
+  it('the ab assignment type: BOOK,TAG,ALIAS,PASSWORD,NOTE', async () => {
+    await new SimClient(s.url, { id: '700' }).heartbeat();
+    const r = await cli(
+      ['devices', 'assign', '--id', '700', '--assign_to', 'ab=Team,servers,web-1,s3cret,front door'],
+      { env },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(await s.store.addressBooks.getPeer(book, '700')).toMatchObject({
+      alias: 'web-1',
+      tags: ['servers'],
+      note: 'front door',
+      password: 's3cret',
+    });
+    const missing = await cli(['devices', 'assign', '--id', '700', '--assign_to', 'ab=Nope'], { env });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("shared address book 'Nope' does not exist");
+  });
+
+  it('rustdesk --assign --address_book_name with tag, alias, password and note', async () => {
+    const c = new SimClient(s.url, { id: '701' });
+    await c.heartbeat();
+    const t = await s.makeToken('device:rw');
+    const r = await c.assign(t, {
+      address_book_name: 'Team',
+      address_book_tag: 'lab, 2nd floor',
+      address_book_alias: 'bench,1',
+      address_book_password: 'p,w',
+      address_book_note: 'n',
+    });
+    expect(r).toEqual({ status: 200, text: '' });
+    expect(await s.store.addressBooks.getPeer(book, '701')).toMatchObject({
+      alias: 'bench,1',
+      tags: ['lab, 2nd floor'],
+      password: 'p,w',
+      note: 'n',
+    });
+  });
+
+  it('preset-address-book-* put a newly registered device into the book, once', async () => {
+    const c = new SimClient(s.url, {
+      id: '702',
+      presets: {
+        'preset-address-book-name': 'Team',
+        'preset-address-book-tag': 'kiosk',
+        'preset-address-book-alias': 'k1',
+      },
+    });
+    await c.heartbeat();
+    expect(await s.store.addressBooks.getPeer(book, '702')).toMatchObject({ alias: 'k1', tags: ['kiosk'] });
+    // an administrator removes it from the book; the client's next upload does not put it back
+    const removed = s.store.database.sqlite
+      .prepare('DELETE FROM ab_peers WHERE ab_guid = ? AND id = ?')
+      .run(book, '702');
+    expect(removed.changes).toBe(1);
+    await c.sysinfo();
+    expect(await s.store.addressBooks.getPeer(book, '702')).toBeUndefined();
+  });
+});

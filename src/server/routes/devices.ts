@@ -10,7 +10,7 @@ import {
   HeartbeatBody,
   SysinfoBody,
 } from '../../wire/devices';
-import { assign } from '../assign';
+import { assign, assignToBook } from '../assign';
 import { recordConsole } from '../audit-log';
 import { clientIp } from '../auth';
 import type { AppDeps } from '../context';
@@ -146,7 +146,7 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
     async (c) => {
       const d = await loadOne(c.req.param('guid') ?? '');
       const body = await readBody(c, AssignBody);
-      const detail = await assign(deps, d, body.type, body.value);
+      const detail = await assign(deps, d, body.type, body.value, c.get('principal')?.user.guid ?? null);
       await recordConsole(deps, c, ConsoleType.device, ConsoleOp.updateDevice, detail);
       return c.json({});
     },
@@ -239,6 +239,19 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
         ['note', body['preset-note'], device.note === ''],
         ['strategy_name', body['preset-strategy-name'], device.strategy_guid === null],
       ];
+      const book = body['preset-address-book-name'];
+      if (book && device.sysinfo_at === null) {
+        const entry = {
+          book,
+          tag: body['preset-address-book-tag'],
+          alias: body['preset-address-book-alias'],
+          password: body['preset-address-book-password'],
+          note: body['preset-address-book-note'],
+        };
+        await assignToBook(deps, device, entry, null).catch((err: Error) =>
+          deps.log(`sysinfo from ${device.id}: preset address book '${book}' not applied: ${err.message}`),
+        );
+      }
       for (const [type, value, unset] of presets) {
         if (!value || !unset) continue;
         try {
@@ -289,7 +302,9 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
       }
       const device = await store.devices.getById(body.id);
       if (!device) return text(404, `device ${body.id} not found: start RustDesk on it once so it registers`);
-      const steps: [AssignType, string | undefined][] = [
+      const operator = c.get('principal')?.user.guid ?? null;
+      const steps: (() => Promise<string>)[] = [];
+      const fields: [AssignType, string | undefined][] = [
         ['user_name', body.user_name],
         ['strategy_name', body.strategy_name],
         ['device_group_name', body.device_group_name],
@@ -297,31 +312,32 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
         ['device_username', body.device_username],
         ['device_name', body.device_name],
       ];
+      for (const [type, value] of fields) if (value) steps.push(() => assign(deps, device, type, value));
       if (body.address_book_name) {
-        const ab = [
-          body.address_book_name,
-          body.address_book_tag,
-          body.address_book_alias,
-          body.address_book_password,
-          body.address_book_note,
-        ];
-        steps.push([
-          'ab',
-          ab
-            .map((x) => x ?? '')
-            .join(',')
-            .replace(/,+$/, ''),
-        ]);
+        const entry = {
+          book: body.address_book_name,
+          tag: body.address_book_tag,
+          alias: body.address_book_alias,
+          password: body.address_book_password,
+          note: body.address_book_note,
+        };
+        steps.push(() => assignToBook(deps, device, entry, operator));
       }
-      const given = steps.filter(([, v]) => v !== undefined && v !== '');
-      if (given.length === 0)
+      if (steps.length === 0)
         return text(400, 'nothing to assign: give --user_name, --device_group_name, --note, …');
       const done: string[] = [];
-      for (const [type, value] of given) {
+      for (const step of steps) {
         try {
-          done.push(await assign(deps, device, type, value!));
+          done.push(await step());
         } catch (err) {
-          for (const d of done) await recordConsole(deps, c, ConsoleType.device, ConsoleOp.updateDevice, d);
+          for (const d of done)
+            await recordConsole(
+              deps,
+              c,
+              ConsoleType.device,
+              ConsoleOp.updateDevice,
+              `${d} (rustdesk --assign)`,
+            );
           return text(400, (err as Error).message);
         }
       }

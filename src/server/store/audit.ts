@@ -23,6 +23,14 @@ export const ConsoleOp = {
   updateDevice: 12,
   deleteUser: 13,
   deleteDevice: 14,
+  addAddressBook: 15,
+  deleteAddressBook: 16,
+  changeAddressBook: 17,
+  deleteAddressBookPeers: 18,
+  emptyAddressBookRecycleBin: 19,
+  addAddressBookRule: 20,
+  deleteAddressBookRule: 21,
+  updateAddressBookRule: 22,
 } as const;
 
 export interface ConsoleEntry {

@@ -1,9 +1,11 @@
+import { AddressBookRepo } from './address-books';
 import { AuditRepo } from './audit';
 import { AuditLogRepo } from './audit-logs';
 import { AuthRepo } from './auth';
 import { type Database, openDatabase } from './db';
 import { DeviceRepo } from './devices';
 import { GroupRepo } from './groups';
+import { secretBoxFor } from './secret-box';
 import { SettingsRepo } from './settings';
 import { StrategyRepo } from './strategies';
 import { UserRepo } from './users';
@@ -18,6 +20,7 @@ export interface Store {
   settings: SettingsRepo;
   groups: GroupRepo;
   strategies: StrategyRepo;
+  addressBooks: AddressBookRepo;
   database: Database;
   close(): Promise<void>;
 }
@@ -33,6 +36,7 @@ export async function openStore(file: string, now: () => Date = () => new Date()
     settings: new SettingsRepo(database.db),
     groups: new GroupRepo(database.db, now),
     strategies: new StrategyRepo(database.db, now),
+    addressBooks: new AddressBookRepo(database.db, now, secretBoxFor(file)),
     database,
     close: () => database.close(),
   };

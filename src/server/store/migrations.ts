@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import { m0001 } from './migrations/0001_foundation';
 import { m0002 } from './migrations/0002_devices';
 import { m0003 } from './migrations/0003_groups';
+import { m0004 } from './migrations/0004_address_books';
 import { m0005 } from './migrations/0005_audits';
 import { m0006 } from './migrations/0006_strategies';
 
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '0003_groups': m0003,
   '0005_audits': m0005,
   '0006_strategies': m0006,
+  '0004_address_books': m0004,
 };
 
 export const migrationProvider: MigrationProvider = {

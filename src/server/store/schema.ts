@@ -144,6 +144,61 @@ export interface StrategyTable {
   updated_at: string;
 }
 
+export interface AddressBookTable {
+  guid: string;
+  name: string;
+  name_fold: string;
+  note: string;
+  /** The owner (shared books: may become NULL when the owner is deleted). */
+  owner_guid: string | null;
+  /** Set on a user's personal book only (one per user). */
+  personal_of: string | null;
+  /** The book-level shared password, sealed (secret-box.ts). */
+  password_enc: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AbPeerTable {
+  ab_guid: string;
+  id: string;
+  id_fold: string;
+  alias: string;
+  alias_fold: string;
+  /** JSON array of tag names. */
+  tags: string;
+  note: string;
+  /** Shared books: the peer's password, sealed. */
+  password_enc: string | null;
+  /** Personal books: the client's password hash, sealed. */
+  hash_enc: string | null;
+  username: string;
+  hostname: string;
+  platform: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AbTagTable {
+  ab_guid: string;
+  name: string;
+  /** 32-bit ARGB. */
+  color: number;
+  created_at: string;
+}
+
+export interface AbRuleTable {
+  guid: string;
+  ab_guid: string;
+  /** A user rule; NULL with group_guid NULL means everyone. */
+  user_guid: string | null;
+  group_guid: string | null;
+  /** 1 read, 2 read/write, 3 full control. */
+  rule: number;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface DB {
   strategies: StrategyTable;
   device_groups: DeviceGroupTable;
@@ -157,6 +212,10 @@ export interface DB {
   invitations: InvitationTable;
   audit_console: AuditConsoleTable;
   settings: SettingTable;
+  address_books: AddressBookTable;
+  ab_peers: AbPeerTable;
+  ab_tags: AbTagTable;
+  ab_rules: AbRuleTable;
   access_rules: AccessRuleTable;
 }
 

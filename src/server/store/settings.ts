@@ -7,6 +7,8 @@ export const SETTING_DEFAULTS = {
   require_deployment: false,
   /** Seconds without a heartbeat after which a device counts as offline. */
   online_timeout: 45,
+  /** Most peers one address book may hold (0 = no limit); clients read it from /api/ab/settings. */
+  max_peer_one_ab: 0,
   /** Days the audit logs are kept (Settings → Others → Log Retention); 0 keeps everything. */
   log_retention_days: 0,
 } as const;

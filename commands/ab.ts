@@ -1,0 +1,786 @@
+import { runBulk } from '../src/cli/bulk';
+import { readSecret } from '../src/cli/config';
+import type { Ctx } from '../src/cli/context';
+import { UsageError } from '../src/cli/errors';
+import { confirmTargets } from '../src/cli/select';
+import { type AreaSpec, type OptSpec, opt, str, type VerbSpec } from '../src/cli/verb';
+import type { PeerFields } from '../src/client/ab';
+import { commaList, wildcard } from '../src/client/filters';
+import { resolveExact } from '../src/client/resolve';
+import type { AbPeerRow, AbProfileRow, AbRuleRow, AbTagRow } from '../src/wire/ab';
+import {
+  autoTagColor,
+  formatColor,
+  PERSONAL_BOOK_NAME,
+  parseColor,
+  parsePermission,
+  parseTags,
+  permissionLabel,
+  RULE_WORDS,
+} from '../src/wire/ab-rules';
+
+// Mirrors ab.py: the same 17 verbs and flags (`--ab-guid` and `--ab_guid` both work), plus
+// `rename-tag`. Differences (D-11, D-15 … D-20): every error exits non-zero; update-rule and
+// delete-rule need only --rule-guid; deletes take comma lists; the automatic tag colour avoids
+// colours the book already uses; update-tag never sends a null colour; add and update treat empty
+// values alike (a flag given empty sets the field empty, a flag not given leaves it alone);
+// --personal selects the caller's personal book.
+
+type Opts = Record<string, unknown>;
+
+interface Book {
+  guid: string;
+  /** For messages. */
+  label: string;
+  personal: boolean;
+}
+
+// ---- options ----
+
+const abNameOpt = opt('ab-name', '<name>', 'the shared address book, by exact name');
+const abGuidOpt = opt('ab-guid', '<guid>', 'the address book, by GUID');
+const personalOpt = opt('personal', undefined, 'your own personal address book (of the token owner)');
+const bookOpts = [abNameOpt, abGuidOpt, personalOpt];
+const passwordOpts = (what: string): OptSpec[] => [
+  opt('password', '<password>', `${what} (visible in the process list; prefer --password-stdin)`),
+  opt('password-stdin', undefined, `read ${what} from the first line of stdin`),
+];
+const noteOpt = opt('note', '<note>', "note ('' clears it)");
+const peerIdOpt = opt('peer-id', '<id>', 'the peer (RustDesk ID)');
+const aliasOpt = opt('alias', '<alias>', "the peer's alias ('' clears it)");
+const tagsOpt = opt('tags', '<tags>', "the peer's tags: 'a,b' or '[a,b]'; '[]' clears them");
+const tagNameOpt = opt('tag-name', '<name>', 'the tag');
+const tagColorOpt = opt(
+  'tag-color',
+  '<color>',
+  'ARGB colour: 0xAARRGGBB (e.g. 0xFF00FF00), decimal, #RRGGBB or a name (red, green, blue, …)',
+);
+const newNameOpt = opt('new-name', '<name>', 'the new tag name');
+const ruleGuidOpt = opt('rule-guid', '<guid>', 'the rule (GUID, from view-rule or add-rule)');
+const rulePermOpt = opt(
+  'rule-permission',
+  '<perm>',
+  'ro (read), rw (read/write), full (full control), or 1/2/3',
+);
+
+const AB = (verb: string) => `see rdadmin ab ${verb} --help`;
+
+// ---- validation (before any request) ----
+
+function bookChoice(o: Opts, verb: string, opts: { personal?: boolean } = {}) {
+  const name = str(o['abName']);
+  const guid = str(o['abGuid']);
+  const personal = o['personal'] === true;
+  const given = [name !== undefined, guid !== undefined, personal].filter(Boolean).length;
+  const which = opts.personal === false ? '--ab-name or --ab-guid' : '--ab-name, --ab-guid or --personal';
+  if (given === 0) throw new UsageError(`${verb} needs the address book: ${which}`, AB(verb));
+  if (given > 1) throw new UsageError(`give only one of ${which}`, AB(verb));
+  if (personal && opts.personal === false)
+    throw new UsageError(`${verb} works on shared address books only, not on the personal one`);
+  if (name !== undefined && !name.trim()) throw new UsageError('--ab-name is empty');
+  if (guid !== undefined && !guid.trim()) throw new UsageError('--ab-guid is empty');
+  return { name, guid, personal };
+}
+
+function need(o: Opts, key: string, flag: string, verb: string): string {
+  const v = str(o[key]);
+  if (v === undefined || !v.trim()) throw new UsageError(`${verb} needs ${flag}`, AB(verb));
+  return v;
+}
+
+function colorOf(o: Opts): number | undefined {
+  const v = str(o['tagColor']);
+  if (v === undefined) return undefined;
+  try {
+    return parseColor(v);
+  } catch (err) {
+    throw new UsageError(`--tag-color: ${(err as Error).message}`);
+  }
+}
+
+function permissionOf(o: Opts, verb: string): number {
+  const v = str(o['rulePermission']);
+  if (v === undefined) throw new UsageError(`${verb} needs --rule-permission (ro, rw or full)`, AB(verb));
+  const p = parsePermission(v);
+  if (p === undefined)
+    throw new UsageError(`Invalid permission value: ${v}. Must be one of: ro, rw, full, 1, 2, 3`);
+  return p;
+}
+
+/** --password or --password-stdin (read now, before any request); undefined when neither is given. */
+async function passwordOf(ctx: Ctx, o: Opts): Promise<string | undefined> {
+  if (o['passwordStdin']) {
+    if (o['password'] !== undefined) throw new UsageError('give --password or --password-stdin, not both');
+    return readSecret('-', ctx.io, 'the password');
+  }
+  const pw = str(o['password']);
+  if (pw)
+    ctx.out.warn('a password given with --password is visible in the process list; prefer --password-stdin');
+  return pw;
+}
+
+// ---- book selection ----
+
+async function selectBook(ctx: Ctx, choice: ReturnType<typeof bookChoice>): Promise<Book> {
+  if (choice.personal) {
+    const { guid } = await ctx.api.ab.personal();
+    return { guid, label: `your personal address book (${guid})`, personal: true };
+  }
+  if (choice.guid !== undefined)
+    return { guid: choice.guid, label: `address book ${choice.guid}`, personal: false };
+  const row = await resolveExact('address book', choice.name!, (pattern) => ctx.api.ab.listShared(pattern));
+  return { guid: row.guid, label: `address book '${row.name}'`, personal: false };
+}
+
+// ---- output ----
+
+function dryRun(ctx: Ctx, what: string): boolean {
+  if (!ctx.flags.dryRun) return false;
+  if (ctx.out.json) ctx.out.jsonValue({ action: what, dry_run: true });
+  ctx.out.info(`Dry run: would ${what}; nothing was changed.`);
+  return true;
+}
+
+function done(ctx: Ctx, message: string, json: Record<string, unknown>, data?: string): void {
+  if (ctx.out.json) ctx.out.jsonValue({ ok: true, ...json });
+  else {
+    if (data !== undefined) ctx.out.data(data);
+    ctx.out.success(message);
+  }
+}
+
+function ruleType(r: { user?: string | null; group?: string | null }): 'user' | 'group' | 'everyone' {
+  if (r.user) return 'user';
+  if (r.group) return 'group';
+  return 'everyone';
+}
+
+/** JSON views keep the raw values and add readable ones; secrets are never printed. */
+function profileJson(b: AbProfileRow) {
+  const { password, ...info } = b.info ?? {};
+  return {
+    ...b,
+    ...(typeof b.rule === 'number' ? { rule_label: permissionLabel(b.rule) } : {}),
+    info: { ...info, has_password: Boolean(password) },
+  };
+}
+
+function peerJson(p: AbPeerRow) {
+  const { password, hash, ...rest } = p;
+  return { ...rest, has_password: Boolean(password || hash) };
+}
+
+function tagJson(t: AbTagRow) {
+  return { ...t, ...(typeof t.color === 'number' ? { color_hex: formatColor(t.color) } : {}) };
+}
+
+function ruleJson(r: AbRuleRow) {
+  return { ...r, type: ruleType(r), rule_label: permissionLabel(r.rule) };
+}
+
+async function list<T>(
+  ctx: Ctx,
+  rows: AsyncIterable<T>,
+  json: (r: T) => unknown,
+  columns: Column<T>[],
+  noun: string,
+) {
+  if (ctx.out.json) {
+    const arr = ctx.out.jsonArray();
+    for await (const r of rows) arr.push(json(r));
+    arr.end();
+    return;
+  }
+  const n = await ctx.out.table(columns, rows);
+  if (n === 0) ctx.out.info(`Found 0 ${noun}`);
+}
+
+interface Column<T> {
+  header: string;
+  value: (row: T) => string;
+}
+
+async function* fromArray<T>(rows: T[]): AsyncGenerator<T> {
+  yield* rows;
+}
+
+// ---- deletes: comma lists, shown and confirmed, one result per target ----
+
+async function deleteMany(
+  ctx: Ctx,
+  items: string[],
+  s: { noun: [string, string]; verb: string; where: string; call: (item: string) => Promise<unknown> },
+): Promise<number | undefined> {
+  const label = (x: string) => `${s.noun[0]} ${x}${s.where}`;
+  const rows = await confirmTargets(ctx, {
+    noun: s.noun,
+    verb: s.verb,
+    rows: items,
+    label,
+    describe: (x) => ({ [s.noun[0]]: x }),
+    exact: () => true,
+  });
+  if (!rows) return;
+  return runBulk(ctx, rows, {
+    done: 'Deleted',
+    verb: s.verb,
+    noun: s.noun,
+    label,
+    describe: (x) => ({ [s.noun[0]]: x }),
+    action: s.call,
+  });
+}
+
+// ---- verbs: books ----
+
+const viewAb: VerbSpec = {
+  name: 'view-ab',
+  summary: 'List shared address books (all, or those whose name matches --ab-name)',
+  description: `List the shared address books you can see, with your permission on each (ro/rw/full). --ab-name is sent as given, like ab.py: a plain name matches case-insensitively, '%' and '_' are wildcards. Personal books are not listed (see get-personal-ab). Book passwords are never printed; --json shows "has_password" and keeps the numeric "rule" next to "rule_label".`,
+  options: [abNameOpt],
+  examples: [
+    'rdadmin ab view-ab',
+    'rdadmin ab view-ab --ab-name Team',
+    "rdadmin ab view-ab --ab-name 'Sup%' --json",
+  ],
+  async run(ctx, o) {
+    const name = str(o['abName']);
+    await list(
+      ctx,
+      ctx.api.ab.listShared(name),
+      profileJson,
+      [
+        { header: 'NAME', value: (b) => b.name },
+        { header: 'GUID', value: (b) => b.guid },
+        { header: 'OWNER', value: (b) => b.owner ?? '' },
+        { header: 'PERMISSION', value: (b) => (typeof b.rule === 'number' ? permissionLabel(b.rule) : '') },
+        { header: 'PASSWORD', value: (b) => (b.info?.password ? 'set' : '') },
+        { header: 'NOTE', value: (b) => b.note ?? '' },
+      ],
+      'address books',
+    );
+  },
+};
+
+const getPersonalAb: VerbSpec = {
+  name: 'get-personal-ab',
+  summary: 'Print the GUID of your personal address book (created on first use)',
+  description: `Print the GUID of the personal address book of the token's owner. Other verbs take --personal instead of --ab-guid to work on it directly.`,
+  examples: ['rdadmin ab get-personal-ab', 'rdadmin ab view-peer --personal'],
+  async run(ctx) {
+    const res = await ctx.api.ab.personal();
+    if (ctx.out.json) ctx.out.jsonValue(res);
+    else ctx.out.data(res.guid);
+  },
+};
+
+const addAb: VerbSpec = {
+  name: 'add-ab',
+  summary: 'Create a shared address book',
+  description: `Create a shared address book owned by you. --password sets the book's shared password (used for peers that have none of their own). Prints the new book's GUID.`,
+  options: [abNameOpt, noteOpt, ...passwordOpts('the book-level shared password')],
+  examples: [
+    "rdadmin ab add-ab --ab-name Team --note 'Helpdesk machines'",
+    'printf \'%s\\n\' "$PW" | rdadmin ab add-ab --ab-name Servers --password-stdin',
+  ],
+  async run(ctx, o) {
+    const name = str(o['abName']);
+    if (name === undefined || !name.trim()) throw new UsageError('add-ab needs --ab-name', AB('add-ab'));
+    const password = await passwordOf(ctx, o);
+    const note = str(o['note']);
+    if (dryRun(ctx, `create shared address book '${name}'`)) return;
+    const res = await ctx.api.ab.addShared({
+      name,
+      ...(note !== undefined ? { note } : {}),
+      ...(password ? { info: { password } } : {}),
+    });
+    done(ctx, `Created shared address book '${name}'.`, { guid: res?.guid, name }, res?.guid);
+  },
+};
+
+const updateAb: VerbSpec = {
+  name: 'update-ab',
+  summary: 'Change a shared address book: name, note, owner, shared password',
+  description: `Change a shared address book. Give at least one of --ab-update-name, --note, --owner (a user name), --password. An empty value clears the note or removes the shared password.`,
+  options: [
+    abNameOpt,
+    abGuidOpt,
+    opt('ab-update-name', '<name>', 'the new name'),
+    noteOpt,
+    opt('owner', '<user>', 'the new owner (user name)'),
+    ...passwordOpts("the book-level shared password ('' removes it)"),
+  ],
+  examples: [
+    'rdadmin ab update-ab --ab-guid <guid> --ab-update-name "Team EU" --note "EU desk"',
+    'rdadmin ab update-ab --ab-name Team --owner mike',
+    "rdadmin ab update-ab --ab-name Team --password ''",
+  ],
+  async run(ctx, o) {
+    const choice = bookChoice(o, 'update-ab', { personal: false });
+    const name = str(o['abUpdateName']);
+    const note = str(o['note']);
+    const owner = str(o['owner']);
+    const password = await passwordOf(ctx, o);
+    if (name === undefined && note === undefined && owner === undefined && password === undefined) {
+      throw new UsageError(
+        'update-ab needs at least one of --ab-update-name, --note, --owner, --password',
+        AB('update-ab'),
+      );
+    }
+    if (name !== undefined && !name.trim()) throw new UsageError('--ab-update-name is empty');
+    if (owner !== undefined && !owner.trim()) throw new UsageError('--owner is empty');
+    const book = await selectBook(ctx, choice);
+    if (dryRun(ctx, `change ${book.label}`)) return;
+    await ctx.api.ab.updateShared({
+      guid: book.guid,
+      ...(name !== undefined ? { name } : {}),
+      ...(note !== undefined ? { note } : {}),
+      ...(owner !== undefined ? { owner } : {}),
+      ...(password !== undefined ? { info: { password } } : {}),
+    });
+    done(ctx, `Updated ${book.label}.`, { guid: book.guid });
+  },
+};
+
+const deleteAb: VerbSpec = {
+  name: 'delete-ab',
+  summary: 'Delete shared address books (comma lists allowed)',
+  description: `Delete shared address books with their peers, tags and rules. --ab-name and --ab-guid take comma lists; every name is looked up before anything is deleted. More than one book needs a confirmation (--yes without a terminal); --dry-run only lists them.`,
+  options: [abNameOpt, abGuidOpt],
+  examples: [
+    'rdadmin ab delete-ab --ab-guid <guid>',
+    'rdadmin ab delete-ab --ab-name Old,Older --yes',
+    'rdadmin ab delete-ab --ab-name Old --dry-run',
+  ],
+  async run(ctx, o) {
+    bookChoice(o, 'delete-ab', { personal: false });
+    const names = commaList(str(o['abName']));
+    const guids = commaList(str(o['abGuid']));
+    const targets: { guid: string; name: string }[] = guids.map((g) => ({ guid: g, name: g }));
+    for (const name of names) {
+      const row = await resolveExact('address book', name, (p) => ctx.api.ab.listShared(p));
+      targets.push({ guid: row.guid, name: row.name });
+    }
+    const rows = await confirmTargets(ctx, {
+      noun: ['address book', 'address books'],
+      verb: 'delete',
+      rows: targets,
+      label: (b) => b.name,
+      describe: (b) => ({ guid: b.guid, name: b.name }),
+      exact: () => true,
+    });
+    if (!rows) return;
+    return runBulk(ctx, rows, {
+      done: 'Deleted',
+      verb: 'delete',
+      noun: ['address book', 'address books'],
+      label: (b) => `address book ${b.name === b.guid ? b.guid : `'${b.name}'`}`,
+      describe: (b) => ({ guid: b.guid, name: b.name }),
+      action: (b) => ctx.api.ab.deleteShared([b.guid]),
+    });
+  },
+};
+
+// ---- verbs: peers ----
+
+const viewPeer: VerbSpec = {
+  name: 'view-peer',
+  summary: 'List the peers of an address book',
+  description: `List the peers of an address book. --peer-id and --alias are substring matches (a value holding '%' is your own LIKE pattern, '-' means "not set"). Passwords are never printed: the PASSWORD column and "has_password" in --json only say whether one is set.`,
+  options: [...bookOpts, peerIdOpt, aliasOpt],
+  examples: [
+    'rdadmin ab view-peer --ab-guid <guid>',
+    'rdadmin ab view-peer --ab-name Team --peer-id 123',
+    'rdadmin ab view-peer --personal --alias office --json',
+  ],
+  async run(ctx, o) {
+    const choice = bookChoice(o, 'view-peer');
+    const id = str(o['peerId']);
+    const alias = str(o['alias']);
+    const book = await selectBook(ctx, choice);
+    const rows = ctx.api.ab.listPeers(book.guid, {
+      id: id === undefined ? undefined : wildcard(id),
+      alias: alias === undefined ? undefined : wildcard(alias),
+    });
+    await list(
+      ctx,
+      rows,
+      peerJson,
+      [
+        { header: 'ID', value: (p) => p.id },
+        { header: 'ALIAS', value: (p) => p.alias ?? '' },
+        { header: 'TAGS', value: (p) => (p.tags ?? []).join(',') },
+        { header: 'NOTE', value: (p) => p.note ?? '' },
+        { header: 'PASSWORD', value: (p) => (p.password || p.hash ? 'set' : '') },
+        { header: 'HOSTNAME', value: (p) => p.hostname ?? '' },
+        { header: 'USERNAME', value: (p) => p.username ?? '' },
+        { header: 'PLATFORM', value: (p) => p.platform ?? '' },
+      ],
+      'peers',
+    );
+  },
+};
+
+async function peerFields(ctx: Ctx, o: Opts): Promise<PeerFields> {
+  const f: PeerFields = {};
+  const alias = str(o['alias']);
+  const note = str(o['note']);
+  const tags = str(o['tags']);
+  const password = await passwordOf(ctx, o);
+  if (alias !== undefined) f.alias = alias;
+  if (note !== undefined) f.note = note;
+  if (tags !== undefined) f.tags = parseTags(tags);
+  if (password !== undefined) f.password = password;
+  return f;
+}
+
+function peerVerb(name: 'add-peer' | 'update-peer'): VerbSpec {
+  const adding = name === 'add-peer';
+  return {
+    name,
+    summary: adding ? 'Add a peer to an address book' : 'Change a peer in an address book',
+    description: `${adding ? 'Add a peer (device) to' : 'Change a peer of'} an address book. --tags takes 'a,b' or '[a,b]'; tags the book lacks are created with an automatic colour (rdadmin serve). Add and update treat values alike: a flag given with an empty value ('' or --tags '[]') sets that field empty, a flag not given leaves it alone${adding ? ' (empty)' : ''}.${adding ? '' : ' At least one of --alias, --note, --tags, --password is needed.'} --password is the peer's own password (shared books; personal books keep none).`,
+    options: [...bookOpts, peerIdOpt, aliasOpt, noteOpt, tagsOpt, ...passwordOpts("the peer's password")],
+    examples: adding
+      ? [
+          'rdadmin ab add-peer --ab-guid <guid> --peer-id 123456789 --alias "Front desk" --note "Ground floor" --tags tag1,tag2',
+          "rdadmin ab add-peer --ab-name Team --peer-id 123456789 --tags '[office, printer]'",
+          'rdadmin ab add-peer --personal --peer-id 123456789 --alias home',
+        ]
+      : [
+          'rdadmin ab update-peer --ab-guid <guid> --peer-id 123456789 --alias "Reception" --tags tag1',
+          "rdadmin ab update-peer --ab-name Team --peer-id 123456789 --tags '[]' --note ''",
+        ],
+    async run(ctx, o) {
+      const choice = bookChoice(o, name);
+      const id = need(o, 'peerId', '--peer-id', name);
+      const fields = await peerFields(ctx, o);
+      if (!adding && Object.keys(fields).length === 0) {
+        throw new UsageError(
+          'update-peer needs at least one of --alias, --note, --tags, --password',
+          AB(name),
+        );
+      }
+      const book = await selectBook(ctx, choice);
+      if (dryRun(ctx, `${adding ? 'add' : 'change'} peer ${id} ${adding ? 'to' : 'in'} ${book.label}`))
+        return;
+      if (adding) await ctx.api.ab.addPeer(book.guid, id, fields);
+      else await ctx.api.ab.updatePeer(book.guid, id, fields);
+      done(ctx, `${adding ? 'Added' : 'Updated'} peer ${id} ${adding ? 'to' : 'in'} ${book.label}.`, {
+        ab: book.guid,
+        id,
+        action: name,
+      });
+    },
+  };
+}
+
+const deletePeer: VerbSpec = {
+  name: 'delete-peer',
+  summary: 'Delete peers from an address book (comma lists allowed)',
+  description: `Delete peers from an address book: --peer-id takes a comma list. More than one peer needs a confirmation (--yes without a terminal); each peer gets a result.`,
+  options: [...bookOpts, peerIdOpt],
+  examples: [
+    'rdadmin ab delete-peer --ab-guid <guid> --peer-id 123456789',
+    'rdadmin ab delete-peer --ab-name Team --peer-id 12,13 --yes',
+  ],
+  async run(ctx, o) {
+    const choice = bookChoice(o, 'delete-peer');
+    const ids = commaList(need(o, 'peerId', '--peer-id', 'delete-peer'));
+    const book = await selectBook(ctx, choice);
+    return deleteMany(ctx, ids, {
+      noun: ['peer', 'peers'],
+      verb: 'delete',
+      where: ` from ${book.label}`,
+      call: (id) => ctx.api.ab.deletePeers(book.guid, [id]),
+    });
+  },
+};
+
+// ---- verbs: tags ----
+
+const viewTag: VerbSpec = {
+  name: 'view-tag',
+  summary: 'List the tags of an address book with their colours',
+  description: `List the tags of an address book. Colours show as 0xAARRGGBB; --json keeps the numeric "color" and adds "color_hex".`,
+  options: bookOpts,
+  examples: ['rdadmin ab view-tag --ab-guid <guid>', 'rdadmin ab view-tag --personal --json'],
+  async run(ctx, o) {
+    const book = await selectBook(ctx, bookChoice(o, 'view-tag'));
+    const tags = await ctx.api.ab.tags(book.guid);
+    await list(
+      ctx,
+      fromArray(tags),
+      tagJson,
+      [
+        { header: 'NAME', value: (t) => t.name },
+        { header: 'COLOR', value: (t) => (typeof t.color === 'number' ? formatColor(t.color) : '') },
+      ],
+      'tags',
+    );
+  },
+};
+
+const addTag: VerbSpec = {
+  name: 'add-tag',
+  summary: 'Add a tag to an address book',
+  description: `Add a tag. Without --tag-color the colour is chosen like ab.py does (a colour name such as 'red' gives that colour, otherwise a palette colour from the name), except that a colour the book already uses is avoided (D-17).`,
+  options: [...bookOpts, tagNameOpt, tagColorOpt],
+  examples: [
+    'rdadmin ab add-tag --ab-guid <guid> --tag-name Servers --tag-color 0xFF00FF00',
+    'rdadmin ab add-tag --ab-name Team --tag-name Printers',
+  ],
+  async run(ctx, o) {
+    const choice = bookChoice(o, 'add-tag');
+    const name = need(o, 'tagName', '--tag-name', 'add-tag').trim();
+    let color = colorOf(o);
+    const book = await selectBook(ctx, choice);
+    if (color === undefined) {
+      const used = (await ctx.api.ab.tags(book.guid))
+        .map((t) => t.color)
+        .filter((c) => typeof c === 'number');
+      color = autoTagColor(name, used as number[]);
+    }
+    if (dryRun(ctx, `add tag '${name}' (${formatColor(color)}) to ${book.label}`)) return;
+    await ctx.api.ab.addTag(book.guid, name, color);
+    done(ctx, `Added tag '${name}' (${formatColor(color)}) to ${book.label}.`, {
+      ab: book.guid,
+      name,
+      color,
+      color_hex: formatColor(color),
+    });
+  },
+};
+
+const updateTag: VerbSpec = {
+  name: 'update-tag',
+  summary: "Change a tag's colour (and/or rename it)",
+  description: `Change a tag: --tag-color sets its colour; --new-name renames it (as rename-tag does). Without --tag-color the colour is kept (ab.py sent a null colour, D-18).`,
+  options: [...bookOpts, tagNameOpt, tagColorOpt, newNameOpt],
+  examples: [
+    'rdadmin ab update-tag --ab-guid <guid> --tag-name Servers --tag-color 0xFFFF0000',
+    'rdadmin ab update-tag --ab-name Team --tag-name Servers --new-name Hosts',
+  ],
+  async run(ctx, o) {
+    const choice = bookChoice(o, 'update-tag');
+    const name = need(o, 'tagName', '--tag-name', 'update-tag').trim();
+    const color = colorOf(o);
+    const newName = str(o['newName']);
+    if (color === undefined && newName === undefined) {
+      throw new UsageError(
+        'update-tag needs --tag-color and/or --new-name',
+        'to rename only: rdadmin ab rename-tag',
+      );
+    }
+    if (newName !== undefined && !newName.trim()) throw new UsageError('--new-name is empty');
+    const book = await selectBook(ctx, choice);
+    if (dryRun(ctx, `change tag '${name}' in ${book.label}`)) return;
+    if (color !== undefined) await ctx.api.ab.updateTag(book.guid, name, color);
+    if (newName !== undefined) await ctx.api.ab.renameTag(book.guid, name, newName.trim());
+    const what = [
+      color !== undefined ? `colour ${formatColor(color)}` : '',
+      newName !== undefined ? `renamed to '${newName.trim()}'` : '',
+    ].filter(Boolean);
+    done(ctx, `Updated tag '${name}' in ${book.label}: ${what.join(', ')}.`, {
+      ab: book.guid,
+      name,
+      ...(color !== undefined ? { color, color_hex: formatColor(color) } : {}),
+      ...(newName !== undefined ? { new_name: newName.trim() } : {}),
+    });
+  },
+};
+
+const renameTag: VerbSpec = {
+  name: 'rename-tag',
+  summary: 'Rename a tag (every peer carrying it follows)',
+  description: 'Rename a tag: --tag-name is the old name, --new-name the new one. The colour is kept.',
+  options: [...bookOpts, tagNameOpt, newNameOpt],
+  examples: ['rdadmin ab rename-tag --ab-name Team --tag-name Servers --new-name Hosts'],
+  async run(ctx, o) {
+    const choice = bookChoice(o, 'rename-tag');
+    const from = need(o, 'tagName', '--tag-name', 'rename-tag').trim();
+    const to = need(o, 'newName', '--new-name', 'rename-tag').trim();
+    const book = await selectBook(ctx, choice);
+    if (dryRun(ctx, `rename tag '${from}' to '${to}' in ${book.label}`)) return;
+    await ctx.api.ab.renameTag(book.guid, from, to);
+    done(ctx, `Renamed tag '${from}' to '${to}' in ${book.label}.`, { ab: book.guid, old: from, new: to });
+  },
+};
+
+const deleteTag: VerbSpec = {
+  name: 'delete-tag',
+  summary: 'Delete tags from an address book (comma lists allowed)',
+  description: `Delete tags (--tag-name takes a comma list); they are taken off every peer. More than one tag needs a confirmation (--yes without a terminal).`,
+  options: [...bookOpts, tagNameOpt],
+  examples: [
+    'rdadmin ab delete-tag --ab-guid <guid> --tag-name Servers',
+    'rdadmin ab delete-tag --ab-name Team --tag-name a,b --yes',
+  ],
+  async run(ctx, o) {
+    const choice = bookChoice(o, 'delete-tag');
+    const names = commaList(need(o, 'tagName', '--tag-name', 'delete-tag'));
+    const book = await selectBook(ctx, choice);
+    return deleteMany(ctx, names, {
+      noun: ['tag', 'tags'],
+      verb: 'delete',
+      where: ` from ${book.label}`,
+      call: (n) => ctx.api.ab.deleteTags(book.guid, [n]),
+    });
+  },
+};
+
+// ---- verbs: rules ----
+
+const viewRule: VerbSpec = {
+  name: 'view-rule',
+  summary: 'List the sharing rules of a shared address book',
+  description: `List who a shared book is shared with: a user, a user group, or everyone, with the permission ro (read), rw (read/write) or full (full control). When several rules match someone, user beats group beats everyone. --json keeps the numeric "rule" and adds "rule_label" and "type".`,
+  options: bookOpts,
+  examples: ['rdadmin ab view-rule --ab-guid <guid>', 'rdadmin ab view-rule --ab-name Team --json'],
+  async run(ctx, o) {
+    const book = await selectBook(ctx, bookChoice(o, 'view-rule'));
+    await list(
+      ctx,
+      ctx.api.ab.listRules(book.guid),
+      ruleJson,
+      [
+        { header: 'GUID', value: (r) => r.guid },
+        { header: 'TYPE', value: (r) => ruleType(r) },
+        { header: 'TARGET', value: (r) => r.user ?? r.group ?? '' },
+        { header: 'PERMISSION', value: (r) => permissionLabel(r.rule) },
+      ],
+      'rules',
+    );
+  },
+};
+
+const addRule: VerbSpec = {
+  name: 'add-rule',
+  summary: 'Share a shared address book with a user, a user group or everyone',
+  description: `Add a sharing rule. The type is --rule-type, or follows from --rule-user (a user name) or --rule-group (a user-group name); 'everyone' must be asked for with --rule-type everyone. Prints the new rule's GUID (for update-rule / delete-rule).`,
+  options: [
+    ...bookOpts,
+    opt('rule-type', '<type>', 'user, group or everyone (default: from --rule-user / --rule-group)'),
+    opt('rule-user', '<user>', 'the user name (rule type user)'),
+    opt('rule-group', '<group>', 'the user-group name (rule type group)'),
+    rulePermOpt,
+  ],
+  examples: [
+    'rdadmin ab add-rule --ab-guid <guid> --rule-user mike --rule-permission ro',
+    'rdadmin ab add-rule --ab-name Team --rule-group Support --rule-permission rw',
+    'rdadmin ab add-rule --ab-name Team --rule-type everyone --rule-permission ro',
+  ],
+  async run(ctx, o) {
+    const choice = bookChoice(o, 'add-rule');
+    const perm = permissionOf(o, 'add-rule');
+    const user = str(o['ruleUser']);
+    const group = str(o['ruleGroup']);
+    const explicit = str(o['ruleType']);
+    let type: 'user' | 'group' | 'everyone';
+    if (explicit === undefined) {
+      if (user && group) throw new UsageError('Cannot specify both --rule-user and --rule-group');
+      if (user) type = 'user';
+      else if (group) type = 'group';
+      else throw new UsageError('Must specify --rule-type=everyone, --rule-user, or --rule-group');
+    } else {
+      if (explicit !== 'user' && explicit !== 'group' && explicit !== 'everyone')
+        throw new UsageError(`--rule-type must be user, group or everyone (got '${explicit}')`);
+      type = explicit;
+      if (type === 'user' && !user) throw new UsageError('--rule-user is required when rule-type=user');
+      if (type === 'group' && !group) throw new UsageError('--rule-group is required when rule-type=group');
+      if (type === 'user' && group) throw new UsageError('Cannot specify --rule-group when rule-type=user');
+      if (type === 'group' && user) throw new UsageError('Cannot specify --rule-user when rule-type=group');
+      if (type === 'everyone' && (user || group))
+        throw new UsageError('Cannot specify --rule-user or --rule-group when rule-type=everyone');
+    }
+    const book = await selectBook(ctx, choice);
+    const targetText = type === 'everyone' ? 'everyone' : `${type} '${type === 'user' ? user : group}'`;
+    if (dryRun(ctx, `share ${book.label} with ${targetText} (${permissionLabel(perm)})`)) return;
+    const res = await ctx.api.ab.addRule({
+      guid: book.guid,
+      rule: perm,
+      ...(type === 'user' ? { user } : {}),
+      ...(type === 'group' ? { group } : {}),
+    });
+    done(
+      ctx,
+      `Shared ${book.label} with ${targetText}: ${RULE_WORDS[perm]} (${permissionLabel(perm)}).`,
+      {
+        guid: res?.guid,
+        ab: book.guid,
+        type,
+        ...(type === 'user' ? { user } : {}),
+        ...(type === 'group' ? { group } : {}),
+        rule: perm,
+        rule_label: permissionLabel(perm),
+      },
+      res?.guid,
+    );
+  },
+};
+
+const updateRule: VerbSpec = {
+  name: 'update-rule',
+  summary: "Change a rule's permission (needs only --rule-guid)",
+  description: `Change the permission of a sharing rule. Only --rule-guid and --rule-permission are needed (D-15); --ab-name / --ab-guid are accepted and ignored, for ab.py command lines.`,
+  options: [abNameOpt, abGuidOpt, ruleGuidOpt, rulePermOpt],
+  examples: ['rdadmin ab update-rule --rule-guid <rule_guid> --rule-permission rw'],
+  async run(ctx, o) {
+    const guid = need(o, 'ruleGuid', '--rule-guid', 'update-rule').trim();
+    const perm = permissionOf(o, 'update-rule');
+    if (dryRun(ctx, `set rule ${guid} to ${permissionLabel(perm)}`)) return;
+    await ctx.api.ab.updateRule(guid, perm);
+    done(ctx, `Rule ${guid} is now ${RULE_WORDS[perm]} (${permissionLabel(perm)}).`, {
+      guid,
+      rule: perm,
+      rule_label: permissionLabel(perm),
+    });
+  },
+};
+
+const deleteRule: VerbSpec = {
+  name: 'delete-rule',
+  summary: 'Delete sharing rules (needs only --rule-guid; comma lists allowed)',
+  description: `Delete sharing rules: --rule-guid takes a comma list (D-15, D-16); --ab-name / --ab-guid are accepted and ignored. More than one rule needs a confirmation (--yes without a terminal).`,
+  options: [abNameOpt, abGuidOpt, ruleGuidOpt],
+  examples: [
+    'rdadmin ab delete-rule --rule-guid <rule_guid>',
+    'rdadmin ab delete-rule --rule-guid <g1>,<g2> --yes',
+  ],
+  async run(ctx, o) {
+    const guids = commaList(need(o, 'ruleGuid', '--rule-guid', 'delete-rule'));
+    return deleteMany(ctx, guids, {
+      noun: ['rule', 'rules'],
+      verb: 'delete',
+      where: '',
+      call: (g) => ctx.api.ab.deleteRules([g]),
+    });
+  },
+};
+
+export const abArea: AreaSpec = {
+  name: 'ab',
+  aliases: ['address-book', 'address-books'],
+  summary: 'Manage address books: shared and personal books, peers, tags, sharing rules (ab.py)',
+  description: `Manage address books, like ab.py. Most verbs work on one book, chosen with --ab-name (exact shared-book name), --ab-guid, or --personal (your own personal book, named '${PERSONAL_BOOK_NAME}' in the client). Every error exits non-zero. Colours show as 0xAARRGGBB, permissions as ro/rw/full; --json keeps the raw numbers next to them. Passwords are never printed.`,
+  verbs: [
+    viewAb,
+    addAb,
+    updateAb,
+    deleteAb,
+    getPersonalAb,
+    viewPeer,
+    peerVerb('add-peer'),
+    peerVerb('update-peer'),
+    deletePeer,
+    viewTag,
+    addTag,
+    updateTag,
+    renameTag,
+    deleteTag,
+    viewRule,
+    addRule,
+    updateRule,
+    deleteRule,
+  ],
+};

@@ -1,0 +1,94 @@
+import {
+  AbPeerRow,
+  type AbPeerRow as AbPeerRowT,
+  AbProfileRow,
+  type AbProfileRow as AbProfileRowT,
+  AbRuleRow,
+  type AbRuleRow as AbRuleRowT,
+  AbSettings,
+  AbTagList,
+  CreatedGuid,
+  PersonalAb,
+} from '../wire/ab';
+import { paginate } from './paginate';
+import { path, type Transport } from './transport';
+
+/** A peer as sent to add/update: absent keys are not sent; `""` and `[]` are sent (they clear). */
+export interface PeerFields {
+  alias?: string;
+  note?: string;
+  tags?: string[];
+  password?: string;
+}
+
+/** One typed function per address-book endpoint (pro-admin-api.md §9, rows 26–42, plus tag rename). */
+export function abApi(t: Transport, pageSize = 100) {
+  return {
+    personal() {
+      return t.call('GET', '/api/ab/personal', { schema: PersonalAb });
+    },
+    settings() {
+      return t.call('GET', '/api/ab/settings', { schema: AbSettings });
+    },
+    /** Shared books; `name` is a LIKE pattern sent as given. */
+    listShared(name?: string): AsyncGenerator<AbProfileRowT> {
+      return paginate(t, '/api/ab/shared/profiles', { name }, AbProfileRow, { pageSize });
+    },
+    addShared(body: { name: string; note?: string; info?: { password: string } }) {
+      return t.call('POST', '/api/ab/shared/add', { body, schema: CreatedGuid.optional() });
+    },
+    updateShared(body: {
+      guid: string;
+      name?: string;
+      note?: string;
+      owner?: string;
+      info?: { password: string };
+    }) {
+      return t.call('PUT', '/api/ab/shared/update/profile', { body });
+    },
+    deleteShared(guids: string[]) {
+      return t.call('DELETE', '/api/ab/shared', { body: guids });
+    },
+    /** Peers of a book; `id` and `alias` are LIKE patterns sent as given. */
+    listPeers(ab: string, f: { id?: string; alias?: string } = {}): AsyncGenerator<AbPeerRowT> {
+      return paginate(t, '/api/ab/peers', { ab, id: f.id, alias: f.alias }, AbPeerRow, { pageSize });
+    },
+    addPeer(ab: string, id: string, fields: PeerFields) {
+      return t.call('POST', path`/api/ab/peer/add/${ab}`, { body: { id, ...fields } });
+    },
+    updatePeer(ab: string, id: string, fields: PeerFields) {
+      return t.call('PUT', path`/api/ab/peer/update/${ab}`, { body: { id, ...fields } });
+    },
+    deletePeers(ab: string, ids: string[]) {
+      return t.call('DELETE', path`/api/ab/peer/${ab}`, { body: ids });
+    },
+    tags(ab: string) {
+      return t.call('GET', path`/api/ab/tags/${ab}`, { schema: AbTagList });
+    },
+    addTag(ab: string, name: string, color: number) {
+      return t.call('POST', path`/api/ab/tag/add/${ab}`, { body: { name, color } });
+    },
+    updateTag(ab: string, name: string, color: number) {
+      return t.call('PUT', path`/api/ab/tag/update/${ab}`, { body: { name, color } });
+    },
+    renameTag(ab: string, from: string, to: string) {
+      return t.call('PUT', path`/api/ab/tag/rename/${ab}`, { body: { old: from, new: to } });
+    },
+    deleteTags(ab: string, names: string[]) {
+      return t.call('DELETE', path`/api/ab/tag/${ab}`, { body: names });
+    },
+    listRules(ab: string): AsyncGenerator<AbRuleRowT> {
+      return paginate(t, '/api/ab/rules', { ab }, AbRuleRow, { pageSize });
+    },
+    addRule(body: { guid: string; rule: number; user?: string; group?: string }) {
+      return t.call('POST', '/api/ab/rule', { body, schema: CreatedGuid.optional() });
+    },
+    updateRule(guid: string, rule: number) {
+      return t.call('PATCH', '/api/ab/rule', { body: { guid, rule } });
+    },
+    deleteRules(guids: string[]) {
+      return t.call('DELETE', '/api/ab/rules', { body: guids });
+    },
+  };
+}
+export type AbApi = ReturnType<typeof abApi>;
