@@ -16,7 +16,12 @@ interface Helpers {
   call(method: string, path: string, body?: unknown, token?: string): Promise<unknown>;
   userGuid(name: string): Promise<string>;
   /** A record's GUID by its listing: devices by ID, groups and strategies by name. */
-  guid(kind: 'device' | 'user-group' | 'device-group' | 'strategy', key: string): Promise<string>;
+  guid(
+    kind: 'device' | 'user-group' | 'device-group' | 'strategy' | 'address-book',
+    key: string,
+  ): Promise<string>;
+  /** The GUID of the (only) sharing rule of an address book. */
+  ruleGuid(book: string): Promise<string>;
 }
 
 interface Mutation {
@@ -318,6 +323,127 @@ const MUTATIONS: Mutation[] = [
     detail: /^deleted strategy 'cl-st'/,
   },
   {
+    what: 'address books: add a shared book',
+    act: (h) => h.call('POST', '/api/ab/shared/add', { name: 'cl-ab', note: null }),
+    typ: ConsoleType.addressBook,
+    iop: ConsoleOp.addAddressBook,
+    detail: /^created shared address book 'cl-ab'/,
+  },
+  {
+    what: 'address books: rename the book',
+    act: async (h) =>
+      h.call('PUT', '/api/ab/shared/update/profile', {
+        guid: await h.guid('address-book', 'cl-ab'),
+        name: 'cl-ab2',
+      }),
+    typ: ConsoleType.addressBook,
+    iop: ConsoleOp.changeAddressBook,
+    detail: /^changed shared address book 'cl-ab'/,
+  },
+  {
+    what: 'address books: add a peer',
+    act: async (h) =>
+      h.call('POST', `/api/ab/peer/add/${await h.guid('address-book', 'cl-ab2')}`, {
+        id: PC,
+        note: null,
+        alias: 'pc',
+      }),
+    typ: ConsoleType.addressBook,
+    iop: ConsoleOp.changeAddressBook,
+    detail: new RegExp(`^added peer ${PC} to .*cl-ab2`),
+  },
+  {
+    what: 'address books: update a peer',
+    act: async (h) =>
+      h.call('PUT', `/api/ab/peer/update/${await h.guid('address-book', 'cl-ab2')}`, {
+        id: PC,
+        alias: 'front',
+      }),
+    typ: ConsoleType.addressBook,
+    iop: ConsoleOp.changeAddressBook,
+    detail: new RegExp(`^updated peer ${PC} in .*cl-ab2`),
+  },
+  {
+    what: 'address books: add a tag',
+    act: async (h) =>
+      h.call('POST', `/api/ab/tag/add/${await h.guid('address-book', 'cl-ab2')}`, {
+        name: 'Work',
+        color: 4286141768,
+      }),
+    typ: ConsoleType.addressBook,
+    iop: ConsoleOp.changeAddressBook,
+    detail: /^added tag 'Work' .*cl-ab2/,
+  },
+  {
+    what: 'address books: change a tag colour',
+    act: async (h) =>
+      h.call('PUT', `/api/ab/tag/update/${await h.guid('address-book', 'cl-ab2')}`, {
+        name: 'Work',
+        color: 4278190335,
+      }),
+    typ: ConsoleType.addressBook,
+    iop: ConsoleOp.changeAddressBook,
+    detail: /^changed colour of tag 'Work' in .*cl-ab2/,
+  },
+  {
+    what: 'address books: rename a tag',
+    act: async (h) =>
+      h.call('PUT', `/api/ab/tag/rename/${await h.guid('address-book', 'cl-ab2')}`, {
+        old: 'Work',
+        new: 'Job',
+      }),
+    typ: ConsoleType.addressBook,
+    iop: ConsoleOp.changeAddressBook,
+    detail: /^renamed tag 'Work' to 'Job' in .*cl-ab2/,
+  },
+  {
+    what: 'address books: delete a tag',
+    act: async (h) => h.call('DELETE', `/api/ab/tag/${await h.guid('address-book', 'cl-ab2')}`, ['Job']),
+    typ: ConsoleType.addressBook,
+    iop: ConsoleOp.changeAddressBook,
+    detail: /^deleted tag 'Job' from .*cl-ab2/,
+  },
+  {
+    what: 'address books: delete a peer',
+    act: async (h) => h.call('DELETE', `/api/ab/peer/${await h.guid('address-book', 'cl-ab2')}`, [PC]),
+    typ: ConsoleType.addressBook,
+    iop: ConsoleOp.deleteAddressBookPeers,
+    detail: new RegExp(`^deleted peer ${PC} from .*cl-ab2`),
+  },
+  {
+    what: 'address books: share (add a rule)',
+    act: async (h) =>
+      h.call('POST', '/api/ab/rule', {
+        guid: await h.guid('address-book', 'cl-ab2'),
+        rule: 1,
+        user: 'cl-user',
+      }),
+    typ: ConsoleType.addressBook,
+    iop: ConsoleOp.addAddressBookRule,
+    detail: /^shared .*cl-ab2.* with user 'cl-user'/,
+  },
+  {
+    what: 'address books: change a rule',
+    act: async (h) => h.call('PATCH', '/api/ab/rule', { guid: await h.ruleGuid('cl-ab2'), rule: 2 }),
+    typ: ConsoleType.addressBook,
+    iop: ConsoleOp.updateAddressBookRule,
+    detail: /^changed the rule for user 'cl-user' on .*cl-ab2/,
+  },
+  {
+    what: 'address books: delete a rule',
+    act: async (h) => h.call('DELETE', '/api/ab/rules', [await h.ruleGuid('cl-ab2')]),
+    typ: ConsoleType.addressBook,
+    iop: ConsoleOp.deleteAddressBookRule,
+    detail: /^stopped sharing .*cl-ab2.* with user 'cl-user'/,
+  },
+  {
+    what: 'address books: delete the book',
+    act: async (h) => h.call('DELETE', '/api/ab/shared', [await h.guid('address-book', 'cl-ab2')]),
+    typ: ConsoleType.addressBook,
+    iop: ConsoleOp.deleteAddressBook,
+    detail: /^deleted shared address book 'cl-ab2'/,
+  },
+  {
     what: 'devices: delete (after disabling)',
     act: async (h) => {
       const guid = await h.guid('device', PC);
@@ -371,6 +497,7 @@ beforeAll(async () => {
         'user-group': `/api/user-groups?name=${encodeURIComponent(key)}`,
         'device-group': `/api/device-groups?name=${encodeURIComponent(key)}`,
         strategy: '/api/strategies',
+        'address-book': `/api/ab/shared/profiles?name=${encodeURIComponent(key)}`,
       }[kind];
       const body = JSON.parse((await h.call('GET', path)) as string) as
         | { data: { guid: string; id?: string; name?: string }[] }
@@ -379,6 +506,13 @@ beforeAll(async () => {
       const hit = rows.find((r) => ('id' in r && kind === 'device' ? r.id : r.name) === key);
       if (!hit) throw new Error(`no ${kind} ${key}`);
       return hit.guid;
+    },
+    async ruleGuid(book) {
+      const ab = await h.guid('address-book', book);
+      const body = JSON.parse((await h.call('GET', `/api/ab/rules?ab=${ab}`)) as string) as {
+        data: { guid: string }[];
+      };
+      return body.data[0]!.guid;
     },
   };
 });
@@ -444,6 +578,8 @@ describe('the console log records every admin mutation', () => {
       '\tGroup Management\tAdd Group\tadmin\t127.0.0.1\tcreated device group',
       '\tGroup Management\tDelete Groups\tadmin\t127.0.0.1\tdeleted user group',
       '\tUser Management\tUser Login\tadmin\t127.0.0.1\tlogin\n',
+      "\tAddress Book Management\tAdd Address Book\tadmin\t127.0.0.1\tcreated shared address book 'cl-ab'",
+      '\tAddress Book Management\tDelete Devices in the Address Book Recycle Bin\tadmin\t127.0.0.1\tdeleted peer',
     ])
       expect(labelled.stdout).toContain(text);
   });
