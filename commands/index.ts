@@ -1,5 +1,6 @@
 import type { AreaSpec, VerbSpec } from '../src/cli/verb';
 import { abArea } from './ab';
+import { auditsArea } from './audits';
 import { configArea } from './config';
 import { deviceGroupsArea } from './device-groups';
 import { devicesArea } from './devices';
@@ -21,6 +22,7 @@ export const areas: AreaSpec[] = [
   devicesArea,
   strategiesArea,
   abArea,
+  auditsArea,
   tokensArea,
   settingsArea,
   configArea,

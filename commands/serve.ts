@@ -28,16 +28,27 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
     opt('data_dir', '<dir>', 'data folder (default $XDG_DATA_HOME/rdadmin or ~/.local/share/rdadmin)'),
     opt('demo', undefined, 'seed a demo fleet (into a temporary folder unless --data-dir is given)'),
     opt('public_url', '<url>', 'base URL for links the server hands out (default: taken from each request)'),
+    opt(
+      'log_retention_days',
+      '<days>',
+      'keep audit logs this many days, checked hourly; 0 keeps everything (stored: later starts keep it)',
+    ),
   ],
   examples: [
     'rdadmin serve',
     'rdadmin serve --demo',
     'rdadmin serve --port 8080 --data-dir /var/lib/rdadmin',
+    'rdadmin serve --log-retention-days 180',
   ],
   async run(ctx, o) {
     const port = Number(o['port']);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new UsageError(`invalid --port '${o['port']}'`);
+    const retention = str(o['logRetentionDays']);
+    if (retention !== undefined && !/^\d{1,6}$/.test(retention.trim()))
+      throw new UsageError(
+        `invalid --log-retention-days '${retention}': give a whole number of days (0 keeps everything)`,
+      );
     const demo = o['demo'] === true;
     const dataDir =
       str(o['dataDir']) ??
@@ -50,6 +61,7 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
       dataDir,
       log,
       config: str(o['publicUrl']) ? { publicUrl: str(o['publicUrl']) } : {},
+      ...(retention !== undefined ? { logRetentionDays: Number(retention) } : {}),
     }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE')
         throw new UsageError(`port ${port} is already in use`, 'pick another with --port');

@@ -12,6 +12,11 @@ const KEYS: Record<string, (v: string) => unknown> = {
       throw new UsageError('online_timeout must be whole seconds from 10 to 3600');
     return n;
   },
+  log_retention_days: (v) => {
+    if (!/^\d{1,6}$/.test(v) || Number(v) > 100_000)
+      throw new UsageError('log_retention_days must be whole days from 0 (keep everything) to 100000');
+    return Number(v);
+  },
 };
 
 export const settingsArea: AreaSpec = {
@@ -19,7 +24,8 @@ export const settingsArea: AreaSpec = {
   summary: 'Server settings of rdadmin serve (needs an administrator session)',
   description: `Settings of an rdadmin console server:
   require_deployment  true: new devices register only after \`rustdesk --deploy --token T\`
-  online_timeout      seconds without a heartbeat after which a device is offline (default 45)`,
+  online_timeout      seconds without a heartbeat after which a device is offline (default 45)
+  log_retention_days  days the audit logs are kept, applied hourly; 0 keeps everything (default)`,
   verbs: [
     {
       name: 'view',
@@ -35,7 +41,10 @@ export const settingsArea: AreaSpec = {
       name: 'set',
       summary: 'Change a setting',
       args: ['<key>', '<value>'],
-      examples: ['rdadmin settings set require_deployment true'],
+      examples: [
+        'rdadmin settings set require_deployment true',
+        'rdadmin settings set log_retention_days 180',
+      ],
       async run(ctx, o) {
         const [key, value] = o['_args'] as string[];
         const parse = KEYS[key!];

@@ -1,4 +1,5 @@
 import { abApi } from './ab';
+import { auditsApi } from './audits';
 import { authApi } from './auth';
 import { deviceGroupsApi } from './device-groups';
 import { devicesApi, settingsApi } from './devices';
@@ -17,6 +18,7 @@ export function createApi(opts: TransportOptions) {
     settings: settingsApi(transport),
     strategies: strategiesApi(transport),
     auth: authApi(transport),
+    audits: auditsApi(transport),
     userGroups: userGroupsApi(transport, opts.pageSize),
     deviceGroups: deviceGroupsApi(transport, opts.pageSize),
     ab: abApi(transport, opts.pageSize),

@@ -8,6 +8,8 @@ export interface PageOptions {
   pageSize: number;
   /** Safety stop for servers whose `total` never ends the loop. */
   maxPages?: number;
+  /** Parses each page's JSON in place of JSON.parse (see RequestOptions.parse). */
+  parse?: (text: string) => unknown;
 }
 
 const Envelope = z.looseObject({ data: z.array(z.unknown()).nullish(), total: z.number().nullish() });
@@ -31,6 +33,7 @@ export async function* paginate<T extends z.ZodType>(
     const body = await t.call('GET', p, {
       query: { ...query, current, pageSize: opts.pageSize },
       schema: Envelope,
+      parse: opts.parse,
     });
     const data = body?.data ?? [];
     let fresh = 0;

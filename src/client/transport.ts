@@ -29,6 +29,8 @@ export interface RequestOptions<T extends z.ZodType> {
   schema?: T;
   /** Safe to retry (reads). Defaults to true for GET. */
   idempotent?: boolean;
+  /** Parses a JSON body in place of JSON.parse (e.g. one that keeps 64-bit integers exact). */
+  parse?: (text: string) => unknown;
 }
 
 /**
@@ -200,7 +202,7 @@ export class Transport {
       throw this.mapError(deadline.aborted ? deadline.reason : err);
     }
     this.opts.debug?.(`← ${status} ${method} ${p} ${(performance.now() - started).toFixed(0)}ms`);
-    return this.interpret(status, text, o.schema);
+    return this.interpret(status, text, o.schema, o.parse);
   }
 
   private mapError(err: unknown): Error {
@@ -233,7 +235,12 @@ export class Transport {
     return new NetworkError(`request to ${this.baseUrl} failed: ${(err as Error)?.message ?? err}`);
   }
 
-  private interpret<T extends z.ZodType>(status: number, text: string, schema?: T): z.infer<T> {
+  private interpret<T extends z.ZodType>(
+    status: number,
+    text: string,
+    schema?: T,
+    parse: (text: string) => unknown = JSON.parse,
+  ): z.infer<T> {
     if (status === 401) {
       throw new AuthError(
         `not authenticated: ${describeBody(text)} (HTTP 401)`,
@@ -254,7 +261,7 @@ export class Transport {
     if (!text.trim()) return undefined as z.infer<T>;
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = parse(text);
     } catch {
       throw new ApiError(
         `the server answered HTTP ${status} with a body that is not JSON: ${describeBody(text)}`,

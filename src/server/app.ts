@@ -4,6 +4,7 @@ import type { AppDeps, AppEnv } from './context';
 import { HttpError } from './http';
 import { RouteTable } from './routes';
 import { registerAddressBookRoutes } from './routes/address-books';
+import { registerAuditRoutes } from './routes/audits';
 import { registerAuthRoutes } from './routes/auth';
 import { registerDeviceRoutes } from './routes/devices';
 import { registerGroupRoutes } from './routes/groups';
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps) {
   registerSettingsRoutes(routes, deps);
   registerStrategyRoutes(routes, deps);
   registerAddressBookRoutes(routes, deps);
+  registerAuditRoutes(routes, deps);
   registerOpenApiRoute(routes, SERVER_VERSION);
 
   return { app, routes: routes.specs };

@@ -9,7 +9,134 @@ import { INCOMING_TYPES, OUTGOING_TYPES, RULE_TYPE_LABEL } from '../wire/access'
 import { AREAS } from '../wire/scopes';
 import { hashPassword, hashToken, newSecret } from './crypto';
 import type { Store } from './store';
+import { AuditLogRepo } from './store/audit-logs';
 import type { Edge } from './store/groups';
+
+const Minutes = z.number().int().min(0);
+/** A position in the demo devices ordered by RustDesk ID. */
+const DeviceRef = z.number().int().min(0);
+
+/** fixtures/demo-audits.json: what stock clients would have posted. */
+export const DemoAudits = z.object({
+  connections: z.array(
+    z.object({
+      device: DeviceRef,
+      peer_device: DeviceRef.optional(),
+      peer_name: z.string().default(''),
+      conn_id: z.number().int(),
+      session_id: z.string(),
+      ip: z.string(),
+      type: z.number().int().optional(),
+      primary_auth: z.number().int().optional(),
+      two_factor: z.number().int().optional(),
+      minutes_ago: Minutes,
+      /** How long it lasted; absent: still open. */
+      minutes: Minutes.optional(),
+      note: z.string().optional(),
+    }),
+  ),
+  files: z.array(
+    z.object({
+      device: DeviceRef,
+      peer_device: DeviceRef,
+      peer_name: z.string(),
+      conn_id: z.number().int(),
+      type: z.number().int(),
+      path: z.string(),
+      ip: z.string(),
+      files: z.array(z.tuple([z.string(), z.number()])),
+      minutes_ago: Minutes,
+    }),
+  ),
+  alarms: z.array(
+    z.object({
+      device: DeviceRef,
+      typ: z.number().int(),
+      info: z.record(z.string(), z.unknown()),
+      minutes_ago: Minutes,
+    }),
+  ),
+});
+export type DemoAudits = z.infer<typeof DemoAudits>;
+
+export async function loadDemoAudits(
+  file: string = join(packageRoot(), 'fixtures', 'demo-audits.json'),
+): Promise<DemoAudits> {
+  return DemoAudits.parse(JSON.parse(await readFile(file, 'utf8')));
+}
+
+/**
+ * Seeds demo audit records (connections, file transfers, alarms) between demo devices, dated
+ * relative to `now`, unless the connection log already holds records. Without enough devices,
+ * made-up IDs stand in.
+ */
+export async function seedDemoAudits(store: Store, data: DemoAudits, now = new Date()): Promise<void> {
+  if ((await store.auditLogs.listConn({}, 0, 1)).total > 0) return;
+  const { rows } = await store.devices.list({}, 0, 100);
+  const dev = (i: number) => {
+    const d = rows[i];
+    return d ? { id: d.id, uuid: d.uuid } : { id: String(900_000_000 + i), uuid: '' };
+  };
+  let at = now;
+  const repo = new AuditLogRepo(store.database.db, () => at);
+  const ago = (minutes: number, plusMs = 0) => new Date(now.getTime() - minutes * 60_000 + plusMs);
+  for (const c of data.connections) {
+    const d = dev(c.device);
+    const base = { device_id: d.id, device_uuid: d.uuid, conn_id: c.conn_id, session_id: c.session_id };
+    at = ago(c.minutes_ago);
+    await repo.connEvent({ ...base, kind: 'new', ip: c.ip });
+    if (c.peer_device !== undefined) {
+      at = ago(c.minutes_ago, 4_000);
+      await repo.connEvent({
+        ...base,
+        kind: 'auth',
+        peer_id: dev(c.peer_device).id,
+        peer_name: c.peer_name,
+        conn_type: c.type ?? null,
+        primary_auth: c.primary_auth ?? null,
+        two_factor: c.two_factor ?? null,
+      });
+    }
+    if (c.note) {
+      const guid = await repo.activeConn(d.id, c.session_id);
+      if (guid) await repo.setNote(guid, c.note);
+    }
+    if (c.minutes !== undefined) {
+      at = ago(c.minutes_ago, c.minutes * 60_000 + 9_000);
+      await repo.connEvent({ ...base, kind: 'close' });
+    }
+  }
+  for (const f of data.files) {
+    const d = dev(f.device);
+    at = ago(f.minutes_ago);
+    await repo.fileEvent({
+      device_id: d.id,
+      device_uuid: d.uuid,
+      peer_id: dev(f.peer_device).id,
+      peer_name: f.peer_name,
+      conn_id: f.conn_id,
+      type: f.type,
+      path: f.path,
+      is_file: f.files.length === 1 && f.files[0]![0] === '',
+      num: f.files.length,
+      ip: f.ip,
+      info: JSON.stringify({ ip: f.ip, name: f.peer_name, num: f.files.length, files: f.files }),
+    });
+  }
+  for (const a of data.alarms) {
+    const d = dev(a.device);
+    at = ago(a.minutes_ago);
+    await repo.alarmEvent({
+      device_id: d.id,
+      device_uuid: d.uuid,
+      typ: a.typ,
+      ip: typeof a.info['ip'] === 'string' ? a.info['ip'] : '',
+      info: JSON.stringify(a.info),
+      conn_id: null,
+      conn_audit_ref: null,
+    });
+  }
+}
 
 export const DemoFleet = z.object({
   password: z.string(),
@@ -159,6 +286,7 @@ export async function seedDemo(store: Store, fleet: DemoFleet): Promise<string |
   await seedDemoDevices(store, fleet, new Date());
   await seedDemoAddressBooks(store, await loadDemoAddressBooks());
   await seedDemoStrategies(store);
+  await seedDemoAudits(store, await loadDemoAudits());
   const token = newSecret('rdt');
   await store.auth.createToken({
     name: 'demo',

@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from './app';
 import { bootstrap } from './bootstrap';
 import type { ServerConfig } from './context';
+import { startRetention } from './retention';
 import { openStore, type Store } from './store';
 
 export interface ServeOptions {
@@ -13,6 +14,8 @@ export interface ServeOptions {
   log: (line: string) => void;
   config?: Partial<ServerConfig>;
   clock?: () => Date;
+  /** Stores the log retention setting (days; 0 keeps everything) before the server starts. */
+  logRetentionDays?: number;
 }
 
 export interface RunningServer {
@@ -27,6 +30,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const clock = opts.clock ?? (() => new Date());
   const store = await openStore(join(opts.dataDir, 'db.sqlite3'), clock);
   await bootstrap(store, opts.log);
+  if (opts.logRetentionDays !== undefined)
+    await store.settings.set('log_retention_days', opts.logRetentionDays);
   const { app } = createApp({
     store,
     clock,
@@ -37,6 +42,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s));
     s.once('error', reject);
   });
+  const stopRetention = startRetention(store, clock, opts.log);
   // Slow or stuck clients must not hold sockets forever.
   const http = server as unknown as {
     requestTimeout: number;
@@ -58,6 +64,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         server.close(() => resolve());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
+      await stopRetention();
       await store.close();
     },
   };

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, type Dispatcher, request } from 'undici';
+import { stringifyJson } from '../wire/json-lossless';
 
 // Behaves like a stock RustDesk client towards the API server (server-model.md §2): heartbeat on
-// the client's cadence, system info when the server asks for it, presets, `--assign`, `--deploy`.
+// the client's cadence, system info when the server asks for it, presets, `--assign`, `--deploy`,
+// and the audit records the controlled side posts.
 // Used by tests, the benchmarks and load runs; it only ever talks to the URL it is given.
 
 export interface SimDeviceInfo {
@@ -72,7 +74,8 @@ export class SimClient {
     const res = await request(`${this.base}${path}`, {
       method: 'POST',
       headers,
-      body: JSON.stringify(body),
+      // Bigints go out as plain JSON numbers with every digit (session_id is an unsigned 64-bit).
+      body: stringifyJson(body),
       dispatcher: this.dispatcher,
     });
     return { status: res.statusCode, text: await res.body.text() };
@@ -128,6 +131,75 @@ export class SimClient {
     } catch {
       return res.text;
     }
+  }
+
+  /**
+   * An audit post as connection.rs sends it: the event plus `id`, `uuid` and a fresh `nonce` (give
+   * one to replay a retried post). Empty answer on success.
+   */
+  async postAudit(
+    kind: 'conn' | 'file' | 'alarm',
+    body: Record<string, unknown>,
+    nonce: string = randomUUID(),
+  ): Promise<{ status: number; text: string; nonce: string }> {
+    const res = await this.post(`/api/audit/${kind}`, {
+      ...body,
+      id: this.info.id,
+      uuid: this.info.uuid,
+      nonce,
+    });
+    return { ...res, nonce };
+  }
+
+  /** A controlling side reached this device (`action: "new"`). */
+  connectionOpened(connId: number, sessionId: bigint, ip: string, nonce?: string) {
+    return this.postAudit('conn', { ip, action: 'new', conn_id: connId, session_id: sessionId }, nonce);
+  }
+
+  /** It authenticated: its `[id, name]`, the connection type (0–4), how it authenticated. */
+  connectionAuthorised(
+    connId: number,
+    sessionId: bigint,
+    peer: [string, string],
+    type: number,
+    auth: { primary_auth?: number; two_factor?: number } = {},
+  ) {
+    return this.postAudit('conn', { peer, type, ...auth, conn_id: connId, session_id: sessionId });
+  }
+
+  connectionClosed(connId: number, sessionId: bigint) {
+    return this.postAudit('conn', { action: 'close', conn_id: connId, session_id: sessionId });
+  }
+
+  /** A file transfer: `type` 0 this device sent, 1 it received; `info` travels as a JSON string. */
+  fileTransfer(f: {
+    peer_id: string;
+    peer_name: string;
+    conn_id: number;
+    type: 0 | 1;
+    path: string;
+    files: [string, number][];
+    ip: string;
+    nonce?: string;
+  }) {
+    const files = [...f.files].sort((a, b) => b[1] - a[1]).slice(0, 10);
+    return this.postAudit(
+      'file',
+      {
+        peer_id: f.peer_id,
+        conn_id: f.conn_id,
+        type: f.type,
+        path: f.path,
+        is_file: files.length === 1 && files[0]![0] === '',
+        info: JSON.stringify({ ip: f.ip, name: f.peer_name, num: f.files.length, files }),
+      },
+      f.nonce,
+    );
+  }
+
+  /** An alarm (`typ` 0–10); `info` travels as a JSON string. */
+  alarm(typ: number, info: Record<string, unknown>, connId = 1, nonce?: string) {
+    return this.postAudit('alarm', { typ, info: JSON.stringify(info), conn_id: connId }, nonce);
   }
 
   /** Heartbeats on the client's cadence until `signal` aborts. */

@@ -4,10 +4,12 @@ export const SettingsBody = z
   .object({
     require_deployment: z.boolean({ error: 'must be true or false' }).optional(),
     online_timeout: z.number().int().min(10).max(3600).optional(),
+    log_retention_days: z.number().int('must be whole days').min(0).max(100_000).optional(),
   })
   .strict();
 
 export const SettingsView = z.looseObject({
   require_deployment: z.boolean(),
   online_timeout: z.number(),
+  log_retention_days: z.number().optional(),
 });

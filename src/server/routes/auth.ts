@@ -11,11 +11,14 @@ import { listOf } from '../../wire/common';
 import { formatPermissions, noPermissions, type Permissions } from '../../wire/scopes';
 import { UserStatus } from '../../wire/users';
 import { recordConsole } from '../audit-log';
+import { clientIp } from '../auth';
 import type { AppDeps } from '../context';
 import { hashToken, newSecret, verifyPassword } from '../crypto';
 import { HttpError, readBody, readText } from '../http';
+import { LoginGuard } from '../login-guard';
 import type { RouteTable } from '../routes';
 import { ConsoleOp, ConsoleType } from '../store/audit';
+import { fold } from '../store/like';
 import type { UserRecord } from '../store/users';
 
 function payload(u: UserRecord) {
@@ -32,23 +35,58 @@ function payload(u: UserRecord) {
 
 export function registerAuthRoutes(r: RouteTable, deps: AppDeps): void {
   const { store } = deps;
+  const guard = new LoginGuard(deps.clock);
 
   r.add(
     {
       method: 'POST',
       path: '/api/login',
       tag: 'auth',
-      summary: "Log in with a user name and password (Pro's client shape). Answers a session token.",
+      summary:
+        "Log in with a user name and password (Pro's client shape). Answers a session token. Repeated failures per account or client IP are throttled (429, `Retry-After`) and raise login alarms (types 3, 4, 5).",
       access: 'public',
       body: LoginBody,
       response: LoginResult,
     },
     async (c) => {
       const body = await readBody(c, LoginBody);
+      const ip = clientIp(c);
+      const keys = [`user:${fold(body.username)}`, ...(ip ? [`ip:${ip}`] : [])];
+      const block = guard.blocked(keys);
+      if (block) {
+        const secs = Math.ceil((block.until - deps.clock().getTime()) / 1000);
+        c.header('Retry-After', String(secs));
+        const who = block.key.startsWith('ip:') ? `from ${ip}` : `for user '${body.username}'`;
+        throw new HttpError(
+          429,
+          `too many failed logins ${who}: try again after ${new Date(block.until).toISOString()} (in ${secs} s)`,
+        );
+      }
       const user = await store.users.getByName(body.username);
       const ok = await verifyPassword(body.password, user?.password_hash ?? null);
-      if (!user || !ok) throw new HttpError(401, 'wrong user name or password');
+      if (!user || !ok) {
+        const report = guard.fail(keys);
+        for (const typ of report.alarms) {
+          await store.auditLogs.alarmEvent({
+            device_id: body.id ?? '',
+            device_uuid: body.uuid ?? '',
+            typ,
+            ip,
+            info: JSON.stringify({
+              name: body.username,
+              ip,
+              failures_last_minute: report.lastMinute,
+              failures_last_hour: report.lastHour,
+              consecutive_failures: report.consecutive,
+            }),
+            conn_id: null,
+            conn_audit_ref: null,
+          });
+        }
+        throw new HttpError(401, 'wrong user name or password');
+      }
       if (user.status !== UserStatus.enabled) throw new HttpError(401, `user '${user.name}' is disabled`);
+      guard.succeed(keys);
       const token = newSecret('rds');
       await store.auth.createSession(hashToken(token), user.guid, body.id, body.uuid);
       c.set('principal', { kind: 'session', user });

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { newGuid } from './ids';
+import { fold } from './like';
 import type { DB } from './schema';
 
 /** Pro console-log type codes (`typ`). */
@@ -56,6 +57,7 @@ export class AuditRepo {
         iop: e.iop,
         operator_guid: e.operatorGuid,
         operator: e.operator,
+        operator_fold: fold(e.operator),
         ip: e.ip,
         detail: e.detail,
         created_at: this.now().toISOString(),

@@ -1,5 +1,6 @@
 import { AddressBookRepo } from './address-books';
 import { AuditRepo } from './audit';
+import { AuditLogRepo } from './audit-logs';
 import { AuthRepo } from './auth';
 import { type Database, openDatabase } from './db';
 import { DeviceRepo } from './devices';
@@ -13,6 +14,8 @@ export interface Store {
   users: UserRepo;
   auth: AuthRepo;
   audit: AuditRepo;
+  /** Client audit posts, console-log queries, retention. */
+  auditLogs: AuditLogRepo;
   devices: DeviceRepo;
   settings: SettingsRepo;
   groups: GroupRepo;
@@ -28,6 +31,7 @@ export async function openStore(file: string, now: () => Date = () => new Date()
     users: new UserRepo(database.db, now),
     auth: new AuthRepo(database.db, now),
     audit: new AuditRepo(database.db, now),
+    auditLogs: new AuditLogRepo(database.db, now),
     devices: new DeviceRepo(database.db, now),
     settings: new SettingsRepo(database.db),
     groups: new GroupRepo(database.db, now),

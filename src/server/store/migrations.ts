@@ -3,6 +3,7 @@ import { m0001 } from './migrations/0001_foundation';
 import { m0002 } from './migrations/0002_devices';
 import { m0003 } from './migrations/0003_groups';
 import { m0004 } from './migrations/0004_address_books';
+import { m0005 } from './migrations/0005_audits';
 import { m0006 } from './migrations/0006_strategies';
 
 // Versioned schema migrations, applied in name order at start-up. Never edit one that has shipped:
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_devices': m0002,
   '0003_groups': m0003,
+  '0005_audits': m0005,
   '0006_strategies': m0006,
   '0004_address_books': m0004,
 };

@@ -231,3 +231,83 @@ export interface AccessRuleTable {
   dst_device_group: string | null;
   created_at: string;
 }
+
+// Audit logs (migration 0005).
+
+export interface AuditConnTable {
+  id: Generated<number>;
+  guid: string;
+  /** The controlled device (the one that posts). */
+  device_id: string;
+  device_id_fold: string;
+  device_uuid: Generated<string>;
+  conn_id: number;
+  /** Unsigned 64-bit, as decimal text. */
+  session_id: string | null;
+  ip: Generated<string>;
+  /** The controlling side. */
+  peer_id: Generated<string>;
+  peer_id_fold: Generated<string>;
+  peer_name: Generated<string>;
+  /** Null until the connection is authorised ("Not Logged In"). */
+  conn_type: number | null;
+  primary_auth: number | null;
+  two_factor: number | null;
+  conn_audit_ref: string | null;
+  note: Generated<string>;
+  created_at: string;
+  end_time: string | null;
+}
+
+export interface AuditFileTable {
+  id: Generated<number>;
+  guid: string;
+  device_id: string;
+  device_id_fold: string;
+  device_uuid: Generated<string>;
+  peer_id: Generated<string>;
+  peer_id_fold: Generated<string>;
+  peer_name: Generated<string>;
+  conn_id: number | null;
+  /** 0 the device sent files, 1 it received them. */
+  type: number;
+  path: Generated<string>;
+  is_file: Generated<number>;
+  num: number | null;
+  ip: Generated<string>;
+  /** The `info` JSON text as posted. */
+  info: Generated<string>;
+  created_at: string;
+}
+
+export interface AuditAlarmTable {
+  id: Generated<number>;
+  guid: string;
+  device_id: Generated<string>;
+  device_id_fold: Generated<string>;
+  device_uuid: Generated<string>;
+  typ: number;
+  ip: Generated<string>;
+  info: Generated<string>;
+  conn_id: number | null;
+  conn_audit_ref: string | null;
+  created_at: string;
+}
+
+export interface AuditNonceTable {
+  kind: string;
+  nonce: string;
+  created_at: string;
+}
+
+// Declaration merging: these join the DB and AuditConsoleTable interfaces above.
+export interface DB {
+  audit_conn: AuditConnTable;
+  audit_file: AuditFileTable;
+  audit_alarm: AuditAlarmTable;
+  audit_nonces: AuditNonceTable;
+}
+
+export interface AuditConsoleTable {
+  operator_fold: Generated<string>;
+}

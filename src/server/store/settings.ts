@@ -9,6 +9,8 @@ export const SETTING_DEFAULTS = {
   online_timeout: 45,
   /** Most peers one address book may hold (0 = no limit); clients read it from /api/ab/settings. */
   max_peer_one_ab: 0,
+  /** Days the audit logs are kept (Settings → Others → Log Retention); 0 keeps everything. */
+  log_retention_days: 0,
 } as const;
 export type Settings = {
   -readonly [K in keyof typeof SETTING_DEFAULTS]: (typeof SETTING_DEFAULTS)[K] extends boolean

@@ -1,0 +1,357 @@
+import { type Expression, type Kysely, type Selectable, type SqlBool, sql, type Transaction } from 'kysely';
+import { newGuid } from './ids';
+import { fold, likeFilter } from './like';
+import type { AuditAlarmTable, AuditConnTable, AuditConsoleTable, AuditFileTable, DB } from './schema';
+
+// The audit logs clients post (connections, file transfers, alarms), the console log's queries,
+// and retention. Every post may carry a nonce: a retried post (same nonce) is stored once.
+
+export type ConnRecord = Selectable<AuditConnTable> & { device_name: string | null };
+export type FileRecord = Selectable<AuditFileTable> & { device_name: string | null };
+export type AlarmRecord = Selectable<AuditAlarmTable> & { device_name: string | null };
+export type ConsoleRecord = Selectable<AuditConsoleTable>;
+
+/** ISO 8601 UTC bounds: `from` inclusive, `before` exclusive. */
+export interface TimeRange {
+  from?: string;
+  before?: string;
+}
+
+export interface ConnFilter extends TimeRange {
+  /** LIKE pattern on either side's RustDesk ID. */
+  remote?: string;
+  conn_type?: number;
+}
+export interface FileFilter extends TimeRange {
+  remote?: string;
+}
+export interface AlarmFilter extends TimeRange {
+  device?: string;
+  typ?: number;
+}
+export interface ConsoleFilter extends TimeRange {
+  operator?: string;
+  typ?: number;
+  iop?: number;
+}
+
+interface Poster {
+  device_id: string;
+  device_uuid: string;
+  nonce?: string;
+}
+
+/** One event of a connection, as the controlled device reports it. */
+export type ConnEvent = Poster & {
+  conn_id: number;
+  session_id?: string;
+} & (
+    | { kind: 'new'; ip: string }
+    | {
+        kind: 'auth';
+        peer_id: string;
+        peer_name: string;
+        conn_type: number | null;
+        primary_auth: number | null;
+        two_factor: number | null;
+      }
+    | { kind: 'close' }
+  );
+
+export type FileEvent = Poster & {
+  peer_id: string;
+  peer_name: string;
+  conn_id: number | null;
+  type: number;
+  path: string;
+  is_file: boolean;
+  num: number | null;
+  ip: string;
+  info: string;
+};
+
+export type AlarmEvent = Poster & {
+  typ: number;
+  ip: string;
+  info: string;
+  conn_id: number | null;
+  conn_audit_ref: string | null;
+};
+
+export type Stored = 'stored' | 'duplicate';
+
+function timeConds(column: string, r: TimeRange): Expression<SqlBool>[] {
+  const out: Expression<SqlBool>[] = [];
+  if (r.from) out.push(sql<SqlBool>`${sql.ref(column)} >= ${r.from}`);
+  if (r.before) out.push(sql<SqlBool>`${sql.ref(column)} < ${r.before}`);
+  return out;
+}
+
+async function pageOf<R>(
+  rows: { execute(): Promise<R[]> },
+  count: { executeTakeFirstOrThrow(): Promise<{ n: number | string | bigint }> },
+): Promise<{ rows: R[]; total: number }> {
+  const [r, c] = await Promise.all([rows.execute(), count.executeTakeFirstOrThrow()]);
+  return { rows: r, total: Number(c.n) };
+}
+
+export class AuditLogRepo {
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Records the nonce; false when it was seen before (the post is a retry). */
+  private async claim(trx: Transaction<DB>, kind: string, nonce: string | undefined): Promise<boolean> {
+    if (!nonce) return true;
+    const r = await trx
+      .insertInto('audit_nonces')
+      .values({ kind, nonce, created_at: this.now().toISOString() })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+
+  /**
+   * Joins a connection event into its record: `new` opens one, `auth` adds the controlling side
+   * and the type, `close` sets the end time. An `auth` or `close` whose `new` never arrived opens
+   * the record itself, so nothing reported is lost.
+   */
+  connEvent(e: ConnEvent): Promise<Stored> {
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await this.claim(trx, 'conn', e.nonce))) return 'duplicate';
+      const ts = this.now().toISOString();
+      let q = trx
+        .selectFrom('audit_conn')
+        .select(['id', 'session_id', 'ip'])
+        .where('device_id', '=', e.device_id)
+        .where('conn_id', '=', e.conn_id)
+        .where('end_time', 'is', null);
+      if (e.session_id !== undefined)
+        q = q.where((eb) => eb.or([eb('session_id', '=', e.session_id!), eb('session_id', 'is', null)]));
+      const open = e.kind === 'new' ? undefined : await q.orderBy('id', 'desc').executeTakeFirst();
+      const base = {
+        device_id: e.device_id,
+        device_id_fold: fold(e.device_id),
+        device_uuid: e.device_uuid,
+        conn_id: e.conn_id,
+        session_id: e.session_id ?? null,
+        conn_type: null,
+        primary_auth: null,
+        two_factor: null,
+        conn_audit_ref: null,
+        created_at: ts,
+        end_time: null,
+      };
+      if (e.kind === 'new') {
+        await trx
+          .insertInto('audit_conn')
+          .values({ ...base, guid: newGuid(this.now().getTime()), ip: e.ip })
+          .execute();
+        return 'stored';
+      }
+      const patch =
+        e.kind === 'auth'
+          ? {
+              peer_id: e.peer_id,
+              peer_id_fold: fold(e.peer_id),
+              peer_name: e.peer_name,
+              conn_type: e.conn_type,
+              primary_auth: e.primary_auth,
+              two_factor: e.two_factor,
+            }
+          : { end_time: ts };
+      if (open) {
+        await trx
+          .updateTable('audit_conn')
+          .set({ ...patch, ...(e.session_id !== undefined ? { session_id: e.session_id } : {}) })
+          .where('id', '=', open.id)
+          .execute();
+      } else {
+        await trx
+          .insertInto('audit_conn')
+          .values({ ...base, ...patch, guid: newGuid(this.now().getTime()) })
+          .execute();
+      }
+      return 'stored';
+    });
+  }
+
+  fileEvent(e: FileEvent): Promise<Stored> {
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await this.claim(trx, 'file', e.nonce))) return 'duplicate';
+      await trx
+        .insertInto('audit_file')
+        .values({
+          guid: newGuid(this.now().getTime()),
+          device_id: e.device_id,
+          device_id_fold: fold(e.device_id),
+          device_uuid: e.device_uuid,
+          peer_id: e.peer_id,
+          peer_id_fold: fold(e.peer_id),
+          peer_name: e.peer_name,
+          conn_id: e.conn_id,
+          type: e.type,
+          path: e.path,
+          is_file: e.is_file ? 1 : 0,
+          num: e.num,
+          ip: e.ip,
+          info: e.info,
+          created_at: this.now().toISOString(),
+        })
+        .execute();
+      return 'stored';
+    });
+  }
+
+  alarmEvent(e: AlarmEvent): Promise<Stored> {
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await this.claim(trx, 'alarm', e.nonce))) return 'duplicate';
+      await trx
+        .insertInto('audit_alarm')
+        .values({
+          guid: newGuid(this.now().getTime()),
+          device_id: e.device_id,
+          device_id_fold: fold(e.device_id),
+          device_uuid: e.device_uuid,
+          typ: e.typ,
+          ip: e.ip,
+          info: e.info,
+          conn_id: e.conn_id,
+          conn_audit_ref: e.conn_audit_ref,
+          created_at: this.now().toISOString(),
+        })
+        .execute();
+      return 'stored';
+    });
+  }
+
+  listConn(f: ConnFilter, offset: number, limit: number) {
+    let q = this.db
+      .selectFrom('audit_conn')
+      .leftJoin('devices', 'devices.id', 'audit_conn.device_id')
+      .selectAll('audit_conn')
+      .select('devices.device_name as device_name');
+    const a = likeFilter(sql.ref<string>('audit_conn.device_id_fold'), f.remote);
+    const b = likeFilter(sql.ref<string>('audit_conn.peer_id_fold'), f.remote);
+    if (a && b) q = q.where(sql<SqlBool>`(${a} OR ${b})`);
+    if (f.conn_type !== undefined) q = q.where('audit_conn.conn_type', '=', f.conn_type);
+    for (const c of timeConds('audit_conn.created_at', f)) q = q.where(c);
+    return pageOf(
+      q.orderBy('audit_conn.created_at', 'desc').orderBy('audit_conn.id', 'desc').offset(offset).limit(limit),
+      q.clearSelect().select((eb) => eb.fn.countAll<number>().as('n')),
+    );
+  }
+
+  listFile(f: FileFilter, offset: number, limit: number) {
+    let q = this.db
+      .selectFrom('audit_file')
+      .leftJoin('devices', 'devices.id', 'audit_file.device_id')
+      .selectAll('audit_file')
+      .select('devices.device_name as device_name');
+    const a = likeFilter(sql.ref<string>('audit_file.device_id_fold'), f.remote);
+    const b = likeFilter(sql.ref<string>('audit_file.peer_id_fold'), f.remote);
+    if (a && b) q = q.where(sql<SqlBool>`(${a} OR ${b})`);
+    for (const c of timeConds('audit_file.created_at', f)) q = q.where(c);
+    return pageOf(
+      q.orderBy('audit_file.created_at', 'desc').orderBy('audit_file.id', 'desc').offset(offset).limit(limit),
+      q.clearSelect().select((eb) => eb.fn.countAll<number>().as('n')),
+    );
+  }
+
+  listAlarm(f: AlarmFilter, offset: number, limit: number) {
+    let q = this.db
+      .selectFrom('audit_alarm')
+      .leftJoin('devices', 'devices.id', 'audit_alarm.device_id')
+      .selectAll('audit_alarm')
+      .select('devices.device_name as device_name');
+    const d = likeFilter(sql.ref<string>('audit_alarm.device_id_fold'), f.device);
+    if (d) q = q.where(d);
+    if (f.typ !== undefined) q = q.where('audit_alarm.typ', '=', f.typ);
+    for (const c of timeConds('audit_alarm.created_at', f)) q = q.where(c);
+    return pageOf(
+      q
+        .orderBy('audit_alarm.created_at', 'desc')
+        .orderBy('audit_alarm.id', 'desc')
+        .offset(offset)
+        .limit(limit),
+      q.clearSelect().select((eb) => eb.fn.countAll<number>().as('n')),
+    );
+  }
+
+  listConsole(f: ConsoleFilter, offset: number, limit: number) {
+    let q = this.db.selectFrom('audit_console').selectAll('audit_console');
+    const o = likeFilter(sql.ref<string>('audit_console.operator_fold'), f.operator);
+    if (o) q = q.where(o);
+    if (f.typ !== undefined) q = q.where('audit_console.typ', '=', f.typ);
+    if (f.iop !== undefined) q = q.where('audit_console.iop', '=', f.iop);
+    for (const c of timeConds('audit_console.created_at', f)) q = q.where(c);
+    return pageOf(
+      q
+        .orderBy('audit_console.created_at', 'desc')
+        .orderBy('audit_console.id', 'desc')
+        .offset(offset)
+        .limit(limit),
+      q.clearSelect().select((eb) => eb.fn.countAll<number>().as('n')),
+    );
+  }
+
+  getConn(guid: string): Promise<ConnRecord | undefined> {
+    return this.db
+      .selectFrom('audit_conn')
+      .leftJoin('devices', 'devices.id', 'audit_conn.device_id')
+      .selectAll('audit_conn')
+      .select('devices.device_name as device_name')
+      .where('audit_conn.guid', '=', guid)
+      .executeTakeFirst();
+  }
+
+  async setNote(guid: string, note: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('audit_conn')
+      .set({ note })
+      .where('guid', '=', guid)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** The live (not closed) connection of device `id` with this session, newest first. */
+  async activeConn(deviceId: string, sessionId: string, connType?: number): Promise<string | undefined> {
+    let q = this.db
+      .selectFrom('audit_conn')
+      .select('guid')
+      .where('device_id', '=', deviceId)
+      .where('session_id', '=', sessionId)
+      .where('end_time', 'is', null);
+    if (connType !== undefined) q = q.where('conn_type', '=', connType);
+    return (await q.orderBy('id', 'desc').executeTakeFirst())?.guid;
+  }
+
+  /**
+   * Deletes records older than `cutoff` (ISO 8601 UTC) from the four logs; a connection counts
+   * from its end (or its start while it has none). Returns how many rows went from each.
+   */
+  async prune(cutoff: string): Promise<{ conn: number; file: number; alarm: number; console: number }> {
+    return this.db.transaction().execute(async (trx) => {
+      const conn = await trx
+        .deleteFrom('audit_conn')
+        .where(sql<SqlBool>`COALESCE(end_time, created_at) < ${cutoff}`)
+        .executeTakeFirst();
+      const file = await trx.deleteFrom('audit_file').where('created_at', '<', cutoff).executeTakeFirst();
+      const alarm = await trx.deleteFrom('audit_alarm').where('created_at', '<', cutoff).executeTakeFirst();
+      const cons = await trx.deleteFrom('audit_console').where('created_at', '<', cutoff).executeTakeFirst();
+      return {
+        conn: Number(conn.numDeletedRows),
+        file: Number(file.numDeletedRows),
+        alarm: Number(alarm.numDeletedRows),
+        console: Number(cons.numDeletedRows),
+      };
+    });
+  }
+
+  /** Forgets nonces older than `cutoff`: clients retry for two minutes, so an hour is ample. */
+  async pruneNonces(cutoff: string): Promise<number> {
+    const r = await this.db.deleteFrom('audit_nonces').where('created_at', '<', cutoff).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}

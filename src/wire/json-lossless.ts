@@ -1,0 +1,132 @@
+// JSON that keeps every digit of large integers. RustDesk clients post `session_id` as an unsigned
+// 64-bit number, and JSON.parse rounds anything above 2^53 (18446744073709551615 would become
+// 18446744073709552000). Node 20 has neither JSON.rawJSON nor the reviver's source text, so:
+// a small parser that yields a bigint for every integer JSON.parse cannot hold exactly, and a
+// stringifier that writes bigints back as plain JSON numbers. Zod-free: the CLI and the server
+// both use it.
+
+const MAX_DEPTH = 500;
+const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+
+/** Parses JSON like JSON.parse, except that integers beyond ±(2^53 − 1) come back as bigints. */
+export function parseJsonLossless(text: string): unknown {
+  let i = 0;
+  const fail = (what: string): never => {
+    throw new SyntaxError(`${what} at position ${i} of the JSON text`);
+  };
+  const ws = () => {
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+      else return;
+    }
+  };
+  const str = (): string => {
+    const start = i;
+    let j = i + 1;
+    for (;;) {
+      const c = text.charCodeAt(j);
+      if (Number.isNaN(c)) {
+        i = j;
+        fail('unterminated string');
+      }
+      if (c === 0x5c) j += 2;
+      else if (c === 0x22) break;
+      else j++;
+    }
+    i = j + 1;
+    // The literal is well delimited; JSON.parse checks its escapes and control characters.
+    return JSON.parse(text.slice(start, i)) as string;
+  };
+  const value = (depth: number): unknown => {
+    if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH}`);
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      const obj: Record<string, unknown> = {};
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return obj;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail('expected a property name');
+        const key = str();
+        ws();
+        if (text[i] !== ':') fail("expected ':'");
+        i++;
+        // defineProperty: a key named __proto__ stays an ordinary property, as with JSON.parse.
+        Object.defineProperty(obj, key, {
+          value: value(depth + 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') {
+          i++;
+          return obj;
+        } else fail("expected ',' or '}'");
+      }
+    }
+    if (c === '[') {
+      i++;
+      const arr: unknown[] = [];
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return arr;
+      }
+      for (;;) {
+        arr.push(value(depth + 1));
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') {
+          i++;
+          return arr;
+        } else fail("expected ',' or ']'");
+      }
+    }
+    if (c === '"') return str();
+    for (const [word, v] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
+      if (text.startsWith(word, i)) {
+        i += word.length;
+        return v;
+      }
+    }
+    NUMBER.lastIndex = i;
+    const m = NUMBER.exec(text);
+    if (!m) return fail('unexpected character');
+    i += m[0].length;
+    const n = Number(m[0]);
+    if (m[1] === undefined && m[2] === undefined && !Number.isSafeInteger(n)) return BigInt(m[0]);
+    return n;
+  };
+  const result = value(0);
+  ws();
+  if (i < text.length) fail('unexpected text after the JSON value');
+  return result;
+}
+
+/**
+ * JSON.stringify that writes bigints as JSON numbers with all their digits (JSON.stringify itself
+ * throws on them). Each bigint travels through JSON.stringify as a string carrying a random
+ * marker, which is then unquoted: no other string can carry the marker.
+ */
+export function stringifyJson(value: unknown, indent?: number): string {
+  const marker = `bigint-${globalThis.crypto.randomUUID()}:`;
+  const text = JSON.stringify(
+    value,
+    (_key, v: unknown) => (typeof v === 'bigint' ? `${marker}${v.toString()}` : v),
+    indent,
+  );
+  if (text === undefined) return text as unknown as string;
+  return text.replaceAll(new RegExp(`"${marker}(-?\\d+)"`, 'g'), '$1');
+}

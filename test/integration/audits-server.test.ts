@@ -1,0 +1,359 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SimClient } from '../../src/sim/rustdesk-client';
+import { parseJsonLossless } from '../../src/wire/json-lossless';
+import { startTestServer, type TestServer } from '../helpers/server';
+
+// Ingest of what stock clients post (conn / file / alarm), the joined connection record, nonce
+// de-duplication, 64-bit session ids, and the admin listings 47–50 with their filters.
+
+const T0 = Date.parse('2026-03-01T10:00:00Z');
+let now = T0;
+let s: TestServer;
+let reader: string;
+const secs = (ms: number) => Math.floor(ms / 1000);
+const dev = { id: '123456789', uuid: 'dXVpZC0xMjM0NTY3ODk=' };
+
+beforeEach(async () => {
+  now = T0;
+  s = await startTestServer({ clock: () => new Date(now) });
+  reader = await s.makeToken('audit_log:r');
+});
+afterEach(async () => {
+  await s.close();
+});
+
+type Row = Record<string, unknown>;
+async function list(
+  kind: string,
+  query = '',
+  token = reader,
+): Promise<{ data: Row[]; total: number; raw: string }> {
+  const r = await s.fetch(`/api/audits/${kind}${query ? `?${query}` : ''}`, { token });
+  const raw = await r.text();
+  expect(r.status, raw).toBe(200);
+  return { ...(parseJsonLossless(raw) as { data: Row[]; total: number }), raw };
+}
+
+describe('connection audits from clients', () => {
+  it('joins new, authorised and close into one record with start, end, type, peer, IP and auth', async () => {
+    const c = new SimClient(s.url, dev);
+    const opened = await c.connectionOpened(7, 42n, '10.1.2.3');
+    expect(opened).toMatchObject({ status: 200, text: '' });
+    now += 5_000;
+    expect(
+      (await c.connectionAuthorised(7, 42n, ['987654321', 'alice'], 1, { primary_auth: 3, two_factor: 1 }))
+        .status,
+    ).toBe(200);
+    now += 60_000;
+    expect((await c.connectionClosed(7, 42n)).status).toBe(200);
+    const { data, total } = await list('conn');
+    expect(total).toBe(1);
+    expect(data[0]).toEqual({
+      guid: expect.any(String),
+      device_id: '123456789',
+      device_name: '',
+      peer_id: '987654321',
+      peer_name: 'alice',
+      ip: '10.1.2.3',
+      conn_id: 7,
+      session_id: 42,
+      conn_type: 1,
+      primary_auth: 3,
+      two_factor: 1,
+      note: '',
+      created_at: secs(T0),
+      end_time: secs(T0 + 65_000),
+    });
+  });
+
+  it('keeps every digit of a 64-bit session_id, in storage and on the wire', async () => {
+    const c = new SimClient(s.url, dev);
+    const ids = [18446744073709551615n, 9007199254740993n, 0n];
+    for (const [i, id] of ids.entries()) {
+      await c.connectionOpened(i + 1, id, '10.0.0.1');
+      await c.connectionAuthorised(i + 1, id, ['555', 'p'], 0);
+    }
+    const { data, raw } = await list('conn');
+    expect(raw).toContain('"session_id":18446744073709551615,');
+    expect(raw).toContain('"session_id":9007199254740993,');
+    expect(data.map((r) => r['session_id']).sort()).toEqual(
+      [0, 9007199254740993n, 18446744073709551615n].sort(),
+    );
+    const stored = s.store.database.sqlite
+      .prepare('SELECT session_id FROM audit_conn ORDER BY conn_id')
+      .all() as { session_id: string }[];
+    expect(stored.map((r) => r.session_id)).toEqual(['18446744073709551615', '9007199254740993', '0']);
+    // Each event found its record again by the exact id (no rounding merged or split them).
+    expect(data.every((r) => r['peer_id'] === '555')).toBe(true);
+    for (const bad of ['18446744073709551616', '-1', '1.5', '"x1"']) {
+      const r = await s.fetch('/api/audit/conn', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `{"id":"1","uuid":"u","conn_id":1,"session_id":${bad},"action":"new","ip":"1.1.1.1"}`,
+      });
+      expect(r.status, bad).toBe(400);
+      expect(((await r.json()) as { error: string }).error).toContain("'session_id'");
+    }
+  });
+
+  it('a connection that never authenticated has no conn_type ("Not Logged In")', async () => {
+    const c = new SimClient(s.url, dev);
+    await c.connectionOpened(3, 9n, '10.9.9.9');
+    now += 2_000;
+    await c.connectionClosed(3, 9n);
+    const { data } = await list('conn');
+    expect(data[0]).not.toHaveProperty('conn_type');
+    expect(data[0]).toMatchObject({ peer_id: '', end_time: secs(T0 + 2_000) });
+  });
+
+  it('an authorise or close whose "new" was lost still makes a record; a bare post records nothing', async () => {
+    const c = new SimClient(s.url, dev);
+    await c.connectionAuthorised(11, 5n, ['444', 'x'], 4);
+    now += 1_000;
+    await c.connectionClosed(11, 5n);
+    const bare = await c.postAudit('conn', { conn_id: 11 });
+    expect(bare).toMatchObject({ status: 200, text: '' });
+    const { data, total } = await list('conn');
+    expect(total).toBe(1);
+    expect(data[0]).toMatchObject({
+      conn_type: 4,
+      peer_id: '444',
+      created_at: secs(T0),
+      end_time: secs(T0 + 1_000),
+    });
+  });
+
+  it('stores a retried post (same nonce) once, for every kind', async () => {
+    const c = new SimClient(s.url, dev);
+    const first = await c.connectionOpened(1, 1n, '10.0.0.1');
+    const again = await c.connectionOpened(1, 1n, '10.0.0.1', first.nonce);
+    expect(again).toMatchObject({ status: 200, text: '' });
+    const f = {
+      peer_id: '9',
+      conn_id: 1,
+      type: 0 as const,
+      path: '/tmp',
+      files: [['a', 1]] as [string, number][],
+      ip: '1.1.1.1',
+      peer_name: 'n',
+    };
+    const file = await c.fileTransfer(f);
+    await c.fileTransfer({ ...f, nonce: file.nonce });
+    const alarm = await c.alarm(1, { ip: '1.1.1.1' });
+    await c.alarm(1, { ip: '1.1.1.1' }, 1, alarm.nonce);
+    expect((await list('conn')).total).toBe(1);
+    expect((await list('file')).total).toBe(1);
+    expect((await list('alarm')).total).toBe(1);
+    await c.fileTransfer(f);
+    await c.alarm(1, { ip: '1.1.1.1' });
+    expect((await list('file')).total).toBe(2);
+    expect((await list('alarm')).total).toBe(2);
+  });
+
+  it('refuses a post for a registered device with another uuid, and bad bodies, with 4xx', async () => {
+    await s.store.devices.create('123456789', { uuid: 'b3RoZXI=', device_name: 'reception-pc' });
+    const spoof = await new SimClient(s.url, dev).connectionOpened(1, 1n, '10.0.0.1');
+    expect(spoof.status).toBe(403);
+    expect(spoof.text).toContain('another uuid');
+    const own = new SimClient(s.url, { id: '123456789', uuid: 'b3RoZXI=' });
+    expect((await own.connectionOpened(1, 1n, '10.0.0.1')).status).toBe(200);
+    expect((await list('conn')).data[0]).toMatchObject({
+      device_id: '123456789',
+      device_name: 'reception-pc',
+    });
+    const post = (body: string) =>
+      s.fetch('/api/audit/conn', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const cases: [string, RegExp][] = [
+      ['{"uuid":"u","conn_id":1}', /'id' is required/],
+      ['{"id":"1","uuid":"u","conn_id":1', /not valid JSON/],
+      ['{"id":"1","uuid":"u","conn_id":1,"action":"open"}', /'action' must be 'new' or 'close'/],
+      ['{"id":"1","uuid":"u","conn_id":"x","action":"new"}', /'conn_id'/],
+    ];
+    for (const [body, msg] of cases) {
+      const r = await post(body);
+      expect(r.status, body).toBe(400);
+      expect(((await r.json()) as { error: string }).error, body).toMatch(msg);
+    }
+  });
+});
+
+describe('a device that registered through heartbeat and system info', () => {
+  it('posts with its own uuid and is listed by name; another uuid for its ID is refused', async () => {
+    const pc = new SimClient(s.url, { id: '246810121', hostname: 'reception-pc' });
+    await pc.heartbeat();
+    await pc.sysinfo();
+    expect((await pc.connectionOpened(1, 77n, '10.0.0.7')).status).toBe(200);
+    expect((await list('conn')).data[0]).toMatchObject({
+      device_id: '246810121',
+      device_name: 'reception-pc',
+    });
+    const impostor = new SimClient(s.url, { id: '246810121' });
+    const r = await impostor.alarm(1, { ip: '6.6.6.6' });
+    expect(r.status).toBe(403);
+    expect((await list('alarm')).total).toBe(0);
+  });
+});
+
+describe('file and alarm audits from clients', () => {
+  it('reads ip, name and count from the file post’s info string and keeps the string', async () => {
+    const c = new SimClient(s.url, dev);
+    await c.fileTransfer({
+      peer_id: '987654321',
+      conn_id: 4,
+      type: 1,
+      path: 'C:\\Temp',
+      files: [
+        ['small.txt', 10],
+        ['big.iso', 9_000_000],
+      ],
+      ip: '10.0.0.8',
+      peer_name: 'alice',
+    });
+    await c.fileTransfer({
+      peer_id: '987654321',
+      conn_id: 4,
+      type: 0,
+      path: '/etc/hosts',
+      files: [['', 120]],
+      ip: '10.0.0.8',
+      peer_name: 'alice',
+    });
+    const { data } = await list('file');
+    expect(data[1]).toMatchObject({
+      device_id: '123456789',
+      peer_id: '987654321',
+      peer_name: 'alice',
+      conn_id: 4,
+      type: 1,
+      path: 'C:\\Temp',
+      is_file: false,
+      num: 2,
+      ip: '10.0.0.8',
+      created_at: secs(T0),
+    });
+    expect(JSON.parse(data[1]!['info'] as string).files[0]).toEqual(['big.iso', 9_000_000]);
+    expect(data[0]).toMatchObject({ is_file: true, num: 1, type: 0 });
+  });
+
+  it('stores client alarms with their type and IP', async () => {
+    const c = new SimClient(s.url, dev);
+    await c.alarm(0, { ip: '203.0.113.5' });
+    await c.alarm(10, { ip: '203.0.113.6', id: '777', name: 'x' });
+    const { data } = await list('alarm');
+    expect(data.map((r) => [r['typ'], r['ip'], r['device_id']])).toEqual([
+      [10, '203.0.113.6', '123456789'],
+      [0, '203.0.113.5', '123456789'],
+    ]);
+    expect(JSON.parse(data[0]!['info'] as string)).toEqual({ ip: '203.0.113.6', id: '777', name: 'x' });
+  });
+});
+
+describe('listings 47–50: filters, bounds, paging', () => {
+  async function seed() {
+    const a = new SimClient(s.url, { id: '111222333', uuid: 'a' });
+    const b = new SimClient(s.url, { id: '444555666', uuid: 'b' });
+    await a.connectionOpened(1, 1n, '10.0.0.1');
+    await a.connectionAuthorised(1, 1n, ['999888777', 'op'], 0);
+    now += 3_600_000;
+    await b.connectionOpened(2, 2n, '10.0.0.2');
+    await b.connectionAuthorised(2, 2n, ['111000111', 'op2'], 1);
+    now += 3_600_000;
+    await b.connectionOpened(3, 3n, '10.0.0.3');
+    await a.alarm(2, { ip: '1.2.3.4' });
+    await b.alarm(0, { ip: '1.2.3.5' });
+  }
+  const ids = (rows: Row[]) => rows.map((r) => r['conn_id']);
+
+  it('remote (either side, LIKE), conn_type, and the created_at / created_before bounds', async () => {
+    await seed();
+    expect(ids((await list('conn')).data)).toEqual([3, 2, 1]);
+    expect(ids((await list('conn', 'remote=%25111%25')).data)).toEqual([2, 1]);
+    expect(ids((await list('conn', 'remote=%25988877%25')).data)).toEqual([1]);
+    expect(ids((await list('conn', 'remote=-')).data)).toEqual([3]);
+    expect(ids((await list('conn', 'conn_type=1')).data)).toEqual([2]);
+    // The scripts' form: UTC 'YYYY-MM-DD HH:MM:SS.000', a lower bound.
+    expect(ids((await list('conn', 'created_at=2026-03-01+11%3A00%3A00.000')).data)).toEqual([3, 2]);
+    expect(ids((await list('conn', 'created_at=2026-03-01+11%3A00%3A00.001')).data)).toEqual([3]);
+    expect(ids((await list('conn', 'created_before=2026-03-01T11:00:00Z')).data)).toEqual([1]);
+    expect(
+      ids(
+        (await list('conn', 'created_at=2026-03-01T11:00:00%2B00:00&created_before=2026-03-01+12:00')).data,
+      ),
+    ).toEqual([2]);
+    const bad = await s.fetch('/api/audits/conn?created_at=yesterday', { token: reader });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toContain("'created_at' must be a UTC time");
+  });
+
+  it('alarm device and type, paging with total', async () => {
+    await seed();
+    expect((await list('alarm', 'device=%25111%25')).data.map((r) => r['typ'])).toEqual([2]);
+    expect((await list('alarm', 'typ=0')).data.map((r) => r['device_id'])).toEqual(['444555666']);
+    const p1 = await list('conn', 'pageSize=2&current=1');
+    const p2 = await list('conn', 'pageSize=2&current=2');
+    expect([p1.total, p2.total]).toEqual([3, 3]);
+    expect([...ids(p1.data), ...ids(p2.data)]).toEqual([3, 2, 1]);
+  });
+
+  it('console: operator (case-insensitive LIKE), typ, iop, time bounds', async () => {
+    await s.seedUsers(['Zoë']);
+    await s.login('Zoë', 'password123');
+    now += 60_000;
+    await s.login('admin', 'test1234');
+    const zoe = await list('console', 'operator=%25zo%C3%8B%25');
+    expect(zoe.data.map((r) => [r['operator'], r['typ'], r['iop'], r['created_at']])).toEqual([
+      ['Zoë', 1, 0, secs(T0)],
+    ]);
+    expect((await list('console', 'iop=0')).total).toBe(2);
+    expect((await list('console', 'iop=7')).total).toBe(0);
+    expect(
+      (await list('console', 'typ=1&created_at=2026-03-01+10:00:30')).data.map((r) => r['operator']),
+    ).toEqual(['admin']);
+  });
+
+  it('needs audit_log:r', async () => {
+    const other = await s.makeToken('user:rw,device:rw');
+    for (const kind of ['conn', 'file', 'alarm', 'console']) {
+      const r = await s.fetch(`/api/audits/${kind}`, { token: other });
+      expect(r.status).toBe(403);
+      expect(((await r.json()) as { error: string }).error).toContain('lacks permission audit_log:r');
+    }
+  });
+});
+
+describe('notes and the live connection (controlling client)', () => {
+  it('finds the live connection by device id + session, and sets its note', async () => {
+    await s.seedUsers(['helper']);
+    const session = await s.login('helper', 'password123');
+    const c = new SimClient(s.url, dev);
+    await c.connectionOpened(8, 18446744073709551615n, '10.0.0.1');
+    await c.connectionAuthorised(8, 18446744073709551615n, ['999', 'helper'], 0);
+    const active = await s.fetch(
+      '/api/audit/conn/active?id=123456789&session_id=18446744073709551615&conn_type=0',
+      { token: session },
+    );
+    expect(active.status).toBe(200);
+    const guid = (await active.json()) as string;
+    expect(guid).toBe((await list('conn')).data[0]!['guid']);
+    const put = await s.fetch('/api/audit', {
+      method: 'PUT',
+      token: session,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ guid, note: 'fixed the printer' }),
+    });
+    expect(put.status).toBe(200);
+    expect((await list('conn')).data[0]!['note']).toBe('fixed the printer');
+    await c.connectionClosed(8, 18446744073709551615n);
+    const gone = await s.fetch('/api/audit/conn/active?id=123456789&session_id=18446744073709551615', {
+      token: session,
+    });
+    expect(gone.status).toBe(404);
+    const missing = await s.fetch('/api/audit', {
+      method: 'PUT',
+      token: session,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ guid: 'nope', note: 'x' }),
+    });
+    expect(missing.status).toBe(404);
+  });
+});

@@ -1,0 +1,117 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LOGIN_LIMITS } from '../../src/server/login-guard';
+import { startTestServer, type TestServer } from '../helpers/server';
+
+// Failed logins are throttled (429 naming when to retry) and raise Pro's login alarms 3, 4, 5.
+// The server's clock is injected, so windows pass without sleeping.
+
+const T0 = Date.parse('2026-05-04T08:00:00Z');
+let now = T0;
+let s: TestServer;
+
+beforeEach(async () => {
+  now = T0;
+  s = await startTestServer({ clock: () => new Date(now) });
+  await s.seedUsers(['bob']);
+});
+afterEach(async () => {
+  await s.close();
+});
+
+async function login(username: string, password: string, id?: string) {
+  const r = await s.fetch('/api/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password, ...(id ? { id, uuid: 'dXVpZA==' } : {}) }),
+  });
+  return {
+    status: r.status,
+    retryAfter: r.headers.get('retry-after'),
+    body: (await r.json()) as Record<string, unknown>,
+  };
+}
+
+async function alarms(): Promise<{ typ: number; device_id: string; ip: string; info: string }[]> {
+  const r = await s.fetch('/api/audits/alarm?pageSize=100', { token: s.token });
+  return ((await r.json()) as { data: { typ: number; device_id: string; ip: string; info: string }[] }).data;
+}
+
+describe('login throttling and alarms', () => {
+  it('six failures within a minute: alarm 4, then 429 until the minute has room again', async () => {
+    for (let i = 1; i <= LOGIN_LIMITS.perMinute; i++) {
+      now += 1_000;
+      const r = await login('bob', 'wrong', '123456789');
+      expect(r.status, `attempt ${i}`).toBe(401);
+    }
+    const firstFailure = T0 + 1_000;
+    const blocked = await login('bob', 'password123');
+    expect(blocked.status).toBe(429);
+    const until = new Date(firstFailure + 60_000).toISOString();
+    expect(blocked.body['error']).toBe(
+      `too many failed logins for user 'bob': try again after ${until} (in 55 s)`,
+    );
+    expect(blocked.retryAfter).toBe('55');
+    const a = await alarms();
+    expect(a.map((x) => x.typ)).toEqual([4]);
+    expect(a[0]).toMatchObject({ device_id: '123456789', ip: '127.0.0.1' });
+    expect(JSON.parse(a[0]!.info)).toMatchObject({ name: 'bob', failures_last_minute: 6 });
+    now = firstFailure + 60_000;
+    expect((await login('bob', 'password123')).status).toBe(200);
+  });
+
+  // Unknown names fail without a password hash to check, which keeps these long runs fast; they
+  // count against the client IP exactly as a known user's failures do.
+  async function fail(username: string, n: number) {
+    for (let i = 0; i < n; i++) {
+      expect((await login(username, 'nope')).status, `${username} attempt ${i + 1}`).toBe(401);
+      now += 12_000; // never six within one minute
+    }
+  }
+
+  it('twenty failures within an hour: alarm 5, throttled until the oldest is an hour old', async () => {
+    await fail('ghost', LOGIN_LIMITS.perHour);
+    const r = await login('bob', 'password123');
+    expect(r.status).toBe(429);
+    expect(r.body['error']).toBe(
+      `too many failed logins from 127.0.0.1: try again after ${new Date(T0 + 3_600_000).toISOString()} (in ${3_600 - 240} s)`,
+    );
+    expect((await alarms()).map((x) => x.typ)).toEqual([5]);
+    now = T0 + 3_600_000;
+    expect((await login('bob', 'password123')).status).toBe(200);
+  });
+
+  it('over 30 consecutive failures: alarm 3; a success ends the run', async () => {
+    await fail('ghost', 20);
+    now += 3_600_000;
+    await fail('ghost', 10);
+    expect((await alarms()).map((x) => x.typ)).toEqual([5]);
+    await fail('ghost', 1);
+    expect((await alarms()).map((x) => x.typ)).toEqual([3, 5]);
+    now += 3_600_000;
+    expect((await login('bob', 'password123')).status).toBe(200);
+    // The IP's run starts again: 30 more failures raise nothing, the 31st raises alarm 3 again.
+    await fail('ghost2', 19);
+    now += 3_600_000;
+    await fail('ghost2', 11);
+    expect((await alarms()).map((x) => x.typ)).toEqual([3, 5]);
+    await fail('ghost2', 1);
+    expect((await alarms()).map((x) => x.typ)).toEqual([3, 3, 5]);
+  });
+
+  it('unknown user names count too (per client IP), and the 429 names the IP', async () => {
+    for (let i = 0; i < LOGIN_LIMITS.perMinute; i++) await login(`ghost${i}`, 'x');
+    const r = await login('admin', 'test1234');
+    expect(r.status).toBe(429);
+    expect(r.body['error']).toMatch(/^too many failed logins from 127\.0\.0\.1: try again after /);
+    expect((await alarms()).map((x) => x.typ)).toEqual([4]);
+  });
+
+  it('a successful login is recorded in the console log', async () => {
+    await login('bob', 'password123', '555666777');
+    const r = await s.fetch('/api/audits/console?iop=0', { token: s.token });
+    const body = (await r.json()) as { data: { operator: string; detail: string; typ: number }[] };
+    expect(body.data).toEqual([
+      expect.objectContaining({ operator: 'bob', typ: 1, detail: 'login from device 555666777' }),
+    ]);
+  });
+});

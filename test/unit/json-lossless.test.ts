@@ -1,0 +1,75 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseJsonLossless, stringifyJson } from '../../src/wire/json-lossless';
+
+describe('lossless JSON', () => {
+  it('keeps every digit of integers JSON.parse would round (u64 session ids)', () => {
+    const text = '{"session_id":18446744073709551615,"small":7,"neg":-9223372036854775808,"f":1.5e3}';
+    expect(JSON.parse(text).session_id).toBe(18446744073709552000);
+    const v = parseJsonLossless(text) as Record<string, unknown>;
+    expect(v['session_id']).toBe(18446744073709551615n);
+    expect(v['small']).toBe(7);
+    expect(v['neg']).toBe(-9223372036854775808n);
+    expect(v['f']).toBe(1500);
+    expect(stringifyJson(v)).toBe(text.replace('1.5e3', '1500'));
+    expect(parseJsonLossless('9007199254740993')).toBe(9007199254740993n);
+    expect(parseJsonLossless('9007199254740991')).toBe(9007199254740991);
+  });
+
+  /** The lossless result with its bigints rounded the way JSON.parse rounds them. */
+  function rounded(v: unknown): unknown {
+    if (typeof v === 'bigint') return Number(v);
+    if (Array.isArray(v)) return v.map(rounded);
+    if (v && typeof v === 'object')
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rounded(x)]));
+    return v;
+  }
+
+  it('parses what JSON.parse parses, differing only where JSON.parse rounds', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const text = JSON.stringify(value);
+        expect(rounded(parseJsonLossless(text))).toStrictEqual(JSON.parse(text));
+        const pretty = JSON.stringify(value, null, 2);
+        expect(rounded(parseJsonLossless(pretty))).toStrictEqual(JSON.parse(pretty));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('rejects what JSON.parse rejects', () => {
+    for (const bad of [
+      '',
+      '{',
+      '[1,]',
+      '{"a":1,}',
+      '01',
+      '1.',
+      '.5',
+      '+1',
+      'tru',
+      '"\\x"',
+      '"a\nb"',
+      '{"a" 1}',
+      '1 2',
+      "'a'",
+    ]) {
+      expect(() => JSON.parse(bad), bad).toThrow();
+      expect(() => parseJsonLossless(bad), bad).toThrow(SyntaxError);
+    }
+  });
+
+  it('keeps __proto__ an ordinary key and refuses absurd nesting', () => {
+    const v = parseJsonLossless('{"__proto__":{"polluted":true}}') as Record<string, unknown>;
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+    expect(Object.keys(v)).toEqual(['__proto__']);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(() => parseJsonLossless('['.repeat(100_000))).toThrow(/nesting/);
+  });
+
+  it('stringifies bigints as numbers and leaves look-alike strings alone', () => {
+    const v = { a: 18446744073709551615n, b: 'bigint-x:1', c: [1n, '2'] };
+    expect(stringifyJson(v)).toBe('{"a":18446744073709551615,"b":"bigint-x:1","c":[1,"2"]}');
+    expect(stringifyJson({ a: 5n }, 2)).toBe('{\n  "a": 5\n}');
+  });
+});
