@@ -23,8 +23,18 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
+let decoy: Promise<string> | undefined;
+
+/**
+ * Checks a password against its stored hash. Without a hash (unknown user, invited user) it still
+ * spends one scrypt on a decoy, so the answer time does not tell which user names exist.
+ */
 export async function verifyPassword(password: string, encoded: string | null): Promise<boolean> {
-  if (!encoded) return false;
+  if (!encoded) {
+    decoy ??= hashPassword(randomBytes(16).toString('hex'));
+    await verifyPassword(password, await decoy);
+    return false;
+  }
   const [alg, n, r, p, salt, key] = encoded.split('$');
   if (alg !== 'scrypt' || !n || !r || !p || !salt || !key) return false;
   const expected = Buffer.from(key, 'base64');
