@@ -18,6 +18,7 @@ import type { AppDeps } from '../context';
 import { HttpError, readBody, readQuery, readText } from '../http';
 import type { RouteTable } from '../routes';
 import { ConsoleOp, ConsoleType } from '../store/audit';
+import { constraintViolation } from '../store/db';
 import type { DeviceRecord } from '../store/devices';
 import { handshakeValue } from '../store/strategies';
 
@@ -162,7 +163,13 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
     if ((await store.settings.get('require_deployment')) && !(await store.devices.isDeployed(id))) {
       return { created: false };
     }
-    await store.devices.create(id, { uuid, status: 1 });
+    try {
+      await store.devices.create(id, { uuid, status: 1 });
+    } catch (err) {
+      // Two first contacts of one ID at the same moment (a retry, a cloned machine): one creates it.
+      if (constraintViolation(err) !== 'unique') throw err;
+      return { device: await store.devices.getById(id), created: false };
+    }
     return { device: await store.devices.getById(id), created: true };
   }
 

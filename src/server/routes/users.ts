@@ -20,6 +20,7 @@ import { hashPassword, hashToken, newSecret } from '../crypto';
 import { HttpError, readBody, readQuery } from '../http';
 import type { RouteTable } from '../routes';
 import { ConsoleOp, ConsoleType } from '../store/audit';
+import { constraintViolation } from '../store/db';
 import type { UserRecord } from '../store/users';
 
 export function userRow(u: UserRecord) {
@@ -116,18 +117,24 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
       const body = await readBody(c, CreateUserBody);
       const group = await store.users.getGroupByName(body.group_name);
       if (!group) throw new HttpError(400, `user group '${body.group_name}' does not exist`);
-      if (await store.users.getByName(body.name))
-        throw new HttpError(409, `a user named '${body.name}' already exists`);
-      const guid = await store.users.create({
-        name: body.name,
-        password_hash: await hashPassword(body.password),
-        group_guid: group.guid,
-        email: body.email,
-        note: body.note,
-        display_name: body.display_name,
-        status: UserStatus.enabled,
-        is_admin: body.is_admin,
-      });
+      const taken = () => new HttpError(409, `a user named '${body.name}' already exists`);
+      if (await store.users.getByName(body.name)) throw taken();
+      const passwordHash = await hashPassword(body.password);
+      // Another request may have created the same name while the password was being hashed.
+      const guid = await store.users
+        .create({
+          name: body.name,
+          password_hash: passwordHash,
+          group_guid: group.guid,
+          email: body.email,
+          note: body.note,
+          display_name: body.display_name,
+          status: UserStatus.enabled,
+          is_admin: body.is_admin,
+        })
+        .catch((err) => {
+          throw constraintViolation(err) === 'unique' ? taken() : err;
+        });
       await recordConsole(deps, c, ConsoleType.user, ConsoleOp.addUser, `created user '${body.name}'`);
       return c.json(userRow((await store.users.getByGuid(guid))!));
     },
