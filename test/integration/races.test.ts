@@ -123,3 +123,47 @@ describe('the same valid request many times at once', () => {
     }
   });
 });
+
+describe('a change and its audit record: together or not at all', () => {
+  it('when the audit record cannot be written, the user, device or assignment stays as it was', async () => {
+    await s.seedUsers(['atomic-user']);
+    await s.store.devices.create('700000002', { uuid: 'dQ==', status: 0 });
+    const user = (await s.store.users.getByName('atomic-user'))!;
+    const device = (await s.store.devices.getById('700000002'))!;
+    const db = s.store.database.sqlite;
+    db.exec(
+      "CREATE TRIGGER no_audit BEFORE INSERT ON audit_console BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    );
+    try {
+      const call = (method: string, path: string, body?: string) =>
+        send(s.url, { method, path, headers: { authorization: `Bearer ${s.token}` }, body });
+      expect((await call('POST', `/api/users/${user.guid}/disable`)).status).toBe(500);
+      expect((await call('POST', `/api/devices/${device.guid}/enable`)).status).toBe(500);
+      expect(
+        (
+          await call(
+            'POST',
+            `/api/devices/${device.guid}/assign`,
+            JSON.stringify({ type: 'note', value: 'x' }),
+          )
+        ).status,
+      ).toBe(500);
+      expect((await call('DELETE', `/api/devices/${device.guid}`)).status).toBe(500);
+      expect((await s.store.users.getByGuid(user.guid))!.status).toBe(1);
+      const after = (await s.store.devices.getByGuid(device.guid))!;
+      expect([after.status, after.note]).toEqual([0, '']);
+    } finally {
+      db.exec('DROP TRIGGER no_audit');
+    }
+    // And with the audit log writable again, the same calls work and are logged.
+    const r = await send(s.url, {
+      method: 'POST',
+      path: `/api/users/${user.guid}/disable`,
+      headers: { authorization: `Bearer ${s.token}` },
+    });
+    expect(r.status).toBe(200);
+    expect((await s.store.audit.listConsole(5)).map((a) => a.detail)).toContain(
+      "disabled user 'atomic-user' (API token 'all')",
+    );
+  });
+});

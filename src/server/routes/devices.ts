@@ -17,6 +17,7 @@ import { clientIp } from '../auth';
 import type { AppDeps } from '../context';
 import { HttpError, readBody, readQuery, readText } from '../http';
 import type { RouteTable } from '../routes';
+import { inTransaction } from '../store';
 import { ConsoleOp, ConsoleType } from '../store/audit';
 import { constraintViolation } from '../store/db';
 import type { DeviceRecord } from '../store/devices';
@@ -102,14 +103,16 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
       },
       async (c) => {
         const d = await loadOne(c.req.param('guid') ?? '');
-        await store.devices.update([d.guid], { status: action === 'enable' ? 1 : 0 });
-        await recordConsole(
-          deps,
-          c,
-          ConsoleType.device,
-          action === 'enable' ? ConsoleOp.enableDevices : ConsoleOp.disableDevices,
-          `${action}d device ${d.id}`,
-        );
+        await inTransaction(store, async (tx) => {
+          await tx.devices.update([d.guid], { status: action === 'enable' ? 1 : 0 });
+          await recordConsole(
+            { ...deps, store: tx },
+            c,
+            ConsoleType.device,
+            action === 'enable' ? ConsoleOp.enableDevices : ConsoleOp.disableDevices,
+            `${action}d device ${d.id}`,
+          );
+        });
         return c.json({});
       },
     );
@@ -128,8 +131,16 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
       const d = await loadOne(c.req.param('guid') ?? '');
       if (d.status === 1)
         throw new HttpError(400, `device ${d.id} is enabled: disable it first, then delete it`);
-      await store.devices.delete(d.guid);
-      await recordConsole(deps, c, ConsoleType.device, ConsoleOp.deleteDevice, `deleted device ${d.id}`);
+      await inTransaction(store, async (tx) => {
+        await tx.devices.delete(d.guid);
+        await recordConsole(
+          { ...deps, store: tx },
+          c,
+          ConsoleType.device,
+          ConsoleOp.deleteDevice,
+          `deleted device ${d.id}`,
+        );
+      });
       return c.json({});
     },
   );
@@ -148,8 +159,10 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
     async (c) => {
       const d = await loadOne(c.req.param('guid') ?? '');
       const body = await readBody(c, AssignBody);
-      const detail = await assign(deps, d, body.type, body.value);
-      await recordConsole(deps, c, ConsoleType.device, ConsoleOp.updateDevice, detail);
+      await inTransaction(store, async (tx) => {
+        const detail = await assign({ ...deps, store: tx }, d, body.type, body.value);
+        await recordConsole({ ...deps, store: tx }, c, ConsoleType.device, ConsoleOp.updateDevice, detail);
+      });
       return c.json({});
     },
   );
