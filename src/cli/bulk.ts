@@ -102,7 +102,7 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
       r.outcome === 'done'
         ? `${spec.done} ${spec.label(r.target)}`
         : r.outcome === 'unknown'
-          ? `NOT CONFIRMED: ${what}: ${r.error}`
+          ? `NOT CONFIRMED: ${what}: ${r.error?.replace(/^not confirmed \(outcome unknown\): /, 'outcome unknown, ')}`
           : `FAILED to ${what}: ${r.error}`;
     if (holdLines) held.push(line);
     else if (r.ok) out.data(line);
