@@ -32,6 +32,20 @@ export async function verifyPassword(password: string, encoded: string | null): 
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
+let decoy: Promise<string> | undefined;
+
+/**
+ * Checks a login password in the same time whether or not the account has a password (or exists):
+ * without one, the password is checked against a decoy hash, so timing does not tell which user
+ * names exist. The key comparison itself is constant-time (timingSafeEqual).
+ */
+export async function checkPassword(password: string, encoded: string | null | undefined): Promise<boolean> {
+  if (encoded) return verifyPassword(password, encoded);
+  decoy ??= hashPassword(randomBytes(16).toString('base64'));
+  await verifyPassword(password, await decoy);
+  return false;
+}
+
 /** A fresh secret with a kind prefix (`rdt_` API token, `rds_` session, `rdi_` invitation). */
 export function newSecret(prefix: 'rdt' | 'rds' | 'rdi'): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;

@@ -12,7 +12,7 @@ import { formatPermissions, noPermissions, type Permissions } from '../../wire/s
 import { UserStatus } from '../../wire/users';
 import { recordConsole } from '../audit-log';
 import type { AppDeps } from '../context';
-import { hashToken, newSecret, verifyPassword } from '../crypto';
+import { checkPassword, hashToken, newSecret } from '../crypto';
 import { HttpError, readBody, readText } from '../http';
 import type { RouteTable } from '../routes';
 import { ConsoleOp, ConsoleType } from '../store/audit';
@@ -46,7 +46,7 @@ export function registerAuthRoutes(r: RouteTable, deps: AppDeps): void {
     async (c) => {
       const body = await readBody(c, LoginBody);
       const user = await store.users.getByName(body.username);
-      const ok = await verifyPassword(body.password, user?.password_hash ?? null);
+      const ok = await checkPassword(body.password, user?.password_hash);
       if (!user || !ok) throw new HttpError(401, 'wrong user name or password');
       if (user.status !== UserStatus.enabled) throw new HttpError(401, `user '${user.name}' is disabled`);
       const token = newSecret('rds');
