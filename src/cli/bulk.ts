@@ -1,5 +1,5 @@
 import type { Ctx } from './context';
-import { AuthError, type CliError, Exit, PartialFailure } from './errors';
+import { AuthError, type CliError, Exit, NetworkError, PartialFailure, TimeoutError } from './errors';
 
 export interface BulkSpec<T> {
   /** Past tense for results: 'Disabled'. */
@@ -12,19 +12,45 @@ export interface BulkSpec<T> {
   action: (t: T) => Promise<unknown>;
 }
 
+/**
+ * What became of one target: `done` (the server confirmed it), `failed` (the server refused it, or
+ * the request never reached the server), `unknown` (the request was sent but no answer came: it
+ * may or may not have been applied), `not_attempted` (the run stopped before this target).
+ */
+export type Outcome = 'done' | 'failed' | 'unknown' | 'not_attempted';
+
 export interface BulkResult<T> {
   target: T;
   ok: boolean;
   attempted: boolean;
+  outcome: Outcome;
   error?: string;
   status?: number;
+}
+
+/** Transport failures in which the request certainly never reached the server. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'TLS']);
+
+type Stop = { kind: 'auth'; err: AuthError } | { kind: 'unreachable'; err: NetworkError };
+
+/** How a failed action counts, and whether it should stop the run. */
+function judge(err: unknown): { outcome: 'failed' | 'unknown'; stop?: Stop } {
+  if (err instanceof AuthError) return { outcome: 'failed', stop: { kind: 'auth', err } };
+  if (err instanceof NetworkError && UNREACHABLE.has(err.code ?? ''))
+    return { outcome: 'failed', stop: { kind: 'unreachable', err } };
+  // Reset, closed socket, timeout: the request may have been applied before the answer was lost.
+  if (err instanceof NetworkError || err instanceof TimeoutError) return { outcome: 'unknown' };
+  return { outcome: 'failed' };
 }
 
 /**
  * Runs `action` on every target with bounded concurrency (--concurrency, over the keep-alive
  * pool), continues past per-target failures, prints one result per target (a JSON array with
- * --json) and a summary, and returns the exit code: 0 all done, 1 anything failed, 4 when a
- * 401/403 stopped the run (every other target would fail the same way).
+ * --json) and a summary, and returns the exit code: 0 all done, 1 anything failed or not
+ * confirmed, 4 when a 401/403 stopped the run (every other target would fail the same way).
+ * A target whose request got no answer is reported as not confirmed (outcome unknown), never as
+ * failed or done; once the server is unreachable no new request is started and the rest are
+ * reported as not attempted.
  */
 export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Promise<number> {
   const { out } = ctx;
@@ -62,62 +88,91 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
         ok: r.ok,
         ...(r.ok
           ? {}
-          : { attempted: r.attempted, error: r.error, ...(r.status ? { status: r.status } : {}) }),
+          : {
+              attempted: r.attempted,
+              outcome: r.outcome,
+              error: r.error,
+              ...(r.status ? { status: r.status } : {}),
+            }),
       });
       return;
     }
-    const line = r.ok
-      ? `${spec.done} ${spec.label(r.target)}`
-      : `FAILED to ${spec.verb} ${spec.label(r.target)}: ${r.error}`;
+    const what = `${spec.verb} ${spec.label(r.target)}`;
+    const line =
+      r.outcome === 'done'
+        ? `${spec.done} ${spec.label(r.target)}`
+        : r.outcome === 'unknown'
+          ? `NOT CONFIRMED: ${what}: ${r.error?.replace(/^not confirmed \(outcome unknown\): /, 'outcome unknown, ')}`
+          : `FAILED to ${what}: ${r.error}`;
     if (holdLines) held.push(line);
     else if (r.ok) out.data(line);
     else out.info(line);
   };
 
-  let stopped: AuthError | undefined;
+  let stopped: Stop | undefined;
   let next = 0;
   const worker = async () => {
     while (!stopped && next < targets.length) {
       const target = targets[next++]!;
       try {
         await spec.action(target);
-        emit({ target, ok: true, attempted: true });
+        emit({ target, ok: true, attempted: true, outcome: 'done' });
       } catch (err) {
-        if (err instanceof AuthError) stopped ??= err;
+        const { outcome, stop } = judge(err);
+        if (stop) stopped ??= stop;
         const e = err as CliError & { status?: number };
-        emit({ target, ok: false, attempted: true, error: e.message, status: e.status });
+        const error =
+          outcome === 'unknown'
+            ? `not confirmed (outcome unknown): no answer from the server (${e.message})`
+            : stop?.kind === 'unreachable'
+              ? `not done: ${e.message}`
+              : e.message;
+        emit({ target, ok: false, attempted: true, outcome, error, status: e.status });
       }
     }
   };
   const workers = Math.max(1, Math.min(ctx.config.concurrency, targets.length));
   await Promise.all(Array.from({ length: workers }, worker));
+  const why = stopped?.kind === 'unreachable' ? 'the server became unreachable' : 'an authentication error';
   for (const target of targets.slice(next)) {
     emit({
       target,
       ok: false,
       attempted: false,
-      error: 'not attempted: the run stopped on an authentication error',
+      outcome: 'not_attempted',
+      error: `not attempted: the run stopped on ${why}`,
     });
   }
   bar?.stop();
-  for (const line of held) (line.startsWith('FAILED') ? out.info : out.data).call(out, line);
+  for (const line of held)
+    (line.startsWith('FAILED') || line.startsWith('NOT ') ? out.info : out.data).call(out, line);
   json?.end();
 
-  const failed = results.filter((r) => !r.ok).length;
-  const okCount = results.length - failed;
+  const count = (o: Outcome) => results.filter((r) => r.outcome === o).length;
+  const okCount = count('done');
   const noun = (k: number) => (k === 1 ? spec.noun[0] : spec.noun[1]);
-  if (failed === 0) {
+  if (okCount === results.length) {
     out.success(`${spec.done} ${okCount} ${noun(okCount)}.`);
     return Exit.ok;
   }
-  const skipped = results.filter((r) => !r.attempted).length;
-  const msg = `${spec.done} ${okCount} of ${results.length} ${spec.noun[1]}; ${failed - skipped} failed${
-    skipped ? `, ${skipped} not attempted` : ''
-  }.`;
-  if (stopped) {
-    out.error(`${msg} Stopped: ${stopped.message}`);
-    if (stopped.hint) out.info(`hint: ${stopped.hint}`);
+  const unknown = count('unknown');
+  const skipped = count('not_attempted');
+  const msg = `${spec.done} ${okCount} of ${results.length} ${spec.noun[1]}; ${count('failed')} failed${
+    unknown ? `, ${unknown} not confirmed (outcome unknown)` : ''
+  }${skipped ? `, ${skipped} not attempted` : ''}.`;
+  const rerun = unknown
+    ? 'the targets marked NOT CONFIRMED may or may not have changed: check them, or run the same command again once the server answers (it selects its targets afresh)'
+    : undefined;
+  if (stopped?.kind === 'auth') {
+    out.error(`${msg} Stopped: ${stopped.err.message}`);
+    if (stopped.err.hint) out.info(`hint: ${stopped.err.hint}`);
     return Exit.auth;
   }
-  throw new PartialFailure(msg);
+  if (stopped?.kind === 'unreachable') {
+    throw new PartialFailure(
+      `${msg} Stopped: ${stopped.err.message}`,
+      rerun ?? 'check that the server is running, then run the same command again to finish the job',
+    );
+  }
+  throw new PartialFailure(msg, rerun);
 }

@@ -78,7 +78,7 @@ export class LookupError extends CliError {
 
 /** A bulk run in which some targets failed: the per-target results are already printed. */
 export class PartialFailure extends CliError {
-  constructor(message: string) {
-    super(message, Exit.failed);
+  constructor(message: string, hint?: string) {
+    super(message, Exit.failed, hint);
   }
 }

@@ -60,6 +60,8 @@ const NETWORK_CODES: Record<string, string> = {
   UND_ERR_SOCKET: 'connection closed by the server',
   UND_ERR_CLOSED: 'connection closed',
 };
+/** The connection was made, then broke off (as opposed to: the server could not be reached). */
+const BROKEN_OFF = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 const TIMEOUT_CODES = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
@@ -100,6 +102,15 @@ function describeBody(text: string): string {
     return title ? `an HTML page: "${shorten(title, 100)}"` : 'an HTML page';
   }
   return shorten(text);
+}
+
+function isJsonError(text: string): boolean {
+  try {
+    const v = JSON.parse(text) as { error?: unknown };
+    return typeof v?.error === 'string';
+  } catch {
+    return false;
+  }
 }
 
 export class Transport {
@@ -222,6 +233,14 @@ export class Transport {
       );
     }
     const what = NETWORK_CODES[code];
+    if (BROKEN_OFF.has(code)) {
+      // The server was reached: the request may have been applied, the answer is what got lost.
+      return new NetworkError(
+        `lost the connection to ${this.baseUrl} before the answer came: ${what}`,
+        code,
+        'the server (or a proxy in front of it) closed the connection; check its log, then try again',
+      );
+    }
     if (what || code) {
       return new NetworkError(
         `cannot reach ${this.baseUrl}: ${what ?? (err as Error).message}`,
@@ -256,9 +275,34 @@ export class Transport {
       );
     }
     if (status < 200 || status >= 300) {
-      throw new ApiError(`${describeBody(text)} (HTTP ${status})`, status);
+      const message = `${describeBody(text)} (HTTP ${status})`;
+      if (status >= 500) {
+        throw new ApiError(
+          message,
+          status,
+          'the server (or a proxy in front of it) failed; check its log, then try again',
+        );
+      }
+      if (status === 404 && (/no such endpoint/.test(message) || !isJsonError(text))) {
+        throw new ApiError(
+          message,
+          status,
+          'check --url: it must be the RustDesk console (port 21114, with its path prefix if any); a server without this endpoint answers 404 too',
+        );
+      }
+      throw new ApiError(message, status);
     }
-    if (!text.trim()) return undefined as z.infer<T>;
+    if (!text.trim()) {
+      // An empty answer is fine for an action; where data is expected it is a fault, not "nothing".
+      if (schema && !schema.safeParse(undefined).success) {
+        throw new ApiError(
+          `the server answered HTTP ${status} with an empty body where data was expected`,
+          status,
+          'is --url the RustDesk console (port 21114), and not a proxy or web page?',
+        );
+      }
+      return undefined as z.infer<T>;
+    }
     let value: unknown;
     try {
       value = parse(text);

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppDeps, AppEnv } from './context';
+import { SECURITY_HEADERS } from './headers';
 import { HttpError } from './http';
 import { RouteTable } from './routes';
 import { registerAddressBookRoutes } from './routes/address-books';
@@ -12,11 +13,19 @@ import { registerOpenApiRoute } from './routes/openapi';
 import { registerSettingsRoutes } from './routes/settings';
 import { registerStrategyRoutes } from './routes/strategies';
 import { registerUserRoutes } from './routes/users';
+import { constraintViolation } from './store/db';
 
 export const SERVER_VERSION = '0.1.0';
 
 /** Secrets can sit in these path segments; the request log shows them redacted. */
 const SECRET_PATH = /^(\/api\/invitations\/)[^/]+/;
+
+const CONFLICT = {
+  unique:
+    'conflict: the name (or ID) is already taken: another request created it at the same moment; nothing was changed',
+  reference:
+    'conflict: a record this change refers to was changed or removed at the same moment; nothing was changed, try again',
+} as const;
 
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
@@ -24,11 +33,7 @@ export function createApp(deps: AppDeps) {
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('X-Frame-Options', 'DENY');
-    c.header('Referrer-Policy', 'no-referrer');
-    c.header('Cache-Control', 'no-store');
-    c.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v);
     const ms = (performance.now() - started).toFixed(1);
     deps.log(`${c.req.method} ${c.req.path.replace(SECRET_PATH, '$1***')} ${c.res.status} ${ms}ms`);
   });
@@ -38,6 +43,12 @@ export function createApp(deps: AppDeps) {
     if (err instanceof HTTPException) {
       const status = err.status >= 400 && err.status < 500 ? err.status : 400;
       return c.json({ error: err.message || 'bad request' }, status as 400);
+    }
+    const conflict = constraintViolation(err);
+    if (conflict) {
+      // Check-then-write races between concurrent requests end here, not in a 500.
+      deps.log(`conflict on ${c.req.method} ${c.req.path}: ${(err as Error).message}`);
+      return c.json({ error: CONFLICT[conflict] }, 409);
     }
     deps.log(`internal error on ${c.req.method} ${c.req.path}: ${(err as Error)?.stack ?? err}`);
     return c.json({ error: 'internal server error' }, 500);

@@ -1,4 +1,5 @@
 import type { Permissions } from '../wire/scopes';
+import type { LoginLimits } from './login-guard';
 import type { RouteSpec } from './routes';
 import type { Store } from './store';
 import type { UserRecord } from './store/users';
@@ -18,6 +19,8 @@ export interface ServerConfig {
   publicUrl?: string;
   /** Invitation lifetime in seconds. */
   invitationTtl: number;
+  /** Failed-login throttling; defaults to LOGIN_LIMITS. */
+  loginLimits?: Partial<LoginLimits>;
 }
 
 export interface AppDeps {

@@ -23,23 +23,28 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
-let decoy: Promise<string> | undefined;
-
-/**
- * Checks a password against its stored hash. Without a hash (unknown user, invited user) it still
- * spends one scrypt on a decoy, so the answer time does not tell which user names exist.
- */
+/** Checks a password against its stored scrypt hash (constant-time comparison of the keys). */
 export async function verifyPassword(password: string, encoded: string | null): Promise<boolean> {
-  if (!encoded) {
-    decoy ??= hashPassword(randomBytes(16).toString('hex'));
-    await verifyPassword(password, await decoy);
-    return false;
-  }
+  if (!encoded) return false;
   const [alg, n, r, p, salt, key] = encoded.split('$');
   if (alg !== 'scrypt' || !n || !r || !p || !salt || !key) return false;
   const expected = Buffer.from(key, 'base64');
   const actual = await scryptAsync(password, Buffer.from(salt, 'base64'), Number(n), Number(r), Number(p));
   return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+let decoy: Promise<string> | undefined;
+
+/**
+ * Checks a login password in the same time whether or not the account has a password (or exists):
+ * without one, the password is checked against a decoy hash, so timing does not tell which user
+ * names exist. The key comparison itself is constant-time (timingSafeEqual).
+ */
+export async function checkPassword(password: string, encoded: string | null | undefined): Promise<boolean> {
+  if (encoded) return verifyPassword(password, encoded);
+  decoy ??= hashPassword(randomBytes(16).toString('base64'));
+  await verifyPassword(password, await decoy);
+  return false;
 }
 
 /** A fresh secret with a kind prefix (`rdt_` API token, `rds_` session, `rdi_` invitation). */

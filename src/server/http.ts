@@ -53,15 +53,41 @@ export async function readBody<T extends z.ZodType>(c: Context, schema: T): Prom
   return parseWith(schema, value, 'request body');
 }
 
+/**
+ * Reads the request body as text, at most MAX_BODY_BYTES: a larger declared length is refused at
+ * once, and a body without a length (chunked) is counted while it streams in, so an endless body
+ * is cut off at the limit instead of being buffered. The rest of an over-long body is discarded by
+ * Node after the answer.
+ */
 export async function readText(c: Context): Promise<string> {
   const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES)
-    throw new HttpError(413, `request body is larger than ${MAX_BODY_BYTES} bytes`);
-  const text = await c.req.text();
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
-    throw new HttpError(413, `request body is larger than ${MAX_BODY_BYTES} bytes`);
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const stream = c.req.raw.body;
+  if (!stream) return '';
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    let step: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      step = await reader.read();
+    } catch {
+      throw new HttpError(400, 'the request body could not be read: the connection broke off');
+    }
+    if (step.done) break;
+    size += step.value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      reader.releaseLock();
+      throw tooLarge();
+    }
+    chunks.push(step.value);
   }
-  return text;
+  // Like Request.text(): invalid UTF-8 becomes U+FFFD.
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+function tooLarge(): HttpError {
+  return new HttpError(413, `request body is larger than ${MAX_BODY_BYTES} bytes`);
 }
 
 export function readQuery<T extends z.ZodType>(c: Context, schema: T): z.infer<T> {

@@ -1,9 +1,10 @@
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp } from './app';
 import { bootstrap } from './bootstrap';
 import type { ServerConfig } from './context';
+import { SECURITY_HEADERS } from './headers';
 import { startRetention } from './retention';
 import { openStore, type Store } from './store';
 
@@ -16,6 +17,55 @@ export interface ServeOptions {
   clock?: () => Date;
   /** Stores the log retention setting (days; 0 keeps everything) before the server starts. */
   logRetentionDays?: number;
+  /** Connection limits; the defaults suit production (tests shorten them). */
+  timeouts?: Partial<Timeouts>;
+}
+
+export interface Timeouts {
+  /** The whole request (headers and body) must arrive within this time, else 408 and the socket closes. */
+  requestMs: number;
+  /** The headers must arrive within this time. */
+  headersMs: number;
+  /** An idle keep-alive connection is closed after this time. */
+  keepAliveMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = { requestMs: 30_000, headersMs: 15_000, keepAliveMs: 65_000 };
+
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'request headers (or URL) are too large'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Payload Too Large', 'chunk extensions are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'the request did not arrive in time'],
+};
+
+/**
+ * Node answers requests it cannot parse (or that time out) itself, with a bare status line; this
+ * answers them like every other error: `{"error"}` with the security headers, then closes.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket, log: (line: string) => void): void {
+  const inFlight = (socket as unknown as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] = CLIENT_ERRORS[err.code ?? ''] ?? [
+    400,
+    'Bad Request',
+    'malformed HTTP request',
+  ];
+  log(`client error ${status}: ${err.code ?? 'unknown'}`);
+  const body = JSON.stringify({ error: message });
+  const headers = {
+    'Content-Type': 'application/json; charset=UTF-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+    Connection: 'close',
+    ...SECURITY_HEADERS,
+  };
+  const head = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\n${head}\r\n${body}`);
+  socket.once('finish', () => socket.destroy());
 }
 
 export interface RunningServer {
@@ -38,20 +88,31 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     log: opts.log,
     config: { invitationTtl: 7 * 86400, ...opts.config },
   });
+  const limits = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+  limits.headersMs = Math.min(limits.headersMs, limits.requestMs); // Node refuses headers > request
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s));
+    const s = serve(
+      {
+        fetch: app.fetch,
+        hostname: opts.host,
+        port: opts.port,
+        // Slow or stuck clients must not hold sockets forever. Node checks the request and header
+        // deadlines every connectionsCheckingInterval (30 s by default, too coarse for 30 s limits).
+        serverOptions: {
+          requestTimeout: limits.requestMs,
+          headersTimeout: limits.headersMs,
+          keepAliveTimeout: limits.keepAliveMs,
+          connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersMs / 4))),
+        },
+      },
+      () => resolve(s),
+    );
     s.once('error', reject);
   });
   const stopRetention = startRetention(store, clock, opts.log);
-  // Slow or stuck clients must not hold sockets forever.
-  const http = server as unknown as {
-    requestTimeout: number;
-    headersTimeout: number;
-    keepAliveTimeout: number;
-  };
-  http.requestTimeout = 30_000;
-  http.headersTimeout = 15_000;
-  http.keepAliveTimeout = 65_000;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) =>
+    answerClientError(err, socket, opts.log),
+  );
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const shownHost = host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host;

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ServerConfig } from '../../src/server/context';
 import { hashToken, newSecret } from '../../src/server/crypto';
 import { type RunningServer, startServer } from '../../src/server/serve';
 import { AREAS, type Permissions, parsePermissions } from '../../src/wire/scopes';
@@ -26,7 +27,9 @@ export interface TestServer extends RunningServer {
 let counter = 0;
 
 /** A real server on 127.0.0.1 with a fresh SQLite file in a temporary folder. */
-export async function startTestServer(opts: { clock?: () => Date } = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: { clock?: () => Date; config?: Partial<ServerConfig> } = {},
+): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'rdadmin-test-'));
   const logs: string[] = [];
   const server = await startServer({
@@ -35,6 +38,7 @@ export async function startTestServer(opts: { clock?: () => Date } = {}): Promis
     dataDir,
     log: (l) => logs.push(l),
     clock: opts.clock,
+    config: opts.config,
   });
   const admin = (await server.store.users.getByName('admin'))!;
   const makeToken: TestServer['makeToken'] = async (perms, o = {}) => {

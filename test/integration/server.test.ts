@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/server/app';
 import type { RouteSpec } from '../../src/server/routes';
-import { AREAS } from '../../src/wire/scopes';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 let s: TestServer;
 let routes: RouteSpec[];
 let adminSession: string;
-let userSession: string;
 
 beforeAll(async () => {
   s = await startTestServer();
@@ -19,105 +17,14 @@ beforeAll(async () => {
   }).routes;
   await s.seedUsers(['plain']);
   adminSession = await s.login('admin', 'test1234');
-  userSession = await s.login('plain', 'password123');
 });
 afterAll(async () => {
   await s.close();
 });
 
 const GUID = '01a00000-0000-7000-8000-000000000000';
-function concrete(path: string): string {
-  return path.replace(/\{\w+\}/g, GUID);
-}
 
-async function call(spec: RouteSpec, token?: string): Promise<Response> {
-  return s.fetch(concrete(spec.path), {
-    method: spec.method,
-    token,
-    ...(spec.method === 'GET' ? {} : { headers: { 'content-type': 'application/json' }, body: '{}' }),
-  });
-}
-
-describe('access control of every declared route', () => {
-  it('has routes to check', () => {
-    expect(routes.length).toBeGreaterThanOrEqual(15);
-  });
-
-  it('no token → 401 {error} on every non-public route; public routes never ask for one', async () => {
-    for (const spec of routes) {
-      const r = await call(spec);
-      if (spec.access === 'public') expect([401, 403], `${spec.method} ${spec.path}`).not.toContain(r.status);
-      else {
-        expect(r.status, `${spec.method} ${spec.path}`).toBe(401);
-        expect(((await r.json()) as { error?: string }).error).toMatch(/missing bearer token/);
-      }
-    }
-  });
-
-  it('malformed, unknown, revoked and expired tokens → 401 naming the reason', async () => {
-    const spec = routes.find((r) => r.path === '/api/users' && r.method === 'GET')!;
-    const malformed = await s.fetch('/api/users', { headers: { authorization: 'Basic abc' } });
-    expect(malformed.status).toBe(401);
-    expect(((await malformed.json()) as { error: string }).error).toContain('malformed');
-    expect((await call(spec, 'rdt_unknown')).status).toBe(401);
-    const expired = await s.makeToken('all:rw', { expiresAt: '2000-01-01T00:00:00.000Z', name: 'old' });
-    const e = await call(spec, expired);
-    expect(e.status).toBe(401);
-    expect(((await e.json()) as { error: string }).error).toContain("token 'old' expired");
-    const revoked = await s.makeToken('all:rw', { name: 'gone' });
-    const row = await s.store.auth.getLiveTokenByName('gone');
-    await s.store.auth.revokeToken(row!.guid);
-    const rv = await call(spec, revoked);
-    expect(rv.status).toBe(401);
-    expect(((await rv.json()) as { error: string }).error).toContain('revoked');
-  });
-
-  it('area routes: a token without the area → 403; r on a write route → 403; the right level passes', async () => {
-    for (const spec of routes) {
-      const a = spec.access;
-      if (typeof a !== 'object') continue;
-      const others = AREAS.filter((x) => x !== a.area)
-        .map((x) => `${x}:rw`)
-        .join(',');
-      const without = await call(spec, await s.makeToken(others));
-      expect(without.status, `${spec.method} ${spec.path} without ${a.area}`).toBe(403);
-      expect(((await without.json()) as { error: string }).error).toContain(
-        `lacks permission ${a.area}:${a.level}`,
-      );
-      if (a.level === 'rw') {
-        const ro = await call(spec, await s.makeToken(`${a.area}:r`));
-        expect(ro.status, `${spec.method} ${spec.path} with ${a.area}:r`).toBe(403);
-      }
-      const right = await call(spec, await s.makeToken(`${a.area}:${a.level}`));
-      expect([401, 403], `${spec.method} ${spec.path} with ${a.area}:${a.level}`).not.toContain(right.status);
-      const admin = await call(spec, adminSession);
-      expect([401, 403], `${spec.method} ${spec.path} with an admin session`).not.toContain(admin.status);
-      const user = await call(spec, userSession);
-      if (a.allowUserSession) expect([401, 403]).not.toContain(user.status);
-      else expect(user.status, `${spec.method} ${spec.path} with a user session`).toBe(403);
-    }
-  });
-
-  it('admin-session routes refuse API tokens and non-admin sessions', async () => {
-    const adminOnly = routes.filter((r) => r.access === 'admin-session');
-    expect(adminOnly.length).toBeGreaterThan(0);
-    for (const spec of adminOnly) {
-      const tok = await call(spec, s.token);
-      expect(tok.status).toBe(403);
-      expect(((await tok.json()) as { error: string }).error).toContain('not an API token');
-      expect((await call(spec, userSession)).status).toBe(403);
-      expect([401, 403]).not.toContain((await call(spec, adminSession)).status);
-    }
-  });
-
-  it('a non-admin session listing users sees only its own group', async () => {
-    await s.seedUsers(['outsider'], { group: 'Elsewhere' });
-    const r = await s.fetch('/api/users?pageSize=100', { token: userSession });
-    const body = (await r.json()) as { data: { name: string; group_name: string }[] };
-    expect(body.data.every((u) => u.group_name === 'Default')).toBe(true);
-    expect(body.data.map((u) => u.name)).not.toContain('outsider');
-  });
-});
+// Access control of every route (the authorization matrix) is in authz.test.ts.
 
 describe('input validation: 4xx with {"error"}, never 5xx', () => {
   const post = (path: string, body: string, token = s.token) =>

@@ -13,9 +13,9 @@ import { UserStatus } from '../../wire/users';
 import { recordConsole } from '../audit-log';
 import { clientIp } from '../auth';
 import type { AppDeps } from '../context';
-import { hashToken, newSecret, verifyPassword } from '../crypto';
+import { checkPassword, hashToken, newSecret } from '../crypto';
 import { HttpError, readBody, readText } from '../http';
-import { LoginGuard } from '../login-guard';
+import { LOGIN_LIMITS, LoginGuard } from '../login-guard';
 import type { RouteTable } from '../routes';
 import { ConsoleOp, ConsoleType } from '../store/audit';
 import { fold } from '../store/like';
@@ -35,7 +35,7 @@ function payload(u: UserRecord) {
 
 export function registerAuthRoutes(r: RouteTable, deps: AppDeps): void {
   const { store } = deps;
-  const guard = new LoginGuard(deps.clock);
+  const guard = new LoginGuard(deps.clock, { ...LOGIN_LIMITS, ...deps.config.loginLimits });
 
   r.add(
     {
@@ -63,7 +63,7 @@ export function registerAuthRoutes(r: RouteTable, deps: AppDeps): void {
         );
       }
       const user = await store.users.getByName(body.username);
-      const ok = await verifyPassword(body.password, user?.password_hash ?? null);
+      const ok = await checkPassword(body.password, user?.password_hash);
       if (!user || !ok) {
         const report = guard.fail(keys);
         for (const typ of report.alarms) {

@@ -16,7 +16,9 @@ import { clientIp } from '../auth';
 import type { AppDeps } from '../context';
 import { HttpError, readBody, readQuery, readText } from '../http';
 import type { RouteTable } from '../routes';
+import { inTransaction } from '../store';
 import { ConsoleOp, ConsoleType } from '../store/audit';
+import { constraintViolation } from '../store/db';
 import type { DeviceRecord } from '../store/devices';
 import { handshakeValue } from '../store/strategies';
 
@@ -100,14 +102,16 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
       },
       async (c) => {
         const d = await loadOne(c.req.param('guid') ?? '');
-        await store.devices.update([d.guid], { status: action === 'enable' ? 1 : 0 });
-        await recordConsole(
-          deps,
-          c,
-          ConsoleType.device,
-          action === 'enable' ? ConsoleOp.enableDevices : ConsoleOp.disableDevices,
-          `${action}d device ${d.id}`,
-        );
+        await inTransaction(store, async (tx) => {
+          await tx.devices.update([d.guid], { status: action === 'enable' ? 1 : 0 });
+          await recordConsole(
+            { ...deps, store: tx },
+            c,
+            ConsoleType.device,
+            action === 'enable' ? ConsoleOp.enableDevices : ConsoleOp.disableDevices,
+            `${action}d device ${d.id}`,
+          );
+        });
         return c.json({});
       },
     );
@@ -126,8 +130,16 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
       const d = await loadOne(c.req.param('guid') ?? '');
       if (d.status === 1)
         throw new HttpError(400, `device ${d.id} is enabled: disable it first, then delete it`);
-      await store.devices.delete(d.guid);
-      await recordConsole(deps, c, ConsoleType.device, ConsoleOp.deleteDevice, `deleted device ${d.id}`);
+      await inTransaction(store, async (tx) => {
+        await tx.devices.delete(d.guid);
+        await recordConsole(
+          { ...deps, store: tx },
+          c,
+          ConsoleType.device,
+          ConsoleOp.deleteDevice,
+          `deleted device ${d.id}`,
+        );
+      });
       return c.json({});
     },
   );
@@ -146,8 +158,16 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
     async (c) => {
       const d = await loadOne(c.req.param('guid') ?? '');
       const body = await readBody(c, AssignBody);
-      const detail = await assign(deps, d, body.type, body.value, c.get('principal')?.user.guid ?? null);
-      await recordConsole(deps, c, ConsoleType.device, ConsoleOp.updateDevice, detail);
+      await inTransaction(store, async (tx) => {
+        const detail = await assign(
+          { ...deps, store: tx },
+          d,
+          body.type,
+          body.value,
+          c.get('principal')?.user.guid ?? null,
+        );
+        await recordConsole({ ...deps, store: tx }, c, ConsoleType.device, ConsoleOp.updateDevice, detail);
+      });
       return c.json({});
     },
   );
@@ -161,7 +181,13 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
     if ((await store.settings.get('require_deployment')) && !(await store.devices.isDeployed(id))) {
       return { created: false };
     }
-    await store.devices.create(id, { uuid, status: 1 });
+    try {
+      await store.devices.create(id, { uuid, status: 1 });
+    } catch (err) {
+      // Two first contacts of one ID at the same moment (a retry, a cloned machine): one creates it.
+      if (constraintViolation(err) !== 'unique') throw err;
+      return { device: await store.devices.getById(id), created: false };
+    }
     return { device: await store.devices.getById(id), created: true };
   }
 

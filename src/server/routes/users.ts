@@ -19,7 +19,9 @@ import type { AppDeps } from '../context';
 import { hashPassword, hashToken, newSecret } from '../crypto';
 import { HttpError, readBody, readQuery } from '../http';
 import type { RouteTable } from '../routes';
+import { inTransaction } from '../store';
 import { ConsoleOp, ConsoleType } from '../store/audit';
+import { constraintViolation } from '../store/db';
 import type { UserRecord } from '../store/users';
 
 export function userRow(u: UserRecord) {
@@ -116,18 +118,24 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
       const body = await readBody(c, CreateUserBody);
       const group = await store.users.getGroupByName(body.group_name);
       if (!group) throw new HttpError(400, `user group '${body.group_name}' does not exist`);
-      if (await store.users.getByName(body.name))
-        throw new HttpError(409, `a user named '${body.name}' already exists`);
-      const guid = await store.users.create({
-        name: body.name,
-        password_hash: await hashPassword(body.password),
-        group_guid: group.guid,
-        email: body.email,
-        note: body.note,
-        display_name: body.display_name,
-        status: UserStatus.enabled,
-        is_admin: body.is_admin,
-      });
+      const taken = () => new HttpError(409, `a user named '${body.name}' already exists`);
+      if (await store.users.getByName(body.name)) throw taken();
+      const passwordHash = await hashPassword(body.password);
+      // Another request may have created the same name while the password was being hashed.
+      const guid = await store.users
+        .create({
+          name: body.name,
+          password_hash: passwordHash,
+          group_guid: group.guid,
+          email: body.email,
+          note: body.note,
+          display_name: body.display_name,
+          status: UserStatus.enabled,
+          is_admin: body.is_admin,
+        })
+        .catch((err) => {
+          throw constraintViolation(err) === 'unique' ? taken() : err;
+        });
       await recordConsole(deps, c, ConsoleType.user, ConsoleOp.addUser, `created user '${body.name}'`);
       return c.json(userRow((await store.users.getByGuid(guid))!));
     },
@@ -247,33 +255,36 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
       },
       async (c) => {
         const user = await loadOne(c.req.param('guid') ?? '');
-        if (action === 'disable') {
-          refuseSelf(c, [user], 'disable');
-          await store.users.update([user.guid], { status: UserStatus.disabled });
-          await store.auth.deleteSessionsOf([user.guid]);
-          await recordConsole(
-            deps,
-            c,
-            ConsoleType.user,
-            ConsoleOp.disableUsers,
-            `disabled user '${user.name}'`,
-          );
-        } else {
-          if (user.status === UserStatus.unverified) {
-            throw new HttpError(
-              400,
-              `user '${user.name}' has not accepted the invitation yet and has no password`,
-            );
-          }
-          await store.users.update([user.guid], { status: UserStatus.enabled });
-          await recordConsole(
-            deps,
-            c,
-            ConsoleType.user,
-            ConsoleOp.enableUsers,
-            `enabled user '${user.name}'`,
+        if (action === 'disable') refuseSelf(c, [user], 'disable');
+        else if (user.status === UserStatus.unverified) {
+          throw new HttpError(
+            400,
+            `user '${user.name}' has not accepted the invitation yet and has no password`,
           );
         }
+        // The change, the end of the sessions and the audit record: all or nothing.
+        await inTransaction(store, async (tx) => {
+          if (action === 'disable') {
+            await tx.users.update([user.guid], { status: UserStatus.disabled });
+            await tx.auth.deleteSessionsOf([user.guid]);
+            await recordConsole(
+              { ...deps, store: tx },
+              c,
+              ConsoleType.user,
+              ConsoleOp.disableUsers,
+              `disabled user '${user.name}'`,
+            );
+          } else {
+            await tx.users.update([user.guid], { status: UserStatus.enabled });
+            await recordConsole(
+              { ...deps, store: tx },
+              c,
+              ConsoleType.user,
+              ConsoleOp.enableUsers,
+              `enabled user '${user.name}'`,
+            );
+          }
+        });
         return c.json({});
       },
     );
@@ -294,8 +305,16 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
       if (user.status === UserStatus.enabled) {
         throw new HttpError(400, `user '${user.name}' is enabled: disable it first, then delete it`);
       }
-      await store.users.delete(user.guid);
-      await recordConsole(deps, c, ConsoleType.user, ConsoleOp.deleteUser, `deleted user '${user.name}'`);
+      await inTransaction(store, async (tx) => {
+        await tx.users.delete(user.guid);
+        await recordConsole(
+          { ...deps, store: tx },
+          c,
+          ConsoleType.user,
+          ConsoleOp.deleteUser,
+          `deleted user '${user.name}'`,
+        );
+      });
       return c.json({});
     },
   );

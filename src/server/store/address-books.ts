@@ -6,6 +6,7 @@ import { fold, likeFilter } from './like';
 import type { AddressBookTable, DB } from './schema';
 import type { SecretBox } from './secret-box';
 import { SettingsRepo } from './settings';
+import { transact } from './tx';
 
 /** A refusal with a kind the HTTP layer maps to a status (404, 409, 400, 400). */
 export class AddressBookError extends Error {
@@ -289,7 +290,7 @@ export class AddressBookRepo {
 
   /** Deletes books with their peers, tags and rules, all or nothing. */
   async deleteBooks(guids: readonly string[]): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await transact(this.db, async (trx) => {
       const r = await trx
         .deleteFrom('address_books')
         .where('guid', 'in', [...guids])
@@ -442,7 +443,7 @@ export class AddressBookRepo {
   /** Adds a peer (its unknown tags are created); returns the tags it created. */
   async addPeer(book: { guid: string; label: string }, id: string, p: PeerInput): Promise<string[]> {
     const max = await this.maxPeers();
-    return this.db.transaction().execute(async (trx) => {
+    return transact(this.db, async (trx) => {
       const exists = await trx
         .selectFrom('ab_peers')
         .select('id')
@@ -463,7 +464,7 @@ export class AddressBookRepo {
 
   /** Changes the given fields of a peer (its unknown tags are created); returns the tags it created. */
   async updatePeer(book: { guid: string; label: string }, id: string, p: PeerInput): Promise<string[]> {
-    return this.db.transaction().execute(async (trx) => {
+    return transact(this.db, async (trx) => {
       const created = await this.ensureTags(trx, book.guid, p.tags ?? []);
       const r = await trx
         .updateTable('ab_peers')
@@ -480,7 +481,7 @@ export class AddressBookRepo {
   /** Deletes peers, all or nothing: an unknown ID changes nothing. */
   async deletePeers(book: { guid: string; label: string }, ids: readonly string[]): Promise<void> {
     const unique = [...new Set(ids)];
-    await this.db.transaction().execute(async (trx) => {
+    await transact(this.db, async (trx) => {
       const found = await trx
         .selectFrom('ab_peers')
         .select('id')
@@ -512,7 +513,7 @@ export class AddressBookRepo {
 
   /** Adds a tag; without a colour, one not yet used in the book is chosen. Returns the colour. */
   async addTag(book: { guid: string; label: string }, name: string, color: number | null): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
+    return transact(this.db, async (trx) => {
       const tags = await this.listTags(book.guid, trx);
       if (tags.some((t) => t.name === name))
         throw new AddressBookError('conflict', `tag '${name}' already exists in ${book.label}`);
@@ -567,7 +568,7 @@ export class AddressBookRepo {
 
   /** Renames a tag and every peer's use of it; returns how many peers carried it. */
   async renameTag(book: { guid: string; label: string }, from: string, to: string): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
+    return transact(this.db, async (trx) => {
       const tags = await this.listTags(book.guid, trx);
       if (!tags.some((t) => t.name === from))
         throw new AddressBookError('not_found', `tag '${from}' is not in ${book.label}`);
@@ -597,7 +598,7 @@ export class AddressBookRepo {
   /** Deletes tags (all or nothing) and takes them off every peer; returns how many peers changed. */
   async deleteTags(book: { guid: string; label: string }, names: readonly string[]): Promise<number> {
     const unique = [...new Set(names)];
-    return this.db.transaction().execute(async (trx) => {
+    return transact(this.db, async (trx) => {
       const tags = new Set((await this.listTags(book.guid, trx)).map((t) => t.name));
       const missing = unique.filter((n) => !tags.has(n));
       if (missing.length) {
@@ -743,7 +744,7 @@ export class AddressBookRepo {
     const note = given(opts.note);
     let detail = '';
     const max = await this.maxPeers();
-    await this.db.transaction().execute(async (trx) => {
+    await transact(this.db, async (trx) => {
       const book = await this.getSharedByName(opts.bookName, trx);
       if (!book) {
         throw new AddressBookError(

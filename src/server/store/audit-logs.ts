@@ -2,6 +2,7 @@ import { type Expression, type Kysely, type Selectable, type SqlBool, sql, type 
 import { newGuid } from './ids';
 import { fold, likeFilter } from './like';
 import type { AuditAlarmTable, AuditConnTable, AuditConsoleTable, AuditFileTable, DB } from './schema';
+import { transact } from './tx';
 
 // The audit logs clients post (connections, file transfers, alarms), the console log's queries,
 // and retention. Every post may carry a nonce: a retried post (same nonce) is stored once.
@@ -118,7 +119,7 @@ export class AuditLogRepo {
    * the record itself, so nothing reported is lost.
    */
   connEvent(e: ConnEvent): Promise<Stored> {
-    return this.db.transaction().execute(async (trx) => {
+    return transact(this.db, async (trx) => {
       if (!(await this.claim(trx, 'conn', e.nonce))) return 'duplicate';
       const ts = this.now().toISOString();
       let q = trx
@@ -178,7 +179,7 @@ export class AuditLogRepo {
   }
 
   fileEvent(e: FileEvent): Promise<Stored> {
-    return this.db.transaction().execute(async (trx) => {
+    return transact(this.db, async (trx) => {
       if (!(await this.claim(trx, 'file', e.nonce))) return 'duplicate';
       await trx
         .insertInto('audit_file')
@@ -205,7 +206,7 @@ export class AuditLogRepo {
   }
 
   alarmEvent(e: AlarmEvent): Promise<Stored> {
-    return this.db.transaction().execute(async (trx) => {
+    return transact(this.db, async (trx) => {
       if (!(await this.claim(trx, 'alarm', e.nonce))) return 'duplicate';
       await trx
         .insertInto('audit_alarm')
@@ -332,7 +333,7 @@ export class AuditLogRepo {
    * from its end (or its start while it has none). Returns how many rows went from each.
    */
   async prune(cutoff: string): Promise<{ conn: number; file: number; alarm: number; console: number }> {
-    return this.db.transaction().execute(async (trx) => {
+    return transact(this.db, async (trx) => {
       const conn = await trx
         .deleteFrom('audit_conn')
         .where(sql<SqlBool>`COALESCE(end_time, created_at) < ${cutoff}`)

@@ -40,3 +40,14 @@ export async function openDatabase(file: string): Promise<Database> {
     },
   };
 }
+
+/**
+ * A write refused by a constraint because another request changed the same records at the same
+ * moment (two creates of one name, a delete under an assignment): what kind, else undefined.
+ */
+export function constraintViolation(err: unknown): 'unique' | 'reference' | undefined {
+  const code = (err as { code?: unknown })?.code;
+  if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return 'unique';
+  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return 'reference';
+  return undefined;
+}

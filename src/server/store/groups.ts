@@ -3,6 +3,7 @@ import type { DeviceGroupRecord } from './devices';
 import { newGuid } from './ids';
 import { fold, likeFilter } from './like';
 import type { AccessRuleTable, DB } from './schema';
+import { transact } from './tx';
 import type { GroupRecord } from './users';
 
 /** One end of an access rule: 0 user group, 1 device group, 2 user. */
@@ -110,7 +111,7 @@ export class GroupRepo {
   async createUserGroup(name: string, note: string, p: GroupPatch = {}): Promise<string> {
     const ts = this.now().toISOString();
     const guid = newGuid(this.now().getTime());
-    await this.db.transaction().execute(async (trx) => {
+    await transact(this.db, async (trx) => {
       await trx
         .insertInto('user_groups')
         .values({ guid, name, name_fold: fold(name), note, created_at: ts, updated_at: ts })
@@ -122,7 +123,7 @@ export class GroupRepo {
 
   async updateUserGroup(guid: string, p: GroupPatch): Promise<void> {
     const ts = this.now().toISOString();
-    await this.db.transaction().execute(async (trx) => {
+    await transact(this.db, async (trx) => {
       await trx
         .updateTable('user_groups')
         .set({
@@ -211,7 +212,7 @@ export class GroupRepo {
   async createDeviceGroup(name: string, note: string, p: GroupPatch = {}): Promise<string> {
     const ts = this.now().toISOString();
     const guid = newGuid(this.now().getTime());
-    await this.db.transaction().execute(async (trx) => {
+    await transact(this.db, async (trx) => {
       await trx
         .insertInto('device_groups')
         .values({ guid, name, name_fold: fold(name), note, created_at: ts, updated_at: ts })
@@ -223,7 +224,7 @@ export class GroupRepo {
 
   async updateDeviceGroup(guid: string, p: GroupPatch): Promise<void> {
     const ts = this.now().toISOString();
-    await this.db.transaction().execute(async (trx) => {
+    await transact(this.db, async (trx) => {
       await trx
         .updateTable('device_groups')
         .set({

@@ -41,3 +41,39 @@ export async function openStore(file: string, now: () => Date = () => new Date()
     close: () => database.close(),
   };
 }
+
+/**
+ * Runs `fn` in one SQLite transaction with a Store whose repositories all use it, so a change and
+ * its audit record are written together or not at all (a crash between them leaves neither).
+ * Repositories keep their Kysely handle in `db` (the house pattern); each is cloned onto the
+ * transaction. Inside `fn` use only `tx`: the outer store waits for the transaction to end.
+ * Keep `fn` to database work (no password hashing): the transaction holds the connection.
+ */
+export function inTransaction<T>(store: Store, fn: (tx: Store) => Promise<T>): Promise<T> {
+  return store.database.db.transaction().execute(async (trx) => {
+    const tx: Record<string, unknown> = { ...store };
+    const clones = new Map<object, object>();
+    for (const [key, repo] of Object.entries(store)) {
+      if (key === 'database' || repo === null || typeof repo !== 'object' || !('db' in repo)) continue;
+      const clone = Object.assign(Object.create(Object.getPrototypeOf(repo) as object), repo, { db: trx });
+      clones.set(repo, clone);
+      tx[key] = clone;
+    }
+    // A repository that holds another (e.g. address books → settings, audit) must use the
+    // transaction too: a query on the root connection would wait for this transaction forever.
+    const rebind = (value: unknown): unknown => {
+      if (value === null || typeof value !== 'object') return value;
+      const known = clones.get(value);
+      if (known) return known;
+      if ((value as { db?: unknown }).db !== store.database.db) return value;
+      const clone = Object.assign(Object.create(Object.getPrototypeOf(value) as object), value, { db: trx });
+      clones.set(value, clone);
+      return clone;
+    };
+    for (const clone of [...clones.values()]) {
+      for (const [prop, value] of Object.entries(clone))
+        (clone as Record<string, unknown>)[prop] = rebind(value);
+    }
+    return fn(tx as unknown as Store);
+  });
+}

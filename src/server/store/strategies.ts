@@ -3,6 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { newGuid } from './ids';
 import { fold } from './like';
 import type { DB, StrategyTable } from './schema';
+import { transact } from './tx';
 
 export type StrategyRecord = Selectable<StrategyTable>;
 export type StrategyLevel = 'device' | 'user' | 'device_group' | 'default';
@@ -79,7 +80,7 @@ export class StrategyRepo {
   }
 
   async delete(guid: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await transact(this.db, async (trx) => {
       await trx
         .updateTable('devices')
         .set({ strategy_guid: null })
@@ -92,7 +93,7 @@ export class StrategyRepo {
   /** Sets (or, with `strategy` null, clears) the strategy of every target, in one transaction. */
   async assign(strategy: string | null, t: AssignTargets): Promise<AssignTargets> {
     const ts = this.now().toISOString();
-    return this.db.transaction().execute(async (trx) => {
+    return transact(this.db, async (trx) => {
       const applied: AssignTargets = { peers: [], users: [], groups: [] };
       if (t.peers.length) {
         const r = await trx

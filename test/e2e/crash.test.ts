@@ -1,0 +1,251 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootstrap } from '../../src/server/bootstrap';
+import { hashPassword, hashToken, newSecret } from '../../src/server/crypto';
+import { openStore } from '../../src/server/store';
+import { AREAS } from '../../src/wire/scopes';
+import { assertBuilt, BIN, childEnv, ROOT } from '../helpers/spawn';
+
+// Crash safety (docs/reliability.md §4): the server is killed with SIGKILL in the middle of a
+// 1,000-user bulk disable run by the built `rdadmin`, then restarted on the same data folder.
+// The database must be sound, every user disabled or untouched, the CLI's report honest (exit 1,
+// which targets were not confirmed), and the same command run again must finish the job.
+
+const N = 1000;
+const PREFIX = 'crash-';
+const KILL_AFTER = 100;
+
+let dir: string;
+let dbFile: string;
+let token: string;
+let configDir: string;
+const children: ChildProcess[] = [];
+const report: string[] = [];
+
+interface UserRow {
+  guid: string;
+  name: string;
+  status: number;
+  updated_at: string;
+  password_hash: string;
+  note: string;
+  group_guid: string;
+  is_admin: number;
+}
+let before: Map<string, UserRow>;
+
+beforeAll(async () => {
+  assertBuilt();
+  dir = await mkdtemp(join(tmpdir(), 'rdadmin-crash-'));
+  configDir = await mkdtemp(join(tmpdir(), 'rdadmin-crash-cfg-'));
+  dbFile = join(dir, 'db.sqlite3');
+  const store = await openStore(dbFile);
+  await bootstrap(store, () => {});
+  const hash = await hashPassword('password123'); // one shared hash: seeding stays fast
+  const group = (await store.users.getGroupByName('Default'))!;
+  for (let i = 0; i < N; i++) {
+    await store.users.create({
+      name: `${PREFIX}${String(i).padStart(4, '0')}`,
+      password_hash: hash,
+      group_guid: group.guid,
+      status: 1,
+      note: `seed ${i}`,
+    });
+  }
+  token = newSecret('rdt');
+  const admin = (await store.users.getByName('admin'))!;
+  await store.auth.createToken({
+    name: 'crash',
+    tokenHash: hashToken(token),
+    ownerGuid: admin.guid,
+    permissions: JSON.stringify(Object.fromEntries(AREAS.map((a) => [a, 'rw']))),
+    expiresAt: null,
+  });
+  await store.close();
+  before = new Map(readUsers().map((u) => [u.guid, u]));
+  expect(before.size).toBe(N);
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await rm(dir, { recursive: true, force: true });
+  await rm(configDir, { recursive: true, force: true });
+});
+
+function readUsers(): UserRow[] {
+  const db = new SQLite(dbFile, { readonly: true });
+  try {
+    return db
+      .prepare(
+        `SELECT guid, name, status, updated_at, password_hash, note, group_guid, is_admin FROM users WHERE name LIKE '${PREFIX}%'`,
+      )
+      .all() as UserRow[];
+  } finally {
+    db.close();
+  }
+}
+
+/** `rdadmin serve` in a child process on a free port; resolves with its URL once it listens. */
+function startServer(): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+  const child = spawn(
+    process.execPath,
+    [BIN, 'serve', '--data-dir', dir, '--port', '0', '--host', '127.0.0.1'],
+    { cwd: ROOT, env: childEnv({ RDADMIN_CONFIG_DIR: configDir }), stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  children.push(child);
+  let err = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${err}`)), 15_000);
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1]!, stderr: () => err });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${err}`)));
+  });
+}
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The bulk disable run; `onResults(n)` sees the count of confirmed results as they stream in. */
+function disableRun(url: string, onResults?: (n: number) => void): Promise<CliResult> {
+  const child = spawn(
+    process.execPath,
+    [BIN, 'users', 'disable', '--name', PREFIX, '--yes', '--json', '--concurrency', '8'],
+    {
+      cwd: ROOT,
+      env: childEnv({ RDADMIN_CONFIG_DIR: configDir, RDADMIN_URL: url, RDADMIN_TOKEN: token }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+    onResults?.(stdout.split('"ok":true').length - 1);
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+interface Entry {
+  guid: string;
+  name: string;
+  ok: boolean;
+  attempted?: boolean;
+  outcome?: 'failed' | 'unknown' | 'not_attempted';
+  error?: string;
+}
+
+describe('SIGKILL of the server in the middle of a 1,000-user bulk disable', () => {
+  let first: CliResult;
+  let entries: Entry[];
+  let url2: string;
+
+  it('the CLI reports the failure honestly: exit 1, each target done, not done, not confirmed or not attempted', async () => {
+    const server = await startServer();
+    let killed = false;
+    first = await disableRun(server.url, (n) => {
+      if (!killed && n >= KILL_AFTER) {
+        killed = true;
+        server.child.kill('SIGKILL');
+      }
+    });
+    expect(killed, first.stderr).toBe(true);
+    expect(first.code, first.stderr).toBe(1);
+    entries = JSON.parse(first.stdout) as Entry[];
+    expect(entries).toHaveLength(N);
+    expect(new Set(entries.map((e) => e.guid))).toEqual(new Set(before.keys()));
+    const by = (o: string) => entries.filter((e) => (e.ok ? 'done' : e.outcome) === o);
+    const [done, failed, unknown, skipped] = ['done', 'failed', 'unknown', 'not_attempted'].map(by);
+    expect(done!.length).toBeGreaterThanOrEqual(KILL_AFTER);
+    expect(done!.length + failed!.length + unknown!.length + skipped!.length).toBe(N);
+    // Requests in flight when the server died got no answer: not confirmed, never "failed" or "done".
+    expect(unknown!.length).toBeGreaterThanOrEqual(1);
+    // At most the 8 in flight, and one more per worker that picked a pooled connection already dead.
+    expect(unknown!.length).toBeLessThanOrEqual(16);
+    for (const e of unknown!)
+      expect(e.error).toMatch(/^not confirmed \(outcome unknown\): no answer from the server/);
+    // Once the server refused connections, nothing new was started.
+    for (const e of failed!) expect(e.error).toMatch(/^not done: cannot reach .*connection refused/);
+    expect(failed!.length).toBeLessThanOrEqual(8);
+    expect(skipped!.length).toBeGreaterThan(N / 2);
+    for (const e of skipped!) {
+      expect(e.attempted).toBe(false);
+      expect(e.error).toBe('not attempted: the run stopped on the server became unreachable');
+    }
+    expect(first.stderr).toContain(
+      `error: Disabled ${done!.length} of ${N} users; ${failed!.length} failed, ${unknown!.length} not confirmed (outcome unknown), ${skipped!.length} not attempted. Stopped: cannot reach`,
+    );
+    expect(first.stderr).toMatch(/hint: the targets marked NOT CONFIRMED may or may not have changed/);
+    expect(first.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    report.push(
+      `killed after ${KILL_AFTER}+ confirmed; CLI exit ${first.code}: ${done!.length} done, ${failed!.length} not done (refused), ${unknown!.length} not confirmed, ${skipped!.length} not attempted`,
+    );
+  }, 60_000);
+
+  it('after a restart on the same folder the database is sound and every user is disabled or untouched', async () => {
+    const server = await startServer();
+    url2 = server.url;
+    const db = new SQLite(dbFile, { readonly: true });
+    try {
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(db.pragma('foreign_key_check')).toEqual([]);
+    } finally {
+      db.close();
+    }
+    const after = new Map(readUsers().map((u) => [u.guid, u]));
+    expect(after.size).toBe(N);
+    const outcome = new Map(entries.map((e) => [e.guid, e.ok ? 'done' : e.outcome!]));
+    let disabled = 0;
+    for (const [guid, was] of before) {
+      const now = after.get(guid)!;
+      // Nothing but status and updated_at may change, and only together.
+      expect({ ...now, status: 0, updated_at: '' }).toEqual({ ...was, status: 0, updated_at: '' });
+      if (now.status === 0) {
+        disabled++;
+        expect(now.updated_at >= was.updated_at).toBe(true);
+      } else {
+        expect(now).toEqual(was); // untouched
+      }
+      const o = outcome.get(guid);
+      if (o === 'done') expect(now.status, `${was.name} reported done`).toBe(0);
+      if (o === 'failed' || o === 'not_attempted') expect(now.status, `${was.name} reported ${o}`).toBe(1);
+    }
+    expect(disabled).toBeGreaterThanOrEqual(entries.filter((e) => e.ok).length);
+    report.push(`after restart: integrity_check ok, ${disabled} disabled, ${N - disabled} untouched`);
+    // Each disabled user has its audit record (written in the same transaction as the change).
+    const audit = new SQLite(dbFile, { readonly: true });
+    try {
+      const rows = audit
+        .prepare("SELECT detail FROM audit_console WHERE detail LIKE 'disabled user ''crash-%'")
+        .all() as { detail: string }[];
+      expect(rows).toHaveLength(disabled);
+    } finally {
+      audit.close();
+    }
+  }, 60_000);
+
+  it('the same command run again finishes the job (exit 0)', async () => {
+    const again = await disableRun(url2);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`Disabled ${N} users.`);
+    expect(readUsers().every((u) => u.status === 0)).toBe(true);
+    report.push(`second run: exit ${again.code}, ${N} disabled`);
+    console.log(`crash: ${report.join('; ')}`);
+  }, 60_000);
+});
