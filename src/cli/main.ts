@@ -7,8 +7,9 @@ import { buildProgram, type RunState, reportError } from './program';
 export async function run(argv: string[], io: IO, extra: Omit<CtxDeps, 'io'> = {}): Promise<number> {
   const deps: CtxDeps = { io, ...extra };
   const state: RunState = { code: 0 };
-  const program = buildProgram(areas, topLevel, deps, state);
   try {
+    // Only the invoked area's verbs are built (see invokedArea).
+    const program = buildProgram(areas, topLevel, deps, state, argv);
     await program.parseAsync(argv, { from: 'user' });
     return state.code;
   } catch (err) {
