@@ -21,11 +21,19 @@ export function createApp(deps: AppDeps) {
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('X-Frame-Options', 'DENY');
-    c.header('Referrer-Policy', 'no-referrer');
-    c.header('Cache-Control', 'no-store');
-    c.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+    // Set on the finished response's headers: c.header() at this point would rebuild the response
+    // (materialising its body stream) on every request.
+    let set = (k: string, v: string) => c.res.headers.set(k, v);
+    try {
+      set('X-Content-Type-Options', 'nosniff');
+    } catch {
+      set = (k, v) => c.header(k, v); // immutable headers (not one of ours)
+      set('X-Content-Type-Options', 'nosniff');
+    }
+    set('X-Frame-Options', 'DENY');
+    set('Referrer-Policy', 'no-referrer');
+    set('Cache-Control', 'no-store');
+    set('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
     const ms = (performance.now() - started).toFixed(1);
     deps.log(`${c.req.method} ${c.req.path.replace(SECRET_PATH, '$1***')} ${c.res.status} ${ms}ms`);
   });

@@ -1,7 +1,8 @@
-import { type Kysely, type Selectable, sql, type Updateable } from 'kysely';
+import { CompiledQuery, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
 import { newGuid } from './ids';
 import { fold, likeFilter } from './like';
 import type { DB, DeviceGroupTable, DeviceTable } from './schema';
+import type { StrategyChain } from './strategies';
 
 export type DeviceRecord = Selectable<DeviceTable> & {
   user_name: string | null;
@@ -49,6 +50,45 @@ export type DevicePatch = Partial<
   >
 >;
 
+/** What a heartbeat reports (pro-admin-api / server-model: id, uuid, conns) and where it came from. */
+export interface Beat {
+  id: string;
+  uuid: string;
+  conns: readonly number[];
+  ip: string;
+  at: string;
+}
+
+/** A recorded heartbeat: the device as it was before, and what is waiting for it. */
+export interface BeatResult {
+  guid: string;
+  /** The device's uuid before this heartbeat. */
+  uuid: string;
+  sysinfo_at: string | null;
+  chain: StrategyChain;
+  /** Connection ids the console asked this device to drop (now taken). */
+  disconnects: number[];
+}
+
+// The heartbeat path runs thousands of times a second: fixed SQL, prepared once (see the statement
+// cache in db.ts), no query building.
+const BEAT_LOOKUP = `SELECT d.guid, d.uuid, d.ip, d.sysinfo_at, d.strategy_guid AS device,
+    u.strategy_guid AS user, g.strategy_guid AS device_group
+  FROM devices d
+  LEFT JOIN users u ON u.guid = d.user_guid
+  LEFT JOIN device_groups g ON g.guid = d.device_group_guid
+  WHERE d.id = ?`;
+const BEAT_UPDATE =
+  'UPDATE devices SET last_online = ?, conns = ?, ip = ?, uuid = ?, updated_at = ? WHERE guid = ?';
+const BEAT_PENDING = 'SELECT 1 FROM pending_disconnects WHERE device_guid = ? LIMIT 1';
+const BEAT_TAKE = 'DELETE FROM pending_disconnects WHERE device_guid = ? RETURNING conn_id';
+
+interface Queued {
+  beat: Beat;
+  resolve(r: BeatResult | undefined): void;
+  reject(e: unknown): void;
+}
+
 function withFolds(p: DevicePatch): Record<string, unknown> {
   const out: Record<string, unknown> = { ...p };
   if (p.device_name !== undefined) out['device_name_fold'] = fold(p.device_name);
@@ -57,10 +97,80 @@ function withFolds(p: DevicePatch): Record<string, unknown> {
 }
 
 export class DeviceRepo {
+  private beats: Queued[] = [];
+
   constructor(
     private readonly db: Kysely<DB>,
     private readonly now: () => Date,
   ) {}
+
+  /**
+   * Records a heartbeat of a registered device: last_online, conns, ip (kept when unknown), a new
+   * uuid; takes the pending disconnects; answers the device as it was, or undefined for an unknown
+   * ID. Heartbeats that arrive together are written in one transaction (one commit instead of one
+   * per heartbeat); each caller is answered once its transaction has committed.
+   */
+  heartbeat(beat: Beat): Promise<BeatResult | undefined> {
+    return new Promise((resolve, reject) => {
+      if (this.beats.push({ beat, resolve, reject }) === 1) setImmediate(() => void this.flushBeats());
+    });
+  }
+
+  private async flushBeats(): Promise<void> {
+    const batch = this.beats;
+    this.beats = [];
+    try {
+      const results = await this.db.transaction().execute(async (trx) => {
+        const out: (BeatResult | undefined)[] = [];
+        for (const q of batch) out.push(await this.recordBeat(trx, q.beat));
+        return out;
+      });
+      for (const [i, q] of batch.entries()) q.resolve(results[i]);
+    } catch {
+      // Something in the batch failed: record each on its own, so one bad beat fails alone.
+      for (const q of batch) {
+        await this.db
+          .transaction()
+          .execute((trx) => this.recordBeat(trx, q.beat))
+          .then(q.resolve, q.reject);
+      }
+    }
+  }
+
+  private async recordBeat(trx: Kysely<DB>, b: Beat): Promise<BeatResult | undefined> {
+    const run = async <R>(text: string, params: unknown[]) =>
+      (await trx.executeQuery<R>(CompiledQuery.raw(text, params))).rows;
+    const [d] = await run<{
+      guid: string;
+      uuid: string;
+      ip: string;
+      sysinfo_at: string | null;
+      device: string | null;
+      user: string | null;
+      device_group: string | null;
+    }>(BEAT_LOOKUP, [b.id]);
+    if (!d) return undefined;
+    const uuid = b.uuid && b.uuid !== d.uuid ? b.uuid : d.uuid;
+    await run(BEAT_UPDATE, [
+      b.at,
+      JSON.stringify(b.conns),
+      b.ip || d.ip,
+      uuid,
+      this.now().toISOString(),
+      d.guid,
+    ]);
+    const pending = (await run(BEAT_PENDING, [d.guid])).length > 0;
+    const disconnects = pending
+      ? (await run<{ conn_id: number }>(BEAT_TAKE, [d.guid])).map((r) => r.conn_id)
+      : [];
+    return {
+      guid: d.guid,
+      uuid: d.uuid,
+      sysinfo_at: d.sysinfo_at,
+      chain: { device: d.device, user: d.user, device_group: d.device_group },
+      disconnects,
+    };
+  }
 
   private base() {
     return this.db
