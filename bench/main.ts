@@ -122,7 +122,9 @@ class BenchServer {
   }
 
   async close(): Promise<void> {
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
     await this.call('close', {}, 10_000).catch(() => undefined);
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
     this.child.kill();
   }
 }
@@ -348,7 +350,11 @@ async function figure4(server: BenchServer) {
     const body = (await getJson(`${server.url}${q.path}`, server.token)) as { total: number };
     totals.push(body.total);
   }
-  const plan = await server.call<string[]>('explainDevices', { device_name: '%k7q%' });
+  type Plan = { rows: string[]; count: string[] };
+  const rare = await server.call<Plan>('explainDevices', { device_name: '%k7q%' });
+  const common = await server.call<Plan>('explainDevices', { device_name: '%top%' });
+  // A full scan of devices shows as a bare "SCAN devices" (an ID-ordered walk names its index).
+  const scans = [rare, common].some((p) => [...p.rows, ...p.count].some((d) => /^SCAN devices$/.test(d)));
   const p50 = median(filtered);
   figures.push({
     n: 4,
@@ -357,11 +363,12 @@ async function figure4(server: BenchServer) {
     baseline: `no filter: p50 ${fmt(median(unfiltered))}, p99 ${fmt(percentile(unfiltered, 99))}`,
     ratio: x(p50 / median(unfiltered)),
     target: 'p50 ≤ 10 ms, not a full scan',
-    met: p50 <= 10 && !plan.some((d) => /^SCAN devices\b/.test(d)),
+    met: p50 <= 10 && !scans,
     details: [
       ...[...byField].map(([f, s]) => `filter on ${f}: p50 ${fmt(median(s))}, p99 ${fmt(percentile(s, 99))}`),
       `matches per filter (first 30 queries): median ${median(totals)}, max ${Math.max(...totals)}`,
-      `query plan for device_name=%k7q%: ${plan.join(' · ')}`,
+      `query plans, device_name=%k7q% (8 of 100,000 match): count: ${rare.count.join(' · ')}; page: ${rare.rows.join(' · ')}`,
+      `query plans, device_name=%top% (a third match): count: ${common.count.join(' · ')}; page: ${common.rows.join(' · ')}`,
     ],
   });
 }

@@ -154,14 +154,9 @@ async function main() {
         .get(g, Number(a['status']));
     },
 
-    /** SQLite's plan for the devices list query with this filter (to show it is not a full scan). */
+    /** SQLite's plans for the devices list (page and count) with this filter. */
     async explainDevices(a) {
-      const repo = store.devices as unknown as {
-        filtered(f: Record<string, string>): { compile(): { sql: string; parameters: readonly unknown[] } };
-      };
-      const q = repo.filtered(a as Record<string, string>).compile();
-      const rows = sqlite.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.parameters) as { detail: string }[];
-      return rows.map((r) => r.detail);
+      return store.devices.plan(a as Record<string, string>);
     },
 
     async memory() {
