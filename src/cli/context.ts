@@ -86,7 +86,11 @@ export async function buildContext(flags: GlobalFlags, deps: CtxDeps, withApi: b
       return api;
     },
     out,
-    confirm: deps.confirm ?? terminalConfirm(io),
+    // What was listed for the question must be out before it is asked.
+    confirm: (question) => {
+      out.flush();
+      return (deps.confirm ?? terminalConfirm(io))(question);
+    },
     config,
     interactive: isInteractive(io),
     flags,

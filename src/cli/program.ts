@@ -103,6 +103,7 @@ function addVerb(area: Command, spec: VerbSpec, deps: CtxDeps, state: RunState):
       const code = await spec.run(ctx, { ...command.opts(), _args: command.processedArgs });
       state.code = typeof code === 'number' ? code : Exit.ok;
     } finally {
+      ctx.out.flush();
       if (spec.api !== false) await ctx.api.close().catch(() => undefined);
     }
   });
