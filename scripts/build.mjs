@@ -1,7 +1,8 @@
 // Bundles the CLI into dist/: one small entry plus lazily loaded chunks (the server, undici, zod,
 // the prompt library...), so `rdadmin --help` loads little more than commander.
 import { rm } from 'node:fs/promises';
-import { sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 // commander requires node:child_process at load time, for executable subcommands we never use;
@@ -17,6 +18,37 @@ const lazyChildProcess = {
     );
     b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
       contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
+// The CLI's HTTP client uses three things from undici; scripts/undici-lean.cjs provides them
+// from undici's own modules, so an API command loads a third of undici instead of all of it.
+const leanUndici = {
+  name: 'lean-undici',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, (args) =>
+      args.importer.endsWith(`${sep}src${sep}client${sep}transport.ts`)
+        ? { path: fileURLToPath(new URL('./undici-lean.cjs', import.meta.url)) }
+        : undefined,
+    );
+  },
+};
+
+// zod exports every locale (z.locales.*, a third of its code); we use only the English messages,
+// which zod imports on its own. The namespace keeps just `en`.
+const zodLocales = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${sep}zod${sep}`)
+        ? { path: join(dirname(args.importer), '..', 'locales', 'en-only.js'), namespace: 'zod-locales' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: dirname(args.path),
       loader: 'js',
     }));
   },
@@ -44,6 +76,7 @@ const common = {
   banner: {
     js: "import { createRequire as __rdCreateRequire } from 'node:module'; const require = __rdCreateRequire(import.meta.url);",
   },
+  plugins: [zodLocales],
   logLevel: 'warning',
   legalComments: 'none',
 };
@@ -66,5 +99,5 @@ await build({
   outdir: 'dist',
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
-  plugins: [lazyChildProcess, serverApart],
+  plugins: [lazyChildProcess, serverApart, leanUndici, zodLocales],
 });
