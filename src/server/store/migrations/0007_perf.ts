@@ -1,6 +1,6 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 
-// Substring search on devices without a full scan: an FTS5 trigram index over the folded ID,
+// Listing speed. Substring search on devices without a full scan: an FTS5 trigram index over the folded ID,
 // device name and device username (external content: it stores only the index, keyed by the
 // devices rowid, and triggers keep it in step). The columns hold folded text already, so the index
 // compares exactly (case_sensitive 1): a filter `%abc%` then matches in the index exactly the rows
@@ -34,5 +34,8 @@ export const m0007: Migration = {
         VALUES (new.rowid, new.id_fold, new.device_name_fold, new.device_username_fold);
       END`.execute(db);
     await sql`INSERT INTO devices_fts (devices_fts) VALUES ('rebuild')`.execute(db);
+    // Users are listed by (name_fold, guid): with both in one index a page is found by walking the
+    // index alone, and no sort is needed for the tie-breaker.
+    await sql`CREATE INDEX users_name_fold_guid ON users(name_fold, guid)`.execute(db);
   },
 };
