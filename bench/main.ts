@@ -15,6 +15,8 @@ const BUILD = fileURLToPath(new URL('.', import.meta.url));
 const BIN = join(ROOT, 'bin', 'rdadmin.js');
 const NODE = process.execPath;
 const DOC = join(ROOT, 'docs', 'performance.md');
+// BENCH_CLI_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the CLI runs of figures 2, 3, 7.
+const CLI = [...(process.env['BENCH_CLI_NODE_FLAGS'] ?? '').split(' ').filter(Boolean), BIN];
 
 interface Options {
   quick: boolean;
@@ -231,7 +233,7 @@ async function figure2(server: BenchServer, configDir: string) {
     });
     check(script, 'baseline (pageSize 30)', users);
     runs.script.push(script);
-    const cli = await runMeasured(NODE, [BIN, 'users', 'view', '--json'], { env, timeoutMs: 300_000 });
+    const cli = await runMeasured(NODE, [...CLI, 'users', 'view', '--json'], { env, timeoutMs: 300_000 });
     check(cli, 'rdadmin users view --json', users + 2);
     runs.cli.push(cli);
   }
@@ -278,7 +280,7 @@ async function figure3(server: BenchServer, configDir: string) {
     check(b, 'baseline disable', n);
     await verify('the baseline');
     baseRuns.push(b);
-    const c = await runMeasured(NODE, [BIN, 'users', 'disable', '--group_name', group, '--yes'], {
+    const c = await runMeasured(NODE, [...CLI, 'users', 'disable', '--group_name', group, '--yes'], {
       env,
       timeoutMs: 300_000,
     });
@@ -430,7 +432,7 @@ async function figure6(server: BenchServer) {
 
 async function figure7(server: BenchServer, configDir: string) {
   const env = cliEnv(server, configDir);
-  const m = await runMeasured(NODE, [BIN, 'devices', 'export', '--format', 'csv'], {
+  const m = await runMeasured(NODE, [...CLI, 'devices', 'export', '--format', 'csv'], {
     env,
     timeoutMs: 600_000,
   });

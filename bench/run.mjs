@@ -1,12 +1,12 @@
 // `npm run bench`: bundles the TypeScript benchmark (bench/*.ts, which imports the server and the
-// client simulator from src/) into node_modules/.cache/rdadmin-bench/ and runs it. Arguments are
+// client simulator from src/) into dist/bench/ (next to the CLI build) and runs it. Arguments are
 // passed on (`npm run bench -- --quick`, `-- --only=4,6`, `-- --help`).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const out = here('../node_modules/.cache/rdadmin-bench/');
+const out = here('../dist/bench/');
 
 await build({
   entryPoints: {
