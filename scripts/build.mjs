@@ -1,9 +1,15 @@
-// Bundles the CLI into dist/: one small entry plus lazily loaded chunks (the server, undici, zod,
-// the prompt library...), so `rdadmin --help` loads little more than commander.
-import { rm } from 'node:fs/promises';
+// Bundles the CLI into dist/ as CommonJS (dist/package.json says so): Node starts a CommonJS
+// program several milliseconds sooner than an ES module one, and `rdadmin --help` loads one file,
+// dist/cli.js (the core and commander). What only some commands need is a bundle of its own in
+// dist/lazy/, loaded with require() when a command asks for it: the HTTP client (undici, zod),
+// the prompt library, conf, the table and progress-bar libraries; the server is dist/server.js.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
 
 // commander requires node:child_process at load time, for executable subcommands we never use;
 // loading it (with net, dgram, ...) costs more start-up time than the rest of `--help`. Commander
@@ -30,7 +36,7 @@ const leanUndici = {
   setup(b) {
     b.onResolve({ filter: /^undici$/ }, (args) =>
       args.importer.endsWith(`${sep}src${sep}client${sep}transport.ts`)
-        ? { path: fileURLToPath(new URL('./undici-lean.cjs', import.meta.url)) }
+        ? { path: join(root, 'scripts', 'undici-lean.cjs') }
         : undefined,
     );
   },
@@ -54,50 +60,99 @@ const zodLocales = {
   },
 };
 
-// The server (`rdadmin serve` only) is a bundle of its own: sharing chunks with the CLI would make
-// every CLI start load the few small modules both use (wire rules, scopes) as separate files. It
-// shares no state with the CLI, so its own copy of those modules is harmless.
-const SERVER_MODULES = /^\.\.\/src\/server\/(serve|demo)$/;
-const serverApart = {
-  name: 'server-apart',
+// What the CLI loads on demand (`await import(x)` in the sources), and the file that holds it.
+const LAZY = {
+  '../client': './lazy/client.js',
+  '../src/client': './lazy/client.js',
+  '@inquirer/prompts': './lazy/prompts.js',
+  conf: './lazy/conf.js',
+  'cli-table3': './lazy/table.js',
+  'cli-progress': './lazy/progress.js',
+  '../src/server/serve': './server.js',
+  '../src/server/demo': './server.js',
+};
+const lazyParts = {
+  name: 'lazy-parts',
   setup(b) {
-    b.onResolve({ filter: SERVER_MODULES }, () => ({ path: './server.js', external: true }));
+    b.onResolve({ filter: /.*/ }, (args) =>
+      args.kind === 'dynamic-import' && LAZY[args.path]
+        ? { path: LAZY[args.path], external: true }
+        : undefined,
+    );
+  },
+};
+
+// The client throws the CLI's error classes, and the CLI tells them apart with instanceof: the
+// client bundle takes them from the loaded CLI bundle instead of carrying copies of its own.
+const cliErrors = {
+  name: 'cli-errors',
+  setup(b) {
+    b.onResolve({ filter: /\/cli\/errors$/ }, () => ({ path: 'errors', namespace: 'cli-errors' }));
+    b.onResolve({ filter: /^\.\.\/cli\.js$/ }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'cli-errors' }, () => ({
+      contents: "module.exports = require('../cli.js').errors;",
+      loader: 'js',
+    }));
   },
 };
 
 const common = {
   bundle: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
   // Native addon: resolved from node_modules at run time, and only by the server.
   external: ['better-sqlite3'],
-  banner: {
-    js: "import { createRequire as __rdCreateRequire } from 'node:module'; const require = __rdCreateRequire(import.meta.url);",
-  },
-  plugins: [zodLocales],
+  // `await import()` of what is bundled elsewhere becomes require(): no ES module loader at all.
+  supported: { 'dynamic-import': false },
+  // package-root.ts reads import.meta.url only where __dirname is missing (the sources, ESM).
+  logOverride: { 'empty-import-meta': 'silent' },
   logLevel: 'warning',
   legalComments: 'none',
 };
 
-await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
-await build({
-  ...common,
-  stdin: {
-    contents:
+await rm(dist, { recursive: true, force: true });
+await mkdir(dist, { recursive: true });
+await writeFile(join(dist, 'package.json'), '{ "type": "commonjs" }\n');
+
+const entry = (contents, sourcefile) => ({ contents, resolveDir: root, sourcefile, loader: 'ts' });
+await Promise.all([
+  build({
+    ...common,
+    stdin: entry(
+      "export { main, run } from './src/cli/main';\nexport * as errors from './src/cli/errors';\n",
+      'cli-entry.ts',
+    ),
+    outfile: join(dist, 'cli.js'),
+    plugins: [lazyChildProcess, lazyParts],
+  }),
+  build({
+    ...common,
+    entryPoints: [join(root, 'src', 'client', 'index.ts')],
+    outfile: join(dist, 'lazy', 'client.js'),
+    plugins: [leanUndici, zodLocales, cliErrors],
+  }),
+  build({
+    ...common,
+    stdin: entry(
       "export { startServer } from './src/server/serve';\nexport { loadDemoFleet, seedDemo } from './src/server/demo';\n",
-    resolveDir: '.',
-    sourcefile: 'server-entry.ts',
-    loader: 'ts',
-  },
-  outfile: 'dist/server.js',
-});
-await build({
-  ...common,
-  entryPoints: { cli: 'src/cli/main.ts' },
-  outdir: 'dist',
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  plugins: [lazyChildProcess, serverApart, leanUndici, zodLocales],
-});
+      'server-entry.ts',
+    ),
+    outfile: join(dist, 'server.js'),
+    plugins: [zodLocales],
+  }),
+  // What the sources import from each (`await import(pkg)` yields module.exports as `default`).
+  ...Object.entries({
+    prompts: "require('@inquirer/prompts')",
+    conf: "require('conf').default",
+    table: "require('cli-table3')",
+    progress: "require('cli-progress')",
+  }).map(([name, expr]) =>
+    build({
+      ...common,
+      stdin: { contents: `module.exports = ${expr};`, resolveDir: root, loader: 'js' },
+      outfile: join(dist, 'lazy', `${name}.js`),
+    }),
+  ),
+]);

@@ -25,7 +25,10 @@ export async function main(): Promise<void> {
   process.stdout.on('error', ignoreEpipe);
   process.stderr.on('error', ignoreEpipe);
   process.exitCode = await run(process.argv.slice(2), {
-    stdin: process.stdin,
+    // Only commands that read stdin create it (creating it loads the socket machinery).
+    get stdin() {
+      return process.stdin;
+    },
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
