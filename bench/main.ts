@@ -165,6 +165,8 @@ function cliEnv(server: BenchServer, configDir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('RDADMIN_')) delete env[k];
   delete env['NODE_OPTIONS'];
+  // Straight to the server under test, never through a proxy.
+  for (const k of Object.keys(env)) if (/^(https?|all|no)_proxy$/i.test(k)) delete env[k];
   return {
     ...env,
     RDADMIN_URL: server.url,
@@ -214,45 +216,84 @@ async function figure1(configDir: string) {
   }
 }
 
+/** python3, if this machine has it (the Python baseline is then measured too). */
+function python(): string | null {
+  try {
+    execFileSync('python3', ['-c', 'import urllib.request, json'], { stdio: 'ignore' });
+    return 'python3';
+  } catch {
+    return null;
+  }
+}
+const PYTHON = python();
+
 async function figure2(server: BenchServer, configDir: string) {
   const env = cliEnv(server, configDir);
   const users = SIZES.users;
   const baseEnv = { ...env, BENCH_TOKEN: server.token };
-  const baseline = join(BUILD, 'baseline-client.mjs');
-  const runs = { cli: [] as Measured[], same: [] as Measured[], script: [] as Measured[] };
+  const node = join(BUILD, 'baseline-client.mjs');
+  const py = join(ROOT, 'bench', 'baseline_client.py');
+  const runs = {
+    cli: [] as Measured[],
+    same: [] as Measured[],
+    script: [] as Measured[],
+    py: [] as Measured[],
+  };
   for (let r = 0; r < SIZES.reps; r++) {
-    const same = await runMeasured(NODE, [baseline, 'list', server.url, String(SIZES.pageSize)], {
+    const same = await runMeasured(NODE, [node, 'list', server.url, String(SIZES.pageSize)], {
       env: baseEnv,
       timeoutMs: 300_000,
     });
     check(same, 'baseline (same pages)', users);
     runs.same.push(same);
-    const script = await runMeasured(NODE, [baseline, 'list', server.url, String(SIZES.scriptPageSize)], {
+    const script = await runMeasured(NODE, [node, 'list', server.url, String(SIZES.scriptPageSize)], {
       env: baseEnv,
       timeoutMs: 300_000,
     });
     check(script, 'baseline (pageSize 30)', users);
     runs.script.push(script);
+    if (PYTHON) {
+      const p = await runMeasured(PYTHON, [py, 'list', server.url, String(SIZES.pageSize)], {
+        env: baseEnv,
+        timeoutMs: 300_000,
+      });
+      check(p, 'Python baseline', users);
+      runs.py.push(p);
+    }
     const cli = await runMeasured(NODE, [...CLI, 'users', 'view', '--json'], { env, timeoutMs: 300_000 });
     check(cli, 'rdadmin users view --json', users + 2);
     runs.cli.push(cli);
   }
   const t = (ms: Measured[]) => median(ms.map((m) => m.ms));
   const peak = Math.max(...runs.cli.map((m) => m.maxRssMb ?? 0));
+  const what = `\`rdadmin users view --json\` over ${users.toLocaleString('en')} users (wall, median of ${SIZES.reps})`;
   const ratio = t(runs.cli) / t(runs.same);
   figures.push({
     n: 2,
-    what: `\`rdadmin users view --json\` over ${users.toLocaleString('en')} users (wall, median of ${SIZES.reps})`,
+    what,
     result: `${fmt(t(runs.cli))}, peak ${mb(peak)}`,
-    baseline: `sequential, one connection per request, same ${SIZES.pageSize}-row pages: ${fmt(t(runs.same))}`,
+    baseline: `Node client, one connection per request, sequential, same ${SIZES.pageSize}-row pages: ${fmt(t(runs.same))}`,
     ratio: x(ratio),
     target: '≤ 0.50×, peak ≤ 120 MB',
     met: ratio <= 0.5 && peak <= 120,
     details: [
-      `the same baseline client with users.py's pageSize=${SIZES.scriptPageSize}: ${fmt(t(runs.script))} (the CLI takes ${x(t(runs.cli) / t(runs.script))} of that)`,
+      `the Node baseline with users.py's pageSize=${SIZES.scriptPageSize}: ${fmt(t(runs.script))} (the CLI takes ${x(t(runs.cli) / t(runs.script))} of that)`,
       `baseline peak RSS ${mb(Math.max(...runs.same.map((m) => m.maxRssMb ?? 0)))}; CLI output ${(runs.cli[0]!.stdoutBytes / 1e6).toFixed(1)} MB of JSON`,
     ],
   });
+  if (PYTHON) {
+    const pr = t(runs.cli) / t(runs.py);
+    figures.push({
+      n: 2,
+      what,
+      result: `${fmt(t(runs.cli))}, peak ${mb(peak)}`,
+      baseline: `Python client (urllib), one connection per request, sequential, same pages: ${fmt(t(runs.py))}`,
+      ratio: x(pr),
+      target: '≤ 0.50×, peak ≤ 120 MB',
+      met: pr <= 0.5 && peak <= 120,
+      details: [],
+    });
+  }
 }
 
 async function figure3(server: BenchServer, configDir: string) {
@@ -260,48 +301,68 @@ async function figure3(server: BenchServer, configDir: string) {
   const n = SIZES.disableUsers;
   const group = 'Leavers';
   await server.call('seedUsers', { n, group, prefix: 'leaver-' });
-  const baseline = join(BUILD, 'baseline-client.mjs');
-  const cliRuns: Measured[] = [];
-  const baseRuns: Measured[] = [];
+  const node = join(BUILD, 'baseline-client.mjs');
+  const py = join(ROOT, 'bench', 'baseline_client.py');
+  const runs = { cli: [] as Measured[], node: [] as Measured[], py: [] as Measured[] };
   const verify = async (what: string) => {
     const disabled = await server.call<number>('countStatus', { group, status: 0 });
     if (disabled !== n) throw new Error(`${what} disabled ${disabled} of ${n} users`);
     await server.call('setGroupStatus', { group, status: 1 });
   };
+  const baseEnv = { ...env, BENCH_TOKEN: server.token };
   for (let r = 0; r < SIZES.reps; r++) {
-    const b = await runMeasured(
-      NODE,
-      [baseline, 'disable', server.url, String(SIZES.pageSize), `%${group}%`],
-      {
-        env: { ...env, BENCH_TOKEN: server.token },
-        timeoutMs: 300_000,
-      },
-    );
+    const b = await runMeasured(NODE, [node, 'disable', server.url, String(SIZES.pageSize), `%${group}%`], {
+      env: baseEnv,
+      timeoutMs: 300_000,
+    });
     check(b, 'baseline disable', n);
     await verify('the baseline');
-    baseRuns.push(b);
+    runs.node.push(b);
+    if (PYTHON) {
+      const p = await runMeasured(PYTHON, [py, 'disable', server.url, String(SIZES.pageSize), `%${group}%`], {
+        env: baseEnv,
+        timeoutMs: 300_000,
+      });
+      check(p, 'Python baseline disable', n);
+      await verify('the Python baseline');
+      runs.py.push(p);
+    }
     const c = await runMeasured(NODE, [...CLI, 'users', 'disable', '--group_name', group, '--yes'], {
       env,
       timeoutMs: 300_000,
     });
     check(c, 'rdadmin users disable', n);
     await verify('rdadmin users disable');
-    cliRuns.push(c);
+    runs.cli.push(c);
   }
   const t = (ms: Measured[]) => median(ms.map((m) => m.ms));
-  const ratio = t(cliRuns) / t(baseRuns);
+  const what = `\`rdadmin users disable --yes\` on ${n.toLocaleString('en')} users (wall, median of ${SIZES.reps})`;
+  const ratio = t(runs.cli) / t(runs.node);
   figures.push({
     n: 3,
-    what: `\`rdadmin users disable --yes\` on ${n.toLocaleString('en')} users (wall, median of ${SIZES.reps})`,
-    result: fmt(t(cliRuns)),
-    baseline: `sequential, one connection per request: ${fmt(t(baseRuns))}`,
+    what,
+    result: fmt(t(runs.cli)),
+    baseline: `Node client, one connection per request, sequential: ${fmt(t(runs.node))}`,
     ratio: x(ratio),
     target: '≤ 0.20×',
     met: ratio <= 0.2,
     details: [
-      `CLI with its defaults (--concurrency 4, keep-alive); peak RSS ${mb(Math.max(...cliRuns.map((m) => m.maxRssMb ?? 0)))}`,
+      `CLI with its defaults (--concurrency 4, keep-alive); peak RSS ${mb(Math.max(...runs.cli.map((m) => m.maxRssMb ?? 0)))}`,
     ],
   });
+  if (PYTHON) {
+    const pr = t(runs.cli) / t(runs.py);
+    figures.push({
+      n: 3,
+      what,
+      result: fmt(t(runs.cli)),
+      baseline: `Python client (urllib), one connection per request, sequential: ${fmt(t(runs.py))}`,
+      ratio: x(pr),
+      target: '≤ 0.20×',
+      met: pr <= 0.2,
+      details: [],
+    });
+  }
 }
 
 /** 3-character substrings of real values, spread over the three text filters. */
