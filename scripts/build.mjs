@@ -1,24 +1,158 @@
-// Bundles the CLI into dist/: one small entry plus lazily loaded chunks (the server, undici, zod,
-// the prompt library...), so `rdadmin --help` loads little more than commander.
-import { rm } from 'node:fs/promises';
+// Bundles the CLI into dist/ as CommonJS (dist/package.json says so): Node starts a CommonJS
+// program several milliseconds sooner than an ES module one, and `rdadmin --help` loads one file,
+// dist/cli.js (the core and commander). What only some commands need is a bundle of its own in
+// dist/lazy/, loaded with require() when a command asks for it: the HTTP client (undici, zod),
+// the prompt library, conf, the table and progress-bar libraries; the server is dist/server.js.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
-await build({
-  entryPoints: { cli: 'src/cli/main.ts' },
-  outdir: 'dist',
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
+
+// commander requires node:child_process at load time, for executable subcommands we never use;
+// loading it (with net, dgram, ...) costs more start-up time than the rest of `--help`. Commander
+// gets a stand-in that loads the real module on first use.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.importer.includes(`${sep}commander${sep}`)
+        ? { path: 'child_process', namespace: 'lazy' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
+// The CLI's HTTP client uses three things from undici; scripts/undici-lean.cjs provides them
+// from undici's own modules, so an API command loads a third of undici instead of all of it.
+const leanUndici = {
+  name: 'lean-undici',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, (args) =>
+      args.importer.endsWith(`${sep}src${sep}client${sep}transport.ts`)
+        ? { path: join(root, 'scripts', 'undici-lean.cjs') }
+        : undefined,
+    );
+  },
+};
+
+// zod exports every locale (z.locales.*, a third of its code); we use only the English messages,
+// which zod imports on its own. The namespace keeps just `en`.
+const zodLocales = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${sep}zod${sep}`)
+        ? { path: join(dirname(args.importer), '..', 'locales', 'en-only.js'), namespace: 'zod-locales' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
+// What the CLI loads on demand (`await import(x)` in the sources), and the file that holds it.
+const LAZY = {
+  '../client': './lazy/client.js',
+  '../src/client': './lazy/client.js',
+  '@inquirer/prompts': './lazy/prompts.js',
+  conf: './lazy/conf.js',
+  'cli-table3': './lazy/table.js',
+  'cli-progress': './lazy/progress.js',
+  '../src/server/serve': './server.js',
+  '../src/server/demo': './server.js',
+};
+const lazyParts = {
+  name: 'lazy-parts',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) =>
+      args.kind === 'dynamic-import' && LAZY[args.path]
+        ? { path: LAZY[args.path], external: true }
+        : undefined,
+    );
+  },
+};
+
+// The client throws the CLI's error classes, and the CLI tells them apart with instanceof: the
+// client bundle takes them from the loaded CLI bundle instead of carrying copies of its own.
+const cliErrors = {
+  name: 'cli-errors',
+  setup(b) {
+    b.onResolve({ filter: /\/cli\/errors$/ }, () => ({ path: 'errors', namespace: 'cli-errors' }));
+    b.onResolve({ filter: /^\.\.\/cli\.js$/ }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'cli-errors' }, () => ({
+      contents: "module.exports = require('../cli.js').errors;",
+      loader: 'js',
+    }));
+  },
+};
+
+const common = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
   // Native addon: resolved from node_modules at run time, and only by the server.
   external: ['better-sqlite3'],
-  banner: {
-    js: "import { createRequire as __rdCreateRequire } from 'node:module'; const require = __rdCreateRequire(import.meta.url);",
-  },
-  chunkNames: 'chunks/[name]-[hash]',
+  // `await import()` of what is bundled elsewhere becomes require(): no ES module loader at all.
+  supported: { 'dynamic-import': false },
+  // package-root.ts reads import.meta.url only where __dirname is missing (the sources, ESM).
+  logOverride: { 'empty-import-meta': 'silent' },
   logLevel: 'warning',
   legalComments: 'none',
-});
+};
+
+await rm(dist, { recursive: true, force: true });
+await mkdir(dist, { recursive: true });
+await writeFile(join(dist, 'package.json'), '{ "type": "commonjs" }\n');
+
+const entry = (contents, sourcefile) => ({ contents, resolveDir: root, sourcefile, loader: 'ts' });
+await Promise.all([
+  build({
+    ...common,
+    stdin: entry(
+      "export { main, run } from './src/cli/main';\nexport * as errors from './src/cli/errors';\n",
+      'cli-entry.ts',
+    ),
+    outfile: join(dist, 'cli.js'),
+    plugins: [lazyChildProcess, lazyParts],
+  }),
+  build({
+    ...common,
+    entryPoints: [join(root, 'src', 'client', 'index.ts')],
+    outfile: join(dist, 'lazy', 'client.js'),
+    plugins: [leanUndici, zodLocales, cliErrors],
+  }),
+  build({
+    ...common,
+    stdin: entry(
+      "export { startServer } from './src/server/serve';\nexport { loadDemoFleet, seedDemo } from './src/server/demo';\n",
+      'server-entry.ts',
+    ),
+    outfile: join(dist, 'server.js'),
+    plugins: [zodLocales],
+  }),
+  // What the sources import from each (`await import(pkg)` yields module.exports as `default`).
+  ...Object.entries({
+    prompts: "require('@inquirer/prompts')",
+    conf: "require('conf').default",
+    table: "require('cli-table3')",
+    progress: "require('cli-progress')",
+  }).map(([name, expr]) =>
+    build({
+      ...common,
+      stdin: { contents: `module.exports = ${expr};`, resolveDir: root, loader: 'js' },
+      outfile: join(dist, 'lazy', `${name}.js`),
+    }),
+  ),
+]);

@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { UsageError } from './errors';
 import type { IO } from './io';
 
@@ -54,6 +56,37 @@ export async function openConfig(env: IO['env']): Promise<ConfigStore> {
       conf.set('profiles', all);
     },
   };
+}
+
+/**
+ * The file conf keeps the profiles in: $RDADMIN_CONFIG_DIR/config.json, else the per-user config
+ * folder conf finds with env-paths (which reads the process environment): XDG_CONFIG_HOME or
+ * ~/.config on Linux, ~/Library/Preferences on macOS, %APPDATA%/rdadmin/Config on Windows.
+ */
+export function configFilePath(env: IO['env']): string {
+  const dir = env['RDADMIN_CONFIG_DIR'];
+  if (dir) return resolve(dir, 'config.json');
+  const home = homedir();
+  const pe = process.env;
+  if (process.platform === 'darwin') return resolve(home, 'Library', 'Preferences', 'rdadmin', 'config.json');
+  if (process.platform === 'win32')
+    return resolve(pe['APPDATA'] || join(home, 'AppData', 'Roaming'), 'rdadmin', 'Config', 'config.json');
+  return resolve(pe['XDG_CONFIG_HOME'] || join(home, '.config'), 'rdadmin', 'config.json');
+}
+
+/**
+ * The profiles, read straight from conf's JSON file: every API command needs them, and loading
+ * conf (with its schema validator) costs more start-up time than the rest of the command line.
+ * Writers still go through openConfig(). A missing file means no profiles.
+ */
+async function readProfiles(env: IO['env']): Promise<{ current: string; profiles: Record<string, Profile> }> {
+  let data: Partial<ConfigShape> = {};
+  try {
+    data = JSON.parse(await readFile(configFilePath(env), 'utf8')) as Partial<ConfigShape>;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return { current: data.currentProfile || 'default', profiles: data.profiles ?? {} };
 }
 
 export interface GlobalFlags {
@@ -142,11 +175,11 @@ export async function resolveConfig(flags: GlobalFlags, io: IO): Promise<Resolve
     env['RDADMIN_PROFILE'] !== undefined ||
     flags.timeout === undefined;
   if (needProfile) {
-    const store = await openConfig(env).catch(() => undefined);
-    if (store) {
-      profileName ??= store.currentProfile();
-      profile = store.getProfile(profileName);
-      profileExists = store.profiles()[profileName] !== undefined;
+    const file = await readProfiles(env).catch(() => undefined);
+    if (file) {
+      profileName ??= file.current;
+      profile = file.profiles[profileName] ?? {};
+      profileExists = file.profiles[profileName] !== undefined;
     }
   }
   if (!token && profile.token) {

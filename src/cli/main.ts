@@ -7,8 +7,9 @@ import { buildProgram, type RunState, reportError } from './program';
 export async function run(argv: string[], io: IO, extra: Omit<CtxDeps, 'io'> = {}): Promise<number> {
   const deps: CtxDeps = { io, ...extra };
   const state: RunState = { code: 0 };
-  const program = buildProgram(areas, topLevel, deps, state);
   try {
+    // Only the invoked area's verbs are built (see invokedArea).
+    const program = buildProgram(areas, topLevel, deps, state, argv);
     await program.parseAsync(argv, { from: 'user' });
     return state.code;
   } catch (err) {
@@ -24,7 +25,10 @@ export async function main(): Promise<void> {
   process.stdout.on('error', ignoreEpipe);
   process.stderr.on('error', ignoreEpipe);
   process.exitCode = await run(process.argv.slice(2), {
-    stdin: process.stdin,
+    // Only commands that read stdin create it (creating it loads the socket machinery).
+    get stdin() {
+      return process.stdin;
+    },
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,

@@ -26,10 +26,16 @@ export interface Column<T> {
   value: (row: T) => string;
 }
 
+/** Piped output is written in blocks of about this many characters, not a write per line. */
+const BLOCK = 64 * 1024;
+
 export class Output {
   readonly json: boolean;
   readonly stdoutColor: boolean;
   readonly stderrColor: boolean;
+  // Data for a pipe or a file waits here until a block is full (each write is a system call; a
+  // listing of 100,000 rows would otherwise make 100,000 of them). A terminal gets every line now.
+  private pending = '';
 
   constructor(
     readonly io: IO,
@@ -48,14 +54,31 @@ export class Output {
     return this.io.stderr.isTTY === true;
   }
 
+  private write(text: string): void {
+    if (this.stdoutIsTTY) {
+      this.io.stdout.write(text);
+      return;
+    }
+    this.pending += text;
+    if (this.pending.length >= BLOCK) this.flush();
+  }
+
+  /** Writes out what is waiting for stdout (done before anything goes to stderr, and at the end). */
+  flush(): void {
+    if (!this.pending) return;
+    const text = this.pending;
+    this.pending = '';
+    this.io.stdout.write(text);
+  }
+
   /** Raw data line(s) on stdout. */
   data(text: string): void {
-    this.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    this.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
   /** A JSON document on stdout. */
   jsonValue(value: unknown): void {
-    this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    this.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 
   /** Starts a JSON array on stdout whose items are written as they arrive (valid JSON when ended). */
@@ -63,28 +86,32 @@ export class Output {
     let n = 0;
     return {
       push: (item) => {
-        this.io.stdout.write(`${n++ === 0 ? '[\n' : ',\n'}  ${JSON.stringify(item)}`);
+        this.write(`${n++ === 0 ? '[\n' : ',\n'}  ${JSON.stringify(item)}`);
       },
       end: () => {
-        this.io.stdout.write(n === 0 ? '[]\n' : '\n]\n');
+        this.write(n === 0 ? '[]\n' : '\n]\n');
       },
     };
   }
 
   /** A message for the person at the terminal (stderr); suppressed nowhere, so keep it short. */
   info(text: string): void {
+    this.flush();
     this.io.stderr.write(`${text}\n`);
   }
 
   success(text: string): void {
+    this.flush();
     this.io.stderr.write(`${paint(this.stderrColor, '32', text)}\n`);
   }
 
   warn(text: string): void {
+    this.flush();
     this.io.stderr.write(`${paint(this.stderrColor, '33', `warning: ${text}`)}\n`);
   }
 
   error(text: string): void {
+    this.flush();
     this.io.stderr.write(`${paint(this.stderrColor, '31', `error: ${text}`)}\n`);
   }
 
@@ -101,7 +128,7 @@ export class Output {
     if (!this.stdoutIsTTY) {
       for await (const row of rows) {
         count++;
-        this.io.stdout.write(`${columns.map((c) => tsvCell(c.value(row))).join('\t')}\n`);
+        this.write(`${columns.map((c) => tsvCell(c.value(row))).join('\t')}\n`);
       }
       return count;
     }
@@ -113,7 +140,7 @@ export class Output {
     const style = this.stdoutColor ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] };
     const table = new Table({ head: columns.map((c) => c.header), style });
     for (const row of all) table.push(columns.map((c) => c.value(row)));
-    this.io.stdout.write(`${table.toString()}\n`);
+    this.write(`${table.toString()}\n`);
     return count;
   }
 }

@@ -23,6 +23,37 @@ Global options (before or after the verb):
   --ca FILE              trust this CA certificate (PEM)
   --debug                log requests and show stack traces`;
 
+/** Global options that take a value (their value is not a command name). */
+const GLOBALS_WITH_VALUE = new Set([
+  '--url',
+  '--token',
+  '--token-file',
+  '--profile',
+  '--timeout',
+  '--concurrency',
+  '--ca',
+]);
+
+/**
+ * The area a command line invokes: its first word, or the one after `help`. Only that area's verbs
+ * are built (start-up is a feature: building every verb's options costs more than the rest of
+ * `--help`); the others are registered by name and summary only, which is all the root help and
+ * commander's suggestions need.
+ */
+export function invokedArea(areas: readonly AreaSpec[], argv: readonly string[]): AreaSpec | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return undefined;
+    if (arg.startsWith('-')) {
+      if (GLOBALS_WITH_VALUE.has(arg)) i++;
+      continue;
+    }
+    if (arg === 'help') continue;
+    return areas.find((a) => a.name === arg || (a.aliases ?? []).includes(arg));
+  }
+  return undefined;
+}
+
 function addGlobals(cmd: Command): void {
   cmd
     .addOption(new Option('--url <url>').hideHelp())
@@ -90,7 +121,8 @@ function addVerb(area: Command, spec: VerbSpec, deps: CtxDeps, state: RunState):
     if (o.defaultValue !== undefined) option.default(o.defaultValue);
     cmd.addOption(option);
   }
-  addGlobals(cmd);
+  // The global options live on the root command, which picks them out anywhere on the line
+  // (before or after the verb); the verb reads them through optsWithGlobals().
   const examples = spec.examples?.length
     ? `\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join('\n')}\n`
     : '';
@@ -103,12 +135,19 @@ function addVerb(area: Command, spec: VerbSpec, deps: CtxDeps, state: RunState):
       const code = await spec.run(ctx, { ...command.opts(), _args: command.processedArgs });
       state.code = typeof code === 'number' ? code : Exit.ok;
     } finally {
+      ctx.out.flush();
       if (spec.api !== false) await ctx.api.close().catch(() => undefined);
     }
   });
 }
 
-export function buildProgram(areas: AreaSpec[], top: VerbSpec[], deps: CtxDeps, state: RunState): Command {
+export function buildProgram(
+  areas: readonly AreaSpec[],
+  top: VerbSpec[],
+  deps: CtxDeps,
+  state: RunState,
+  argv?: readonly string[],
+): Command {
   const { io } = deps;
   const program = new Command('rdadmin');
   program
@@ -136,14 +175,15 @@ Examples:
 Exit codes: 0 ok, 1 failed, 2 usage, 3 not confirmed, 4 auth/permission, 5 network/timeout/TLS.
 `,
   );
+  // Without argv (a caller that wants the whole tree), every area is built.
+  const wanted = argv ? invokedArea(areas, argv) : undefined;
   for (const area of areas) {
     const cmd = program
       .command(area.name)
       .summary(area.summary)
       .description(reflow(area.description ?? area.summary, helpWidth(deps)));
     for (const a of area.aliases ?? []) cmd.alias(a);
-    addGlobals(cmd);
-    for (const verb of area.verbs) addVerb(cmd, verb, deps, state);
+    if (!argv || area === wanted) for (const verb of area.verbs) addVerb(cmd, verb, deps, state);
   }
   for (const verb of top) addVerb(program, verb, deps, state);
   return program;

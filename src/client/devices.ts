@@ -13,10 +13,10 @@ export interface DeviceListFilter {
 }
 
 /** One typed function per devices endpoint (pro-admin-api.md §9, rows 21–25). */
-export function devicesApi(t: Transport, pageSize = 100) {
+export function devicesApi(t: Transport, pageSize = 100, prefetch = 0) {
   return {
     list(f: DeviceListFilter): AsyncGenerator<DeviceRowT> {
-      return paginate(t, '/api/devices', { ...f }, DeviceRow, { pageSize });
+      return paginate(t, '/api/devices', { ...f }, DeviceRow, { pageSize, prefetch });
     },
     enable(guid: string) {
       return t.call('POST', path`/api/devices/${guid}/enable`);

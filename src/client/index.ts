@@ -11,10 +11,12 @@ import { usersApi } from './users';
 /** The typed API of a RustDesk Server Pro (or `rdadmin serve`) console. */
 export function createApi(opts: TransportOptions) {
   const transport = new Transport(opts);
+  // Long listings keep the next pages in flight on the other pooled connections.
+  const prefetch = Math.min(3, Math.max(0, opts.connections - 1));
   return {
     transport,
-    users: usersApi(transport, opts.pageSize),
-    devices: devicesApi(transport, opts.pageSize),
+    users: usersApi(transport, opts.pageSize, prefetch),
+    devices: devicesApi(transport, opts.pageSize, prefetch),
     settings: settingsApi(transport),
     strategies: strategiesApi(transport),
     auth: authApi(transport),

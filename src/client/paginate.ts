@@ -10,6 +10,12 @@ export interface PageOptions {
   maxPages?: number;
   /** Parses each page's JSON in place of JSON.parse (see RequestOptions.parse). */
   parse?: (text: string) => unknown;
+  /**
+   * Pages to ask for ahead of the one being read, once `total` says they exist (default 0: one
+   * request at a time). The server works on the next pages while the rows of this one are handled;
+   * rows still come in order, and at most this many pages wait in memory.
+   */
+  prefetch?: number;
 }
 
 const Envelope = z.looseObject({ data: z.array(z.unknown()).nullish(), total: z.number().nullish() });
@@ -29,12 +35,27 @@ export async function* paginate<T extends z.ZodType>(
 ): AsyncGenerator<z.infer<T>> {
   const seen = new Set<string>();
   const maxPages = opts.maxPages ?? 100_000;
-  for (let current = 1; current <= maxPages; current++) {
-    const body = await t.call('GET', p, {
+  const prefetch = opts.prefetch ?? 0;
+  const fetchPage = (current: number) =>
+    t.call('GET', p, {
       query: { ...query, current, pageSize: opts.pageSize },
       schema: Envelope,
       parse: opts.parse,
     });
+  const ahead = new Map<number, ReturnType<typeof fetchPage>>();
+  for (let current = 1; current <= maxPages; current++) {
+    const early = ahead.get(current);
+    ahead.delete(current);
+    const body = await (early ?? fetchPage(current));
+    if (prefetch > 0 && typeof body?.total === 'number') {
+      const last = Math.min(maxPages, Math.ceil(body.total / opts.pageSize), current + prefetch);
+      for (let next = current + 1; next <= last; next++) {
+        if (ahead.has(next)) continue;
+        const page = fetchPage(next);
+        page.catch(() => undefined); // reported when its turn comes, or dropped if it never does
+        ahead.set(next, page);
+      }
+    }
     const data = body?.data ?? [];
     let fresh = 0;
     for (const raw of data) {

@@ -12,10 +12,13 @@ export interface UserListFilter {
 const Anything = z.unknown();
 
 /** One typed function per users endpoint (pro-admin-api.md §9, rows 1–9). */
-export function usersApi(t: Transport, pageSize = 100) {
+export function usersApi(t: Transport, pageSize = 100, prefetch = 0) {
   return {
     list(f: UserListFilter): AsyncGenerator<UserRowT> {
-      return paginate(t, '/api/users', { name: f.name, group_name: f.group_name }, UserRow, { pageSize });
+      return paginate(t, '/api/users', { name: f.name, group_name: f.group_name }, UserRow, {
+        pageSize,
+        prefetch,
+      });
     },
     create(body: { name: string; password: string; group_name: string; email?: string; note?: string }) {
       return t.call('POST', '/api/users', { body, schema: Anything });

@@ -33,7 +33,15 @@ export function createApp(deps: AppDeps) {
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v);
+    // Set on the finished response's headers: c.header() at this point would rebuild the response
+    // (materialising its body stream) on every request.
+    let set = (k: string, v: string) => c.res.headers.set(k, v);
+    try {
+      set('X-Content-Type-Options', 'nosniff');
+    } catch {
+      set = (k, v) => c.header(k, v); // immutable headers (not one of ours)
+    }
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) set(k, v);
     const ms = (performance.now() - started).toFixed(1);
     deps.log(`${c.req.method} ${c.req.path.replace(SECRET_PATH, '$1***')} ${c.res.status} ${ms}ms`);
   });

@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { packageRoot } from '../package-root';
 import { parseColor, parsePermission } from '../wire/ab-rules';
@@ -409,13 +407,8 @@ export type DemoAddressBooks = z.infer<typeof DemoAddressBooks>;
 
 /** fixtures/demo-ab.json, found from the sources and from the bundle alike. */
 export async function loadDemoAddressBooks(): Promise<DemoAddressBooks> {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'fixtures', 'demo-ab.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('demo fleet: fixtures/demo-ab.json not found');
-    dir = up;
-  }
-  return DemoAddressBooks.parse(JSON.parse(await readFile(join(dir, 'fixtures', 'demo-ab.json'), 'utf8')));
+  const file = join(packageRoot(), 'fixtures', 'demo-ab.json');
+  return DemoAddressBooks.parse(JSON.parse(await readFile(file, 'utf8')));
 }
 
 /** Shared books with peers, tags and rules, and a personal book; books that exist are left alone. */

@@ -159,12 +159,16 @@ describe('SIGKILL of the server in the middle of a 1,000-user bulk disable', () 
   it('the CLI reports the failure honestly: exit 1, each target done, not done, not confirmed or not attempted', async () => {
     const server = await startServer();
     let killed = false;
-    first = await disableRun(server.url, (n) => {
-      if (!killed && n >= KILL_AFTER) {
+    // Kill on the server's own count of answered disables (its request log), not on the CLI's
+    // stdout, which may reach the pipe in blocks.
+    const answered = () => (server.stderr().match(/ POST \/api\/users\/\S+\/disable 200 /g) ?? []).length;
+    server.child.stderr!.on('data', () => {
+      if (!killed && answered() >= KILL_AFTER) {
         killed = true;
         server.child.kill('SIGKILL');
       }
     });
+    first = await disableRun(server.url);
     expect(killed, first.stderr).toBe(true);
     expect(first.code, first.stderr).toBe(1);
     entries = JSON.parse(first.stdout) as Entry[];
@@ -172,7 +176,10 @@ describe('SIGKILL of the server in the middle of a 1,000-user bulk disable', () 
     expect(new Set(entries.map((e) => e.guid))).toEqual(new Set(before.keys()));
     const by = (o: string) => entries.filter((e) => (e.ok ? 'done' : e.outcome) === o);
     const [done, failed, unknown, skipped] = ['done', 'failed', 'unknown', 'not_attempted'].map(by);
-    expect(done!.length).toBeGreaterThanOrEqual(KILL_AFTER);
+    // The server answered at least KILL_AFTER disables; an answer that died with the server before
+    // it reached the CLI is a target the CLI reports as not confirmed.
+    expect(done!.length + unknown!.length).toBeGreaterThanOrEqual(KILL_AFTER);
+    expect(done!.length).toBeGreaterThan(0);
     expect(done!.length + failed!.length + unknown!.length + skipped!.length).toBe(N);
     // Requests in flight when the server died got no answer: not confirmed, never "failed" or "done".
     expect(unknown!.length).toBeGreaterThanOrEqual(1);

@@ -203,29 +203,36 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
     },
     async (c) => {
       const body = await readBody(c, HeartbeatBody);
-      const { device, created } = await deviceFor(body.id, body.uuid);
-      if (!device) throw new HttpError(403, `device ${body.id} is not deployed: run rustdesk --deploy first`);
-      const changed = !created && body.uuid !== '' && device.uuid !== '' && body.uuid !== device.uuid;
-      await store.devices.update([device.guid], {
-        last_online: deps.clock().toISOString(),
-        conns: JSON.stringify(body.conns ?? []),
-        ...(body.uuid && body.uuid !== device.uuid ? { uuid: body.uuid } : {}),
-        ip: clientIp(c) || device.ip,
-      });
+      const beat = {
+        id: body.id,
+        uuid: body.uuid,
+        conns: body.conns ?? [],
+        ip: clientIp(c),
+        at: deps.clock().toISOString(),
+      };
+      let hb = await store.devices.heartbeat(beat);
+      let created = false;
+      if (!hb) {
+        // First contact (or an ID that may not register).
+        const first = await deviceFor(body.id, body.uuid);
+        if (!first.device)
+          throw new HttpError(403, `device ${body.id} is not deployed: run rustdesk --deploy first`);
+        created = first.created;
+        hb = await store.devices.heartbeat(beat);
+        if (!hb) throw new HttpError(404, `device ${body.id} was deleted while it reported`);
+      }
+      const changed = !created && body.uuid !== '' && hb.uuid !== '' && body.uuid !== hb.uuid;
       const answer: Record<string, unknown> = {};
-      if (created || changed || !device.sysinfo_at) answer['sysinfo'] = 1;
-      const drop = await store.devices.takeDisconnects(device.guid);
-      if (drop.length) answer['disconnect'] = drop;
+      if (created || changed || !hb.sysinfo_at) answer['sysinfo'] = 1;
+      if (hb.disconnects.length) answer['disconnect'] = hb.disconnects;
       // Strategy handshake: the client echoes the last `modified_at` it got; a different value for
       // what the device should have now means a change, delivered once.
-      const effective = await store.strategies.effectiveFor(device.guid);
-      if (effective) {
-        const want = handshakeValue(effective);
-        if (String(body.modified_at ?? '') !== String(want)) {
-          answer['modified_at'] = want;
-          if (effective.strategy && effective.managed) {
-            answer['strategy'] = { config_options: JSON.parse(effective.strategy.options), extra: {} };
-          }
+      const effective = await store.strategies.resolve(hb.chain);
+      const want = handshakeValue(effective);
+      if (String(body.modified_at ?? '') !== String(want)) {
+        answer['modified_at'] = want;
+        if (effective.strategy && effective.managed) {
+          answer['strategy'] = { config_options: JSON.parse(effective.strategy.options), extra: {} };
         }
       }
       return c.json(answer);

@@ -1,7 +1,8 @@
-import { type Kysely, type Selectable, sql, type Updateable } from 'kysely';
+import { CompiledQuery, type Kysely, type Selectable, type SqlBool, sql, type Updateable } from 'kysely';
 import { newGuid } from './ids';
-import { fold, likeFilter } from './like';
+import { fold, likeFilter, trigramQuery } from './like';
 import type { DB, DeviceGroupTable, DeviceTable } from './schema';
+import type { StrategyChain } from './strategies';
 
 export type DeviceRecord = Selectable<DeviceTable> & {
   user_name: string | null;
@@ -49,6 +50,45 @@ export type DevicePatch = Partial<
   >
 >;
 
+/** What a heartbeat reports (pro-admin-api / server-model: id, uuid, conns) and where it came from. */
+export interface Beat {
+  id: string;
+  uuid: string;
+  conns: readonly number[];
+  ip: string;
+  at: string;
+}
+
+/** A recorded heartbeat: the device as it was before, and what is waiting for it. */
+export interface BeatResult {
+  guid: string;
+  /** The device's uuid before this heartbeat. */
+  uuid: string;
+  sysinfo_at: string | null;
+  chain: StrategyChain;
+  /** Connection ids the console asked this device to drop (now taken). */
+  disconnects: number[];
+}
+
+// The heartbeat path runs thousands of times a second: fixed SQL, prepared once (see the statement
+// cache in db.ts), no query building.
+const BEAT_LOOKUP = `SELECT d.guid, d.uuid, d.ip, d.sysinfo_at, d.strategy_guid AS device,
+    u.strategy_guid AS user, g.strategy_guid AS device_group
+  FROM devices d
+  LEFT JOIN users u ON u.guid = d.user_guid
+  LEFT JOIN device_groups g ON g.guid = d.device_group_guid
+  WHERE d.id = ?`;
+const BEAT_UPDATE =
+  'UPDATE devices SET last_online = ?, conns = ?, ip = ?, uuid = ?, updated_at = ? WHERE guid = ?';
+const BEAT_PENDING = 'SELECT 1 FROM pending_disconnects WHERE device_guid = ? LIMIT 1';
+const BEAT_TAKE = 'DELETE FROM pending_disconnects WHERE device_guid = ? RETURNING conn_id';
+
+interface Queued {
+  beat: Beat;
+  resolve(r: BeatResult | undefined): void;
+  reject(e: unknown): void;
+}
+
 function withFolds(p: DevicePatch): Record<string, unknown> {
   const out: Record<string, unknown> = { ...p };
   if (p.device_name !== undefined) out['device_name_fold'] = fold(p.device_name);
@@ -57,10 +97,80 @@ function withFolds(p: DevicePatch): Record<string, unknown> {
 }
 
 export class DeviceRepo {
+  private beats: Queued[] = [];
+
   constructor(
     private readonly db: Kysely<DB>,
     private readonly now: () => Date,
   ) {}
+
+  /**
+   * Records a heartbeat of a registered device: last_online, conns, ip (kept when unknown), a new
+   * uuid; takes the pending disconnects; answers the device as it was, or undefined for an unknown
+   * ID. Heartbeats that arrive together are written in one transaction (one commit instead of one
+   * per heartbeat); each caller is answered once its transaction has committed.
+   */
+  heartbeat(beat: Beat): Promise<BeatResult | undefined> {
+    return new Promise((resolve, reject) => {
+      if (this.beats.push({ beat, resolve, reject }) === 1) setImmediate(() => void this.flushBeats());
+    });
+  }
+
+  private async flushBeats(): Promise<void> {
+    const batch = this.beats;
+    this.beats = [];
+    try {
+      const results = await this.db.transaction().execute(async (trx) => {
+        const out: (BeatResult | undefined)[] = [];
+        for (const q of batch) out.push(await this.recordBeat(trx, q.beat));
+        return out;
+      });
+      for (const [i, q] of batch.entries()) q.resolve(results[i]);
+    } catch {
+      // Something in the batch failed: record each on its own, so one bad beat fails alone.
+      for (const q of batch) {
+        await this.db
+          .transaction()
+          .execute((trx) => this.recordBeat(trx, q.beat))
+          .then(q.resolve, q.reject);
+      }
+    }
+  }
+
+  private async recordBeat(trx: Kysely<DB>, b: Beat): Promise<BeatResult | undefined> {
+    const run = async <R>(text: string, params: unknown[]) =>
+      (await trx.executeQuery<R>(CompiledQuery.raw(text, params))).rows;
+    const [d] = await run<{
+      guid: string;
+      uuid: string;
+      ip: string;
+      sysinfo_at: string | null;
+      device: string | null;
+      user: string | null;
+      device_group: string | null;
+    }>(BEAT_LOOKUP, [b.id]);
+    if (!d) return undefined;
+    const uuid = b.uuid && b.uuid !== d.uuid ? b.uuid : d.uuid;
+    await run(BEAT_UPDATE, [
+      b.at,
+      JSON.stringify(b.conns),
+      b.ip || d.ip,
+      uuid,
+      this.now().toISOString(),
+      d.guid,
+    ]);
+    const pending = (await run(BEAT_PENDING, [d.guid])).length > 0;
+    const disconnects = pending
+      ? (await run<{ conn_id: number }>(BEAT_TAKE, [d.guid])).map((r) => r.conn_id)
+      : [];
+    return {
+      guid: d.guid,
+      uuid: d.uuid,
+      sysinfo_at: d.sysinfo_at,
+      chain: { device: d.device, user: d.user, device_group: d.device_group },
+      disconnects,
+    };
+  }
 
   private base() {
     return this.db
@@ -78,8 +188,39 @@ export class DeviceRepo {
       ]);
   }
 
-  private filtered(f: DeviceFilter) {
-    let q = this.base();
+  /** The trigram-index query for the substring filters of `f`, if it has any that can use it. */
+  private trigram(f: DeviceFilter) {
+    const fts = trigramQuery({
+      id_fold: f.id,
+      device_name_fold: f.device_name,
+      device_username_fold: f.device_username,
+    });
+    if (!fts) return null;
+    // Exact alone (the index answers the whole filter) only without the other filters.
+    const others = [f.user_name, f.group_name, f.device_group_name, f.device_group_guid, f.user_guid];
+    return { match: fts.match, exact: fts.exact && others.every((v) => !v) };
+  }
+
+  /**
+   * The devices matching `f`, joined only to the tables its filters name: counting and paging then
+   * touch the devices table (and its indexes) alone. Selects nothing; callers pick columns.
+   * With `useIndex`, substrings of ID, name and username are first looked up in the trigram index
+   * (migration 0007), so the LIKEs only run on rows that can match, not on the whole table.
+   */
+  private filtered(f: DeviceFilter, useIndex = true) {
+    const byUser = Boolean(f.user_name || f.group_name);
+    let q = this.db
+      .selectFrom('devices')
+      .$if(byUser, (qb) =>
+        qb
+          .leftJoin('users', 'users.guid', 'devices.user_guid')
+          .$if(Boolean(f.group_name), (qu) =>
+            qu.leftJoin('user_groups', 'user_groups.guid', 'users.group_guid'),
+          ),
+      )
+      .$if(Boolean(f.device_group_name), (qb) =>
+        qb.leftJoin('device_groups', 'device_groups.guid', 'devices.device_group_guid'),
+      );
     const conds = [
       likeFilter(sql.ref<string>('devices.id_fold'), f.id),
       likeFilter(sql.ref<string>('devices.device_name_fold'), f.device_name),
@@ -89,9 +230,45 @@ export class DeviceRepo {
       likeFilter(sql.ref<string>('devices.device_username_fold'), f.device_username),
     ];
     for (const c of conds) if (c) q = q.where(c);
+    const fts = useIndex ? this.trigram(f) : null;
+    if (fts)
+      q = q.where(
+        sql<SqlBool>`devices.rowid IN (SELECT rowid FROM devices_fts WHERE devices_fts MATCH ${fts.match})`,
+      );
     if (f.device_group_guid) q = q.where('devices.device_group_guid', '=', f.device_group_guid);
     if (f.user_guid) q = q.where('devices.user_guid', '=', f.user_guid);
     return q;
+  }
+
+  private countQuery(f: DeviceFilter) {
+    const fts = this.trigram(f);
+    // When the index answers the whole filter, it counts without reading a single device row.
+    if (fts?.exact) {
+      return this.db
+        .selectNoFrom(
+          sql<number>`(SELECT count(*) FROM devices_fts WHERE devices_fts MATCH ${fts.match})`.as('n'),
+        )
+        .compile();
+    }
+    return this.filtered(f)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .compile();
+  }
+
+  /**
+   * The rows of one page. They are picked by rowid first, then joined: SQLite would otherwise
+   * build every joined row it skips with OFFSET. Two ways to pick them: from the trigram index's
+   * matches, sorted by ID (cost grows with the number of matches), or walking the ID index and
+   * testing each row (cost grows with offset ÷ share of matching rows). The cheaper one is used.
+   */
+  private pageQuery(f: DeviceFilter, offset: number, limit: number, total: number, all: number) {
+    const walk = this.trigram(f) !== null && (offset + limit) * (all / Math.max(total, 1)) < total * 3;
+    const page = this.filtered(f, !walk)
+      .select(sql<number>`devices.rowid`.as('rowid'))
+      .orderBy('devices.id')
+      .offset(offset)
+      .limit(limit);
+    return this.base().where(sql<SqlBool>`devices.rowid IN (${page})`).orderBy('devices.id').compile();
   }
 
   async list(
@@ -99,15 +276,26 @@ export class DeviceRepo {
     offset: number,
     limit: number,
   ): Promise<{ rows: DeviceRecord[]; total: number }> {
-    const q = this.filtered(f);
-    const [rows, count] = await Promise.all([
-      q.orderBy('devices.id').offset(offset).limit(limit).execute(),
-      q
-        .clearSelect()
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow(),
-    ]);
-    return { rows, total: Number(count.n) };
+    const total = Number((await this.db.executeQuery<{ n: number }>(this.countQuery(f))).rows[0]?.n ?? 0);
+    if (total === 0 || offset >= total) return { rows: [], total };
+    const all = this.trigram(f) ? await this.count() : total;
+    const rows = await this.db.executeQuery<DeviceRecord>(this.pageQuery(f, offset, limit, total, all));
+    return { rows: rows.rows, total };
+  }
+
+  /** SQLite's query plans for list(f) (page, then count): diagnostics, and proof of index use. */
+  async plan(f: DeviceFilter, offset = 0, limit = 100): Promise<{ rows: string[]; count: string[] }> {
+    const total = Number((await this.db.executeQuery<{ n: number }>(this.countQuery(f))).rows[0]?.n ?? 0);
+    const explain = async (c: { sql: string; parameters: readonly unknown[] }) =>
+      (
+        await this.db.executeQuery<{ detail: string }>(
+          CompiledQuery.raw(`EXPLAIN QUERY PLAN ${c.sql}`, [...c.parameters]),
+        )
+      ).rows.map((r) => r.detail);
+    return {
+      rows: await explain(this.pageQuery(f, offset, limit, total, await this.count())),
+      count: await explain(this.countQuery(f)),
+    };
   }
 
   getByGuid(guid: string): Promise<DeviceRecord | undefined> {

@@ -5,6 +5,7 @@ import { m0003 } from './migrations/0003_groups';
 import { m0004 } from './migrations/0004_address_books';
 import { m0005 } from './migrations/0005_audits';
 import { m0006 } from './migrations/0006_strategies';
+import { m0007 } from './migrations/0007_perf';
 
 // Versioned schema migrations, applied in name order at start-up. Never edit one that has shipped:
 // add a new one (one file per change, registered here).
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0005_audits': m0005,
   '0006_strategies': m0006,
   '0004_address_books': m0004,
+  '0007_perf': m0007,
 };
 
 export const migrationProvider: MigrationProvider = {

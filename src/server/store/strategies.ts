@@ -19,6 +19,18 @@ export interface Effective {
   chain: Record<StrategyLevel, string | null>;
 }
 
+/** The strategy GUIDs named at each level for one device (from its own row, its user, its group). */
+export interface StrategyChain {
+  device: string | null;
+  user: string | null;
+  device_group: string | null;
+}
+
+interface Snapshot {
+  all: Map<string, StrategyRecord>;
+  def: StrategyRecord | null;
+}
+
 export interface AssignTargets {
   peers: string[];
   users: string[];
@@ -26,10 +38,37 @@ export interface AssignTargets {
 }
 
 export class StrategyRepo {
+  // Every heartbeat resolves its device's strategy: the (small) strategies table is kept in memory
+  // and reloaded after any change made through this repository, the only writer of the table.
+  // One object, shared with the copies inTransaction makes, so a change made through a copy
+  // invalidates the snapshot of the original too.
+  private readonly memo: { version: number; cached?: { version: number; snapshot: Promise<Snapshot> } } = {
+    version: 0,
+  };
+
   constructor(
     private readonly db: Kysely<DB>,
     private readonly now: () => Date,
   ) {}
+
+  private changed(): void {
+    this.memo.version++;
+  }
+
+  private snapshot(): Promise<Snapshot> {
+    if (this.memo.cached?.version !== this.memo.version) {
+      const snapshot = this.list().then((rows) => {
+        const all = new Map(rows.map((s) => [s.guid, s]));
+        return { all, def: rows.find((s) => s.name === DEFAULT_STRATEGY) ?? null };
+      });
+      // A failed load is not kept.
+      snapshot.catch(() => {
+        if (this.memo.cached?.snapshot === snapshot) this.memo.cached = undefined;
+      });
+      this.memo.cached = { version: this.memo.version, snapshot };
+    }
+    return this.memo.cached.snapshot;
+  }
 
   list(): Promise<StrategyRecord[]> {
     return this.db.selectFrom('strategies').selectAll().orderBy('name_fold').execute();
@@ -59,6 +98,7 @@ export class StrategyRepo {
         updated_at: ts,
       })
       .execute();
+    this.changed();
     return guid;
   }
 
@@ -77,17 +117,22 @@ export class StrategyRepo {
       }))
       .where('guid', '=', guid)
       .execute();
+    this.changed();
   }
 
   async delete(guid: string): Promise<void> {
-    await transact(this.db, async (trx) => {
-      await trx
-        .updateTable('devices')
-        .set({ strategy_guid: null })
-        .where('strategy_guid', '=', guid)
-        .execute();
-      await trx.deleteFrom('strategies').where('guid', '=', guid).execute();
-    });
+    try {
+      await transact(this.db, async (trx) => {
+        await trx
+          .updateTable('devices')
+          .set({ strategy_guid: null })
+          .where('strategy_guid', '=', guid)
+          .execute();
+        await trx.deleteFrom('strategies').where('guid', '=', guid).execute();
+      });
+    } finally {
+      this.changed();
+    }
   }
 
   /** Sets (or, with `strategy` null, clears) the strategy of every target, in one transaction. */
@@ -161,9 +206,12 @@ export class StrategyRepo {
       ])
       .where('devices.guid', '=', deviceGuid)
       .executeTakeFirst();
-    if (!row) return undefined;
-    const all = new Map((await this.list()).map((s) => [s.guid, s]));
-    const def = [...all.values()].find((s) => s.name === DEFAULT_STRATEGY) ?? null;
+    return row ? this.resolve(row) : undefined;
+  }
+
+  /** effectiveFor() for a chain already read (the heartbeat reads it with the device). */
+  async resolve(row: StrategyChain): Promise<Effective> {
+    const { all, def } = await this.snapshot();
     const chain: Record<StrategyLevel, string | null> = {
       device: row.device ? (all.get(row.device)?.name ?? null) : null,
       user: row.user ? (all.get(row.user)?.name ?? null) : null,
@@ -179,11 +227,20 @@ export class StrategyRepo {
   }
 }
 
+/** Handshake values by key (one hash per strategy revision, not one per heartbeat). */
+const handshakes = new Map<string, number>();
+
 /**
  * The heartbeat handshake value for what a device should have: it changes when the effective
  * strategy, its content or its status changes, so an unchanged strategy is never sent twice.
  */
 export function handshakeValue(e: Effective): number {
   const key = e.strategy && e.managed ? `${e.strategy.guid}:${e.strategy.revision}` : 'unmanaged';
-  return Number.parseInt(createHash('sha256').update(key).digest('hex').slice(0, 12), 16);
+  let v = handshakes.get(key);
+  if (v === undefined) {
+    if (handshakes.size >= 10_000) handshakes.clear();
+    v = Number.parseInt(createHash('sha256').update(key).digest('hex').slice(0, 12), 16);
+    handshakes.set(key, v);
+  }
+  return v;
 }

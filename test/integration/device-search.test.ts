@@ -1,0 +1,234 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../../src/server/store';
+import type { DeviceFilter } from '../../src/server/store/devices';
+import { fold } from '../../src/server/store/like';
+
+// Device filters narrow rows with the FTS5 trigram index (migration 0007) and count through it when
+// it answers a filter alone; the answer must be exactly what the filters' LIKE semantics give:
+// case-insensitive (folded), `%` any run, `_` one character, `\` escapes, a lone `-` "not set".
+
+let dir: string;
+let store: Store;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rdadmin-search-'));
+  store = await openStore(join(dir, 'db.sqlite3'));
+});
+afterAll(async () => {
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  store.database.sqlite.exec('DELETE FROM devices');
+});
+
+type Tok = { any: true } | { one: true } | { lit: string };
+
+/** Reference: SQLite's LIKE with ESCAPE '\' on folded text (a dangling `\` matches nothing). */
+function like(pattern: string, text: string): boolean {
+  const p = [...fold(pattern)];
+  const toks: Tok[] = [];
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i]!;
+    if (c === '\\') {
+      if (i + 1 >= p.length) return false;
+      toks.push({ lit: p[++i]! });
+    } else if (c === '%') toks.push({ any: true });
+    else if (c === '_') toks.push({ one: true });
+    else toks.push({ lit: c });
+  }
+  const t = [...fold(text)];
+  let ok = [true, ...t.map(() => false)];
+  for (const tok of toks) {
+    const next = ok.map(() => false);
+    if ('any' in tok) {
+      let reach = false;
+      for (let j = 0; j <= t.length; j++) next[j] = reach ||= ok[j]!;
+    } else {
+      for (let j = 1; j <= t.length; j++) next[j] = ok[j - 1]! && ('one' in tok || tok.lit === t[j - 1]);
+    }
+    ok = next;
+  }
+  return ok[t.length]!;
+}
+
+function matches(value: string | undefined, text: string): boolean {
+  if (value === undefined || value === '') return true;
+  if (value === '-') return text === '';
+  return like(value, text);
+}
+
+interface Dev {
+  id: string;
+  name: string;
+  user: string;
+}
+
+const FIELDS = [
+  ['id', 'id'],
+  ['device_name', 'name'],
+  ['device_username', 'user'],
+] as const;
+
+function reference(devs: Dev[], f: DeviceFilter): string[] {
+  return devs
+    .filter((d) => FIELDS.every(([k, field]) => matches(f[k], d[field])))
+    .map((d) => d.id)
+    .sort();
+}
+
+/** The same filters as plain LIKEs on the table, without the index (what like.ts did before). */
+function plainLike(f: DeviceFilter): string[] {
+  const where: string[] = [];
+  const params: string[] = [];
+  for (const [k] of FIELDS) {
+    const v = f[k];
+    if (v === undefined || v === '') continue;
+    const col = `${k === 'id' ? 'id' : k}_fold`;
+    if (v === '-') where.push(`(${col} IS NULL OR ${col} = '')`);
+    else {
+      where.push(`${col} LIKE ? ESCAPE '\\'`);
+      params.push(fold(v));
+    }
+  }
+  const sql = `SELECT id FROM devices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
+  return (
+    store.database.sqlite
+      .prepare(sql)
+      .pluck()
+      .all(...params) as string[]
+  ).sort();
+}
+
+async function seed(devs: Dev[]): Promise<void> {
+  for (const d of devs) await store.devices.create(d.id, { device_name: d.name, device_username: d.user });
+}
+
+/** Every row through list(): a page size that forces several pages, both page plans included. */
+async function listAll(f: DeviceFilter, pageSize: number): Promise<{ ids: string[]; totals: number[] }> {
+  const ids: string[] = [];
+  const totals: number[] = [];
+  for (let offset = 0; offset < 1000; offset += pageSize) {
+    const page = await store.devices.list(f, offset, pageSize);
+    totals.push(page.total);
+    ids.push(...page.rows.map((r) => r.id));
+    if (page.rows.length < pageSize) break;
+  }
+  return { ids, totals };
+}
+
+const ALPHABET = [
+  'a',
+  'b',
+  'c',
+  'A',
+  'B',
+  'é',
+  'É',
+  'ß',
+  'ẞ',
+  'İ',
+  'Σ',
+  'ς',
+  '字',
+  '😀',
+  ' ',
+  '-',
+  '"',
+  "'",
+  '1',
+  '2',
+];
+const META = ['%', '_', '\\'];
+// Values hold the metacharacters too, so escaped ones must match literally.
+const text = fc.string({ unit: fc.constantFrom(...ALPHABET, ...META), maxLength: 8 });
+const pattern = fc.string({ unit: fc.constantFrom(...ALPHABET, ...META, ...META), maxLength: 8 });
+
+/** Filters that hit: `%part%` of a seeded value (the index's exact case), or any pattern. */
+function filterFor(devs: Dev[]) {
+  const part = fc
+    .tuple(fc.nat({ max: Math.max(0, devs.length - 1) }), fc.constantFrom(...FIELDS), fc.nat(), fc.nat())
+    .map(([i, [, field], a, b]) => {
+      const chars = [...(devs[i]?.[field] ?? '')];
+      const from = a % (chars.length + 1);
+      const to = from + (b % (chars.length - from + 1));
+      return `%${chars
+        .slice(from, to)
+        .join('')
+        .replace(/[%_\\]/g, '\\$&')}%`;
+    });
+  const value = fc.oneof(
+    { arbitrary: part, weight: 4 },
+    { arbitrary: pattern, weight: 2 },
+    { arbitrary: part.map((p) => `${p}\\`), weight: 1 }, // a dangling escape: matches nothing
+    { arbitrary: fc.constant('-'), weight: 1 },
+    { arbitrary: fc.constant(undefined), weight: 1 },
+  );
+  return fc.record({ id: value, device_name: value, device_username: value }, { requiredKeys: [] });
+}
+
+const fleet = fc.uniqueArray(
+  fc.record({ id: fc.stringMatching(/^[0-9a-c]{1,6}$/), name: text, user: text }),
+  { minLength: 1, maxLength: 25, selector: (d) => d.id },
+);
+
+describe('device filters with the trigram index', () => {
+  it('return exactly the rows (and total) of the LIKE semantics, on every page', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fleet.chain((devs) =>
+          fc.tuple(fc.constant(devs), fc.array(filterFor(devs), { minLength: 1, maxLength: 6 })),
+        ),
+        fc.integer({ min: 1, max: 7 }),
+        async ([devs, filters], pageSize) => {
+          store.database.sqlite.exec('DELETE FROM devices');
+          await seed(devs);
+          for (const f of filters) {
+            const want = reference(devs, f);
+            expect(plainLike(f)).toEqual(want);
+            const got = await listAll(f, pageSize);
+            expect([...got.ids].sort()).toEqual(want);
+            expect(got.ids).toEqual([...got.ids].sort()); // in ID order, no duplicates across pages
+            for (const t of got.totals) expect(t).toBe(want.length);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('follows renames and deletions', async () => {
+    const guid = await store.devices.create('123456789', { device_name: 'Office-PC', device_username: 'Jo' });
+    await store.devices.create('987654321', { device_name: 'Lab-PC' });
+    const names = async (f: DeviceFilter) => (await store.devices.list(f, 0, 10)).rows.map((r) => r.id);
+    expect(await names({ device_name: '%office%' })).toEqual(['123456789']);
+    await store.devices.update([guid], { device_name: 'Kiosk-7' });
+    expect(await names({ device_name: '%office%' })).toEqual([]);
+    expect(await names({ device_name: '%KIOSK%' })).toEqual(['123456789']);
+    expect(await names({ device_name: '%-pc%' })).toEqual(['987654321']);
+    await store.devices.delete(guid);
+    expect(await names({ device_name: '%kiosk%' })).toEqual([]);
+    expect((await store.devices.list({ id: '%456%' }, 0, 10)).total).toBe(0);
+  });
+
+  it('answers a 3-character substring filter from the index, without scanning the devices table', async () => {
+    for (let i = 0; i < 300; i++) {
+      await store.devices.create(String(100_000_000 + i * 7919), { device_name: `desktop-${i}` });
+    }
+    for (const f of [
+      { device_name: '%k7q%' },
+      { device_name: '%top%' },
+      { id: '%123%' },
+      { device_username: '%ann%' },
+    ]) {
+      const plan = await store.devices.plan(f);
+      expect(plan.count.join(' | ')).toContain('devices_fts');
+      expect([...plan.rows, ...plan.count].some((d) => /^SCAN devices$/.test(d))).toBe(false);
+    }
+    // A filter a trigram index cannot serve (two characters) is still answered, by a scan.
+    expect((await store.devices.list({ device_name: '%p-%' }, 0, 1000)).total).toBe(300);
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import type { IO, Writable } from '../../src/cli/io';
+import { Output } from '../../src/cli/output';
+
+// Piped output goes out in blocks, not a system call per line; a terminal gets each line at once;
+// nothing written for stdout ever comes after a later message on stderr.
+
+function streams(tty: boolean) {
+  const log: { stream: 'out' | 'err'; text: string }[] = [];
+  const make = (stream: 'out' | 'err'): Writable => ({
+    isTTY: tty,
+    write(text: string) {
+      log.push({ stream, text });
+      return true;
+    },
+  });
+  const io = { stdin: process.stdin, stdout: make('out'), stderr: make('err'), env: {} } as unknown as IO;
+  const text = (s: 'out' | 'err') =>
+    log
+      .filter((l) => l.stream === s)
+      .map((l) => l.text)
+      .join('');
+  return { io, log, text };
+}
+
+describe('Output', () => {
+  it('piped: thousands of lines leave in a few writes, complete and in order', () => {
+    const s = streams(false);
+    const out = new Output(s.io, { json: false, noColor: true });
+    for (let i = 0; i < 5000; i++) out.data(`line ${i}`);
+    out.flush();
+    expect(s.text('out')).toBe(Array.from({ length: 5000 }, (_, i) => `line ${i}\n`).join(''));
+    expect(s.log.length).toBeLessThan(5);
+  });
+
+  it('a JSON array streams in blocks and is valid JSON once ended', () => {
+    const s = streams(false);
+    const out = new Output(s.io, { json: true, noColor: true });
+    const arr = out.jsonArray();
+    for (let i = 0; i < 3000; i++) arr.push({ i, name: `n${i}` });
+    arr.end();
+    out.flush();
+    expect(JSON.parse(s.text('out'))).toHaveLength(3000);
+    expect(s.log.length).toBeGreaterThan(1); // streamed, not held to the end
+    expect(s.log.length).toBeLessThan(10);
+  });
+
+  it('a terminal gets every line as it is written', () => {
+    const s = streams(true);
+    const out = new Output(s.io, { json: false, noColor: true });
+    out.data('a');
+    expect(s.text('out')).toBe('a\n');
+    out.data('b');
+    expect(s.log).toHaveLength(2);
+  });
+
+  it('data written before a message reaches stdout before the message reaches stderr', () => {
+    const s = streams(false);
+    const out = new Output(s.io, { json: false, noColor: true });
+    out.data('target-1');
+    out.data('target-2');
+    out.info('Found 2 users');
+    out.data('result');
+    out.warn('careful');
+    out.error('bad');
+    out.success('done');
+    out.flush();
+    expect(s.log).toEqual([
+      { stream: 'out', text: 'target-1\ntarget-2\n' },
+      { stream: 'err', text: 'Found 2 users\n' },
+      { stream: 'out', text: 'result\n' },
+      { stream: 'err', text: 'warning: careful\n' },
+      { stream: 'err', text: 'error: bad\n' },
+      { stream: 'err', text: 'done\n' },
+    ]);
+  });
+});
