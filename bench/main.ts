@@ -25,20 +25,26 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
+  let write: boolean | undefined;
   const o: Options = { quick: false, only: null, write: true };
   for (const a of argv) {
     if (a === '--quick') o.quick = true;
-    else if (a === '--no-write') o.write = false;
+    else if (a === '--no-write') write = false;
+    else if (a === '--write') write = true;
     else if (a.startsWith('--only=')) o.only = new Set(a.slice(7).split(',').map(Number));
     else if (a === '--help' || a === '-h') {
-      process.stdout.write(`usage: npm run bench -- [--quick] [--only=1,4,6] [--no-write]
+      process.stdout.write(`usage: npm run bench -- [--quick] [--only=1,4,6] [--write | --no-write]
   --quick     smaller fleets and fewer repetitions (a smoke run; sizes are printed and recorded)
   --only=…    run only these figures
+  --write     write docs/performance.md even for a --quick or --only run
   --no-write  print the table, leave docs/performance.md alone
+A full run writes docs/performance.md; a --quick or --only run only prints, unless --write.
 `);
       process.exit(0);
     } else throw new Error(`unknown option ${a} (see --help)`);
   }
+  // A partial run must not replace the recorded results of a full one by accident.
+  o.write = write ?? (!o.quick && !o.only);
   return o;
 }
 
@@ -586,6 +592,14 @@ function writeDoc(body: string) {
   doc =
     a >= 0 && b > a ? doc.slice(0, a) + block + doc.slice(b + END.length) : `${doc.trimEnd()}\n\n${block}\n`;
   writeFileSync(DOC, doc);
+  // The repository's formatter owns the layout of Markdown tables (npm test checks it).
+  try {
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', DOC], {
+      stdio: 'ignore',
+    });
+  } catch {
+    log('note: biome could not format docs/performance.md; run npm run format');
+  }
 }
 
 async function main() {
