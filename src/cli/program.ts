@@ -198,6 +198,8 @@ export function reportError(err: unknown, deps: CtxDeps, debug: boolean, noColor
   const out = makeOutput({ color: !noColor }, deps.io);
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return Exit.ok;
+    // `rdadmin help users` asked for help (exit code 0); `rdadmin users` alone is missing its verb (1).
+    if (err.code === 'commander.help') return err.exitCode === 0 ? Exit.ok : Exit.usage;
     // Commander already printed its message (unknown option, missing argument, help of a group).
     return err.code === 'commander.executeSubCommandAsync' ? Exit.failed : Exit.usage;
   }

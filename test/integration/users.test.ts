@@ -435,3 +435,14 @@ describe('global flags and configuration', () => {
     expect(r.stderr).toContain('5 not attempted');
   });
 });
+
+describe('help', () => {
+  it('rdadmin help users prints the area help (exit 0); users without a verb is a usage error (exit 2)', async () => {
+    const help = await cli(['help', 'users']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: rdadmin users');
+    const missing = await cli(['users']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('Usage: rdadmin users');
+  });
+});
