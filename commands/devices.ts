@@ -1,5 +1,6 @@
 import { runBulk } from '../src/cli/bulk';
 import type { Ctx } from '../src/cli/context';
+import { csvLine } from '../src/cli/csv';
 import { UsageError } from '../src/cli/errors';
 import { confirmTargets } from '../src/cli/select';
 import { offlineDays } from '../src/cli/time';
@@ -288,11 +289,8 @@ const CSV_COLUMNS: [string, (d: DeviceRow) => unknown][] = [
   ['created_at', (d) => d.created_at],
 ];
 
-export function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : String(v);
-  // A leading = + - @ would run as a formula in a spreadsheet.
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+function cellText(v: unknown): string {
+  return v === null || v === undefined ? '' : String(v);
 }
 
 const exportVerb: VerbSpec = {
@@ -318,9 +316,9 @@ row (default), or a JSON array (--format json).${OFFLINE_HELP}`,
       }
       arr.end();
     } else {
-      ctx.out.data(CSV_COLUMNS.map(([h]) => h).join(','));
+      ctx.out.data(csvLine(CSV_COLUMNS.map(([h]) => h)));
       for await (const d of matching(ctx, o)) {
-        ctx.out.data(CSV_COLUMNS.map(([, f]) => csvCell(f(d))).join(','));
+        ctx.out.data(csvLine(CSV_COLUMNS.map(([, f]) => cellText(f(d)))));
         n++;
       }
     }

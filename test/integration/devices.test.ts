@@ -397,7 +397,7 @@ describe('rdadmin devices', () => {
   it('export streams CSV (escaped) or JSON', async () => {
     await s.store.devices.update([(await device('100000000'))!.guid], { note: 'says "hi", ok\n=2+2' });
     const csv = await cli(['devices', 'export'], { env });
-    const lines = csv.stdout.trimEnd().split('\n');
+    const lines = csv.stdout.trimEnd().split('\r\n');
     expect(lines[0]).toBe(
       'guid,id,device_name,device_username,os,user_name,group_name,device_group_name,strategy_name,status,is_online,last_online,note,created_at',
     );
