@@ -108,43 +108,16 @@ export class GroupRepo {
     return r && { ...r, user_count: Number(r.user_count ?? 0) };
   }
 
-  async createUserGroup(name: string, note: string, p: GroupPatch = {}): Promise<string> {
-    const ts = this.now().toISOString();
-    const guid = newGuid(this.now().getTime());
-    await transact(this.db, async (trx) => {
-      await trx
-        .insertInto('user_groups')
-        .values({ guid, name, name_fold: fold(name), note, created_at: ts, updated_at: ts })
-        .execute();
-      await this.applyRules(trx, { type: 0, guid }, p, ts);
-    });
-    return guid;
+  createUserGroup(name: string, note: string, p: GroupPatch = {}): Promise<string> {
+    return this.createGroup('user_groups', 0, name, note, p);
   }
 
-  async updateUserGroup(guid: string, p: GroupPatch): Promise<void> {
-    const ts = this.now().toISOString();
-    await transact(this.db, async (trx) => {
-      await trx
-        .updateTable('user_groups')
-        .set({
-          ...(p.name !== undefined ? { name: p.name, name_fold: fold(p.name) } : {}),
-          ...(p.note !== undefined ? { note: p.note } : {}),
-          updated_at: ts,
-        })
-        .where('guid', '=', guid)
-        .execute();
-      await this.applyRules(trx, { type: 0, guid }, p, ts);
-    });
+  updateUserGroup(guid: string, p: GroupPatch): Promise<void> {
+    return this.updateGroup('user_groups', 0, guid, p);
   }
 
-  async deleteUserGroup(guid: string): Promise<DeleteOutcome> {
-    try {
-      const r = await this.db.deleteFrom('user_groups').where('guid', '=', guid).executeTakeFirst();
-      return Number(r.numDeletedRows) > 0 ? 'deleted' : 'missing';
-    } catch (err) {
-      if (isForeignKeyError(err)) return 'referenced';
-      throw err;
-    }
+  deleteUserGroup(guid: string): Promise<DeleteOutcome> {
+    return this.deleteGroup('user_groups', guid);
   }
 
   /** Moves users into a group (a user is in exactly one group); returns how many changed. */
@@ -209,24 +182,51 @@ export class GroupRepo {
     return r && { ...r, device_count: Number(r.device_count ?? 0) };
   }
 
-  async createDeviceGroup(name: string, note: string, p: GroupPatch = {}): Promise<string> {
+  createDeviceGroup(name: string, note: string, p: GroupPatch = {}): Promise<string> {
+    return this.createGroup('device_groups', 1, name, note, p);
+  }
+
+  updateDeviceGroup(guid: string, p: GroupPatch): Promise<void> {
+    return this.updateGroup('device_groups', 1, guid, p);
+  }
+
+  /** Deletes a device group; its devices become ungrouped and its rules go with it. */
+  deleteDeviceGroup(guid: string): Promise<DeleteOutcome> {
+    return this.deleteGroup('device_groups', guid);
+  }
+
+  // User groups and device groups share their columns; these serve both (`type`: 0 user group,
+  // 1 device group, as in the access rules).
+
+  private async createGroup(
+    table: 'user_groups' | 'device_groups',
+    type: 0 | 1,
+    name: string,
+    note: string,
+    p: GroupPatch,
+  ): Promise<string> {
     const ts = this.now().toISOString();
     const guid = newGuid(this.now().getTime());
     await transact(this.db, async (trx) => {
       await trx
-        .insertInto('device_groups')
+        .insertInto(table)
         .values({ guid, name, name_fold: fold(name), note, created_at: ts, updated_at: ts })
         .execute();
-      await this.applyRules(trx, { type: 1, guid }, p, ts);
+      await this.applyRules(trx, { type, guid }, p, ts);
     });
     return guid;
   }
 
-  async updateDeviceGroup(guid: string, p: GroupPatch): Promise<void> {
+  private async updateGroup(
+    table: 'user_groups' | 'device_groups',
+    type: 0 | 1,
+    guid: string,
+    p: GroupPatch,
+  ): Promise<void> {
     const ts = this.now().toISOString();
     await transact(this.db, async (trx) => {
       await trx
-        .updateTable('device_groups')
+        .updateTable(table)
         .set({
           ...(p.name !== undefined ? { name: p.name, name_fold: fold(p.name) } : {}),
           ...(p.note !== undefined ? { note: p.note } : {}),
@@ -234,14 +234,13 @@ export class GroupRepo {
         })
         .where('guid', '=', guid)
         .execute();
-      await this.applyRules(trx, { type: 1, guid }, p, ts);
+      await this.applyRules(trx, { type, guid }, p, ts);
     });
   }
 
-  /** Deletes a device group; its devices become ungrouped and its rules go with it. */
-  async deleteDeviceGroup(guid: string): Promise<DeleteOutcome> {
+  private async deleteGroup(table: 'user_groups' | 'device_groups', guid: string): Promise<DeleteOutcome> {
     try {
-      const r = await this.db.deleteFrom('device_groups').where('guid', '=', guid).executeTakeFirst();
+      const r = await this.db.deleteFrom(table).where('guid', '=', guid).executeTakeFirst();
       return Number(r.numDeletedRows) > 0 ? 'deleted' : 'missing';
     } catch (err) {
       if (isForeignKeyError(err)) return 'referenced';
