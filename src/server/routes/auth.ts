@@ -220,7 +220,7 @@ export function registerAuthRoutes(r: RouteTable, deps: AppDeps): void {
     },
     async (c) => {
       const guid = c.req.param('guid') ?? '';
-      const live = (await store.auth.listLiveTokens()).find((t) => t.guid === guid);
+      const live = await store.auth.getLiveTokenByGuid(guid);
       if (!live || !(await store.auth.revokeToken(guid)))
         throw new HttpError(404, `token not found: ${guid}`);
       await recordConsole(

@@ -95,6 +95,15 @@ export class AuthRepo {
       .executeTakeFirst();
   }
 
+  getLiveTokenByGuid(guid: string) {
+    return this.db
+      .selectFrom('api_tokens')
+      .selectAll()
+      .where('guid', '=', guid)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+  }
+
   async touchToken(guid: string): Promise<void> {
     await this.db
       .updateTable('api_tokens')
