@@ -47,6 +47,8 @@ export class SimClient {
   /** The last strategy the server delivered. */
   strategy: HeartbeatAnswer['strategy'];
   sysinfoUploads = 0;
+  /** Heartbeats in run() that failed (network error, or a non-200 answer). */
+  heartbeatErrors = 0;
   private readonly base: string;
 
   constructor(
@@ -208,7 +210,15 @@ export class SimClient {
     cadence = { idle: HEARTBEAT_IDLE_MS, conn: HEARTBEAT_CONN_MS },
   ): Promise<void> {
     while (!signal.aborted) {
-      await this.heartbeat().catch(() => undefined);
+      // A failed heartbeat is counted, and the loop goes on like a real client's would.
+      await this.heartbeat().then(
+        (a) => {
+          if (a.error !== undefined) this.heartbeatErrors++;
+        },
+        () => {
+          this.heartbeatErrors++;
+        },
+      );
       const wait = this.conns.length ? cadence.conn : cadence.idle;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, wait);

@@ -170,6 +170,18 @@ describe('require deployment (rustdesk --deploy)', () => {
     );
   });
 
+  it('the simulator counts heartbeats the server refuses in its run loop', async () => {
+    await s.store.settings.set('require_deployment', true);
+    const c = new SimClient(s.url, { id: '778' });
+    const stop = new AbortController();
+    const loop = c.run(stop.signal, { idle: 5, conn: 5 });
+    await new Promise((r) => setTimeout(r, 100));
+    stop.abort();
+    await loop;
+    expect(c.heartbeatErrors).toBeGreaterThan(0);
+    expect(await device('778')).toBeUndefined();
+  });
+
   it('the setting is managed with rdadmin settings (admin session)', async () => {
     const session = await s.login('admin', 'test1234');
     const e = { RDADMIN_URL: s.url, RDADMIN_TOKEN: session };
