@@ -53,6 +53,7 @@ export const NASTY_STRINGS = [
   '[]',
   '\u0000',
   'a\u0000b',
+  'abc\u0000def', // a NUL after three characters: a trigram query would carry it
   '\u0007\u001b[31m',
   '\r\n',
   '\t',

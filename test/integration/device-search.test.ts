@@ -27,9 +27,12 @@ beforeEach(() => {
 
 type Tok = { any: true } | { one: true } | { lit: string };
 
+/** Text as SQLite's LIKE reads it: a C string, so a NUL ends it. */
+const cstr = (s: string) => (s.includes('\0') ? s.slice(0, s.indexOf('\0')) : s);
+
 /** Reference: SQLite's LIKE with ESCAPE '\' on folded text (a dangling `\` matches nothing). */
 function like(pattern: string, text: string): boolean {
-  const p = [...fold(pattern)];
+  const p = [...fold(cstr(pattern))];
   const toks: Tok[] = [];
   for (let i = 0; i < p.length; i++) {
     const c = p[i]!;
@@ -40,7 +43,7 @@ function like(pattern: string, text: string): boolean {
     else if (c === '_') toks.push({ one: true });
     else toks.push({ lit: c });
   }
-  const t = [...fold(text)];
+  const t = [...fold(cstr(text))];
   let ok = [true, ...t.map(() => false)];
   for (const tok of toks) {
     const next = ok.map(() => false);
@@ -143,9 +146,11 @@ const ALPHABET = [
   '2',
 ];
 const META = ['%', '_', '\\'];
+// A NUL ends SQLite's reading of a LIKE pattern (and FTS5 refuses one in a query string).
+const NUL = '\0';
 // Values hold the metacharacters too, so escaped ones must match literally.
 const text = fc.string({ unit: fc.constantFrom(...ALPHABET, ...META), maxLength: 8 });
-const pattern = fc.string({ unit: fc.constantFrom(...ALPHABET, ...META, ...META), maxLength: 8 });
+const pattern = fc.string({ unit: fc.constantFrom(...ALPHABET, ...META, ...META, NUL), maxLength: 8 });
 
 /** Filters that hit: `%part%` of a seeded value (the index's exact case), or any pattern. */
 function filterFor(devs: Dev[]) {
@@ -212,6 +217,16 @@ describe('device filters with the trigram index', () => {
     await store.devices.delete(guid);
     expect(await names({ device_name: '%kiosk%' })).toEqual([]);
     expect((await store.devices.list({ id: '%456%' }, 0, 10)).total).toBe(0);
+  });
+
+  it('reads a filter with a NUL as SQLite does: the pattern ends there', async () => {
+    await store.devices.create('111222333', { device_name: 'nan' });
+    await store.devices.create('444555666', { device_name: 'nan/*' });
+    const ids = async (f: DeviceFilter) => (await store.devices.list(f, 0, 10)).rows.map((r) => r.id);
+    expect(await ids({ device_name: 'NaN\0/*' })).toEqual(['111222333']);
+    expect(await ids({ device_name: '%nan%\0zzz' })).toEqual(['111222333', '444555666']);
+    expect(await ids({ device_name: '%nan\0%' })).toEqual(['111222333']);
+    expect((await store.devices.list({ device_name: '\0abc' }, 0, 10)).total).toBe(0);
   });
 
   it('answers a 3-character substring filter from the index, without scanning the devices table', async () => {

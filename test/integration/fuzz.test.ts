@@ -20,9 +20,11 @@ import { startTestServer, type TestServer } from '../helpers/server';
 // Whatever arrives, the server must answer: never a 5xx, an error is exactly {"error": string}
 // (text routes may answer text/plain), a success matches the declared response schema, every
 // answer carries the security headers and shows no stack trace or SQL, and afterwards the server
-// still answers correctly. FUZZ_RUNS raises the random requests per route (default 60).
+// still answers correctly. FUZZ_RUNS raises the random requests per route (default 60);
+// FUZZ_SEED replays the run a failure names (its message gives the seed).
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 60);
+if (process.env['FUZZ_SEED']) fc.configureGlobal({ seed: Number(process.env['FUZZ_SEED']) });
 
 let s: TestServer;
 let routes: RouteSpec[];

@@ -23,7 +23,10 @@ type LikeToken = { lit: string } | { wild: '%' | '_' };
 
 /** The tokens of a (folded) pattern; `dangling` when it ends in a lone escape (it matches nothing). */
 function likeTokens(value: string): { tokens: LikeToken[]; dangling: boolean } {
-  const chars = [...fold(value)];
+  // SQLite's LIKE reads its pattern as a C string: a NUL ends it. The tokens must end there too,
+  // or the trigram query would demand text the LIKE never looks at (and FTS5 refuses a NUL).
+  const nul = value.indexOf('\0');
+  const chars = [...fold(nul === -1 ? value : value.slice(0, nul))];
   const tokens: LikeToken[] = [];
   for (let i = 0; i < chars.length; i++) {
     const ch = chars[i]!;
