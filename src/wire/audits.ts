@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseTimeText, TIME_FORMATS } from './audit-time';
 import { listOf, PageQuery } from './common';
+import { stringifyJson } from './json-lossless';
 
 // Audit logs: what stock RustDesk clients post (server-model.md §2.2), and the admin listings of
 // pro-admin-api.md §9 rows 47–50.
@@ -27,10 +28,13 @@ const DeviceId = z.string({ error: 'must be a string' }).trim().min(1, 'must not
 const Uuid = z.string({ error: 'must be a string' }).max(500).optional();
 const Nonce = z.string({ error: 'must be a string' }).min(1).max(200).optional();
 const ConnId = z.number({ error: 'must be a number' }).int('must be a whole number');
-/** `info` is a JSON string in what clients post; an object is taken as well and kept as text. */
+/**
+ * `info` is a JSON string in what clients post; an object is taken as well and kept as text (its
+ * large integers, bigints from the lossless parser, with every digit).
+ */
 const InfoText = z
   .union([z.string().max(65_536), z.record(z.string(), z.unknown())])
-  .transform((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+  .transform((v) => (typeof v === 'string' ? v : stringifyJson(v)));
 
 /** POST /api/audit/conn: one event of a connection (new / authorised / close). */
 export const AuditConnBody = z.looseObject({

@@ -246,6 +246,20 @@ describe('file and alarm audits from clients', () => {
     ]);
     expect(JSON.parse(data[0]!['info'] as string)).toEqual({ ip: '203.0.113.6', id: '777', name: 'x' });
   });
+
+  it('keeps every digit of a large integer in an info sent as an object', async () => {
+    for (const kind of ['alarm', 'file'] as const) {
+      const body = `{"id":"123456789","uuid":"${dev.uuid}","typ":1,"is_file":true,"path":"/x","type":0,"peer_id":"987654321","info":{"ip":"10.0.0.9","n":18446744073709551615}}`;
+      const r = await fetch(`${s.url}/api/audit/${kind}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      expect(r.status, await r.text()).toBe(200);
+      const { data } = await list(kind);
+      expect(data[0]!['info']).toBe('{"ip":"10.0.0.9","n":18446744073709551615}');
+    }
+  });
 });
 
 describe('listings 47–50: filters, bounds, paging', () => {

@@ -125,7 +125,11 @@ function checkAnswer(spec: RouteSpec, req: FuzzRequest, r: RawAnswer): void {
 function shortReport(d: fc.RunDetails<[FuzzRequest]>): void {
   if (!d.failed) return;
   const cause = d.errorInstance instanceof Error ? d.errorInstance.message : String(d.errorInstance);
-  throw new Error(`fuzz failure (seed ${d.seed}, path ${d.counterexamplePath}): ${cause.slice(0, 3000)}`);
+  // The server's own account of a 500 (its log line, with the stack) says where to look.
+  const logged = s.logs.filter((l) => l.includes('internal error')).slice(-1)[0] ?? '';
+  throw new Error(
+    `fuzz failure (seed ${d.seed}, path ${d.counterexamplePath}): ${cause.slice(0, 3000)}\n${logged.slice(0, 3000)}`,
+  );
 }
 
 async function fire(spec: RouteSpec, req: FuzzRequest): Promise<void> {
