@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashPassword, hashToken, newSecret } from '../src/server/crypto';
+import { lineLog } from '../src/server/line-log';
 import { startServer } from '../src/server/serve';
 import { newGuid } from '../src/server/store/ids';
 import { fold } from '../src/server/store/like';
@@ -21,7 +22,7 @@ async function main() {
     host: '127.0.0.1',
     port: 0,
     dataDir,
-    log: (line) => process.stderr.write(`${line}\n`),
+    log: lineLog(process.stderr),
   });
   const { store } = server;
   const sqlite = store.database.sqlite;

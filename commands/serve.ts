@@ -53,8 +53,8 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
     const dataDir =
       str(o['dataDir']) ??
       (demo ? await mkdtemp(join(tmpdir(), 'rdadmin-demo-')) : defaultDataDir(ctx.io.env));
-    const log = (line: string) => ctx.io.stderr.write(`${new Date().toISOString()} ${line}\n`);
-    const { startServer } = await import('../src/server/serve');
+    const { startServer, lineLog } = await import('../src/server/serve');
+    const log = lineLog(ctx.io.stderr, () => `${new Date().toISOString()} `);
     const server = await startServer({
       host: str(o['host'])!,
       port,
@@ -93,7 +93,7 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
     await new Promise<void>((resolve) => {
       const stop = (sig: string) => {
         log(`${sig} received, shutting down`);
-        server.close().then(resolve, resolve);
+        server.close().then(resolve, resolve).finally(log.flush);
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));

@@ -8,6 +8,8 @@ import { SECURITY_HEADERS } from './headers';
 import { startRetention } from './retention';
 import { openStore, type Store } from './store';
 
+export { lineLog } from './line-log';
+
 export interface ServeOptions {
   host: string;
   port: number;
