@@ -20,22 +20,20 @@ async function principalFor(deps: AppDeps, token: string): Promise<Principal> {
   const hash = hashToken(token);
   const now = deps.clock();
   if (token.startsWith('rds_')) {
-    const session = await store.auth.getSession(hash);
+    const { session, user } = await store.auth.sessionAndUser(hash);
     if (!session)
       throw new HttpError(401, 'session is not valid (expired, logged out or revoked): log in again');
-    const user = await store.users.getByGuid(session.user_guid);
     if (user?.status !== 1) throw new HttpError(401, 'the session user is disabled or gone: log in again');
     if (now.getTime() - Date.parse(session.last_used_at) > TOUCH_INTERVAL_MS)
       await store.auth.touchSession(hash);
     return { kind: 'session', user, sessionHash: hash };
   }
-  const row = await store.auth.getTokenByHash(hash);
+  const { token: row, user } = await store.auth.tokenAndOwner(hash);
   if (!row) throw new HttpError(401, 'invalid token');
   if (row.revoked_at) throw new HttpError(401, `token '${row.name}' has been revoked`);
   if (row.expires_at && Date.parse(row.expires_at) <= now.getTime()) {
     throw new HttpError(401, `token '${row.name}' expired at ${row.expires_at}`);
   }
-  const user = await store.users.getByGuid(row.owner_guid);
   if (user?.status !== 1 || !user.is_admin) {
     throw new HttpError(
       401,

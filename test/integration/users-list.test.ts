@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../src/server/store';
+import { inTransaction, openStore, type Store } from '../../src/server/store';
 import { fold } from '../../src/server/store/like';
+import { listedUser } from '../../src/server/store/users';
 
 // Users are listed by (folded name, guid), the page picked over the (name_fold, guid) index and
 // joined afterwards, and counted without the group join unless a group filter needs it; every page
@@ -86,5 +87,35 @@ describe('users list paging', () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it('lists each user as the user record reads (flags, group, no secrets)', async () => {
+    const [a, b] = users;
+    await store.users.update([a!.guid], { tfa_enforced: 1, email_verification: 1, totp_secret: 'sealed' });
+    await store.users.update([b!.guid], { password_hash: 'hash' });
+    const page = await store.users.list({}, 0, 1000);
+    expect(page.rows.length).toBe(page.total);
+    for (const row of page.rows) expect(row).toEqual(listedUser((await store.users.getByGuid(row.guid))!));
+    const flagged = page.rows.find((r) => r.guid === a!.guid)!;
+    expect([flagged.tfa_enforced, flagged.email_verification, flagged.totp_enabled]).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect(JSON.stringify(page.rows)).not.toMatch(/sealed|hash/);
+  });
+
+  it('inside a transaction sees its writes; outside, waits for it to end', async () => {
+    const before = (await store.users.list({ name: 'txn-%' }, 0, 10)).total;
+    let outside: Promise<number> | undefined;
+    await inTransaction(store, async (tx) => {
+      const g = await tx.users.getGroupByName('Sales');
+      await tx.users.create({ name: 'txn-user', password_hash: null, group_guid: g!.guid, status: 1 });
+      expect((await tx.users.list({ name: 'txn-%' }, 0, 10)).total).toBe(before + 1);
+      outside = store.users.list({ name: 'txn-%' }, 0, 10).then((p) => p.total);
+      await new Promise((r) => setTimeout(r, 20));
+      throw new Error('roll back');
+    }).catch((e: Error) => expect(e.message).toBe('roll back'));
+    expect(await outside).toBe(before);
   });
 });

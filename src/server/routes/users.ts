@@ -22,9 +22,9 @@ import type { RouteTable } from '../routes';
 import { inTransaction } from '../store';
 import { ConsoleOp, ConsoleType } from '../store/audit';
 import { constraintViolation } from '../store/db';
-import type { UserRecord } from '../store/users';
+import { type ListedUser, listedUser, type UserRecord } from '../store/users';
 
-export function userRow(u: UserRecord) {
+export function userRow(u: ListedUser) {
   return {
     guid: u.guid,
     name: u.name,
@@ -32,16 +32,16 @@ export function userRow(u: UserRecord) {
     email: u.email,
     note: u.note,
     status: u.status,
-    is_admin: u.is_admin === 1,
+    is_admin: u.is_admin,
     group_name: u.group_name,
     info: {
-      email_verification: u.email_verification === 1,
+      email_verification: u.email_verification,
       email_alarm_notification: false,
       login_device_whitelist: [],
       other: {},
     },
-    tfa_enforced: u.tfa_enforced === 1,
-    totp_enabled: u.totp_secret !== null,
+    tfa_enforced: u.tfa_enforced,
+    totp_enabled: u.totp_enabled,
     created_at: u.created_at,
   };
 }
@@ -137,7 +137,7 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
           throw constraintViolation(err) === 'unique' ? taken() : err;
         });
       await recordConsole(deps, c, ConsoleType.user, ConsoleOp.addUser, `created user '${body.name}'`);
-      return c.json(userRow((await store.users.getByGuid(guid))!));
+      return c.json(userRow(listedUser((await store.users.getByGuid(guid))!)));
     },
   );
 

@@ -1,15 +1,41 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { FixedSql } from './db';
 import { newGuid } from './ids';
-import type { ApiTokenTable, DB, InvitationTable } from './schema';
+import type { ApiTokenTable, DB, InvitationTable, SessionTable } from './schema';
+import type { UserRecord } from './users';
 
 export type ApiTokenRecord = Selectable<ApiTokenTable>;
+export type SessionRecord = Selectable<SessionTable>;
+
+// Every authenticated request looks its caller up: fixed SQL (see FixedSql), one connection hold.
+const SESSION_BY_HASH = 'SELECT * FROM sessions WHERE token_hash = ?';
+const TOKEN_BY_HASH = 'SELECT * FROM api_tokens WHERE token_hash = ?';
+const USER_BY_GUID = `SELECT u.*, g.name AS group_name FROM users u
+  JOIN user_groups g ON g.guid = u.group_guid WHERE u.guid = ?`;
 
 /** Sessions, API tokens and invitations. Only hashes of secrets are stored. */
 export class AuthRepo {
   constructor(
     private readonly db: Kysely<DB>,
     private readonly now: () => Date,
+    private readonly fixed: FixedSql,
   ) {}
+
+  /** The session with this token hash and its user (either may be missing). */
+  sessionAndUser(tokenHash: string): Promise<{ session?: SessionRecord; user?: UserRecord }> {
+    return this.fixed.run((q) => {
+      const session = q.row<SessionRecord>(SESSION_BY_HASH, [tokenHash]);
+      return { session, user: session && q.row<UserRecord>(USER_BY_GUID, [session.user_guid]) };
+    });
+  }
+
+  /** The API token with this hash and its owner (either may be missing). */
+  tokenAndOwner(tokenHash: string): Promise<{ token?: ApiTokenRecord; user?: UserRecord }> {
+    return this.fixed.run((q) => {
+      const token = q.row<ApiTokenRecord>(TOKEN_BY_HASH, [tokenHash]);
+      return { token, user: token && q.row<UserRecord>(USER_BY_GUID, [token.owner_guid]) };
+    });
+  }
 
   async createSession(
     tokenHash: string,
@@ -29,10 +55,6 @@ export class AuthRepo {
         last_used_at: ts,
       })
       .execute();
-  }
-
-  getSession(tokenHash: string) {
-    return this.db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
   }
 
   async touchSession(tokenHash: string): Promise<void> {
@@ -76,14 +98,6 @@ export class AuthRepo {
     };
     await this.db.insertInto('api_tokens').values(row).execute();
     return row;
-  }
-
-  getTokenByHash(tokenHash: string) {
-    return this.db
-      .selectFrom('api_tokens')
-      .selectAll()
-      .where('token_hash', '=', tokenHash)
-      .executeTakeFirst();
   }
 
   getLiveTokenByName(name: string) {

@@ -28,8 +28,8 @@ export interface Store {
 export async function openStore(file: string, now: () => Date = () => new Date()): Promise<Store> {
   const database = await openDatabase(file);
   return {
-    users: new UserRepo(database.db, now),
-    auth: new AuthRepo(database.db, now),
+    users: new UserRepo(database.db, now, database.fixed),
+    auth: new AuthRepo(database.db, now, database.fixed),
     audit: new AuditRepo(database.db, now),
     auditLogs: new AuditLogRepo(database.db, now),
     devices: new DeviceRepo(database.db, now),
