@@ -1,6 +1,6 @@
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { autoTagColor, formatColor, PERSONAL_BOOK_NAME } from '../../wire/ab-rules';
-import { AuditRepo, ConsoleOp, ConsoleType } from './audit';
+import { type AuditRepo, ConsoleOp, ConsoleType } from './audit';
 import { newGuid } from './ids';
 import { fold, likeFilter } from './like';
 import type { AddressBookTable, DB } from './schema';
@@ -112,8 +112,9 @@ export class AddressBookRepo {
     private readonly db: Kysely<DB>,
     private readonly now: () => Date,
     private readonly secrets: SecretBox,
+    audit: AuditRepo,
   ) {
-    this.audit = new AuditRepo(db, now);
+    this.audit = audit;
     this.settings = new SettingsRepo(db);
   }
 

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { FixedSql } from './db';
 import { newGuid } from './ids';
 import { fold } from './like';
 import type { DB } from './schema';
@@ -42,27 +43,32 @@ export interface ConsoleEntry {
   detail: string;
 }
 
+const CONSOLE_INSERT = `INSERT INTO audit_console
+  (guid, typ, iop, operator_guid, operator, operator_fold, ip, detail, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
 export class AuditRepo {
   constructor(
     private readonly db: Kysely<DB>,
     private readonly now: () => Date,
+    private readonly fixed: FixedSql,
   ) {}
 
   async console(e: ConsoleEntry): Promise<void> {
-    await this.db
-      .insertInto('audit_console')
-      .values({
-        guid: newGuid(this.now().getTime()),
-        typ: e.typ,
-        iop: e.iop,
-        operator_guid: e.operatorGuid,
-        operator: e.operator,
-        operator_fold: fold(e.operator),
-        ip: e.ip,
-        detail: e.detail,
-        created_at: this.now().toISOString(),
-      })
-      .execute();
+    // Fixed SQL: every change of every area writes one (bulk runs, one per target).
+    await this.fixed.run((q) =>
+      q.write(CONSOLE_INSERT, [
+        newGuid(this.now().getTime()),
+        e.typ,
+        e.iop,
+        e.operatorGuid,
+        e.operator,
+        fold(e.operator),
+        e.ip,
+        e.detail,
+        this.now().toISOString(),
+      ]),
+    );
   }
 
   listConsole(limit = 1000) {

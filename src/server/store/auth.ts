@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { FixedSql } from './db';
 import { newGuid } from './ids';
 import type { ApiTokenTable, DB, InvitationTable, SessionTable } from './schema';
-import type { UserRecord } from './users';
+import { USER_BY_GUID, type UserRecord } from './users';
 
 export type ApiTokenRecord = Selectable<ApiTokenTable>;
 export type SessionRecord = Selectable<SessionTable>;
@@ -10,8 +10,6 @@ export type SessionRecord = Selectable<SessionTable>;
 // Every authenticated request looks its caller up: fixed SQL (see FixedSql), one connection hold.
 const SESSION_BY_HASH = 'SELECT * FROM sessions WHERE token_hash = ?';
 const TOKEN_BY_HASH = 'SELECT * FROM api_tokens WHERE token_hash = ?';
-const USER_BY_GUID = `SELECT u.*, g.name AS group_name FROM users u
-  JOIN user_groups g ON g.guid = u.group_guid WHERE u.guid = ?`;
 
 /** Sessions, API tokens and invitations. Only hashes of secrets are stored. */
 export class AuthRepo {
@@ -71,11 +69,11 @@ export class AuthRepo {
 
   async deleteSessionsOf(userGuids: readonly string[]): Promise<number> {
     if (userGuids.length === 0) return 0;
-    const r = await this.db
-      .deleteFrom('sessions')
-      .where('user_guid', 'in', [...userGuids])
-      .executeTakeFirst();
-    return Number(r.numDeletedRows);
+    return this.fixed.run((q) =>
+      q.write('DELETE FROM sessions WHERE user_guid IN (SELECT value FROM json_each(?))', [
+        JSON.stringify(userGuids),
+      ]),
+    );
   }
 
   async createToken(t: {

@@ -101,6 +101,8 @@ interface Run {
   row<R>(text: string, params?: readonly Param[]): R | undefined;
   /** The first column of the first row. */
   value(text: string, params?: readonly Param[]): unknown;
+  /** Runs a write; how many rows it changed. */
+  write(text: string, params?: readonly Param[]): number;
 }
 
 /**
@@ -143,6 +145,7 @@ export class FixedSql {
       this.stmt(text)
         .pluck(true)
         .get(...params),
+    write: (text, params = []) => this.stmt(text).run(...params).changes,
   };
 
   /** Runs `fn` (synchronous statements only) holding the connection. */

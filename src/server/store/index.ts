@@ -27,16 +27,17 @@ export interface Store {
 
 export async function openStore(file: string, now: () => Date = () => new Date()): Promise<Store> {
   const database = await openDatabase(file);
+  const audit = new AuditRepo(database.db, now, database.fixed);
   return {
     users: new UserRepo(database.db, now, database.fixed),
     auth: new AuthRepo(database.db, now, database.fixed),
-    audit: new AuditRepo(database.db, now),
+    audit,
     auditLogs: new AuditLogRepo(database.db, now),
     devices: new DeviceRepo(database.db, now),
     settings: new SettingsRepo(database.db),
     groups: new GroupRepo(database.db, now),
     strategies: new StrategyRepo(database.db, now),
-    addressBooks: new AddressBookRepo(database.db, now, secretBoxFor(file)),
+    addressBooks: new AddressBookRepo(database.db, now, secretBoxFor(file), audit),
     database,
     close: () => database.close(),
   };

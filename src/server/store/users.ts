@@ -42,6 +42,21 @@ export interface ListedUser {
   created_at: string;
 }
 
+/** A whole user record and its group's name. */
+export const USER_BY_GUID = `SELECT u.*, g.name AS group_name FROM users u
+  JOIN user_groups g ON g.guid = u.group_guid WHERE u.guid = ?`;
+const USER_BY_NAME = `SELECT u.*, g.name AS group_name FROM users u
+  JOIN user_groups g ON g.guid = u.group_guid WHERE u.name = ?`;
+
+const PATCHABLE = new Set([
+  'status',
+  'tfa_enforced',
+  'tfa_enforce_url',
+  'email_verification',
+  'totp_secret',
+  'password_hash',
+]);
+
 const LISTED = `u.guid, u.name, u.display_name, u.email, u.note, u.status, u.is_admin, g.name,
   u.email_verification, u.tfa_enforced, u.totp_secret IS NOT NULL, u.created_at`;
 
@@ -143,11 +158,11 @@ export class UserRepo {
   }
 
   getByGuid(guid: string): Promise<UserRecord | undefined> {
-    return this.base().where('users.guid', '=', guid).executeTakeFirst();
+    return this.fixed.run((q) => q.row<UserRecord>(USER_BY_GUID, [guid]));
   }
 
   getByName(name: string): Promise<UserRecord | undefined> {
-    return this.base().where('users.name', '=', name).executeTakeFirst();
+    return this.fixed.run((q) => q.row<UserRecord>(USER_BY_NAME, [name]));
   }
 
   getByGuids(guids: readonly string[]): Promise<UserRecord[]> {
@@ -193,12 +208,19 @@ export class UserRepo {
     >,
   ): Promise<number> {
     if (guids.length === 0) return 0;
-    const r = await this.db
-      .updateTable('users')
-      .set({ ...patch, updated_at: this.now().toISOString() })
-      .where('guid', 'in', [...guids])
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows);
+    // Fixed SQL (disabling users in bulk is one request per user): the patch's keys are columns of
+    // a closed set, the GUIDs one JSON array, so the SQL text depends only on which keys are set.
+    const keys = (Object.keys(patch) as (keyof typeof patch)[]).filter((k) => patch[k] !== undefined);
+    for (const k of keys)
+      if (!PATCHABLE.has(k)) throw new Error(`users.update: not a patchable column: ${k}`);
+    const set = [...keys.map((k) => `${k} = ?`), 'updated_at = ?'].join(', ');
+    const params = [...keys.map((k) => patch[k] as string | number | null), this.now().toISOString()];
+    return this.fixed.run((q) =>
+      q.write(`UPDATE users SET ${set} WHERE guid IN (SELECT value FROM json_each(?))`, [
+        ...params,
+        JSON.stringify(guids),
+      ]),
+    );
   }
 
   async delete(guid: string): Promise<boolean> {
