@@ -534,8 +534,44 @@ async function newest(): Promise<ConsoleRow> {
   return ((await r.json()) as { data: ConsoleRow[] }).data[0]!;
 }
 
+/** Every table's rows (times of last use aside: reading with a token may touch it). */
+function snapshot(): string {
+  const db = s.store.database.sqlite;
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .pluck()
+    .all() as string[];
+  return JSON.stringify(
+    tables.map((t) => [
+      t,
+      (db.prepare(`SELECT * FROM "${t}"`).all() as Record<string, unknown>[]).map(
+        ({ last_used_at: _, ...row }) => row,
+      ),
+    ]),
+  );
+}
+
 describe('the console log records every admin mutation', () => {
   it.each(MUTATIONS)('$what', async (m) => {
+    // First with the console log refusing writes: the change must not be made either (the change
+    // and its record are one transaction), and the caller must hear that it failed.
+    const db = s.store.database.sqlite;
+    const state = snapshot();
+    db.exec(
+      "CREATE TEMP TRIGGER console_down BEFORE INSERT ON audit_console BEGIN SELECT RAISE(ABORT, 'console log down'); END",
+    );
+    try {
+      // Refused with a 5xx: an error naming it, or (the client simulator) the answer itself.
+      const refused = await m.act(h).then(
+        (out) => JSON.stringify(out),
+        (err: Error) => err.message,
+      );
+      expect(refused).toMatch(/HTTP 5\d\d|"status":5\d\d|internal server error/);
+    } finally {
+      db.exec('DROP TRIGGER console_down');
+    }
+    expect(snapshot()).toBe(state);
+
     const before = await newest();
     const out = await m.act(h);
     m.check?.(out);

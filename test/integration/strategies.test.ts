@@ -282,3 +282,20 @@ describe('assign / unassign targets', () => {
     expect((await s.store.devices.getById('1849118658'))?.strategy_guid).toBeNull();
   });
 });
+
+describe('the strategies kept in memory and transactions', () => {
+  it('a change rolled back is never served, not even after it was read inside its transaction', async () => {
+    const { inTransaction } = await import('../../src/server/store');
+    const guid = await s.store.strategies.create('Kiosk', { 'allow-remote-config-modification': 'N' }, true);
+    const device = await guidOf('1849118658');
+    await s.store.strategies.assign(guid, { peers: [device], users: [], groups: [] });
+    expect((await s.store.strategies.effectiveFor(device))?.strategy?.options).toContain('"N"');
+    await inTransaction(s.store, async (tx) => {
+      await tx.strategies.update(guid, { options: { 'allow-remote-config-modification': 'Y' } });
+      expect((await tx.strategies.effectiveFor(device))?.strategy?.options).toContain('"Y"');
+      throw new Error('roll back');
+    }).catch((e: Error) => expect(e.message).toBe('roll back'));
+    expect((await s.store.strategies.effectiveFor(device))?.strategy?.options).toContain('"N"');
+    expect((await effective()).options).toEqual({ 'allow-remote-config-modification': 'N' });
+  });
+});

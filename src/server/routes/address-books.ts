@@ -22,10 +22,11 @@ import {
 } from '../../wire/ab';
 import { formatColor, RULE_WORDS } from '../../wire/ab-rules';
 import { listOf } from '../../wire/common';
-import { recordConsole } from '../audit-log';
+import { changeRecorded } from '../audit-log';
 import type { AppDeps, AppEnv, Principal } from '../context';
 import { HttpError, readBody, readQuery } from '../http';
 import type { Handler, RouteSpec, RouteTable } from '../routes';
+import type { Store } from '../store';
 import {
   AddressBookError,
   type BookRecord,
@@ -169,8 +170,13 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
     return 'everyone';
   }
 
-  const audit = (c: C, iop: number, detail: string) =>
-    recordConsole(deps, c, ConsoleType.addressBook, iop, detail);
+  /** An address-book change and its console record(s), in one transaction: both or neither. */
+  const audited = <T>(
+    c: C,
+    iop: number,
+    change: (ab: Store['addressBooks']) => Promise<T>,
+    detail: string | string[] | ((result: T) => string | string[]),
+  ) => changeRecorded(deps, c, ConsoleType.addressBook, iop, (tx) => change(tx.addressBooks), detail);
 
   const empty = (c: C) => c.body(null, 200);
 
@@ -236,15 +242,16 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
     async (c) => {
       const body = await readBody(c, AddSharedBody);
       const password = body.info?.password ?? '';
-      const guid = await books.createShared({
-        name: body.name,
-        note: body.note ?? '',
-        password,
-        ownerGuid: principal(c).user.guid,
-      });
-      await audit(
+      const guid = await audited(
         c,
         ConsoleOp.addAddressBook,
+        (ab) =>
+          ab.createShared({
+            name: body.name,
+            note: body.note ?? '',
+            password,
+            ownerGuid: principal(c).user.guid,
+          }),
         `created shared address book '${body.name}'${password ? ' with a shared password' : ''}`,
       );
       return c.json({ guid });
@@ -292,15 +299,16 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
         changes.push(`name '${book.name}' → '${body.name}'`);
       if (body.note != null && body.note !== book.note) changes.push('note');
       if (password != null) changes.push(password ? 'shared password set' : 'shared password removed');
-      await books.updateShared(book.guid, {
-        name: body.name,
-        note: body.note ?? undefined,
-        ownerGuid,
-        password: password ?? undefined,
-      });
-      await audit(
+      await audited(
         c,
         ConsoleOp.changeAddressBook,
+        (ab) =>
+          ab.updateShared(book.guid, {
+            name: body.name,
+            note: body.note ?? undefined,
+            ownerGuid,
+            password: password ?? undefined,
+          }),
         `changed shared address book '${book.name}': ${changes.join(', ') || 'no difference'}`,
       );
       return empty(c);
@@ -333,9 +341,12 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
           );
         await openBook(c, b.guid, 3, 'deleting the book');
       }
-      await books.deleteBooks(guids);
-      for (const b of found)
-        await audit(c, ConsoleOp.deleteAddressBook, `deleted shared address book '${b.name}'`);
+      await audited(
+        c,
+        ConsoleOp.deleteAddressBook,
+        (ab) => ab.deleteBooks(guids),
+        found.map((b) => `deleted shared address book '${b.name}'`),
+      );
       return empty(c);
     },
   );
@@ -411,11 +422,12 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
     async (c) => {
       const body = await readBody(c, PeerBody);
       const { book } = await openBook(c, c.req.param('ab') ?? '', 2, 'adding peers');
-      const created = await books.addPeer(ref(book), body.id, peerInput(book, body));
-      await audit(
+      await audited(
         c,
         ConsoleOp.changeAddressBook,
-        `added peer ${body.id} to ${label(book)}${created.length ? `; created tags ${created.map((t) => `'${t}'`).join(', ')}` : ''}`,
+        (ab) => ab.addPeer(ref(book), body.id, peerInput(book, body)),
+        (created) =>
+          `added peer ${body.id} to ${label(book)}${created.length ? `; created tags ${created.map((t) => `'${t}'`).join(', ')}` : ''}`,
       );
       return empty(c);
     },
@@ -438,11 +450,12 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
       const input = peerInput(book, body);
       if (Object.keys(input).length === 0)
         throw new HttpError(400, 'nothing to change: give alias, tags, note, password or another field');
-      const created = await books.updatePeer(ref(book), body.id, input);
-      await audit(
+      await audited(
         c,
         ConsoleOp.changeAddressBook,
-        `updated peer ${body.id} in ${label(book)} (${changed(input)})${created.length ? `; created tags ${created.map((t) => `'${t}'`).join(', ')}` : ''}`,
+        (ab) => ab.updatePeer(ref(book), body.id, input),
+        (created) =>
+          `updated peer ${body.id} in ${label(book)} (${changed(input)})${created.length ? `; created tags ${created.map((t) => `'${t}'`).join(', ')}` : ''}`,
       );
       return empty(c);
     },
@@ -461,11 +474,11 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
     async (c) => {
       const ids = await readBody(c, PeerIdArray);
       const { book } = await openBook(c, c.req.param('ab') ?? '', 2, 'deleting peers');
-      await books.deletePeers(ref(book), ids);
       const unique = [...new Set(ids)];
-      await audit(
+      await audited(
         c,
         ConsoleOp.deleteAddressBookPeers,
+        (ab) => ab.deletePeers(ref(book), ids),
         `deleted ${unique.length === 1 ? 'peer' : 'peers'} ${unique.slice(0, 20).join(', ')}${unique.length > 20 ? ` and ${unique.length - 20} more` : ''} from ${label(book)}`,
       );
       return empty(c);
@@ -502,11 +515,11 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
     async (c) => {
       const body = await readBody(c, TagBody);
       const { book } = await openBook(c, c.req.param('ab') ?? '', 2, 'adding tags');
-      const color = await books.addTag(ref(book), body.name, body.color ?? null);
-      await audit(
+      await audited(
         c,
         ConsoleOp.changeAddressBook,
-        `added tag '${body.name}' (${formatColor(color)}) to ${label(book)}`,
+        (ab) => ab.addTag(ref(book), body.name, body.color ?? null),
+        (color) => `added tag '${body.name}' (${formatColor(color)}) to ${label(book)}`,
       );
       return empty(c);
     },
@@ -529,10 +542,11 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
       const tag = await books.getTag(book.guid, body.name);
       if (!tag) throw new HttpError(404, `tag '${body.name}' is not in ${label(book)}`);
       if (body.color != null && body.color !== tag.color) {
-        await books.setTagColor(ref(book), body.name, body.color);
-        await audit(
+        const color = body.color;
+        await audited(
           c,
           ConsoleOp.changeAddressBook,
+          (ab) => ab.setTagColor(ref(book), body.name, color),
           `changed colour of tag '${body.name}' in ${label(book)}: ${formatColor(tag.color)} → ${formatColor(body.color)}`,
         );
       }
@@ -553,14 +567,16 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
     async (c) => {
       const body = await readBody(c, TagRenameBody);
       const { book } = await openBook(c, c.req.param('ab') ?? '', 2, 'renaming tags');
-      const n = await books.renameTag(ref(book), body.old, body.new);
-      if (body.old !== body.new) {
-        await audit(
-          c,
-          ConsoleOp.changeAddressBook,
-          `renamed tag '${body.old}' to '${body.new}' in ${label(book)} (${n} ${n === 1 ? 'peer' : 'peers'})`,
-        );
-      }
+      await audited(
+        c,
+        ConsoleOp.changeAddressBook,
+        (ab) => ab.renameTag(ref(book), body.old, body.new),
+        // Renaming a tag to itself changes nothing and is not recorded.
+        (n) =>
+          body.old === body.new
+            ? []
+            : `renamed tag '${body.old}' to '${body.new}' in ${label(book)} (${n} ${n === 1 ? 'peer' : 'peers'})`,
+      );
       return empty(c);
     },
   );
@@ -579,12 +595,13 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
     async (c) => {
       const names = await readBody(c, TagNameArray);
       const { book } = await openBook(c, c.req.param('ab') ?? '', 2, 'deleting tags');
-      const n = await books.deleteTags(ref(book), names);
       const unique = [...new Set(names)];
-      await audit(
+      await audited(
         c,
         ConsoleOp.changeAddressBook,
-        `deleted ${unique.length === 1 ? 'tag' : 'tags'} ${unique.map((t) => `'${t}'`).join(', ')} from ${label(book)} (taken off ${n} ${n === 1 ? 'peer' : 'peers'})`,
+        (ab) => ab.deleteTags(ref(book), names),
+        (n) =>
+          `deleted ${unique.length === 1 ? 'tag' : 'tags'} ${unique.map((t) => `'${t}'`).join(', ')} from ${label(book)} (taken off ${n} ${n === 1 ? 'peer' : 'peers'})`,
       );
       return empty(c);
     },
@@ -642,10 +659,10 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
         if (!g) throw new HttpError(400, `user group '${body.group}' does not exist`);
         groupGuid = g.guid;
       }
-      const guid = await books.addRule(book.guid, { userGuid, groupGuid }, body.rule);
-      await audit(
+      const guid = await audited(
         c,
         ConsoleOp.addAddressBookRule,
+        (ab) => ab.addRule(book.guid, { userGuid, groupGuid }, body.rule),
         `shared ${label(book)} with ${target({ user: body.user ?? null, group: body.user ? null : (body.group ?? null) })}: ${RULE_WORDS[body.rule]}`,
       );
       return c.json({ guid });
@@ -669,10 +686,10 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
       if (!rule) throw new HttpError(404, `rule not found: ${body.guid}`);
       const { book } = await openBook(c, rule.ab_guid, 3, 'changing the sharing rules');
       if (rule.rule !== body.rule) {
-        await books.updateRule(rule.guid, body.rule);
-        await audit(
+        await audited(
           c,
           ConsoleOp.updateAddressBookRule,
+          (ab) => ab.updateRule(rule.guid, body.rule),
           `changed the rule for ${target(rule)} on ${label(book)}: ${RULE_WORDS[rule.rule]} → ${RULE_WORDS[body.rule]}`,
         );
       }
@@ -702,14 +719,15 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
         if (!bookOf.has(x.ab_guid))
           bookOf.set(x.ab_guid, (await openBook(c, x.ab_guid, 3, 'changing the sharing rules')).book);
       }
-      await books.deleteRules(guids);
-      for (const x of rules) {
-        await audit(
-          c,
-          ConsoleOp.deleteAddressBookRule,
-          `stopped sharing ${label(bookOf.get(x.ab_guid)!)} with ${target(x)} (was ${RULE_WORDS[x.rule]})`,
-        );
-      }
+      await audited(
+        c,
+        ConsoleOp.deleteAddressBookRule,
+        (ab) => ab.deleteRules(guids),
+        rules.map(
+          (x) =>
+            `stopped sharing ${label(bookOf.get(x.ab_guid)!)} with ${target(x)} (was ${RULE_WORDS[x.rule]})`,
+        ),
+      );
       return empty(c);
     },
   );

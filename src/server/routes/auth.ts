@@ -10,7 +10,7 @@ import {
 import { listOf } from '../../wire/common';
 import { formatPermissions, noPermissions, type Permissions } from '../../wire/scopes';
 import { UserStatus } from '../../wire/users';
-import { recordConsole } from '../audit-log';
+import { changeRecorded } from '../audit-log';
 import { clientIp } from '../auth';
 import type { AppDeps } from '../context';
 import { checkPassword, hashToken, newSecret } from '../crypto';
@@ -88,13 +88,13 @@ export function registerAuthRoutes(r: RouteTable, deps: AppDeps): void {
       if (user.status !== UserStatus.enabled) throw new HttpError(401, `user '${user.name}' is disabled`);
       guard.succeed(keys);
       const token = newSecret('rds');
-      await store.auth.createSession(hashToken(token), user.guid, body.id, body.uuid);
       c.set('principal', { kind: 'session', user });
-      await recordConsole(
+      await changeRecorded(
         deps,
         c,
         ConsoleType.user,
         ConsoleOp.userLogin,
+        (tx) => tx.auth.createSession(hashToken(token), user.guid, body.id, body.uuid),
         `login${body.id ? ` from device ${body.id}` : ''}`,
       );
       return c.json({ type: 'access_token', access_token: token, user: payload(user) });
@@ -191,18 +191,19 @@ export function registerAuthRoutes(r: RouteTable, deps: AppDeps): void {
         ? new Date(now.getTime() + body.expires_in * 1000).toISOString()
         : null;
       const owner = c.get('principal')!.user;
-      const row = await store.auth.createToken({
-        name: body.name,
-        tokenHash: hashToken(secret),
-        ownerGuid: owner.guid,
-        permissions: JSON.stringify(permissions),
-        expiresAt,
-      });
-      await recordConsole(
+      const row = await changeRecorded(
         deps,
         c,
         ConsoleType.user,
         ConsoleOp.updateUser,
+        (tx) =>
+          tx.auth.createToken({
+            name: body.name,
+            tokenHash: hashToken(secret),
+            ownerGuid: owner.guid,
+            permissions: JSON.stringify(permissions),
+            expiresAt,
+          }),
         `created API token '${body.name}' (${formatPermissions(permissions)})${expiresAt ? `, expires ${expiresAt}` : ''}`,
       );
       return c.json({ ...tokenRow({ ...row, owner: owner.name }), token: secret });
@@ -221,13 +222,16 @@ export function registerAuthRoutes(r: RouteTable, deps: AppDeps): void {
     async (c) => {
       const guid = c.req.param('guid') ?? '';
       const live = await store.auth.getLiveTokenByGuid(guid);
-      if (!live || !(await store.auth.revokeToken(guid)))
-        throw new HttpError(404, `token not found: ${guid}`);
-      await recordConsole(
+      if (!live) throw new HttpError(404, `token not found: ${guid}`);
+      await changeRecorded(
         deps,
         c,
         ConsoleType.user,
         ConsoleOp.updateUser,
+        async (tx) => {
+          // Revoked meanwhile by another request: nothing to record.
+          if (!(await tx.auth.revokeToken(guid))) throw new HttpError(404, `token not found: ${guid}`);
+        },
         `revoked API token '${live.name}'`,
       );
       return c.json({});

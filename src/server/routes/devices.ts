@@ -11,7 +11,7 @@ import {
   SysinfoBody,
 } from '../../wire/devices';
 import { assign, assignToBook } from '../assign';
-import { recordConsole } from '../audit-log';
+import { changeRecorded, recordConsole } from '../audit-log';
 import { clientIp } from '../auth';
 import type { AppDeps } from '../context';
 import { HttpError, readBody, readQuery, readText } from '../http';
@@ -336,7 +336,8 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
       const device = await store.devices.getById(body.id);
       if (!device) return text(404, `device ${body.id} not found: start RustDesk on it once so it registers`);
       const operator = c.get('principal')?.user.guid ?? null;
-      const steps: (() => Promise<string>)[] = [];
+      // Each step is applied and recorded on its own (a later step's error keeps the earlier ones).
+      const steps: ((d: AppDeps) => Promise<string>)[] = [];
       const fields: [AssignType, string | undefined][] = [
         ['user_name', body.user_name],
         ['strategy_name', body.strategy_name],
@@ -345,7 +346,7 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
         ['device_username', body.device_username],
         ['device_name', body.device_name],
       ];
-      for (const [type, value] of fields) if (value) steps.push(() => assign(deps, device, type, value));
+      for (const [type, value] of fields) if (value) steps.push((d) => assign(d, device, type, value));
       if (body.address_book_name) {
         const entry = {
           book: body.address_book_name,
@@ -354,28 +355,25 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
           password: body.address_book_password,
           note: body.address_book_note,
         };
-        steps.push(() => assignToBook(deps, device, entry, operator));
+        steps.push((d) => assignToBook(d, device, entry, operator));
       }
       if (steps.length === 0)
         return text(400, 'nothing to assign: give --user_name, --device_group_name, --note, …');
-      const done: string[] = [];
       for (const step of steps) {
         try {
-          done.push(await step());
+          await changeRecorded(
+            deps,
+            c,
+            ConsoleType.device,
+            ConsoleOp.updateDevice,
+            (tx) => step({ ...deps, store: tx }),
+            (d) => `${d} (rustdesk --assign)`,
+          );
         } catch (err) {
-          for (const d of done)
-            await recordConsole(
-              deps,
-              c,
-              ConsoleType.device,
-              ConsoleOp.updateDevice,
-              `${d} (rustdesk --assign)`,
-            );
-          return text(400, (err as Error).message);
+          if (!(err instanceof HttpError)) throw err;
+          return text(400, err.message);
         }
       }
-      for (const d of done)
-        await recordConsole(deps, c, ConsoleType.device, ConsoleOp.updateDevice, `${d} (rustdesk --assign)`);
       return new Response(null, { status: 200 });
     },
   );
@@ -399,9 +397,18 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
       if (!(await store.settings.get('require_deployment'))) return c.json({ result: 'NOT_ENABLED' });
       const existing = await store.devices.getById(id);
       if (existing?.uuid && existing.uuid !== body.uuid) return c.json({ result: 'ID_TAKEN' });
-      await store.devices.deploy(id, body.uuid, body.pk ?? '');
-      if (!existing) await store.devices.create(id, { uuid: body.uuid, pk: body.pk ?? null, status: 1 });
-      await recordConsole(deps, c, ConsoleType.device, ConsoleOp.addDevice, `deployed device ${id}`);
+      const uuid = body.uuid;
+      await changeRecorded(
+        deps,
+        c,
+        ConsoleType.device,
+        ConsoleOp.addDevice,
+        async (tx) => {
+          await tx.devices.deploy(id, uuid, body.pk ?? '');
+          if (!existing) await tx.devices.create(id, { uuid, pk: body.pk ?? null, status: 1 });
+        },
+        `deployed device ${id}`,
+      );
       return c.json({ result: 'OK' });
     },
   );

@@ -26,10 +26,11 @@ import {
   UserGroupRow,
   UserGuidArray,
 } from '../../wire/groups';
-import { recordConsole } from '../audit-log';
+import { changeRecorded } from '../audit-log';
 import type { AppDeps, AppEnv } from '../context';
 import { HttpError, readBody, readQuery } from '../http';
 import type { RouteTable } from '../routes';
+import type { Store } from '../store';
 import { ConsoleOp, ConsoleType } from '../store/audit';
 import type { DeviceGroupView, Edge, RuleView, UserGroupView } from '../store/groups';
 
@@ -148,9 +149,9 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
     return g;
   }
 
-  async function userGroupAnswer(guid: string) {
-    const g = (await store.groups.getUserGroup(guid))!;
-    return userGroupRow(g, (await store.groups.userGroupRules([guid])).get(guid));
+  async function userGroupAnswer(guid: string, from: Store = store) {
+    const g = (await from.groups.getUserGroup(guid))!;
+    return userGroupRow(g, (await from.groups.userGroupRules([guid])).get(guid));
   }
 
   r.add(
@@ -195,22 +196,23 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
       const owner = { kind: 'user group', type: RuleType.userGroup };
       const incomings = await resolveRules(body.allowed_incomings, 'allowed_incomings', owner);
       const outgoings = await resolveRules(body.allowed_outgoings, 'allowed_outgoings', owner);
-      let guid: string;
-      try {
-        guid = await store.groups.createUserGroup(body.name, body.note ?? '', { incomings, outgoings });
-      } catch (err) {
-        if (isUniqueViolation(err))
-          throw new HttpError(409, `a user group named '${body.name}' already exists`);
-        throw err;
-      }
-      const row = await userGroupAnswer(guid);
-      await recordConsole(
+      const row = await changeRecorded(
         deps,
         c,
         ConsoleType.group,
         ConsoleOp.addGroup,
-        `created user group '${body.name}'; accessed from: ${describeRules(row.allowed_incomings)}; access to: ${describeRules(row.allowed_outgoings)}`,
-      );
+        async (tx) =>
+          userGroupAnswer(
+            await tx.groups.createUserGroup(body.name, body.note ?? '', { incomings, outgoings }),
+            tx,
+          ),
+        (row) =>
+          `created user group '${body.name}'; accessed from: ${describeRules(row.allowed_incomings)}; access to: ${describeRules(row.allowed_outgoings)}`,
+      ).catch((err) => {
+        throw isUniqueViolation(err)
+          ? new HttpError(409, `a user group named '${body.name}' already exists`)
+          : err;
+      });
       return c.json(row);
     },
   );
@@ -240,32 +242,34 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
       const owner = { kind: 'user group', type: RuleType.userGroup, guid: group.guid };
       const incomings = await resolveRules(body.allowed_incomings, 'allowed_incomings', owner);
       const outgoings = await resolveRules(body.allowed_outgoings, 'allowed_outgoings', owner);
-      try {
-        await store.groups.updateUserGroup(group.guid, {
-          name: body.name,
-          note: body.note,
-          incomings,
-          outgoings,
-        });
-      } catch (err) {
-        if (isUniqueViolation(err))
-          throw new HttpError(409, `a user group named '${body.name}' already exists`);
-        throw err;
-      }
-      const row = await userGroupAnswer(group.guid);
-      const changes = [
-        body.name !== undefined && body.name !== group.name ? `renamed to '${body.name}'` : '',
-        body.note !== undefined ? 'note changed' : '',
-        incomings ? `accessed from: ${describeRules(row.allowed_incomings)}` : '',
-        outgoings ? `access to: ${describeRules(row.allowed_outgoings)}` : '',
-      ].filter(Boolean);
-      await recordConsole(
+      const row = await changeRecorded(
         deps,
         c,
         ConsoleType.group,
         ConsoleOp.updateGroup,
-        `updated user group '${group.name}': ${changes.join('; ') || 'no change'}`,
-      );
+        async (tx) => {
+          await tx.groups.updateUserGroup(group.guid, {
+            name: body.name,
+            note: body.note,
+            incomings,
+            outgoings,
+          });
+          return userGroupAnswer(group.guid, tx);
+        },
+        (row) => {
+          const changes = [
+            body.name !== undefined && body.name !== group.name ? `renamed to '${body.name}'` : '',
+            body.note !== undefined ? 'note changed' : '',
+            incomings ? `accessed from: ${describeRules(row.allowed_incomings)}` : '',
+            outgoings ? `access to: ${describeRules(row.allowed_outgoings)}` : '',
+          ].filter(Boolean);
+          return `updated user group '${group.name}': ${changes.join('; ') || 'no change'}`;
+        },
+      ).catch((err) => {
+        throw isUniqueViolation(err)
+          ? new HttpError(409, `a user group named '${body.name}' already exists`)
+          : err;
+      });
       return c.json(row);
     },
   );
@@ -290,18 +294,21 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
           `user group '${group.name}' still has ${n} user${n === 1 ? '' : 's'}: move them to another group first (add them to it, e.g. to '${DEFAULT_USER_GROUP}'), then delete the group`,
         );
       if (group.user_count > 0) throw refuse(group.user_count);
-      const outcome = await store.groups.deleteUserGroup(group.guid);
-      if (outcome === 'missing') throw new HttpError(404, `user group not found: ${group.guid}`);
-      if (outcome === 'referenced') {
-        const now = await store.groups.getUserGroup(group.guid);
-        if (now && now.user_count > 0) throw refuse(now.user_count);
-        throw new HttpError(409, `user group '${group.name}' is still referenced and cannot be deleted`);
-      }
-      await recordConsole(
+      await changeRecorded(
         deps,
         c,
         ConsoleType.group,
         ConsoleOp.deleteGroups,
+        async (tx) => {
+          // Throwing rolls the transaction back: a refused delete records nothing.
+          const outcome = await tx.groups.deleteUserGroup(group.guid);
+          if (outcome === 'missing') throw new HttpError(404, `user group not found: ${group.guid}`);
+          if (outcome === 'referenced') {
+            const now = await tx.groups.getUserGroup(group.guid);
+            if (now && now.user_count > 0) throw refuse(now.user_count);
+            throw new HttpError(409, `user group '${group.name}' is still referenced and cannot be deleted`);
+          }
+        },
         `deleted user group '${group.name}'`,
       );
       return c.json({});
@@ -334,15 +341,16 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
         );
       }
       const moving = users.filter((u) => u.group_guid !== group.guid);
-      await store.groups.moveUsers(
-        group.guid,
-        moving.map((u) => u.guid),
-      );
-      await recordConsole(
+      await changeRecorded(
         deps,
         c,
         ConsoleType.group,
         ConsoleOp.updateGroup,
+        (tx) =>
+          tx.groups.moveUsers(
+            group.guid,
+            moving.map((u) => u.guid),
+          ),
         `added ${listNames(users.map((u) => u.name))} to user group '${group.name}'` +
           (moving.length < users.length ? ` (${users.length - moving.length} already members)` : ''),
       );
@@ -361,9 +369,9 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
     return g;
   }
 
-  async function deviceGroupAnswer(guid: string) {
-    const g = (await store.groups.getDeviceGroup(guid))!;
-    return deviceGroupRow(g, (await store.groups.deviceGroupRules([guid])).get(guid));
+  async function deviceGroupAnswer(guid: string, from: Store = store) {
+    const g = (await from.groups.getDeviceGroup(guid))!;
+    return deviceGroupRow(g, (await from.groups.deviceGroupRules([guid])).get(guid));
   }
 
   r.add(
@@ -409,22 +417,20 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
         kind: 'device group',
         type: RuleType.deviceGroup,
       });
-      let guid: string;
-      try {
-        guid = await store.groups.createDeviceGroup(body.name, body.note ?? '', { incomings });
-      } catch (err) {
-        if (isUniqueViolation(err))
-          throw new HttpError(409, `a device group named '${body.name}' already exists`);
-        throw err;
-      }
-      const row = await deviceGroupAnswer(guid);
-      await recordConsole(
+      const row = await changeRecorded(
         deps,
         c,
         ConsoleType.group,
         ConsoleOp.addGroup,
-        `created device group '${body.name}'; accessed from: ${describeRules(row.allowed_incomings)}`,
-      );
+        async (tx) =>
+          deviceGroupAnswer(await tx.groups.createDeviceGroup(body.name, body.note ?? '', { incomings }), tx),
+        (row) =>
+          `created device group '${body.name}'; accessed from: ${describeRules(row.allowed_incomings)}`,
+      ).catch((err) => {
+        throw isUniqueViolation(err)
+          ? new HttpError(409, `a device group named '${body.name}' already exists`)
+          : err;
+      });
       return c.json(row);
     },
   );
@@ -453,26 +459,28 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
         type: RuleType.deviceGroup,
         guid: group.guid,
       });
-      try {
-        await store.groups.updateDeviceGroup(group.guid, { name: body.name, note: body.note, incomings });
-      } catch (err) {
-        if (isUniqueViolation(err))
-          throw new HttpError(409, `a device group named '${body.name}' already exists`);
-        throw err;
-      }
-      const row = await deviceGroupAnswer(group.guid);
-      const changes = [
-        body.name !== undefined && body.name !== group.name ? `renamed to '${body.name}'` : '',
-        body.note !== undefined ? 'note changed' : '',
-        incomings ? `accessed from: ${describeRules(row.allowed_incomings)}` : '',
-      ].filter(Boolean);
-      await recordConsole(
+      const row = await changeRecorded(
         deps,
         c,
         ConsoleType.group,
         ConsoleOp.updateGroup,
-        `updated device group '${group.name}': ${changes.join('; ') || 'no change'}`,
-      );
+        async (tx) => {
+          await tx.groups.updateDeviceGroup(group.guid, { name: body.name, note: body.note, incomings });
+          return deviceGroupAnswer(group.guid, tx);
+        },
+        (row) => {
+          const changes = [
+            body.name !== undefined && body.name !== group.name ? `renamed to '${body.name}'` : '',
+            body.note !== undefined ? 'note changed' : '',
+            incomings ? `accessed from: ${describeRules(row.allowed_incomings)}` : '',
+          ].filter(Boolean);
+          return `updated device group '${group.name}': ${changes.join('; ') || 'no change'}`;
+        },
+      ).catch((err) => {
+        throw isUniqueViolation(err)
+          ? new HttpError(409, `a device group named '${body.name}' already exists`)
+          : err;
+      });
       return c.json(row);
     },
   );
@@ -488,15 +496,20 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
     },
     async (c) => {
       const group = await loadDeviceGroup(c.req.param('guid') ?? '');
-      const outcome = await store.groups.deleteDeviceGroup(group.guid);
-      if (outcome === 'missing') throw new HttpError(404, `device group not found: ${group.guid}`);
-      if (outcome === 'referenced')
-        throw new HttpError(409, `device group '${group.name}' is still referenced and cannot be deleted`);
-      await recordConsole(
+      await changeRecorded(
         deps,
         c,
         ConsoleType.group,
         ConsoleOp.deleteGroups,
+        async (tx) => {
+          const outcome = await tx.groups.deleteDeviceGroup(group.guid);
+          if (outcome === 'missing') throw new HttpError(404, `device group not found: ${group.guid}`);
+          if (outcome === 'referenced')
+            throw new HttpError(
+              409,
+              `device group '${group.name}' is still referenced and cannot be deleted`,
+            );
+        },
         `deleted device group '${group.name}'` +
           (group.device_count
             ? ` (${group.device_count} device${group.device_count === 1 ? '' : 's'} now ungrouped)`
@@ -538,18 +551,19 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
       const group = await loadDeviceGroup(c.req.param('guid') ?? '');
       const devices = await loadDevices(c);
       const changing = devices.filter((d) => d.device_group_guid !== group.guid);
-      await store.groups.setDevicesGroup(
-        group.guid,
-        changing.map((d) => d.guid),
-      );
       const moved = changing
         .filter((d) => d.device_group_name !== null)
         .map((d) => ({ id: d.id, from: d.device_group_name! }));
-      await recordConsole(
+      await changeRecorded(
         deps,
         c,
         ConsoleType.group,
         ConsoleOp.updateGroup,
+        (tx) =>
+          tx.groups.setDevicesGroup(
+            group.guid,
+            changing.map((d) => d.guid),
+          ),
         `added devices ${listNames(devices.map((d) => d.id))} to device group '${group.name}'` +
           (moved.length ? ` (moved from: ${listNames(moved.map((m) => `${m.id} ← '${m.from}'`))})` : ''),
       );
@@ -583,15 +597,16 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
           )}; nothing was changed`,
         );
       }
-      await store.groups.setDevicesGroup(
-        null,
-        devices.map((d) => d.guid),
-      );
-      await recordConsole(
+      await changeRecorded(
         deps,
         c,
         ConsoleType.group,
         ConsoleOp.updateGroup,
+        (tx) =>
+          tx.groups.setDevicesGroup(
+            null,
+            devices.map((d) => d.guid),
+          ),
         `removed devices ${listNames(devices.map((d) => d.id))} from device group '${group.name}'`,
       );
       return c.json({ removed: devices.length });

@@ -1,5 +1,5 @@
 import { SettingsBody, SettingsView } from '../../wire/settings';
-import { recordConsole } from '../audit-log';
+import { changeRecorded } from '../audit-log';
 import type { AppDeps } from '../context';
 import { readBody } from '../http';
 import type { RouteTable } from '../routes';
@@ -32,19 +32,19 @@ export function registerSettingsRoutes(r: RouteTable, deps: AppDeps): void {
     },
     async (c) => {
       const body = await readBody(c, SettingsBody);
-      const changed: string[] = [];
-      for (const [k, v] of Object.entries(body) as [keyof Settings, Settings[keyof Settings]][]) {
-        if (v === undefined) continue;
-        await store.settings.set(k, v);
-        changed.push(`${k}=${v}`);
-      }
-      if (changed.length)
-        await recordConsole(
+      const given = (Object.entries(body) as [keyof Settings, Settings[keyof Settings]][]).filter(
+        ([, v]) => v !== undefined,
+      );
+      if (given.length)
+        await changeRecorded(
           deps,
           c,
           ConsoleType.device,
           ConsoleOp.updateDevice,
-          `settings: ${changed.join(', ')}`,
+          async (tx) => {
+            for (const [k, v] of given) await tx.settings.set(k, v);
+          },
+          `settings: ${given.map(([k, v]) => `${k}=${v}`).join(', ')}`,
         );
       return c.json(await store.settings.all());
     },

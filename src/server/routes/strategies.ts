@@ -8,10 +8,11 @@ import {
   StrategyRow,
   UpdateStrategyBody,
 } from '../../wire/strategies';
-import { recordConsole } from '../audit-log';
+import { changeRecorded } from '../audit-log';
 import type { AppDeps } from '../context';
 import { HttpError, readBody, readQuery } from '../http';
 import type { RouteTable } from '../routes';
+import type { Store } from '../store';
 import { ConsoleOp, ConsoleType } from '../store/audit';
 import { DEFAULT_STRATEGY, type StrategyRecord } from '../store/strategies';
 
@@ -31,8 +32,12 @@ const Ok = z.object({});
 
 export function registerStrategyRoutes(r: RouteTable, deps: AppDeps): void {
   const { store } = deps;
-  const log = (c: Parameters<Parameters<RouteTable['add']>[1]>[0], detail: string) =>
-    recordConsole(deps, c, ConsoleType.device, ConsoleOp.updateDevice, detail);
+  /** A change to strategies and its console record, in one transaction. */
+  const logged = <T>(
+    c: Parameters<Parameters<RouteTable['add']>[1]>[0],
+    change: (tx: Store) => Promise<T>,
+    detail: string | ((result: T) => string),
+  ) => changeRecorded(deps, c, ConsoleType.device, ConsoleOp.updateDevice, change, detail);
 
   async function load(guid: string): Promise<StrategyRecord> {
     const s = await store.strategies.getByGuid(guid);
@@ -113,8 +118,11 @@ export function registerStrategyRoutes(r: RouteTable, deps: AppDeps): void {
     async (c) => {
       const s = await load(c.req.param('guid') ?? '');
       const enabled = await readBody(c, StatusBody);
-      await store.strategies.update(s.guid, { enabled });
-      await log(c, `${enabled ? 'enabled' : 'disabled'} strategy '${s.name}'`);
+      await logged(
+        c,
+        (tx) => tx.strategies.update(s.guid, { enabled }),
+        `${enabled ? 'enabled' : 'disabled'} strategy '${s.name}'`,
+      );
       return c.json({});
     },
   );
@@ -148,15 +156,14 @@ export function registerStrategyRoutes(r: RouteTable, deps: AppDeps): void {
       for (const g of targets.groups)
         if (!(await store.devices.getGroupByGuid(g))) missing.push(`device group ${g}`);
       if (missing.length) throw new HttpError(400, `not found: ${missing.slice(0, 10).join(', ')}`);
-      const applied = await store.strategies.assign(s?.guid ?? null, targets);
-      const counts = {
-        peers: applied.peers.length,
-        users: applied.users.length,
-        groups: applied.groups.length,
-      };
-      await log(
+      const counts = await logged(
         c,
-        `${s ? `assigned strategy '${s.name}' to` : 'unassigned the strategy of'} ${counts.peers} device(s), ${counts.users} user(s), ${counts.groups} device group(s)`,
+        async (tx) => {
+          const applied = await tx.strategies.assign(s?.guid ?? null, targets);
+          return { peers: applied.peers.length, users: applied.users.length, groups: applied.groups.length };
+        },
+        (n) =>
+          `${s ? `assigned strategy '${s.name}' to` : 'unassigned the strategy of'} ${n.peers} device(s), ${n.users} user(s), ${n.groups} device group(s)`,
       );
       return c.json({ strategy: s?.guid ?? null, ...counts });
     },
@@ -177,8 +184,11 @@ export function registerStrategyRoutes(r: RouteTable, deps: AppDeps): void {
       const body = await readBody(c, CreateStrategyBody);
       if (await store.strategies.getByName(body.name))
         throw new HttpError(409, `a strategy named '${body.name}' already exists`);
-      const guid = await store.strategies.create(body.name, body.options, body.enabled);
-      await log(c, `created strategy '${body.name}'`);
+      const guid = await logged(
+        c,
+        (tx) => tx.strategies.create(body.name, body.options, body.enabled),
+        `created strategy '${body.name}'`,
+      );
       return c.json(strategyRow((await store.strategies.getByGuid(guid))!));
     },
   );
@@ -210,9 +220,9 @@ export function registerStrategyRoutes(r: RouteTable, deps: AppDeps): void {
           else options[k] = v;
         }
       }
-      await store.strategies.update(s.guid, { name: body.name, options });
-      await log(
+      await logged(
         c,
+        (tx) => tx.strategies.update(s.guid, { name: body.name, options }),
         `updated strategy '${s.name}'${body.name && body.name !== s.name ? ` (renamed to '${body.name}')` : ''}`,
       );
       return c.json(strategyRow((await store.strategies.getByGuid(s.guid))!));
@@ -232,8 +242,7 @@ export function registerStrategyRoutes(r: RouteTable, deps: AppDeps): void {
       const s = await load(c.req.param('guid') ?? '');
       if (s.name === DEFAULT_STRATEGY)
         throw new HttpError(400, `the '${DEFAULT_STRATEGY}' strategy cannot be deleted`);
-      await store.strategies.delete(s.guid);
-      await log(c, `deleted strategy '${s.name}'`);
+      await logged(c, (tx) => tx.strategies.delete(s.guid), `deleted strategy '${s.name}'`);
       return c.json({});
     },
   );

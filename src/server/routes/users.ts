@@ -14,7 +14,7 @@ import {
   UserRow,
   UserStatus,
 } from '../../wire/users';
-import { recordConsole } from '../audit-log';
+import { changeRecorded, recordConsole } from '../audit-log';
 import type { AppDeps } from '../context';
 import { hashPassword, hashToken, newSecret } from '../crypto';
 import { HttpError, readBody, readQuery } from '../http';
@@ -122,21 +122,26 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
       if (await store.users.getByName(body.name)) throw taken();
       const passwordHash = await hashPassword(body.password);
       // Another request may have created the same name while the password was being hashed.
-      const guid = await store.users
-        .create({
-          name: body.name,
-          password_hash: passwordHash,
-          group_guid: group.guid,
-          email: body.email,
-          note: body.note,
-          display_name: body.display_name,
-          status: UserStatus.enabled,
-          is_admin: body.is_admin,
-        })
-        .catch((err) => {
-          throw constraintViolation(err) === 'unique' ? taken() : err;
-        });
-      await recordConsole(deps, c, ConsoleType.user, ConsoleOp.addUser, `created user '${body.name}'`);
+      const guid = await changeRecorded(
+        deps,
+        c,
+        ConsoleType.user,
+        ConsoleOp.addUser,
+        (tx) =>
+          tx.users.create({
+            name: body.name,
+            password_hash: passwordHash,
+            group_guid: group.guid,
+            email: body.email,
+            note: body.note,
+            display_name: body.display_name,
+            status: UserStatus.enabled,
+            is_admin: body.is_admin,
+          }),
+        `created user '${body.name}'`,
+      ).catch((err) => {
+        throw constraintViolation(err) === 'unique' ? taken() : err;
+      });
       return c.json(userRow(listedUser((await store.users.getByGuid(guid))!)));
     },
   );
@@ -158,25 +163,33 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
       if (!group) throw new HttpError(400, `user group '${body.group_name}' does not exist`);
       if (await store.users.getByName(body.name))
         throw new HttpError(409, `a user named '${body.name}' already exists`);
-      const guid = await store.users.create({
-        name: body.name,
-        password_hash: null,
-        group_guid: group.guid,
-        email: body.email,
-        note: body.note,
-        status: UserStatus.unverified,
-      });
       const secret = newSecret('rdi');
-      const inv = await store.auth.createInvitation(hashToken(secret), guid, deps.config.invitationTtl);
-      const base = deps.config.publicUrl ?? new URL(c.req.url).origin;
-      const url = `${base.replace(/\/+$/, '')}/api/invitations/${secret}`;
-      await recordConsole(
+      const { guid, inv } = await changeRecorded(
         deps,
         c,
         ConsoleType.user,
         ConsoleOp.addUser,
-        `invited user '${body.name}' <${body.email}>; no email sent, invitation link handed to the operator (expires ${inv.expires_at})`,
-      );
+        async (tx) => {
+          const guid = await tx.users.create({
+            name: body.name,
+            password_hash: null,
+            group_guid: group.guid,
+            email: body.email,
+            note: body.note,
+            status: UserStatus.unverified,
+          });
+          const inv = await tx.auth.createInvitation(hashToken(secret), guid, deps.config.invitationTtl);
+          return { guid, inv };
+        },
+        ({ inv }) =>
+          `invited user '${body.name}' <${body.email}>; no email sent, invitation link handed to the operator (expires ${inv.expires_at})`,
+      ).catch((err) => {
+        throw constraintViolation(err) === 'unique'
+          ? new HttpError(409, `a user named '${body.name}' already exists`)
+          : err;
+      });
+      const base = deps.config.publicUrl ?? new URL(c.req.url).origin;
+      const url = `${base.replace(/\/+$/, '')}/api/invitations/${secret}`;
       return c.json({ guid, invitation_url: url, expires_at: inv.expires_at, email_sent: false });
     },
   );
@@ -339,15 +352,16 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
         );
       }
       const users = await loadAll(body.user_guids);
-      await store.users.update(
-        users.map((u) => u.guid),
-        { tfa_enforced: body.enforce ? 1 : 0, tfa_enforce_url: body.url },
-      );
-      await recordConsole(
+      await changeRecorded(
         deps,
         c,
         ConsoleType.user,
         ConsoleOp.updateUser,
+        (tx) =>
+          tx.users.update(
+            users.map((u) => u.guid),
+            { tfa_enforced: body.enforce ? 1 : 0, tfa_enforce_url: body.url },
+          ),
         `${body.enforce ? 'enforced' : 'stopped enforcing'} 2FA for ${names(users)}`,
       );
       return c.json({});
@@ -368,10 +382,16 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
       const body = await readBody(c, LoginVerificationBody);
       const users = await loadAll(body.user_guids);
       const guids = users.map((u) => u.guid);
-      if (body.type === 'email') await store.users.update(guids, { email_verification: 0 });
-      else await store.users.update(guids, { totp_secret: null });
       const what = body.type === 'email' ? 'disabled email login verification' : 'reset 2FA';
-      await recordConsole(deps, c, ConsoleType.user, ConsoleOp.updateUser, `${what} for ${names(users)}`);
+      await changeRecorded(
+        deps,
+        c,
+        ConsoleType.user,
+        ConsoleOp.updateUser,
+        (tx) =>
+          tx.users.update(guids, body.type === 'email' ? { email_verification: 0 } : { totp_secret: null }),
+        `${what} for ${names(users)}`,
+      );
       return c.json({});
     },
   );
@@ -389,13 +409,13 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
     async (c) => {
       const body = await readBody(c, UserGuidsBody);
       const users = await loadAll(body.user_guids);
-      const n = await store.auth.deleteSessionsOf(users.map((u) => u.guid));
-      await recordConsole(
+      const n = await changeRecorded(
         deps,
         c,
         ConsoleType.user,
         ConsoleOp.updateUser,
-        `forced logout of ${names(users)} (${n} sessions)`,
+        (tx) => tx.auth.deleteSessionsOf(users.map((u) => u.guid)),
+        (n) => `forced logout of ${names(users)} (${n} sessions)`,
       );
       return c.json({ sessions_ended: n });
     },

@@ -56,11 +56,15 @@ export class StrategyRepo {
   }
 
   private snapshot(): Promise<Snapshot> {
-    if (this.memo.cached?.version !== this.memo.version) {
-      const snapshot = this.list().then((rows) => {
+    const load = () =>
+      this.list().then((rows) => {
         const all = new Map(rows.map((s) => [s.guid, s]));
         return { all, def: rows.find((s) => s.name === DEFAULT_STRATEGY) ?? null };
       });
+    // Inside a transaction the table may hold changes that are rolled back yet: read, never keep.
+    if (this.db.isTransaction) return load();
+    if (this.memo.cached?.version !== this.memo.version) {
+      const snapshot = load();
       // A failed load is not kept.
       snapshot.catch(() => {
         if (this.memo.cached?.snapshot === snapshot) this.memo.cached = undefined;
