@@ -1,11 +1,14 @@
 import { UsageError } from '../src/cli/errors';
 import type { AreaSpec } from '../src/cli/verb';
 
+const flag = (key: string) => (v: string) => {
+  if (v !== 'true' && v !== 'false') throw new UsageError(`${key} must be true or false`);
+  return v === 'true';
+};
+
 const KEYS: Record<string, (v: string) => unknown> = {
-  require_deployment: (v) => {
-    if (v !== 'true' && v !== 'false') throw new UsageError('require_deployment must be true or false');
-    return v === 'true';
-  },
+  require_deployment: flag('require_deployment'),
+  only_admin_unassigned: flag('only_admin_unassigned'),
   online_timeout: (v) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 10 || n > 3600)

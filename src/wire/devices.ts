@@ -38,6 +38,12 @@ export const DeviceFilterQuery = z.object({
   device_username: Filter,
 });
 
+/** GET /api/peers as RustDesk clients call it: `accessible` (present, empty) and `status=1`. */
+export const PeersQuery = z.object({
+  accessible: z.string().max(100).optional(),
+  status: z.coerce.number().int().min(0).max(1).optional(),
+});
+
 export const AssignBody = z.object({
   type: z.enum(ASSIGN_TYPES, { error: `must be one of ${ASSIGN_TYPES.join(', ')}` }),
   value: z.string({ error: 'must be a string' }).max(2000),

@@ -5,6 +5,7 @@ export const SettingsBody = z
     require_deployment: z.boolean({ error: 'must be true or false' }).optional(),
     online_timeout: z.number().int().min(10).max(3600).optional(),
     log_retention_days: z.number().int('must be whole days').min(0).max(100_000).optional(),
+    only_admin_unassigned: z.boolean({ error: 'must be true or false' }).optional(),
   })
   .strict();
 
@@ -12,4 +13,5 @@ export const SettingsView = z.looseObject({
   require_deployment: z.boolean(),
   online_timeout: z.number(),
   log_retention_days: z.number().optional(),
+  only_admin_unassigned: z.boolean().optional(),
 });

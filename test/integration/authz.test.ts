@@ -53,7 +53,13 @@ beforeAll(async () => {
   admin2Guid = (await s.store.users.getByName('admin2'))!.guid;
   await s.store.database.sqlite.prepare('UPDATE users SET is_admin = 1 WHERE guid = ?').run(admin2Guid);
   await s.store.strategies.create('zz-canary-strategy', { 'enable-keyboard': 'N' }, true);
-  await s.store.devices.create('987654321', { uuid: 'u', status: 1 });
+  // The device canary belongs to a user of another group: a device with no user and no device
+  // group is one every user may reach (server-model §1.5, rule 5), so it is no canary.
+  await s.store.devices.create('987654321', {
+    uuid: 'u',
+    status: 1,
+    user_guid: (await s.store.users.getByName('zz-canary-other'))!.guid,
+  });
   await s.makeToken('user:r', { name: 'zz-canary-tok' });
 
   const all = AREAS.map((a) => `${a}:rw`).join(',');

@@ -118,6 +118,19 @@ export function registerAuthRoutes(r: RouteTable, deps: AppDeps): void {
 
   r.add(
     {
+      method: 'GET',
+      path: '/api/login-options',
+      tag: 'auth',
+      summary:
+        'The extra ways to log in that a RustDesk client offers on its login dialog (OIDC providers). This server has none: an empty array, so clients show the account login only.',
+      access: 'public',
+      response: z.array(z.string()),
+    },
+    (c) => c.json([]),
+  );
+
+  r.add(
+    {
       method: 'POST',
       path: '/api/logout',
       tag: 'auth',

@@ -8,6 +8,7 @@ import {
   DeviceFilterQuery,
   DeviceList,
   HeartbeatBody,
+  PeersQuery,
   SysinfoBody,
 } from '../../wire/devices';
 import { assign, assignToBook } from '../assign';
@@ -84,6 +85,43 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
       const timeout = await store.settings.get('online_timeout');
       const now = deps.clock().getTime();
       return c.json({ data: rows.map((d) => deviceRow(d, now, timeout)), total });
+    },
+  );
+
+  r.add(
+    {
+      method: 'GET',
+      path: '/api/peers',
+      tag: 'client',
+      summary:
+        "The devices the caller may connect to, as a RustDesk client lists them (`accessible`, `status=1`): for a non-admin session, enabled devices of enabled users that are its own, its group-mates', those of user groups it or its group has a rule to, those in device groups it or its group has a rule to, and devices with no user and no device group (unless the setting `only_admin_unassigned` is on). Administrators and API tokens (`device:r`) see every device. Each row also carries `user` (the assigned user's GUID, or empty).",
+      access: { area: 'device', level: 'r', allowUserSession: true },
+      query: PageQuery.extend(PeersQuery.shape),
+      response: DeviceList,
+    },
+    async (c) => {
+      const page = readQuery(c, PageQuery);
+      const q = readQuery(c, PeersQuery);
+      const p = c.get('principal')!;
+      const reacher =
+        p.kind === 'session' && !p.user.is_admin
+          ? {
+              userGuid: p.user.guid,
+              groupGuid: p.user.group_guid,
+              unassigned: !(await store.settings.get('only_admin_unassigned')),
+            }
+          : undefined;
+      const { rows, total } = await store.devices.list(
+        { reachable_by: reacher, status: reacher ? undefined : q.status },
+        (page.current - 1) * page.pageSize,
+        page.pageSize,
+      );
+      const timeout = await store.settings.get('online_timeout');
+      const now = deps.clock().getTime();
+      return c.json({
+        data: rows.map((d) => ({ ...deviceRow(d, now, timeout), user: d.user_guid ?? '' })),
+        total,
+      });
     },
   );
 

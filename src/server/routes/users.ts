@@ -80,7 +80,7 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
       path: '/api/users',
       tag: 'users',
       summary:
-        "List users. `name` and `group_name` are case-insensitive LIKE patterns (`%`, `_`, `\\` escapes); a lone `-` means 'not set'. A non-admin session sees only the members of its own group.",
+        "List users. `name` and `group_name` are case-insensitive LIKE patterns (`%`, `_`, `\\` escapes); a lone `-` means 'not set'. A non-admin session (a RustDesk client's group list) sees the enabled users it may reach: its own group and the user groups it or its group has a rule to. With `accessible` (what clients send) each row also carries `grp`, the group name, as clients read it.",
       access: { area: 'user', level: 'r', allowUserSession: true },
       query: PageQuery.extend(UserFilterQuery.shape),
       response: UserList,
@@ -89,18 +89,25 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
       const page = readQuery(c, PageQuery);
       const f = readQuery(c, UserFilterQuery);
       const p = c.get('principal')!;
-      const limitToGroup = p.kind === 'session' && !p.user.is_admin ? p.user.group_guid : undefined;
+      const reacher =
+        p.kind === 'session' && !p.user.is_admin
+          ? { userGuid: p.user.guid, groupGuid: p.user.group_guid }
+          : undefined;
       const { rows, total } = await store.users.list(
         {
           name: f.name,
           group_name: f.group_name,
-          status: limitToGroup ? 1 : f.status,
-          group_guid: limitToGroup,
+          status: reacher ? undefined : f.status,
+          reachable_by: reacher,
         },
         (page.current - 1) * page.pageSize,
         page.pageSize,
       );
-      return c.json({ data: rows.map(userRow), total });
+      const client = f.accessible !== undefined;
+      return c.json({
+        data: rows.map((u) => (client ? { ...userRow(u), grp: u.group_name } : userRow(u))),
+        total,
+      });
     },
   );
 

@@ -25,6 +25,36 @@ export interface DeviceFilter {
   device_group_guid?: string;
   /** Only devices assigned to this user (by GUID). */
   user_guid?: string;
+  /** Only what this user may connect to (server-model §1.5); see reachableCondition(). */
+  reachable_by?: Reacher;
+  /** Only enabled (1) or disabled (0) devices. */
+  status?: number;
+}
+
+/** A user asking what they may reach: who they are, and whether unassigned devices count. */
+export interface Reacher {
+  userGuid: string;
+  groupGuid: string;
+  /** Devices with no user and no device group (off when only admins may reach those). */
+  unassigned: boolean;
+}
+
+/**
+ * The devices a user may connect to (server-model §1.5), as one condition: enabled devices whose
+ * user (if any) is enabled, and that are the user's own, or belong to a member of the user's group
+ * or of a user group the user or their group has a rule to, or sit in a device group the user or
+ * their group has a rule to; or (unless only administrators may) have no user and no device group.
+ * Grants are a union. The rules are the one edge set of access_rules (src → dst).
+ */
+export function reachableCondition(r: Reacher) {
+  const mine = sql`((ar.src_type = 0 AND ar.src_user_group = ${r.groupGuid}) OR (ar.src_type = 2 AND ar.src_user = ${r.userGuid}))`;
+  return sql<SqlBool>`(devices.status = 1
+    AND (devices.user_guid IS NULL OR devices.user_guid IN (SELECT guid FROM users WHERE status = 1))
+    AND (devices.user_guid = ${r.userGuid}
+      OR devices.user_guid IN (SELECT ru.guid FROM users ru WHERE ru.group_guid = ${r.groupGuid}
+        OR ru.group_guid IN (SELECT ar.dst_user_group FROM access_rules ar WHERE ar.dst_type = 0 AND ${mine}))
+      OR devices.device_group_guid IN (SELECT ar.dst_device_group FROM access_rules ar WHERE ar.dst_type = 1 AND ${mine})
+      OR (${r.unassigned ? 1 : 0} = 1 AND devices.user_guid IS NULL AND devices.device_group_guid IS NULL)))`;
 }
 
 export type DevicePatch = Partial<
@@ -197,7 +227,15 @@ export class DeviceRepo {
     });
     if (!fts) return null;
     // Exact alone (the index answers the whole filter) only without the other filters.
-    const others = [f.user_name, f.group_name, f.device_group_name, f.device_group_guid, f.user_guid];
+    const others = [
+      f.user_name,
+      f.group_name,
+      f.device_group_name,
+      f.device_group_guid,
+      f.user_guid,
+      f.reachable_by,
+      f.status,
+    ];
     return { match: fts.match, exact: fts.exact && others.every((v) => !v) };
   }
 
@@ -237,6 +275,8 @@ export class DeviceRepo {
       );
     if (f.device_group_guid) q = q.where('devices.device_group_guid', '=', f.device_group_guid);
     if (f.user_guid) q = q.where('devices.user_guid', '=', f.user_guid);
+    if (f.reachable_by) q = q.where(reachableCondition(f.reachable_by));
+    if (f.status !== undefined) q = q.where('devices.status', '=', f.status);
     return q;
   }
 

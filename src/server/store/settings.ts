@@ -11,6 +11,8 @@ export const SETTING_DEFAULTS = {
   max_peer_one_ab: 0,
   /** Days the audit logs are kept (Settings → Others → Log Retention); 0 keeps everything. */
   log_retention_days: 0,
+  /** "Only admin can access unassigned devices": devices with no user and no device group. */
+  only_admin_unassigned: false,
 } as const;
 export type Settings = {
   -readonly [K in keyof typeof SETTING_DEFAULTS]: (typeof SETTING_DEFAULTS)[K] extends boolean

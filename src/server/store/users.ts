@@ -13,6 +13,11 @@ export interface UserFilter {
   status?: number;
   /** Only users of this group (by GUID). */
   group_guid?: string;
+  /**
+   * Only the enabled users this user may reach (server-model §1.5): the members of their own
+   * group and of the user groups they or their group have a rule to.
+   */
+  reachable_by?: { userGuid: string; groupGuid: string };
 }
 
 export interface NewUser {
@@ -144,6 +149,13 @@ export class UserRepo {
     if (f.group_guid) {
       where.push('u.group_guid = ?');
       params.push(f.group_guid);
+    }
+    if (f.reachable_by) {
+      const { userGuid, groupGuid } = f.reachable_by;
+      where.push(`u.status = 1 AND (u.group_guid = ? OR u.group_guid IN (SELECT ar.dst_user_group
+        FROM access_rules ar WHERE ar.dst_type = 0
+        AND ((ar.src_type = 0 AND ar.src_user_group = ?) OR (ar.src_type = 2 AND ar.src_user = ?))))`);
+      params.push(groupGuid, groupGuid, userGuid);
     }
     const from = `FROM users u${f.group_name ? ' JOIN user_groups g ON g.guid = u.group_guid' : ''}${
       where.length ? ` WHERE ${where.join(' AND ')}` : ''
