@@ -47,6 +47,7 @@ export const settingsArea: AreaSpec = {
       examples: [
         'rdadmin settings set require_deployment true',
         'rdadmin settings set log_retention_days 180',
+        'rdadmin settings set only_admin_unassigned true',
       ],
       async run(ctx, o) {
         const [key, value] = o['_args'] as string[];
