@@ -32,6 +32,7 @@ import { HttpError, readBody, readQuery } from '../http';
 import type { RouteTable } from '../routes';
 import type { Store } from '../store';
 import { ConsoleOp, ConsoleType } from '../store/audit';
+import { constraintViolation } from '../store/db';
 import type { DeviceGroupView, Edge, RuleView, UserGroupView } from '../store/groups';
 
 type Ctx = Context<AppEnv>;
@@ -41,8 +42,13 @@ export const DEFAULT_USER_GROUP = 'Default';
 
 const Ok = z.object({});
 
-function isUniqueViolation(err: unknown): boolean {
-  return String((err as { code?: string })?.code ?? '').startsWith('SQLITE_CONSTRAINT_UNIQUE');
+/** A catch handler: a name taken by another request meanwhile (a UNIQUE refusal) is a 409. */
+function nameTaken(kind: string, name: string | undefined) {
+  return (err: unknown): never => {
+    throw constraintViolation(err) === 'unique'
+      ? new HttpError(409, `a ${kind} named '${name}' already exists`)
+      : err;
+  };
 }
 
 function listNames(names: string[], max = 20): string {
@@ -208,11 +214,7 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
           ),
         (row) =>
           `created user group '${body.name}'; accessed from: ${describeRules(row.allowed_incomings)}; access to: ${describeRules(row.allowed_outgoings)}`,
-      ).catch((err) => {
-        throw isUniqueViolation(err)
-          ? new HttpError(409, `a user group named '${body.name}' already exists`)
-          : err;
-      });
+      ).catch(nameTaken('user group', body.name));
       return c.json(row);
     },
   );
@@ -265,11 +267,7 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
           ].filter(Boolean);
           return `updated user group '${group.name}': ${changes.join('; ') || 'no change'}`;
         },
-      ).catch((err) => {
-        throw isUniqueViolation(err)
-          ? new HttpError(409, `a user group named '${body.name}' already exists`)
-          : err;
-      });
+      ).catch(nameTaken('user group', body.name));
       return c.json(row);
     },
   );
@@ -426,11 +424,7 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
           deviceGroupAnswer(await tx.groups.createDeviceGroup(body.name, body.note ?? '', { incomings }), tx),
         (row) =>
           `created device group '${body.name}'; accessed from: ${describeRules(row.allowed_incomings)}`,
-      ).catch((err) => {
-        throw isUniqueViolation(err)
-          ? new HttpError(409, `a device group named '${body.name}' already exists`)
-          : err;
-      });
+      ).catch(nameTaken('device group', body.name));
       return c.json(row);
     },
   );
@@ -476,11 +470,7 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
           ].filter(Boolean);
           return `updated device group '${group.name}': ${changes.join('; ') || 'no change'}`;
         },
-      ).catch((err) => {
-        throw isUniqueViolation(err)
-          ? new HttpError(409, `a device group named '${body.name}' already exists`)
-          : err;
-      });
+      ).catch(nameTaken('device group', body.name));
       return c.json(row);
     },
   );
