@@ -8,7 +8,7 @@ import type { DB } from './schema';
 export interface Database {
   db: Kysely<DB>;
   sqlite: SQLite.Database;
-  /** Fixed SQL on the same connection and statement cache as `db`. */
+  /** Fixed SQL on the same connection as `db` (and within its transactions). */
   fixed: FixedSql;
   close(): Promise<void>;
 }
@@ -57,8 +57,7 @@ export async function openDatabase(file: string): Promise<Database> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const statements = withStatementCache(sqlite);
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: statements }) });
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const { error, results } = await new Migrator({
     db,
     provider: migrationProvider,
