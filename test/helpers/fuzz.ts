@@ -204,12 +204,18 @@ export interface FuzzRequest {
   contentType?: string;
 }
 
+/** A generated value as query text: objects as JSON (String() throws on one whose own
+ * `toString` is not a function, e.g. `{"toString": 1}`, which the generators do make). */
+function queryText(v: unknown): string {
+  return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+}
+
 function encodeQuery(q: Record<string, unknown>): string {
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(q)) {
     if (v === undefined) continue;
-    if (Array.isArray(v)) for (const item of v) qs.append(k, String(item));
-    else qs.append(k, typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
+    if (Array.isArray(v)) for (const item of v) qs.append(k, queryText(item));
+    else qs.append(k, queryText(v));
   }
   return qs.toString();
 }
