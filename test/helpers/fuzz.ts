@@ -187,7 +187,7 @@ export function objectFor(
   const valueOfExtra =
     typeof s.additionalProperties === 'object' ? valueFor(s.additionalProperties, pool, depth) : anyJson;
   const extra = fc.dictionary(
-    keys.map((k) => String(k)),
+    keys.map((k) => queryText(k)),
     valueOfExtra,
     { maxKeys: Object.keys(props).length ? 2 : 6 },
   );
@@ -204,8 +204,8 @@ export interface FuzzRequest {
   contentType?: string;
 }
 
-/** A generated value as query text: objects as JSON (String() throws on one whose own
- * `toString` is not a function, e.g. `{"toString": 1}`, which the generators do make). */
+/** A generated value as text: objects as JSON (String() throws on one whose own `toString` is
+ * not a function, e.g. `{"toString": 1}`, which the generators do make). */
 function queryText(v: unknown): string {
   return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
 }
