@@ -33,12 +33,28 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
       '<days>',
       'keep audit logs this many days, checked hourly; 0 keeps everything (stored: later starts keep it)',
     ),
+    opt(
+      'request_timeout',
+      '<seconds>',
+      'a request must arrive whole within this time, else 408 (default 30)',
+    ),
+    opt(
+      'headers_timeout',
+      '<seconds>',
+      'its headers within this time (default 15; at most the request timeout)',
+    ),
+    opt(
+      'keep_alive_timeout',
+      '<seconds>',
+      'an idle keep-alive connection is closed after this time (default 65)',
+    ),
   ],
   examples: [
     'rdadmin serve',
     'rdadmin serve --demo',
     'rdadmin serve --port 8080 --data-dir /var/lib/rdadmin',
     'rdadmin serve --log-retention-days 180',
+    'rdadmin serve --request-timeout 60 --keep-alive-timeout 120   # behind a slow proxy',
   ],
   async run(ctx, o) {
     const port = Number(o['port']);
@@ -49,6 +65,19 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
       throw new UsageError(
         `invalid --log-retention-days '${retention}': give a whole number of days (0 keeps everything)`,
       );
+    const seconds = (key: string, flag: string): number | undefined => {
+      const v = str(o[key]);
+      if (v === undefined) return undefined;
+      const n = Number(v.trim());
+      if (!/^\d+(\.\d+)?$/.test(v.trim()) || n < 0.1 || n > 3600)
+        throw new UsageError(`invalid --${flag} '${v}': give seconds from 0.1 to 3600`);
+      return Math.round(n * 1000);
+    };
+    const timeouts = {
+      requestMs: seconds('requestTimeout', 'request-timeout'),
+      headersMs: seconds('headersTimeout', 'headers-timeout'),
+      keepAliveMs: seconds('keepAliveTimeout', 'keep-alive-timeout'),
+    };
     const demo = o['demo'] === true;
     const dataDir =
       str(o['dataDir']) ??
@@ -62,6 +91,7 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
       log,
       config: str(o['publicUrl']) ? { publicUrl: str(o['publicUrl']) } : {},
       ...(retention !== undefined ? { logRetentionDays: Number(retention) } : {}),
+      timeouts: Object.fromEntries(Object.entries(timeouts).filter(([, v]) => v !== undefined)),
     }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE')
         throw new UsageError(`port ${port} is already in use`, 'pick another with --port');

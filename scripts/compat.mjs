@@ -57,7 +57,7 @@ const server = spawn(
     '--port',
     '0',
   ],
-  { env: { ...process.env, XDG_CONFIG_HOME: join(tmp, 'config') }, stdio: ['ignore', 'pipe', 'pipe'] },
+  { env: { ...process.env, RDADMIN_CONFIG_DIR: join(tmp, 'config') }, stdio: ['ignore', 'pipe', 'pipe'] },
 );
 const { url, token } = await new Promise((resolve, reject) => {
   let out = '';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -388,5 +388,61 @@ describe('serve --demo', () => {
     if (end === 'timeout') server.kill('SIGKILL');
     expect(end).toEqual({ code: 0, signal: null });
     expect(stderr).toContain('SIGTERM received, shutting down');
+  });
+
+  it('--request-timeout and --headers-timeout cut off a client that never finishes (408); bad values exit 2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rdadmin-e2e-timeouts-'));
+    cleanup.push(dir);
+    const bad = await rdadmin(['serve', '--request-timeout', '0', '--data-dir', dir], childEnv({}));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("invalid --request-timeout '0': give seconds from 0.1 to 3600");
+    const server = spawn(
+      process.execPath,
+      [
+        BIN,
+        'serve',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--data-dir',
+        dir,
+        '--request-timeout',
+        '1',
+        '--headers-timeout',
+        '1',
+      ],
+      { cwd: ROOT, env: childEnv({}), stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 15_000);
+        server.stderr.setEncoding('utf8').on('data', (c: string) => {
+          stderr += c;
+          const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
+          if (m) {
+            clearTimeout(timer);
+            resolve(Number(m[1]));
+          }
+        });
+      });
+      const started = Date.now();
+      const answer = await new Promise<string>((resolve) => {
+        let text = '';
+        const sock = connect(port, '127.0.0.1', () => sock.write('GET /api/users HTTP/1.1\r\nHost: x\r\n'));
+        sock.setEncoding('utf8').on('data', (c: string) => {
+          text += c;
+        });
+        sock.on('close', () => resolve(text));
+      });
+      const took = Date.now() - started;
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(answer).toContain('{"error":');
+      expect(took).toBeGreaterThanOrEqual(900);
+      expect(took).toBeLessThan(5_000);
+    } finally {
+      server.kill('SIGTERM');
+    }
   });
 });
