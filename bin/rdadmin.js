@@ -6,5 +6,6 @@ if (major < 20 || (major === 20 && minor < 18)) {
   process.stderr.write(`rdadmin needs Node.js 20.18 or newer (this is ${process.versions.node}).\n`);
   process.exitCode = 2;
 } else {
+  require('./code-cache.js').install(require('node:path').join(__dirname, '..', 'dist'));
   require('../dist/cli.js').main();
 }

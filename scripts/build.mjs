@@ -3,6 +3,7 @@
 // dist/cli.js (the core and commander). What only some commands need is a bundle of its own in
 // dist/lazy/, loaded with require() when a command asks for it: the HTTP client (undici, zod),
 // the prompt library, conf, the table and progress-bar libraries; the server is dist/server.js.
+import { execFileSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,3 +157,11 @@ await Promise.all([
     }),
   ),
 ]);
+
+// V8 code caches for what every command and every API command loads (bin/code-cache.js), made in
+// a fresh process so that no V8 flag differs from a command's start.
+execFileSync(
+  process.execPath,
+  [join(root, 'bin', 'code-cache.js'), join(dist, 'cli.js'), join(dist, 'lazy', 'client.js')],
+  { stdio: 'inherit' },
+);
