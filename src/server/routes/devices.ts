@@ -12,12 +12,11 @@ import {
   SysinfoBody,
 } from '../../wire/devices';
 import { assign, assignToBook } from '../assign';
-import { changeRecorded, recordConsole } from '../audit-log';
+import { changeRecorded } from '../audit-log';
 import { clientIp } from '../auth';
 import type { AppDeps } from '../context';
 import { HttpError, readBody, readQuery, readText } from '../http';
 import type { RouteTable } from '../routes';
-import { inTransaction } from '../store';
 import { ConsoleOp, ConsoleType } from '../store/audit';
 import { constraintViolation } from '../store/db';
 import type { DeviceRecord } from '../store/devices';
@@ -140,16 +139,14 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
       },
       async (c) => {
         const d = await loadOne(c.req.param('guid') ?? '');
-        await inTransaction(store, async (tx) => {
-          await tx.devices.update([d.guid], { status: action === 'enable' ? 1 : 0 });
-          await recordConsole(
-            { ...deps, store: tx },
-            c,
-            ConsoleType.device,
-            action === 'enable' ? ConsoleOp.enableDevices : ConsoleOp.disableDevices,
-            `${action}d device ${d.id}`,
-          );
-        });
+        await changeRecorded(
+          deps,
+          c,
+          ConsoleType.device,
+          action === 'enable' ? ConsoleOp.enableDevices : ConsoleOp.disableDevices,
+          (tx) => tx.devices.update([d.guid], { status: action === 'enable' ? 1 : 0 }),
+          `${action}d device ${d.id}`,
+        );
         return c.json({});
       },
     );
@@ -168,16 +165,14 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
       const d = await loadOne(c.req.param('guid') ?? '');
       if (d.status === 1)
         throw new HttpError(400, `device ${d.id} is enabled: disable it first, then delete it`);
-      await inTransaction(store, async (tx) => {
-        await tx.devices.delete(d.guid);
-        await recordConsole(
-          { ...deps, store: tx },
-          c,
-          ConsoleType.device,
-          ConsoleOp.deleteDevice,
-          `deleted device ${d.id}`,
-        );
-      });
+      await changeRecorded(
+        deps,
+        c,
+        ConsoleType.device,
+        ConsoleOp.deleteDevice,
+        (tx) => tx.devices.delete(d.guid),
+        `deleted device ${d.id}`,
+      );
       return c.json({});
     },
   );
@@ -196,16 +191,15 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
     async (c) => {
       const d = await loadOne(c.req.param('guid') ?? '');
       const body = await readBody(c, AssignBody);
-      await inTransaction(store, async (tx) => {
-        const detail = await assign(
-          { ...deps, store: tx },
-          d,
-          body.type,
-          body.value,
-          c.get('principal')?.user.guid ?? null,
-        );
-        await recordConsole({ ...deps, store: tx }, c, ConsoleType.device, ConsoleOp.updateDevice, detail);
-      });
+      await changeRecorded(
+        deps,
+        c,
+        ConsoleType.device,
+        ConsoleOp.updateDevice,
+        (tx) =>
+          assign({ ...deps, store: tx }, d, body.type, body.value, c.get('principal')?.user.guid ?? null),
+        (detail) => detail,
+      );
       return c.json({});
     },
   );

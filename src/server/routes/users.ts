@@ -14,12 +14,11 @@ import {
   UserRow,
   UserStatus,
 } from '../../wire/users';
-import { changeRecorded, recordConsole } from '../audit-log';
+import { changeRecorded } from '../audit-log';
 import type { AppDeps } from '../context';
 import { hashPassword, hashToken, newSecret } from '../crypto';
 import { HttpError, readBody, readQuery } from '../http';
 import type { RouteTable } from '../routes';
-import { inTransaction } from '../store';
 import { ConsoleOp, ConsoleType } from '../store/audit';
 import { constraintViolation } from '../store/db';
 import { type ListedUser, listedUser, type UserRecord } from '../store/users';
@@ -283,28 +282,19 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
           );
         }
         // The change, the end of the sessions and the audit record: all or nothing.
-        await inTransaction(store, async (tx) => {
-          if (action === 'disable') {
-            await tx.users.update([user.guid], { status: UserStatus.disabled });
-            await tx.auth.deleteSessionsOf([user.guid]);
-            await recordConsole(
-              { ...deps, store: tx },
-              c,
-              ConsoleType.user,
-              ConsoleOp.disableUsers,
-              `disabled user '${user.name}'`,
-            );
-          } else {
-            await tx.users.update([user.guid], { status: UserStatus.enabled });
-            await recordConsole(
-              { ...deps, store: tx },
-              c,
-              ConsoleType.user,
-              ConsoleOp.enableUsers,
-              `enabled user '${user.name}'`,
-            );
-          }
-        });
+        await changeRecorded(
+          deps,
+          c,
+          ConsoleType.user,
+          action === 'disable' ? ConsoleOp.disableUsers : ConsoleOp.enableUsers,
+          async (tx) => {
+            await tx.users.update([user.guid], {
+              status: action === 'disable' ? UserStatus.disabled : UserStatus.enabled,
+            });
+            if (action === 'disable') await tx.auth.deleteSessionsOf([user.guid]);
+          },
+          `${action}d user '${user.name}'`,
+        );
         return c.json({});
       },
     );
@@ -325,16 +315,14 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
       if (user.status === UserStatus.enabled) {
         throw new HttpError(400, `user '${user.name}' is enabled: disable it first, then delete it`);
       }
-      await inTransaction(store, async (tx) => {
-        await tx.users.delete(user.guid);
-        await recordConsole(
-          { ...deps, store: tx },
-          c,
-          ConsoleType.user,
-          ConsoleOp.deleteUser,
-          `deleted user '${user.name}'`,
-        );
-      });
+      await changeRecorded(
+        deps,
+        c,
+        ConsoleType.user,
+        ConsoleOp.deleteUser,
+        (tx) => tx.users.delete(user.guid),
+        `deleted user '${user.name}'`,
+      );
       return c.json({});
     },
   );

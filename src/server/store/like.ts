@@ -18,6 +18,24 @@ export function likeFilter(
   return sql<SqlBool>`${column} LIKE ${fold(value)} ESCAPE '\\'`;
 }
 
+/**
+ * likeFilter() for fixed SQL text (FixedSql): appends the condition on `column` (already folded)
+ * to `where` and its value to `params`; nothing for no filter.
+ */
+export function likeCondition(
+  column: string,
+  value: string | undefined,
+  where: string[],
+  params: (string | number)[],
+): void {
+  if (value === undefined || value === '') return;
+  if (value === '-') where.push(`(${column} IS NULL OR ${column} = '')`);
+  else {
+    where.push(`${column} LIKE ? ESCAPE '\\'`);
+    params.push(fold(value));
+  }
+}
+
 /** A LIKE pattern read as SQLite reads it: literal characters and wildcards, escapes resolved. */
 type LikeToken = { lit: string } | { wild: '%' | '_' };
 

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { FixedSql } from './db';
 import { newGuid } from './ids';
-import { fold } from './like';
+import { fold, likeCondition } from './like';
 import type { DB, UserGroupTable, UserTable } from './schema';
 
 export type UserRecord = Selectable<UserTable> & { group_name: string };
@@ -98,21 +98,6 @@ export function listedUser(u: UserRecord): ListedUser {
     totp_enabled: u.totp_secret !== null,
     created_at: u.created_at,
   };
-}
-
-/** A filter as SQL: `%`/`_` LIKE on a folded column, a lone `-` for "not set". */
-function likeCondition(
-  column: string,
-  value: string | undefined,
-  where: string[],
-  params: (string | number)[],
-): void {
-  if (value === undefined || value === '') return;
-  if (value === '-') where.push(`(${column} IS NULL OR ${column} = '')`);
-  else {
-    where.push(`${column} LIKE ? ESCAPE '\\'`);
-    params.push(fold(value));
-  }
 }
 
 export class UserRepo {
