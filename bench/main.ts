@@ -232,6 +232,17 @@ function python(): string | null {
   }
 }
 const PYTHON = python();
+/** Whether that python3 has `requests`, what the official scripts import (a third baseline). */
+const PYTHON_REQUESTS = ((): boolean => {
+  if (!PYTHON) return false;
+  try {
+    execFileSync(PYTHON, ['-c', 'import requests'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const REQUESTS_ENV = { BENCH_HTTP: 'requests' };
 
 async function figure2(server: BenchServer, configDir: string) {
   const env = cliEnv(server, configDir);
@@ -244,6 +255,7 @@ async function figure2(server: BenchServer, configDir: string) {
     same: [] as Measured[],
     script: [] as Measured[],
     py: [] as Measured[],
+    pyRequests: [] as Measured[],
   };
   for (let r = 0; r < SIZES.reps; r++) {
     const same = await runMeasured(NODE, [node, 'list', server.url, String(SIZES.pageSize)], {
@@ -265,6 +277,14 @@ async function figure2(server: BenchServer, configDir: string) {
       });
       check(p, 'Python baseline', users);
       runs.py.push(p);
+    }
+    if (PYTHON && PYTHON_REQUESTS) {
+      const p = await runMeasured(PYTHON, [py, 'list', server.url, String(SIZES.pageSize)], {
+        env: { ...baseEnv, ...REQUESTS_ENV },
+        timeoutMs: 300_000,
+      });
+      check(p, 'Python baseline (requests)', users);
+      runs.pyRequests.push(p);
     }
     const cli = await runMeasured(NODE, [...CLI, 'users', 'view', '--json'], { env, timeoutMs: 300_000 });
     check(cli, 'rdadmin users view --json', users + 2);
@@ -300,6 +320,19 @@ async function figure2(server: BenchServer, configDir: string) {
       details: [],
     });
   }
+  if (PYTHON_REQUESTS) {
+    const rr = t(runs.cli) / t(runs.pyRequests);
+    figures.push({
+      n: 2,
+      what,
+      result: `${fmt(t(runs.cli))}, peak ${mb(peak)}`,
+      baseline: `Python client with \`requests\` as the scripts call it (no Session), same pages: ${fmt(t(runs.pyRequests))}`,
+      ratio: x(rr),
+      target: '≤ 0.50×, peak ≤ 120 MB',
+      met: rr <= 0.5 && peak <= 120,
+      details: [],
+    });
+  }
 }
 
 async function figure3(server: BenchServer, configDir: string) {
@@ -309,7 +342,15 @@ async function figure3(server: BenchServer, configDir: string) {
   await server.call('seedUsers', { n, group, prefix: 'leaver-' });
   const node = join(BUILD, 'baseline-client.mjs');
   const py = join(ROOT, 'bench', 'baseline_client.py');
-  const runs = { cli: [] as Measured[], node: [] as Measured[], py: [] as Measured[] };
+  const runs = {
+    cli: [] as Measured[],
+    node: [] as Measured[],
+    py: [] as Measured[],
+    pyRequests: [] as Measured[],
+    /** The CLI with other --concurrency values: what parallelism buys on top of keep-alive. */
+    c1: [] as Measured[],
+    c16: [] as Measured[],
+  };
   const verify = async (what: string) => {
     const disabled = await server.call<number>('countStatus', { group, status: 0 });
     if (disabled !== n) throw new Error(`${what} disabled ${disabled} of ${n} users`);
@@ -333,6 +374,15 @@ async function figure3(server: BenchServer, configDir: string) {
       await verify('the Python baseline');
       runs.py.push(p);
     }
+    if (PYTHON && PYTHON_REQUESTS) {
+      const p = await runMeasured(PYTHON, [py, 'disable', server.url, String(SIZES.pageSize), `%${group}%`], {
+        env: { ...baseEnv, ...REQUESTS_ENV },
+        timeoutMs: 300_000,
+      });
+      check(p, 'Python baseline disable (requests)', n);
+      await verify('the Python baseline (requests)');
+      runs.pyRequests.push(p);
+    }
     const c = await runMeasured(NODE, [...CLI, 'users', 'disable', '--group_name', group, '--yes'], {
       env,
       timeoutMs: 300_000,
@@ -340,6 +390,19 @@ async function figure3(server: BenchServer, configDir: string) {
     check(c, 'rdadmin users disable', n);
     await verify('rdadmin users disable');
     runs.cli.push(c);
+    for (const [k, conc] of [
+      ['c1', '1'],
+      ['c16', '16'],
+    ] as const) {
+      const m = await runMeasured(
+        NODE,
+        [...CLI, 'users', 'disable', '--group_name', group, '--yes', '--concurrency', conc],
+        { env, timeoutMs: 300_000 },
+      );
+      check(m, `rdadmin users disable --concurrency ${conc}`, n);
+      await verify(`rdadmin users disable --concurrency ${conc}`);
+      runs[k].push(m);
+    }
   }
   const t = (ms: Measured[]) => median(ms.map((m) => m.ms));
   const what = `\`rdadmin users disable --yes\` on ${n.toLocaleString('en')} users (wall, median of ${SIZES.reps})`;
@@ -354,6 +417,7 @@ async function figure3(server: BenchServer, configDir: string) {
     met: ratio <= 0.2,
     details: [
       `CLI with its defaults (--concurrency 4, keep-alive); peak RSS ${mb(Math.max(...runs.cli.map((m) => m.maxRssMb ?? 0)))}`,
+      `the CLI with --concurrency 1: ${fmt(t(runs.c1))} (${x(t(runs.c1) / t(runs.node))}); with --concurrency 16: ${fmt(t(runs.c16))} (${x(t(runs.c16) / t(runs.node))})`,
     ],
   });
   if (PYTHON) {
@@ -366,6 +430,19 @@ async function figure3(server: BenchServer, configDir: string) {
       ratio: x(pr),
       target: '≤ 0.20×',
       met: pr <= 0.2,
+      details: [],
+    });
+  }
+  if (PYTHON_REQUESTS) {
+    const rr = t(runs.cli) / t(runs.pyRequests);
+    figures.push({
+      n: 3,
+      what,
+      result: fmt(t(runs.cli)),
+      baseline: `Python client with \`requests\` as the scripts call it (no Session), sequential: ${fmt(t(runs.pyRequests))}`,
+      ratio: x(rr),
+      target: '≤ 0.20×',
+      met: rr <= 0.2,
       details: [],
     });
   }
