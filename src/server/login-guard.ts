@@ -1,10 +1,13 @@
 import { LoginAlarm } from '../wire/audit-labels';
+import type { LoginTrack } from './store/login-throttle';
 
 // Login protection: failed logins are counted per account and per client IP. Too many within a
 // minute or an hour throttles further attempts (HTTP 429 until the window has room again), and
 // crossing a limit raises one of Pro's login alarms (pro-admin-api.md §8.3): 3 over 30 consecutive
-// failures, 4 many within one minute, 5 many within one hour. State is kept in memory: a restart
-// forgets it, which only ever errs on the side of letting a user in.
+// failures, 4 many within one minute, 5 many within one hour. The counters live in memory and are
+// written through to the database (`login_throttle`) as they change, so a restart does not give
+// an attacker a fresh budget: the first login after start reads back the keys changed in the last
+// KEEP_MS (at most MAX_KEYS of them, the most recent).
 
 export const LOGIN_LIMITS = {
   /** Failures within 60 s that throttle the key for the rest of that minute (alarm 4). */
@@ -19,11 +22,21 @@ export type LoginLimits = typeof LOGIN_LIMITS;
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const MAX_KEYS = 10_000;
+/** Keys unchanged for this long are not read back at start-up (and are deleted then). */
+const KEEP_MS = 7 * 24 * HOUR;
+
+/** Where the counters are kept across restarts (LoginThrottleRepo). */
+export interface LoginTrackStore {
+  load(before: number, limit: number): Promise<LoginTrack[]>;
+  save(tracks: readonly LoginTrack[], dropped: readonly string[]): Promise<void>;
+}
 
 interface Track {
   /** Failure times (ms), oldest first, none older than an hour. */
   failures: number[];
   consecutive: number;
+  /** When this key last changed (ms). */
+  updatedAt: number;
 }
 
 export interface Block {
@@ -43,22 +56,68 @@ export interface FailureReport {
 
 export class LoginGuard {
   private readonly tracks = new Map<string, Track>();
+  /** Keys evicted from memory and not yet deleted from the store. */
+  private dropped: string[] = [];
+  private loaded: Promise<void> | undefined;
 
   constructor(
     private readonly clock: () => Date,
     private readonly limits: LoginLimits = LOGIN_LIMITS,
+    private readonly store?: LoginTrackStore,
+    /** Most keys kept in memory (and in the store); the least recently used goes first. */
+    private readonly maxKeys = MAX_KEYS,
   ) {}
+
+  /** Reads the stored counters back, once (a failed read is tried again on the next call). */
+  private ready(): Promise<void> {
+    if (!this.store) return Promise.resolve();
+    this.loaded ??= this.store.load(this.clock().getTime() - KEEP_MS, this.maxKeys).then(
+      (rows) => {
+        // Least recently changed first: the map's first key is the one to evict.
+        for (const r of rows) {
+          if (this.tracks.has(r.key)) continue; // changed here meanwhile: memory is newer
+          this.tracks.set(r.key, {
+            failures: r.failures,
+            consecutive: r.consecutive,
+            updatedAt: r.updatedAt,
+          });
+        }
+      },
+      (err: unknown) => {
+        this.loaded = undefined;
+        throw err;
+      },
+    );
+    return this.loaded;
+  }
+
+  /** Writes the current counters of these keys (and forgets evicted ones) in the store. */
+  private async persist(keys: readonly string[]): Promise<void> {
+    if (!this.store) return;
+    const tracks: LoginTrack[] = [];
+    for (const key of new Set(keys)) {
+      const t = this.tracks.get(key);
+      if (t)
+        tracks.push({ key, failures: [...t.failures], consecutive: t.consecutive, updatedAt: t.updatedAt });
+    }
+    const dropped = this.dropped.filter((k) => !this.tracks.has(k));
+    this.dropped = [];
+    await this.store.save(tracks, dropped);
+  }
 
   private track(key: string, now: number, create: boolean): Track | undefined {
     let t = this.tracks.get(key);
     if (t) {
       while (t.failures.length && t.failures[0]! <= now - HOUR) t.failures.shift();
     } else if (create) {
-      if (this.tracks.size >= MAX_KEYS) {
+      if (this.tracks.size >= this.maxKeys) {
         const oldest = this.tracks.keys().next().value;
-        if (oldest !== undefined) this.tracks.delete(oldest);
+        if (oldest !== undefined) {
+          this.tracks.delete(oldest);
+          this.dropped.push(oldest);
+        }
       }
-      t = { failures: [], consecutive: 0 };
+      t = { failures: [], consecutive: 0, updatedAt: now };
     }
     if (t) {
       // Keep the map in least-recently-used order: the first key is the one to evict.
@@ -69,7 +128,8 @@ export class LoginGuard {
   }
 
   /** The latest moment one of these keys is throttled until, or undefined when none is. */
-  blocked(keys: readonly string[]): Block | undefined {
+  async blocked(keys: readonly string[]): Promise<Block | undefined> {
+    await this.ready();
     const now = this.clock().getTime();
     let worst: Block | undefined;
     for (const key of keys) {
@@ -87,8 +147,9 @@ export class LoginGuard {
     return worst;
   }
 
-  /** Counts a failed login against every key; reports the alarms it raises. */
-  fail(keys: readonly string[]): FailureReport {
+  /** Counts a failed login against every key (stored before it answers); reports the alarms it raises. */
+  async fail(keys: readonly string[]): Promise<FailureReport> {
+    await this.ready();
     const now = this.clock().getTime();
     const alarms = new Set<number>();
     const report: FailureReport = { alarms: [], lastMinute: 0, lastHour: 0, consecutive: 0 };
@@ -96,6 +157,7 @@ export class LoginGuard {
       const t = this.track(key, now, true)!;
       t.failures.push(now);
       t.consecutive++;
+      t.updatedAt = now;
       const lastMinute = t.failures.filter((ts) => ts > now - MINUTE).length;
       const lastHour = t.failures.length;
       if (lastMinute === this.limits.perMinute) alarms.add(LoginAlarm.perMinute);
@@ -107,15 +169,23 @@ export class LoginGuard {
       report.consecutive = Math.max(report.consecutive, t.consecutive);
     }
     report.alarms = [...alarms].sort((a, b) => a - b);
+    await this.persist(keys);
     return report;
   }
 
   /** A successful login ends the consecutive run of its keys. */
-  succeed(keys: readonly string[]): void {
+  async succeed(keys: readonly string[]): Promise<void> {
+    await this.ready();
     const now = this.clock().getTime();
+    const changed: string[] = [];
     for (const key of keys) {
       const t = this.track(key, now, false);
-      if (t) t.consecutive = 0;
+      if (t && t.consecutive !== 0) {
+        t.consecutive = 0;
+        t.updatedAt = now;
+        changed.push(key);
+      }
     }
+    if (changed.length) await this.persist(changed);
   }
 }

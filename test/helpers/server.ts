@@ -26,11 +26,15 @@ export interface TestServer extends RunningServer {
 
 let counter = 0;
 
-/** A real server on 127.0.0.1 with a fresh SQLite file in a temporary folder. */
+/**
+ * A real server on 127.0.0.1 with a fresh SQLite file in a temporary folder; or, with `dataDir`,
+ * on the data another test server left there (a restart: close() then leaves the folder alone).
+ */
 export async function startTestServer(
-  opts: { clock?: () => Date; config?: Partial<ServerConfig> } = {},
+  opts: { clock?: () => Date; config?: Partial<ServerConfig>; dataDir?: string; keepData?: boolean } = {},
 ): Promise<TestServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'rdadmin-test-'));
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'rdadmin-test-')));
+  const keepData = opts.keepData ?? opts.dataDir !== undefined;
   const logs: string[] = [];
   const server = await startServer({
     host: '127.0.0.1',
@@ -54,7 +58,7 @@ export async function startTestServer(
     return token;
   };
   const token = await makeToken(Object.fromEntries(AREAS.map((a) => [a, 'rw'])) as Permissions, {
-    name: 'all',
+    name: opts.dataDir ? `all-${++counter}` : 'all',
   });
   const fetchIt: TestServer['fetch'] = (path, init = {}) => {
     const headers = new Headers(init.headers);
@@ -100,7 +104,7 @@ export async function startTestServer(
     },
     async close() {
       await server.close();
-      await rm(dataDir, { recursive: true, force: true });
+      if (!keepData) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOGIN_LIMITS } from '../../src/server/login-guard';
 import { startTestServer, type TestServer } from '../helpers/server';
@@ -104,6 +105,64 @@ describe('login throttling and alarms', () => {
     expect(r.status).toBe(429);
     expect(r.body['error']).toMatch(/^too many failed logins from 127\.0\.0\.1: try again after /);
     expect((await alarms()).map((x) => x.typ)).toEqual([4]);
+  });
+
+  // The counters are in the database: a restart (here: a new server on the same data folder) must
+  // not give an attacker a fresh budget.
+  async function restart() {
+    const dataDir = s.dataDir;
+    await s.close(); // the folder is kept: see keepData below
+    s = await startTestServer({ clock: () => new Date(now), dataDir });
+  }
+
+  describe('across a restart', () => {
+    beforeEach(async () => {
+      await s.close();
+      s = await startTestServer({ clock: () => new Date(now), keepData: true });
+      await s.seedUsers(['bob']);
+    });
+    afterEach(async () => {
+      await rm(s.dataDir, { recursive: true, force: true });
+    });
+
+    it('a throttled account stays throttled, until the same moment', async () => {
+      for (let i = 0; i < LOGIN_LIMITS.perMinute; i++) {
+        now += 1_000;
+        expect((await login('bob', 'wrong')).status).toBe(401);
+      }
+      const before = await login('bob', 'password123');
+      expect(before.status).toBe(429);
+      await restart();
+      const after = await login('bob', 'password123');
+      expect(after.status).toBe(429);
+      expect(after.body['error']).toBe(before.body['error']);
+      now = T0 + 1_000 + 60_000;
+      expect((await login('bob', 'password123')).status).toBe(200);
+    });
+
+    it('the hourly window and the consecutive run carry over; a success still ends the run', async () => {
+      await fail('ghost', 20);
+      await restart();
+      // Still inside the hour of those 20: the IP is throttled.
+      expect((await login('bob', 'password123')).status).toBe(429);
+      now += 3_600_000;
+      await fail('ghost', 10);
+      expect((await alarms()).map((x) => x.typ)).toEqual([5]);
+      await restart();
+      await fail('ghost', 1); // the 31st in a row, counted across two restarts
+      expect((await alarms()).map((x) => x.typ)).toEqual([3, 5]);
+      now += 3_600_000;
+      expect((await login('bob', 'password123')).status).toBe(200);
+      // The IP's run began again at the success (another name, whose own run is new too): 30 more
+      // raise nothing, the 31st alarm 3 again.
+      await fail('ghost2', 19);
+      await restart();
+      now += 3_600_000;
+      await fail('ghost2', 11);
+      expect((await alarms()).map((x) => x.typ)).toEqual([3, 5]);
+      await fail('ghost2', 1);
+      expect((await alarms()).map((x) => x.typ)).toEqual([3, 3, 5]);
+    });
   });
 
   it('a successful login is recorded in the console log', async () => {

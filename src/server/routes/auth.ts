@@ -35,7 +35,11 @@ function payload(u: UserRecord) {
 
 export function registerAuthRoutes(r: RouteTable, deps: AppDeps): void {
   const { store } = deps;
-  const guard = new LoginGuard(deps.clock, { ...LOGIN_LIMITS, ...deps.config.loginLimits });
+  const guard = new LoginGuard(
+    deps.clock,
+    { ...LOGIN_LIMITS, ...deps.config.loginLimits },
+    store.loginThrottle,
+  );
 
   r.add(
     {
@@ -52,7 +56,7 @@ export function registerAuthRoutes(r: RouteTable, deps: AppDeps): void {
       const body = await readBody(c, LoginBody);
       const ip = clientIp(c);
       const keys = [`user:${fold(body.username)}`, ...(ip ? [`ip:${ip}`] : [])];
-      const block = guard.blocked(keys);
+      const block = await guard.blocked(keys);
       if (block) {
         const secs = Math.ceil((block.until - deps.clock().getTime()) / 1000);
         c.header('Retry-After', String(secs));
@@ -65,7 +69,7 @@ export function registerAuthRoutes(r: RouteTable, deps: AppDeps): void {
       const user = await store.users.getByName(body.username);
       const ok = await checkPassword(body.password, user?.password_hash);
       if (!user || !ok) {
-        const report = guard.fail(keys);
+        const report = await guard.fail(keys);
         for (const typ of report.alarms) {
           await store.auditLogs.alarmEvent({
             device_id: body.id ?? '',
@@ -86,7 +90,7 @@ export function registerAuthRoutes(r: RouteTable, deps: AppDeps): void {
         throw new HttpError(401, 'wrong user name or password');
       }
       if (user.status !== UserStatus.enabled) throw new HttpError(401, `user '${user.name}' is disabled`);
-      guard.succeed(keys);
+      await guard.succeed(keys);
       const token = newSecret('rds');
       c.set('principal', { kind: 'session', user });
       await changeRecorded(

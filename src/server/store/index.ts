@@ -5,6 +5,7 @@ import { AuthRepo } from './auth';
 import { type Database, openDatabase } from './db';
 import { DeviceRepo } from './devices';
 import { GroupRepo } from './groups';
+import { LoginThrottleRepo } from './login-throttle';
 import { secretBoxFor } from './secret-box';
 import { SettingsRepo } from './settings';
 import { StrategyRepo } from './strategies';
@@ -21,6 +22,8 @@ export interface Store {
   groups: GroupRepo;
   strategies: StrategyRepo;
   addressBooks: AddressBookRepo;
+  /** The login guard's failed-login counters. */
+  loginThrottle: LoginThrottleRepo;
   database: Database;
   close(): Promise<void>;
 }
@@ -38,6 +41,7 @@ export async function openStore(file: string, now: () => Date = () => new Date()
     groups: new GroupRepo(database.db, now),
     strategies: new StrategyRepo(database.db, now),
     addressBooks: new AddressBookRepo(database.db, now, secretBoxFor(file), audit),
+    loginThrottle: new LoginThrottleRepo(database.db),
     database,
     close: () => database.close(),
   };

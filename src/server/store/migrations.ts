@@ -6,6 +6,7 @@ import { m0004 } from './migrations/0004_address_books';
 import { m0005 } from './migrations/0005_audits';
 import { m0006 } from './migrations/0006_strategies';
 import { m0007 } from './migrations/0007_perf';
+import { m0008 } from './migrations/0008_login_throttle';
 
 // Versioned schema migrations, applied in name order at start-up. Never edit one that has shipped:
 // add a new one (one file per change, registered here).
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0006_strategies': m0006,
   '0004_address_books': m0004,
   '0007_perf': m0007,
+  '0008_login_throttle': m0008,
 };
 
 export const migrationProvider: MigrationProvider = {

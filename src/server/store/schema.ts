@@ -311,3 +311,18 @@ export interface DB {
 export interface AuditConsoleTable {
   operator_fold: Generated<string>;
 }
+
+/** The failed-login counters of one key (`user:<folded name>` or `ip:<address>`). */
+export interface LoginThrottleTable {
+  key: string;
+  /** JSON array of failure times (ms since the epoch), oldest first, none older than an hour. */
+  failures: string;
+  /** Failures since the last success. */
+  consecutive: number;
+  /** ms since the epoch. */
+  updated_at: number;
+}
+
+export interface DB {
+  login_throttle: LoginThrottleTable;
+}
