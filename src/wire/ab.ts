@@ -170,3 +170,33 @@ export const AbPeersQuery = PageQuery.extend({
   alias: z.string().max(500).optional(),
 });
 export const AbRulesQuery = PageQuery.extend({ ab: Guid });
+
+// ---- the legacy address book (clients before the personal/shared books; server-model.md §2.2) ----
+
+/** `POST /api/ab`: the whole address book as one JSON string. */
+export const LegacyAbBody = z.object({
+  data: z.string({ error: 'must be a string holding the address book as JSON ({tags, peers, tag_colors})' }),
+});
+
+export const LegacyAbPeer = z.object({
+  id: PeerId,
+  alias: text(ALIAS_MAX).nullish(),
+  tags: z.array(TagName, { error: 'must be a list of tag names' }).max(200).nullish(),
+  note: Note.nullish(),
+  hash: text(1000).nullish(),
+  username: text(200).nullish(),
+  hostname: text(200).nullish(),
+  platform: text(100).nullish(),
+});
+
+/** What `data` holds once parsed; `tag_colors` is itself a JSON string of {tag: ARGB colour}. */
+export const LegacyAbData = z.object({
+  tags: z.array(TagName, { error: 'must be a list of tag names' }).max(1000).nullish(),
+  peers: z.array(LegacyAbPeer, { error: 'must be a list of peers' }).max(10_000).nullish(),
+  tag_colors: z.string({ error: 'must be a string holding {tag: colour} as JSON' }).nullish(),
+});
+
+export const LegacyTagColors = z.record(TagName, Color);
+
+/** `GET /api/ab`, `POST /api/ab/get`: the personal book in the legacy form. */
+export const LegacyAb = z.looseObject({ data: z.string(), licensed_devices: z.number() });

@@ -11,6 +11,10 @@ import {
   AddSharedBody,
   CreatedGuid,
   GuidArray,
+  LegacyAb,
+  LegacyAbBody,
+  LegacyAbData,
+  LegacyTagColors,
   PeerBody,
   PeerIdArray,
   PersonalAb,
@@ -24,7 +28,7 @@ import { formatColor, RULE_WORDS } from '../../wire/ab-rules';
 import { listOf } from '../../wire/common';
 import { changeRecorded } from '../audit-log';
 import type { AppDeps, AppEnv, Principal } from '../context';
-import { HttpError, readBody, readQuery } from '../http';
+import { HttpError, parseWith, readBody, readQuery } from '../http';
 import type { Handler, RouteSpec, RouteTable } from '../routes';
 import type { Store } from '../store';
 import {
@@ -346,6 +350,100 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
         ConsoleOp.deleteAddressBook,
         (ab) => ab.deleteBooks(guids),
         found.map((b) => `deleted shared address book '${b.name}'`),
+      );
+      return empty(c);
+    },
+  );
+
+  // ---- the legacy address book ----
+
+  // RustDesk clients before the personal and shared books (and newer ones, if /api/ab/personal
+  // answered 404) read and write one address book as a whole: here, the caller's personal book.
+  const legacyRead: Handler = async (c) => {
+    const guid = await books.personalGuid(principal(c).user.guid);
+    const [{ rows }, tags] = await Promise.all([
+      books.listPeers(guid, {}, 0, Number.MAX_SAFE_INTEGER),
+      books.listTags(guid),
+    ]);
+    const data = {
+      tags: tags.map((t) => t.name),
+      peers: rows.map((x) => ({
+        id: x.id,
+        hash: x.hash,
+        username: x.username,
+        hostname: x.hostname,
+        platform: x.platform,
+        alias: x.alias,
+        tags: x.tags,
+        note: x.note,
+      })),
+      tag_colors: JSON.stringify(Object.fromEntries(tags.map((t) => [t.name, t.color]))),
+    };
+    return c.json({
+      data: JSON.stringify(data),
+      licensed_devices: await store.settings.get('max_peer_one_ab'),
+    });
+  };
+  const legacyReadSpec = {
+    tag: 'address-books',
+    summary:
+      'The caller\'s personal address book in the legacy form (RustDesk clients before 1.2.4): `{data: "<JSON of {tags, peers, tag_colors}>", licensed_devices}`, `licensed_devices` being max_peer_one_ab (0 = no limit).',
+    access: read(),
+    response: LegacyAb,
+  } as const;
+  add({ ...legacyReadSpec, method: 'GET', path: '/api/ab' }, legacyRead);
+  add({ ...legacyReadSpec, method: 'POST', path: '/api/ab/get' }, legacyRead);
+
+  /** Parses JSON held in a string field, naming the field when it is not JSON. */
+  function innerJson(text: string, where: string): unknown {
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new HttpError(400, `${where} is not valid JSON`);
+    }
+  }
+
+  add(
+    {
+      method: 'POST',
+      path: '/api/ab',
+      tag: 'address-books',
+      summary:
+        'Replace the caller\'s personal address book with a legacy client\'s upload: `{data: "<JSON of {tags, peers, tag_colors}>"}`. Peers not in the upload are removed; tags keep their colour unless `tag_colors` gives one. Needs read/write access.',
+      access: write,
+      body: LegacyAbBody,
+      responseText: EMPTY,
+    },
+    async (c) => {
+      const body = await readBody(c, LegacyAbBody);
+      const where = "request body field 'data'";
+      const data = parseWith(LegacyAbData, innerJson(body.data, where), where);
+      const colors = data.tag_colors
+        ? parseWith(
+            LegacyTagColors,
+            innerJson(data.tag_colors, `${where} field 'tag_colors'`),
+            `${where} field 'tag_colors'`,
+          )
+        : {};
+      const guid = await books.personalGuid(principal(c).user.guid);
+      const book = await books.getByGuid(guid);
+      if (!book) throw new HttpError(404, `address book not found: ${guid}`);
+      const peers = (data.peers ?? []).map((p) => ({
+        id: p.id,
+        alias: p.alias ?? undefined,
+        tags: p.tags ?? undefined,
+        note: p.note ?? undefined,
+        hash: p.hash ?? undefined,
+        username: p.username ?? undefined,
+        hostname: p.hostname ?? undefined,
+        platform: p.platform ?? undefined,
+      }));
+      await audited(
+        c,
+        ConsoleOp.changeAddressBook,
+        (ab) => ab.replaceContent(ref(book), peers, data.tags ?? [], new Map(Object.entries(colors))),
+        (r) =>
+          `replaced ${label(book)} from a legacy client: ${r.added} peers added, ${r.updated} updated, ${r.removed} removed; ${r.tags} tags`,
       );
       return empty(c);
     },

@@ -501,6 +501,90 @@ export class AddressBookRepo {
     });
   }
 
+  /**
+   * Makes a book hold exactly these peers and tags (what a legacy client uploads: its whole address
+   * book). Peers not listed are deleted; listed ones are added or overwritten field by field (an
+   * absent field becomes empty); tags a peer names are created. Tag colours come from `colors`,
+   * else an existing tag keeps its colour, else one is chosen. One transaction; a book over
+   * max_peer_one_ab is refused whole. Returns what changed, for the console log.
+   */
+  async replaceContent(
+    book: { guid: string; label: string },
+    peers: readonly ({ id: string } & PeerInput)[],
+    tags: readonly string[],
+    colors: ReadonlyMap<string, number>,
+  ): Promise<{ added: number; updated: number; removed: number; tags: number }> {
+    const max = await this.maxPeers();
+    const byId = new Map<string, { id: string } & PeerInput>();
+    for (const p of peers) byId.set(p.id, p); // a repeated ID: the last one wins, as in the client
+    if (max > 0 && byId.size > max) {
+      throw new AddressBookError(
+        'full',
+        `${book.label} may hold at most ${max} peers (max_peer_one_ab); the upload has ${byId.size}`,
+      );
+    }
+    return transact(this.db, async (trx) => {
+      const existing = new Set(
+        (await trx.selectFrom('ab_peers').select('id').where('ab_guid', '=', book.guid).execute()).map(
+          (r) => r.id,
+        ),
+      );
+      const gone = [...existing].filter((id) => !byId.has(id));
+      for (let i = 0; i < gone.length; i += 500) {
+        await trx
+          .deleteFrom('ab_peers')
+          .where('ab_guid', '=', book.guid)
+          .where('id', 'in', gone.slice(i, i + 500))
+          .execute();
+      }
+      // The tag list: the given names, then any a peer names that the list lacks.
+      const names = [...new Set([...tags, ...[...byId.values()].flatMap((p) => p.tags ?? [])])];
+      const old = new Map((await this.listTags(book.guid, trx)).map((t) => [t.name, t.color]));
+      await trx.deleteFrom('ab_tags').where('ab_guid', '=', book.guid).execute();
+      const used: number[] = [];
+      for (const name of names) {
+        const color = colors.get(name) ?? old.get(name) ?? autoTagColor(name, used);
+        used.push(color);
+        await trx
+          .insertInto('ab_tags')
+          .values({ ab_guid: book.guid, name, color, created_at: this.ts() })
+          .execute();
+      }
+      const full: Required<PeerInput> = {
+        alias: '',
+        tags: [],
+        note: '',
+        password: '',
+        hash: '',
+        username: '',
+        hostname: '',
+        platform: '',
+      };
+      let added = 0;
+      let updated = 0;
+      for (const p of byId.values()) {
+        const { id, ...fields } = p;
+        const input = {
+          ...full,
+          ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
+        };
+        if (existing.has(id)) {
+          await trx
+            .updateTable('ab_peers')
+            .set({ ...this.peerColumns(input), updated_at: this.ts() })
+            .where('ab_guid', '=', book.guid)
+            .where('id', '=', id)
+            .execute();
+          updated++;
+        } else {
+          await this.insertPeer(trx, book, id, input, 0);
+          added++;
+        }
+      }
+      return { added, updated, removed: gone.length, tags: names.length };
+    });
+  }
+
   // ---- tags ----
 
   listTags(abGuid: string, db: Kysely<DB> = this.db): Promise<TagRecord[]> {
