@@ -1,4 +1,5 @@
 import { CompiledQuery, type Kysely, type Selectable, type SqlBool, sql, type Updateable } from 'kysely';
+import { type RuleSource, ruleTargets } from './access-rules';
 import { newGuid } from './ids';
 import { fold, likeFilter, trigramQuery } from './like';
 import type { DB, DeviceGroupTable, DeviceTable } from './schema';
@@ -32,9 +33,7 @@ export interface DeviceFilter {
 }
 
 /** A user asking what they may reach: who they are, and whether unassigned devices count. */
-export interface Reacher {
-  userGuid: string;
-  groupGuid: string;
+export interface Reacher extends RuleSource {
   /** Devices with no user and no device group (off when only admins may reach those). */
   unassigned: boolean;
 }
@@ -47,13 +46,12 @@ export interface Reacher {
  * Grants are a union. The rules are the one edge set of access_rules (src → dst).
  */
 export function reachableCondition(r: Reacher) {
-  const mine = sql`((ar.src_type = 0 AND ar.src_user_group = ${r.groupGuid}) OR (ar.src_type = 2 AND ar.src_user = ${r.userGuid}))`;
   return sql<SqlBool>`(devices.status = 1
     AND (devices.user_guid IS NULL OR devices.user_guid IN (SELECT guid FROM users WHERE status = 1))
     AND (devices.user_guid = ${r.userGuid}
       OR devices.user_guid IN (SELECT ru.guid FROM users ru WHERE ru.group_guid = ${r.groupGuid}
-        OR ru.group_guid IN (SELECT ar.dst_user_group FROM access_rules ar WHERE ar.dst_type = 0 AND ${mine}))
-      OR devices.device_group_guid IN (SELECT ar.dst_device_group FROM access_rules ar WHERE ar.dst_type = 1 AND ${mine})
+        OR ru.group_guid IN (${ruleTargets('userGroups', r)}))
+      OR devices.device_group_guid IN (${ruleTargets('deviceGroups', r)})
       OR (${r.unassigned ? 1 : 0} = 1 AND devices.user_guid IS NULL AND devices.device_group_guid IS NULL)))`;
 }
 

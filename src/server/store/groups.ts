@@ -1,4 +1,5 @@
 import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
+import { type RuleSource, ruleTargets } from './access-rules';
 import type { DeviceGroupRecord } from './devices';
 import { newGuid } from './ids';
 import { fold, likeFilter } from './like';
@@ -264,26 +265,17 @@ export class GroupRepo {
    * group to the device group. `all` (administrators) lists every device group.
    */
   async accessibleDeviceGroups(
-    who: { userGuid: string; groupGuid: string } | 'all',
+    who: RuleSource | 'all',
     offset: number,
     limit: number,
   ): Promise<{ rows: DeviceGroupRecord[]; total: number }> {
-    const base = this.db.selectFrom('device_groups').where((eb) =>
-      who === 'all'
-        ? sql<boolean>`1 = 1`
-        : eb.exists(
-            eb
-              .selectFrom('access_rules as r')
-              .select(sql`1`.as('one'))
-              .whereRef('r.dst_device_group', '=', 'device_groups.guid')
-              .where((e) =>
-                e.or([
-                  e.and([e('r.src_type', '=', 2), e('r.src_user', '=', who.userGuid)]),
-                  e.and([e('r.src_type', '=', 0), e('r.src_user_group', '=', who.groupGuid)]),
-                ]),
-              ),
-          ),
-    );
+    const base = this.db
+      .selectFrom('device_groups')
+      .where(
+        who === 'all'
+          ? sql<boolean>`1 = 1`
+          : sql<boolean>`device_groups.guid IN (${ruleTargets('deviceGroups', who)})`,
+      );
     const [rows, count] = await Promise.all([
       base
         .selectAll('device_groups')

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { type RuleSource, ruleTargetsFixed } from './access-rules';
 import type { FixedSql } from './db';
 import { newGuid } from './ids';
 import { fold, likeCondition } from './like';
@@ -17,7 +18,7 @@ export interface UserFilter {
    * Only the enabled users this user may reach (server-model §1.5): the members of their own
    * group and of the user groups they or their group have a rule to.
    */
-  reachable_by?: { userGuid: string; groupGuid: string };
+  reachable_by?: RuleSource;
 }
 
 export interface NewUser {
@@ -136,11 +137,9 @@ export class UserRepo {
       params.push(f.group_guid);
     }
     if (f.reachable_by) {
-      const { userGuid, groupGuid } = f.reachable_by;
-      where.push(`u.status = 1 AND (u.group_guid = ? OR u.group_guid IN (SELECT ar.dst_user_group
-        FROM access_rules ar WHERE ar.dst_type = 0
-        AND ((ar.src_type = 0 AND ar.src_user_group = ?) OR (ar.src_type = 2 AND ar.src_user = ?))))`);
-      params.push(groupGuid, groupGuid, userGuid);
+      const rules = ruleTargetsFixed('userGroups', f.reachable_by);
+      where.push(`u.status = 1 AND (u.group_guid = ? OR u.group_guid IN (${rules.text}))`);
+      params.push(f.reachable_by.groupGuid, ...rules.params);
     }
     const from = `FROM users u${f.group_name ? ' JOIN user_groups g ON g.guid = u.group_guid' : ''}${
       where.length ? ` WHERE ${where.join(' AND ')}` : ''
