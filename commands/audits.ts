@@ -406,7 +406,7 @@ export const auditsArea: AreaSpec = {
   aliases: ['audit'],
   summary: 'View connection, file transfer, alarm and console audit logs (audits.py)',
   description:
-    "View the audit logs, like audits.py: view-conn, view-file, view-alarm, view-console. Filters --remote, --device and --operator are substring matches (a value holding '%' is used as a LIKE pattern); records are listed newest first. Needs a token with Audit Log read permission (audit_log:r).",
+    "View the audit logs, like audits.py: view-conn, view-file, view-alarm, view-console. Filters --remote, --device and --operator are substring matches (a value holding '%' is used as a LIKE pattern); records are listed newest first. Needs a token with Audit Log read permission (audit_log:r); against rdadmin serve, a user who is not an administrator may use their own session and sees their own records.",
   verbs: [
     auditVerb('conn', {
       name: 'view-conn',

@@ -9,6 +9,7 @@ const flag = (key: string) => (v: string) => {
 const KEYS: Record<string, (v: string) => unknown> = {
   require_deployment: flag('require_deployment'),
   only_admin_unassigned: flag('only_admin_unassigned'),
+  only_admin_access_logs: flag('only_admin_access_logs'),
   online_timeout: (v) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 10 || n > 3600)
@@ -28,7 +29,9 @@ export const settingsArea: AreaSpec = {
   description: `Settings of an rdadmin console server:
   require_deployment  true: new devices register only after \`rustdesk --deploy --token T\`
   online_timeout      seconds without a heartbeat after which a device is offline (default 45)
-  log_retention_days  days the audit logs are kept, applied hourly; 0 keeps everything (default)`,
+  log_retention_days  days the audit logs are kept, applied hourly; 0 keeps everything (default)
+  only_admin_unassigned   true: devices with no user and no device group are for administrators
+  only_admin_access_logs  true: users who are not administrators cannot read even their own logs`,
   verbs: [
     {
       name: 'view',
@@ -48,6 +51,7 @@ export const settingsArea: AreaSpec = {
         'rdadmin settings set require_deployment true',
         'rdadmin settings set log_retention_days 180',
         'rdadmin settings set only_admin_unassigned true',
+        'rdadmin settings set only_admin_access_logs true',
       ],
       async run(ctx, o) {
         const [key, value] = o['_args'] as string[];

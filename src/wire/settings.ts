@@ -6,6 +6,7 @@ export const SettingsBody = z
     online_timeout: z.number().int().min(10).max(3600).optional(),
     log_retention_days: z.number().int('must be whole days').min(0).max(100_000).optional(),
     only_admin_unassigned: z.boolean({ error: 'must be true or false' }).optional(),
+    only_admin_access_logs: z.boolean({ error: 'must be true or false' }).optional(),
   })
   .strict();
 
@@ -14,4 +15,5 @@ export const SettingsView = z.looseObject({
   online_timeout: z.number(),
   log_retention_days: z.number().optional(),
   only_admin_unassigned: z.boolean().optional(),
+  only_admin_access_logs: z.boolean().optional(),
 });

@@ -19,10 +19,11 @@ import {
 } from '../../wire/audits';
 import { parseJsonLossless, stringifyJson } from '../../wire/json-lossless';
 import { clientIp } from '../auth';
-import type { AppDeps } from '../context';
+import type { AppDeps, Principal } from '../context';
 import { HttpError, parseWith, readBody, readQuery, readText } from '../http';
 import type { RouteTable } from '../routes';
-import type { AlarmRecord, ConnRecord, ConsoleRecord, FileRecord, TimeRange } from '../store/audit-logs';
+import type { AlarmRecord, ConnRecord, ConsoleRecord, FileRecord, Own, TimeRange } from '../store/audit-logs';
+import { fold } from '../store/like';
 
 // Audit logs. Clients post connection, file and alarm records (public routes: the device names
 // itself with `id` + `uuid`, as stock clients do); administrators list them (endpoints 47–50).
@@ -144,8 +145,30 @@ function timeRange(q: { created_at?: string; created_before?: string }): TimeRan
 const TIME_NOTE =
   '`created_at` is a lower bound (inclusive) and `created_before` an upper bound (exclusive), both UTC: `YYYY-MM-DD HH:MM:SS[.fff]` as the scripts send it, or ISO 8601 with an offset. Newest first; `created_at`/`end_time` in the answer are Unix seconds.';
 
+const OWN_NOTE =
+  'A session of a user who is not an administrator sees only its own records: connections and file transfers where one of its devices is either side, alarms of its devices and the login alarms of its account, its own console entries (none at all when the setting `only_admin_access_logs` is on: 403).';
+
+/** The log listings: administrators and `audit_log:r` tokens read everything, other users their own. */
+const LOG_READ = { area: 'audit_log', level: 'r', allowUserSession: true } as const;
+
 export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
   const { store } = deps;
+
+  /**
+   * What the caller may read of a log: everything (administrators, API tokens), or its own records
+   * ("personal logs", server-model §1.8) for a session of a user who is not an administrator,
+   * unless the setting only_admin_access_logs is on.
+   */
+  async function ownOf(c: Context): Promise<Own | undefined> {
+    const p = c.get('principal') as Principal;
+    if (p.kind !== 'session' || p.user.is_admin) return undefined;
+    if (await store.settings.get('only_admin_access_logs'))
+      throw new HttpError(
+        403,
+        'only administrators may read the audit logs (the setting only_admin_access_logs is on)',
+      );
+    return { userGuid: p.user.guid, nameFold: fold(p.user.name) };
+  }
 
   /** The posting device, if registered: a known device must post with its own uuid. */
   async function checkDevice(id: string, uuid: string | undefined): Promise<void> {
@@ -305,8 +328,8 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
       method: 'GET',
       path: '/api/audits/conn',
       tag: 'audits',
-      summary: `Connection log. \`remote\` is a LIKE pattern on the RustDesk ID of either side (the controlled device or the controlling peer); \`conn_type\` 0 Remote Desktop, 1 File Transfer, 2 Port Transfer, 3 View Camera, 4 Terminal (a record without \`conn_type\` never got past authentication). ${TIME_NOTE}`,
-      access: { area: 'audit_log', level: 'r' },
+      summary: `Connection log. \`remote\` is a LIKE pattern on the RustDesk ID of either side (the controlled device or the controlling peer); \`conn_type\` 0 Remote Desktop, 1 File Transfer, 2 Port Transfer, 3 View Camera, 4 Terminal (a record without \`conn_type\` never got past authentication). ${TIME_NOTE} ${OWN_NOTE}`,
+      access: LOG_READ,
       query: PageQuery.extend(AuditConnQuery.shape),
       response: AuditConnList,
     },
@@ -314,7 +337,7 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
       const page = readQuery(c, PageQuery);
       const q = readQuery(c, AuditConnQuery);
       const { rows, total } = await store.auditLogs.listConn(
-        { remote: q.remote, conn_type: q.conn_type, ...timeRange(q) },
+        { remote: q.remote, conn_type: q.conn_type, own: await ownOf(c), ...timeRange(q) },
         (page.current - 1) * page.pageSize,
         page.pageSize,
       );
@@ -327,8 +350,8 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
       method: 'GET',
       path: '/api/audits/file',
       tag: 'audits',
-      summary: `File transfer log. \`remote\` is a LIKE pattern on the RustDesk ID of either side. ${TIME_NOTE}`,
-      access: { area: 'audit_log', level: 'r' },
+      summary: `File transfer log. \`remote\` is a LIKE pattern on the RustDesk ID of either side. ${TIME_NOTE} ${OWN_NOTE}`,
+      access: LOG_READ,
       query: PageQuery.extend(AuditFileQuery.shape),
       response: AuditFileList,
     },
@@ -336,7 +359,7 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
       const page = readQuery(c, PageQuery);
       const q = readQuery(c, AuditFileQuery);
       const { rows, total } = await store.auditLogs.listFile(
-        { remote: q.remote, ...timeRange(q) },
+        { remote: q.remote, own: await ownOf(c), ...timeRange(q) },
         (page.current - 1) * page.pageSize,
         page.pageSize,
       );
@@ -349,8 +372,8 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
       method: 'GET',
       path: '/api/audits/alarm',
       tag: 'audits',
-      summary: `Alarm log. \`device\` is a LIKE pattern on the device's RustDesk ID; \`typ\` one alarm type (0–10; 3–5 are this server's login alarms). ${TIME_NOTE}`,
-      access: { area: 'audit_log', level: 'r' },
+      summary: `Alarm log. \`device\` is a LIKE pattern on the device's RustDesk ID; \`typ\` one alarm type (0–10; 3–5 are this server's login alarms). ${TIME_NOTE} ${OWN_NOTE}`,
+      access: LOG_READ,
       query: PageQuery.extend(AuditAlarmQuery.shape),
       response: AuditAlarmList,
     },
@@ -358,7 +381,7 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
       const page = readQuery(c, PageQuery);
       const q = readQuery(c, AuditAlarmQuery);
       const { rows, total } = await store.auditLogs.listAlarm(
-        { device: q.device, typ: q.typ, ...timeRange(q) },
+        { device: q.device, typ: q.typ, own: await ownOf(c), ...timeRange(q) },
         (page.current - 1) * page.pageSize,
         page.pageSize,
       );
@@ -371,8 +394,8 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
       method: 'GET',
       path: '/api/audits/console',
       tag: 'audits',
-      summary: `Console log: every change made through the admin API, and every login. \`operator\` is a case-insensitive LIKE pattern on the operator's name; \`typ\` (0 group, 1 user, 2 device, 3 address book) and \`iop\` (Pro's operation codes) select exactly. ${TIME_NOTE}`,
-      access: { area: 'audit_log', level: 'r' },
+      summary: `Console log: every change made through the admin API, and every login. \`operator\` is a case-insensitive LIKE pattern on the operator's name; \`typ\` (0 group, 1 user, 2 device, 3 address book) and \`iop\` (Pro's operation codes) select exactly. ${TIME_NOTE} ${OWN_NOTE}`,
+      access: LOG_READ,
       query: PageQuery.extend(AuditConsoleQuery.shape),
       response: AuditConsoleList,
     },
@@ -380,7 +403,7 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
       const page = readQuery(c, PageQuery);
       const q = readQuery(c, AuditConsoleQuery);
       const { rows, total } = await store.auditLogs.listConsole(
-        { operator: q.operator, typ: q.typ, iop: q.iop, ...timeRange(q) },
+        { operator: q.operator, typ: q.typ, iop: q.iop, own: await ownOf(c), ...timeRange(q) },
         (page.current - 1) * page.pageSize,
         page.pageSize,
       );

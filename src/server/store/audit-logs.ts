@@ -18,22 +18,39 @@ export interface TimeRange {
   before?: string;
 }
 
+/** A user's own records only ("personal logs"): what a non-admin session may read. */
+export interface Own {
+  userGuid: string;
+  /** Folded user name (login alarms name the account they were for). */
+  nameFold: string;
+}
+
 export interface ConnFilter extends TimeRange {
   /** LIKE pattern on either side's RustDesk ID. */
   remote?: string;
   conn_type?: number;
+  own?: Own;
 }
 export interface FileFilter extends TimeRange {
   remote?: string;
+  own?: Own;
 }
 export interface AlarmFilter extends TimeRange {
   device?: string;
   typ?: number;
+  own?: Own;
 }
 export interface ConsoleFilter extends TimeRange {
   operator?: string;
   typ?: number;
   iop?: number;
+  own?: Own;
+}
+
+/** A connection or file record of a user's own: a device assigned to the user is either side. */
+function eitherSideOwned(table: 'audit_conn' | 'audit_file', own: Own) {
+  const mine = sql`(SELECT id FROM devices WHERE user_guid = ${own.userGuid})`;
+  return sql<SqlBool>`(${sql.ref(`${table}.device_id`)} IN ${mine} OR ${sql.ref(`${table}.peer_id`)} IN ${mine})`;
 }
 
 interface Poster {
@@ -237,6 +254,7 @@ export class AuditLogRepo {
     const b = likeFilter(sql.ref<string>('audit_conn.peer_id_fold'), f.remote);
     if (a && b) q = q.where(sql<SqlBool>`(${a} OR ${b})`);
     if (f.conn_type !== undefined) q = q.where('audit_conn.conn_type', '=', f.conn_type);
+    if (f.own) q = q.where(eitherSideOwned('audit_conn', f.own));
     for (const c of timeConds('audit_conn.created_at', f)) q = q.where(c);
     return pageOf(
       q.orderBy('audit_conn.created_at', 'desc').orderBy('audit_conn.id', 'desc').offset(offset).limit(limit),
@@ -253,6 +271,7 @@ export class AuditLogRepo {
     const a = likeFilter(sql.ref<string>('audit_file.device_id_fold'), f.remote);
     const b = likeFilter(sql.ref<string>('audit_file.peer_id_fold'), f.remote);
     if (a && b) q = q.where(sql<SqlBool>`(${a} OR ${b})`);
+    if (f.own) q = q.where(eitherSideOwned('audit_file', f.own));
     for (const c of timeConds('audit_file.created_at', f)) q = q.where(c);
     return pageOf(
       q.orderBy('audit_file.created_at', 'desc').orderBy('audit_file.id', 'desc').offset(offset).limit(limit),
@@ -269,6 +288,13 @@ export class AuditLogRepo {
     const d = likeFilter(sql.ref<string>('audit_alarm.device_id_fold'), f.device);
     if (d) q = q.where(d);
     if (f.typ !== undefined) q = q.where('audit_alarm.typ', '=', f.typ);
+    if (f.own) {
+      // Alarms of the user's devices, and the login alarms (3, 4, 5) raised for the user's account.
+      q =
+        q.where(sql<SqlBool>`(audit_alarm.device_id IN (SELECT id FROM devices WHERE user_guid = ${f.own.userGuid})
+        OR (audit_alarm.typ IN (3, 4, 5) AND json_valid(audit_alarm.info)
+          AND rd_fold(json_extract(audit_alarm.info, '$.name')) = ${f.own.nameFold}))`);
+    }
     for (const c of timeConds('audit_alarm.created_at', f)) q = q.where(c);
     return pageOf(
       q
@@ -286,6 +312,7 @@ export class AuditLogRepo {
     if (o) q = q.where(o);
     if (f.typ !== undefined) q = q.where('audit_console.typ', '=', f.typ);
     if (f.iop !== undefined) q = q.where('audit_console.iop', '=', f.iop);
+    if (f.own) q = q.where('audit_console.operator_guid', '=', f.own.userGuid);
     for (const c of timeConds('audit_console.created_at', f)) q = q.where(c);
     return pageOf(
       q

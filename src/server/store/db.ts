@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { fold } from './like';
 import { migrationProvider } from './migrations';
 import type { DB } from './schema';
 
@@ -57,6 +58,10 @@ export async function openDatabase(file: string): Promise<Database> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // The folding of like.ts, for values SQL reads out of JSON text (stored columns are folded already).
+  sqlite.function('rd_fold', { deterministic: true }, (s: unknown) =>
+    typeof s === 'string' ? fold(s) : null,
+  );
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const { error, results } = await new Migrator({
     db,

@@ -13,6 +13,8 @@ export const SETTING_DEFAULTS = {
   log_retention_days: 0,
   /** "Only admin can access unassigned devices": devices with no user and no device group. */
   only_admin_unassigned: false,
+  /** "Only admin can access logs": off, a non-admin user session reads its own records (personal logs). */
+  only_admin_access_logs: false,
 } as const;
 export type Settings = {
   -readonly [K in keyof typeof SETTING_DEFAULTS]: (typeof SETTING_DEFAULTS)[K] extends boolean
