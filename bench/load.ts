@@ -9,11 +9,14 @@ export interface LatencyResult {
   errors: number;
 }
 
+/** One request of a series: a path to GET, or a method and path (no body). */
+export type SeriesItem = string | { method: 'GET' | 'POST'; path: string };
+
 /** Requests `paths` one after another over one keep-alive connection; latency of each. */
 export async function latencySeries(
   url: string,
   token: string,
-  paths: readonly string[],
+  paths: readonly SeriesItem[],
   maxMs: number,
 ): Promise<LatencyResult> {
   const client = new Client(url, { keepAliveTimeout: 30_000 });
@@ -21,11 +24,12 @@ export async function latencySeries(
   let errors = 0;
   const deadline = performance.now() + maxMs;
   try {
-    for (const path of paths) {
+    for (const item of paths) {
       if (performance.now() > deadline) break;
+      const { method, path } = typeof item === 'string' ? { method: 'GET' as const, path: item } : item;
       const t = performance.now();
       const res = await client.request({
-        method: 'GET',
+        method,
         path,
         headers: { authorization: `Bearer ${token}` },
       });

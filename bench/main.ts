@@ -404,6 +404,26 @@ async function figure3(server: BenchServer, configDir: string) {
       runs[k].push(m);
     }
   }
+  // The floor under any client: one request at a time on one warm keep-alive connection, for the
+  // trivial route and for a disable (each user of the group once).
+  const page = (await getJson(
+    `${server.url}/api/users?group_name=${group}&pageSize=${Math.min(n, 1000)}`,
+    server.token,
+  )) as { data: { guid: string }[] };
+  const guids = page.data.map((u) => u.guid).slice(0, 500);
+  const trivial = guids.map(() => ({ method: 'POST' as const, path: '/api/sysinfo_ver' }));
+  await latencySeries(server.url, server.token, trivial, 30_000); // warm-up, not counted
+  const trivialRt = await latencySeries(server.url, server.token, trivial, 30_000);
+  const disableRt = await latencySeries(
+    server.url,
+    server.token,
+    guids.map((g) => ({ method: 'POST' as const, path: `/api/users/${g}/disable` })),
+    30_000,
+  );
+  if (disableRt.errors) throw new Error(`${disableRt.errors} of the sequential disables failed`);
+  await server.call('setGroupStatus', { group, status: 1 });
+  const p50 = (r: { samples: number[] }) => fmt(percentile(r.samples, 50));
+
   const t = (ms: Measured[]) => median(ms.map((m) => m.ms));
   const what = `\`rdadmin users disable --yes\` on ${n.toLocaleString('en')} users (wall, median of ${SIZES.reps})`;
   const ratio = t(runs.cli) / t(runs.node);
@@ -418,6 +438,7 @@ async function figure3(server: BenchServer, configDir: string) {
     details: [
       `CLI with its defaults (--concurrency 4, keep-alive); peak RSS ${mb(Math.max(...runs.cli.map((m) => m.maxRssMb ?? 0)))}`,
       `the CLI with --concurrency 1: ${fmt(t(runs.c1))} (${x(t(runs.c1) / t(runs.node))}); with --concurrency 16: ${fmt(t(runs.c16))} (${x(t(runs.c16) / t(runs.node))})`,
+      `one request at a time on one warm keep-alive connection (${guids.length} each): the trivial route p50 ${p50(trivialRt)}, a disable p50 ${p50(disableRt)}`,
     ],
   });
   if (PYTHON) {
