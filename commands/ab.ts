@@ -209,7 +209,14 @@ async function* fromArray<T>(rows: T[]): AsyncGenerator<T> {
 async function deleteMany(
   ctx: Ctx,
   items: string[],
-  s: { noun: [string, string]; verb: string; where: string; call: (item: string) => Promise<unknown> },
+  s: {
+    noun: [string, string];
+    verb: string;
+    where: string;
+    call: (item: string) => Promise<unknown>;
+    /** The summary's first word (default "Deleted"). */
+    done?: string;
+  },
 ): Promise<number | undefined> {
   const label = (x: string) => `${s.noun[0]} ${x}${s.where}`;
   const rows = await confirmTargets(ctx, {
@@ -222,7 +229,7 @@ async function deleteMany(
   });
   if (!rows) return;
   return runBulk(ctx, rows, {
-    done: 'Deleted',
+    done: s.done ?? 'Deleted',
     verb: s.verb,
     noun: s.noun,
     label,
@@ -493,6 +500,90 @@ const deletePeer: VerbSpec = {
       verb: 'delete',
       where: ` from ${book.label}`,
       call: (id) => ctx.api.ab.deletePeers(book.guid, [id]),
+    });
+  },
+};
+
+// ---- verbs: the recycle bin (rdadmin serve) ----
+
+const BIN_NOTE =
+  "Deleted peers go to their book's recycle bin on rdadmin serve (Pro keeps its bin to the web console, so against Pro these verbs answer that the endpoint does not exist).";
+
+const viewRecycle: VerbSpec = {
+  name: 'view-recycle',
+  summary: "List the peers in an address book's recycle bin",
+  description: `List the deleted peers of an address book, most recently deleted first. ${BIN_NOTE} Needs read/write access to the book.`,
+  options: bookOpts,
+  examples: ['rdadmin ab view-recycle --ab-name Team', 'rdadmin ab view-recycle --personal --json'],
+  async run(ctx, o) {
+    const book = await selectBook(ctx, bookChoice(o, 'view-recycle'));
+    await list(
+      ctx,
+      ctx.api.ab.listRecycled(book.guid),
+      peerJson,
+      [
+        { header: 'ID', value: (p) => p.id },
+        { header: 'ALIAS', value: (p) => p.alias ?? '' },
+        { header: 'TAGS', value: (p) => (p.tags ?? []).join(',') },
+        { header: 'NOTE', value: (p) => p.note ?? '' },
+        { header: 'DELETED', value: (p) => p.deleted_at },
+      ],
+      'peers in the recycle bin',
+    );
+  },
+};
+
+const restorePeer: VerbSpec = {
+  name: 'restore-peer',
+  summary: 'Put peers back from the recycle bin (comma lists allowed)',
+  description: `Restore deleted peers with every field they had (alias, tags, note, password). More than one needs a confirmation (--yes without a terminal); each peer gets a result. A peer the book holds again is refused. ${BIN_NOTE}`,
+  options: [...bookOpts, peerIdOpt],
+  examples: [
+    'rdadmin ab restore-peer --ab-name Team --peer-id 123456789',
+    'rdadmin ab restore-peer --ab-guid <guid> --peer-id 12,13 --yes',
+  ],
+  async run(ctx, o) {
+    const choice = bookChoice(o, 'restore-peer');
+    const ids = commaList(need(o, 'peerId', '--peer-id', 'restore-peer'));
+    const book = await selectBook(ctx, choice);
+    return deleteMany(ctx, ids, {
+      noun: ['peer', 'peers'],
+      verb: 'restore',
+      done: 'Restored',
+      where: ` to ${book.label}`,
+      call: (id) => ctx.api.ab.restorePeers(book.guid, [id]),
+    });
+  },
+};
+
+const emptyRecycle: VerbSpec = {
+  name: 'empty-recycle',
+  summary: 'Delete peers from the recycle bin for good (all of them, or --peer-id)',
+  description: `Delete peers from an address book's recycle bin for good: those given with --peer-id (a comma list), or every peer in it. The peers are listed and confirmed first (--yes without a terminal); this cannot be undone. ${BIN_NOTE}`,
+  options: [...bookOpts, opt('peer-id', '<id>', 'only these peers (comma list)')],
+  examples: [
+    'rdadmin ab empty-recycle --ab-name Team --dry-run',
+    'rdadmin ab empty-recycle --ab-name Team --yes',
+    'rdadmin ab empty-recycle --personal --peer-id 123456789',
+  ],
+  async run(ctx, o) {
+    const choice = bookChoice(o, 'empty-recycle');
+    const given = str(o['peerId']);
+    const book = await selectBook(ctx, choice);
+    let ids = given === undefined ? [] : commaList(given);
+    if (given === undefined) {
+      for await (const p of ctx.api.ab.listRecycled(book.guid)) ids.push(p.id);
+      if (ids.length === 0) {
+        ctx.out.info(`The recycle bin of ${book.label} is empty.`);
+        return;
+      }
+    }
+    ids = [...new Set(ids)];
+    return deleteMany(ctx, ids, {
+      noun: ['peer', 'peers'],
+      verb: 'delete for good',
+      where: ` from the recycle bin of ${book.label}`,
+      call: (id) => ctx.api.ab.purgeRecycled(book.guid, [id]),
     });
   },
 };
@@ -773,6 +864,9 @@ export const abArea: AreaSpec = {
     peerVerb('add-peer'),
     peerVerb('update-peer'),
     deletePeer,
+    viewRecycle,
+    restorePeer,
+    emptyRecycle,
     viewTag,
     addTag,
     updateTag,

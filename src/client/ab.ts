@@ -3,6 +3,8 @@ import {
   type AbPeerRow as AbPeerRowT,
   AbProfileRow,
   type AbProfileRow as AbProfileRowT,
+  AbRecycledRow,
+  type AbRecycledRow as AbRecycledRowT,
   AbRuleRow,
   type AbRuleRow as AbRuleRowT,
   AbSettings,
@@ -61,6 +63,17 @@ export function abApi(t: Transport, pageSize = 100) {
     },
     deletePeers(ab: string, ids: string[]) {
       return t.call('DELETE', path`/api/ab/peer/${ab}`, { body: ids });
+    },
+    /** The recycle bin of a book (rdadmin serve). */
+    listRecycled(ab: string): AsyncGenerator<AbRecycledRowT> {
+      return paginate(t, '/api/ab/recycle', { ab }, AbRecycledRow, { pageSize });
+    },
+    restorePeers(ab: string, ids: string[]) {
+      return t.call('POST', path`/api/ab/recycle/restore/${ab}`, { body: ids });
+    },
+    /** Deletes these peers from the bin for good. */
+    purgeRecycled(ab: string, ids: string[]) {
+      return t.call('DELETE', path`/api/ab/recycle/${ab}`, { body: ids });
     },
     tags(ab: string) {
       return t.call('GET', path`/api/ab/tags/${ab}`, { schema: AbTagList });

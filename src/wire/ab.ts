@@ -79,6 +79,9 @@ export const AbPeerRow = z.looseObject({
 });
 export type AbPeerRow = z.infer<typeof AbPeerRow>;
 export const AbPeerList = listOf(AbPeerRow);
+/** A peer in a book's recycle bin (rdadmin serve; Pro keeps its bin to the web console). */
+export const AbRecycledRow = AbPeerRow.extend({ deleted_at: z.string() });
+export type AbRecycledRow = z.infer<typeof AbRecycledRow>;
 
 export const AbTagRow = z.looseObject({ name: z.string(), color: z.number().nullish() });
 export type AbTagRow = z.infer<typeof AbTagRow>;
@@ -170,6 +173,7 @@ export const AbPeersQuery = PageQuery.extend({
   alias: z.string().max(500).optional(),
 });
 export const AbRulesQuery = PageQuery.extend({ ab: Guid });
+export const AbRecycleQuery = PageQuery.extend({ ab: Guid });
 
 // ---- the legacy address book (clients before the personal/shared books; server-model.md §2.2) ----
 

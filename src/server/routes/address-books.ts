@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   AbPeersQuery,
   AbProfileList,
+  AbRecycleQuery,
   AbRulesQuery,
   AbSettings,
   AbSharedQuery,
@@ -28,7 +29,7 @@ import { formatColor, RULE_WORDS } from '../../wire/ab-rules';
 import { listOf } from '../../wire/common';
 import { changeRecorded } from '../audit-log';
 import type { AppDeps, AppEnv, Principal } from '../context';
-import { HttpError, parseWith, readBody, readQuery } from '../http';
+import { HttpError, parseWith, readBody, readQuery, readText } from '../http';
 import type { Handler, RouteSpec, RouteTable } from '../routes';
 import type { Store } from '../store';
 import {
@@ -127,6 +128,10 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
   }
 
   const ref = (b: BookRecord) => ({ guid: b.guid, label: label(b) });
+
+  /** At most 20 IDs in a console detail. */
+  const idList = (ids: readonly string[]) =>
+    `${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ` and ${ids.length - 20} more` : ''}`;
 
   function profileRow(b: BookRecord & { my_rule: number }, p: Principal) {
     const password = books.bookPassword(b);
@@ -564,7 +569,8 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
       method: 'DELETE',
       path: '/api/ab/peer/{ab}',
       tag: 'address-books',
-      summary: 'Delete peers from a book (a JSON array of IDs); all or nothing. Needs read/write access.',
+      summary:
+        "Delete peers from a book (a JSON array of IDs) into the book's recycle bin; all or nothing. Needs read/write access.",
       access: write,
       body: PeerIdArray,
       responseText: EMPTY,
@@ -577,7 +583,113 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
         c,
         ConsoleOp.deleteAddressBookPeers,
         (ab) => ab.deletePeers(ref(book), ids),
-        `deleted ${unique.length === 1 ? 'peer' : 'peers'} ${unique.slice(0, 20).join(', ')}${unique.length > 20 ? ` and ${unique.length - 20} more` : ''} from ${label(book)}`,
+        `deleted ${unique.length === 1 ? 'peer' : 'peers'} ${idList(unique)} from ${label(book)}`,
+      );
+      return empty(c);
+    },
+  );
+
+  // ---- the recycle bin ----
+
+  add(
+    {
+      method: 'GET',
+      path: '/api/ab/recycle',
+      tag: 'address-books',
+      summary:
+        'The recycle bin of book `ab`: its deleted peers, most recently deleted first, with `deleted_at` (passwords and hashes are kept for a restore, not shown). Needs read/write access.',
+      access: read(),
+      query: AbRecycleQuery,
+      response: listOf(z.looseObject({ id: z.string(), deleted_at: z.string() })),
+    },
+    async (c) => {
+      const q = readQuery(c, AbRecycleQuery);
+      const { book } = await openBook(c, q.ab, 2, 'viewing the recycle bin');
+      const { rows, total } = await books.listRecycled(book.guid, (q.current - 1) * q.pageSize, q.pageSize);
+      return c.json({
+        data: rows.map((x) => ({
+          id: x.id,
+          alias: x.alias,
+          tags: x.tags,
+          note: x.note,
+          username: x.username,
+          hostname: x.hostname,
+          platform: x.platform,
+          created_at: x.created_at,
+          updated_at: x.updated_at,
+          deleted_at: x.deleted_at,
+        })),
+        total,
+      });
+    },
+  );
+
+  add(
+    {
+      method: 'POST',
+      path: '/api/ab/recycle/restore/{ab}',
+      tag: 'address-books',
+      summary:
+        'Put peers back from the recycle bin (a JSON array of IDs), with every field they had; all or nothing (409 if the book holds one of those IDs again). Needs read/write access.',
+      access: write,
+      body: PeerIdArray,
+      responseText: EMPTY,
+    },
+    async (c) => {
+      const ids = [...new Set(await readBody(c, PeerIdArray))];
+      const { book } = await openBook(c, c.req.param('ab') ?? '', 2, 'restoring peers');
+      await audited(
+        c,
+        ConsoleOp.changeAddressBook,
+        (ab) => ab.restorePeers(ref(book), ids),
+        (created) =>
+          `restored ${ids.length === 1 ? 'peer' : 'peers'} ${idList(ids)} to ${label(book)} from its recycle bin${created.length ? `; created tags ${created.map((t) => `'${t}'`).join(', ')}` : ''}`,
+      );
+      return empty(c);
+    },
+  );
+
+  add(
+    {
+      method: 'DELETE',
+      path: '/api/ab/recycle/{ab}',
+      tag: 'address-books',
+      summary:
+        'Delete peers from the recycle bin for good (a JSON array of IDs); all or nothing. Needs read/write access.',
+      access: write,
+      body: PeerIdArray,
+      responseText: EMPTY,
+    },
+    async (c) => {
+      const ids = [...new Set(await readBody(c, PeerIdArray))];
+      const { book } = await openBook(c, c.req.param('ab') ?? '', 2, 'emptying the recycle bin');
+      await audited(
+        c,
+        ConsoleOp.emptyAddressBookRecycleBin,
+        (ab) => ab.purgeRecycled(ref(book), ids),
+        `deleted ${ids.length === 1 ? 'peer' : 'peers'} ${idList(ids)} for good from the recycle bin of ${label(book)}`,
+      );
+      return empty(c);
+    },
+  );
+
+  add(
+    {
+      method: 'POST',
+      path: '/api/ab/recycle/empty/{ab}',
+      tag: 'address-books',
+      summary: "Empty a book's recycle bin: every peer in it is deleted for good. Needs read/write access.",
+      access: write,
+      responseText: EMPTY,
+    },
+    async (c) => {
+      await readText(c);
+      const { book } = await openBook(c, c.req.param('ab') ?? '', 2, 'emptying the recycle bin');
+      await audited(
+        c,
+        ConsoleOp.emptyAddressBookRecycleBin,
+        (ab) => ab.purgeRecycled(ref(book), 'all'),
+        (n) => `emptied the recycle bin of ${label(book)} (${n} ${n === 1 ? 'peer' : 'peers'})`,
       );
       return empty(c);
     },

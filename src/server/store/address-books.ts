@@ -98,6 +98,10 @@ function isUniqueViolation(err: unknown): boolean {
   return /UNIQUE constraint failed/.test(String((err as Error)?.message));
 }
 
+/** The columns a peer has in ab_peers and in ab_recycle alike. */
+const PEER_COLUMNS =
+  'ab_guid, id, id_fold, alias, alias_fold, tags, note, password_enc, hash_enc, username, hostname, platform, created_at, updated_at';
+
 function list(names: readonly string[], max = 10): string {
   const shown = names.slice(0, max).join(', ');
   return names.length > max ? `${shown} and ${names.length - max} more` : shown;
@@ -479,7 +483,20 @@ export class AddressBookRepo {
     });
   }
 
-  /** Deletes peers, all or nothing: an unknown ID changes nothing. */
+  /** Moves peers to the book's recycle bin (replacing an entry of the same ID already there). */
+  private async toBin(trx: Transaction<DB>, abGuid: string, ids: readonly string[]): Promise<void> {
+    const cols = sql.raw(PEER_COLUMNS);
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      await sql`INSERT OR REPLACE INTO ab_recycle (${cols}, deleted_at)
+        SELECT ${cols}, ${this.ts()} FROM ab_peers WHERE ab_guid = ${abGuid} AND id IN (${sql.join(chunk)})`.execute(
+        trx,
+      );
+      await trx.deleteFrom('ab_peers').where('ab_guid', '=', abGuid).where('id', 'in', chunk).execute();
+    }
+  }
+
+  /** Deletes peers into the book's recycle bin, all or nothing: an unknown ID changes nothing. */
   async deletePeers(book: { guid: string; label: string }, ids: readonly string[]): Promise<void> {
     const unique = [...new Set(ids)];
     await transact(this.db, async (trx) => {
@@ -497,7 +514,138 @@ export class AddressBookRepo {
           `not in ${book.label}: ${list(missing)} (nothing was deleted)`,
         );
       }
-      await trx.deleteFrom('ab_peers').where('ab_guid', '=', book.guid).where('id', 'in', unique).execute();
+      await this.toBin(trx, book.guid, unique);
+    });
+  }
+
+  // ---- the recycle bin ----
+
+  async listRecycled(
+    abGuid: string,
+    offset: number,
+    limit: number,
+  ): Promise<{ rows: (PeerRecord & { deleted_at: string })[]; total: number }> {
+    const q = this.db.selectFrom('ab_recycle').where('ab_guid', '=', abGuid);
+    const [rows, count] = await Promise.all([
+      q
+        .selectAll()
+        .orderBy('deleted_at', 'desc')
+        .orderBy('id_fold')
+        .orderBy('id')
+        .offset(offset)
+        .limit(limit)
+        .execute(),
+      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return {
+      rows: rows.map((r) => ({ ...this.peerOut(r), deleted_at: r.deleted_at })),
+      total: Number(count.n),
+    };
+  }
+
+  /** Which of these IDs the book holds (ab_peers) or has in its bin (ab_recycle). */
+  private async present(
+    trx: Transaction<DB>,
+    table: 'ab_peers' | 'ab_recycle',
+    abGuid: string,
+    ids: readonly string[],
+  ): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await trx
+        .selectFrom(table)
+        .select('id')
+        .where('ab_guid', '=', abGuid)
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+      for (const r of rows) found.add(r.id);
+    }
+    return found;
+  }
+
+  /** The IDs not in the bin, refused as `not_found` (`what` names what did not happen). */
+  private async requireInBin(
+    trx: Transaction<DB>,
+    book: { guid: string; label: string },
+    ids: string[],
+    what: string,
+  ) {
+    const found = await this.present(trx, 'ab_recycle', book.guid, ids);
+    const missing = ids.filter((id) => !found.has(id));
+    if (missing.length)
+      throw new AddressBookError(
+        'not_found',
+        `not in the recycle bin of ${book.label}: ${list(missing)} (${what})`,
+      );
+  }
+
+  /**
+   * Puts peers back from the bin, all or nothing: an ID not in the bin, or one the book holds again,
+   * changes nothing; so does going over max_peer_one_ab. Tags they name that the book lacks are
+   * created. Returns the tags created.
+   */
+  async restorePeers(book: { guid: string; label: string }, ids: readonly string[]): Promise<string[]> {
+    const unique = [...new Set(ids)];
+    const max = await this.maxPeers();
+    return transact(this.db, async (trx) => {
+      await this.requireInBin(trx, book, unique, 'nothing was restored');
+      const again = [...(await this.present(trx, 'ab_peers', book.guid, unique))];
+      if (again.length)
+        throw new AddressBookError(
+          'conflict',
+          `${book.label} holds ${list(again)} again: delete or rename those first (nothing was restored)`,
+        );
+      if (max > 0 && (await this.countPeers(book.guid, trx)) + unique.length > max)
+        throw new AddressBookError(
+          'full',
+          `restoring ${unique.length} peers would put ${book.label} over the most peers one address book may hold (max_peer_one_ab = ${max})`,
+        );
+      const created: string[] = [];
+      const cols = sql.raw(PEER_COLUMNS);
+      for (let i = 0; i < unique.length; i += 500) {
+        const chunk = unique.slice(i, i + 500);
+        const tagLists = await trx
+          .selectFrom('ab_recycle')
+          .select('tags')
+          .where('ab_guid', '=', book.guid)
+          .where('id', 'in', chunk)
+          .execute();
+        created.push(
+          ...(await this.ensureTags(trx, book.guid, [...new Set(tagLists.flatMap((r) => tagsOf(r.tags)))])),
+        );
+        await sql`INSERT INTO ab_peers (${cols})
+          SELECT ${cols} FROM ab_recycle WHERE ab_guid = ${book.guid} AND id IN (${sql.join(chunk)})`.execute(
+          trx,
+        );
+        await trx
+          .deleteFrom('ab_recycle')
+          .where('ab_guid', '=', book.guid)
+          .where('id', 'in', chunk)
+          .execute();
+      }
+      return created;
+    });
+  }
+
+  /** Deletes peers from the bin for good (all or nothing), or every one with 'all'. Returns how many. */
+  async purgeRecycled(
+    book: { guid: string; label: string },
+    ids: readonly string[] | 'all',
+  ): Promise<number> {
+    return transact(this.db, async (trx) => {
+      if (ids === 'all') {
+        const r = await trx.deleteFrom('ab_recycle').where('ab_guid', '=', book.guid).executeTakeFirst();
+        return Number(r.numDeletedRows);
+      }
+      const unique = [...new Set(ids)];
+      await this.requireInBin(trx, book, unique, 'nothing was deleted');
+      for (let i = 0; i < unique.length; i += 500)
+        await trx
+          .deleteFrom('ab_recycle')
+          .where('ab_guid', '=', book.guid)
+          .where('id', 'in', unique.slice(i, i + 500))
+          .execute();
+      return unique.length;
     });
   }
 
@@ -530,13 +678,7 @@ export class AddressBookRepo {
         ),
       );
       const gone = [...existing].filter((id) => !byId.has(id));
-      for (let i = 0; i < gone.length; i += 500) {
-        await trx
-          .deleteFrom('ab_peers')
-          .where('ab_guid', '=', book.guid)
-          .where('id', 'in', gone.slice(i, i + 500))
-          .execute();
-      }
+      await this.toBin(trx, book.guid, gone);
       // The tag list: the given names, then any a peer names that the list lacks.
       const names = [...new Set([...tags, ...[...byId.values()].flatMap((p) => p.tags ?? [])])];
       const old = new Map((await this.listTags(book.guid, trx)).map((t) => [t.name, t.color]));

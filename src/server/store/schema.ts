@@ -323,6 +323,12 @@ export interface LoginThrottleTable {
   updated_at: number;
 }
 
+/** A peer in its book's recycle bin: the peer's columns, and when it was deleted. */
+export interface AbRecycleTable extends AbPeerTable {
+  deleted_at: string;
+}
+
 export interface DB {
   login_throttle: LoginThrottleTable;
+  ab_recycle: AbRecycleTable;
 }
