@@ -411,6 +411,40 @@ const MUTATIONS: Mutation[] = [
     detail: new RegExp(`^deleted peer ${PC} from .*cl-ab2`),
   },
   {
+    what: 'address books: restore a peer from the recycle bin',
+    act: async (h) =>
+      h.call('POST', `/api/ab/recycle/restore/${await h.guid('address-book', 'cl-ab2')}`, [PC]),
+    typ: ConsoleType.addressBook,
+    iop: ConsoleOp.changeAddressBook,
+    detail: new RegExp(`^restored peer ${PC} to .*cl-ab2.* from its recycle bin`),
+  },
+  {
+    what: 'address books: delete a peer from the recycle bin for good',
+    act: async (h) => {
+      const ab = await h.guid('address-book', 'cl-ab2');
+      await h.call('DELETE', `/api/ab/peer/${ab}`, [PC]);
+      return h.call('DELETE', `/api/ab/recycle/${ab}`, [PC]);
+    },
+    typ: ConsoleType.addressBook,
+    iop: ConsoleOp.emptyAddressBookRecycleBin,
+    detail: new RegExp(`^deleted peer ${PC} for good from the recycle bin of .*cl-ab2`),
+  },
+  {
+    what: 'address books: empty the recycle bin',
+    act: async (h) => h.call('POST', `/api/ab/recycle/empty/${await h.guid('address-book', 'cl-ab2')}`),
+    typ: ConsoleType.addressBook,
+    iop: ConsoleOp.emptyAddressBookRecycleBin,
+    detail: /^emptied the recycle bin of .*cl-ab2.* \(0 peers\)/,
+  },
+  {
+    what: "address books: a legacy client's upload",
+    act: (h) =>
+      h.call('POST', '/api/ab', { data: JSON.stringify({ tags: ['t'], peers: [{ id: PC, tags: ['t'] }] }) }),
+    typ: ConsoleType.addressBook,
+    iop: ConsoleOp.changeAddressBook,
+    detail: /^replaced the personal address book of 'admin' from a legacy client: 1 peers added/,
+  },
+  {
     what: 'address books: share (add a rule)',
     act: async (h) =>
       h.call('POST', '/api/ab/rule', {

@@ -430,9 +430,6 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
             `${where} field 'tag_colors'`,
           )
         : {};
-      const guid = await books.personalGuid(principal(c).user.guid);
-      const book = await books.getByGuid(guid);
-      if (!book) throw new HttpError(404, `address book not found: ${guid}`);
       const peers = (data.peers ?? []).map((p) => ({
         id: p.id,
         alias: p.alias ?? undefined,
@@ -443,11 +440,23 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
         hostname: p.hostname ?? undefined,
         platform: p.platform ?? undefined,
       }));
+      // The personal book is created, if need be, in the same transaction as the change.
       await audited(
         c,
         ConsoleOp.changeAddressBook,
-        (ab) => ab.replaceContent(ref(book), peers, data.tags ?? [], new Map(Object.entries(colors))),
-        (r) =>
+        async (ab) => {
+          const guid = await ab.personalGuid(principal(c).user.guid);
+          const book = await ab.getByGuid(guid);
+          if (!book) throw new HttpError(404, `address book not found: ${guid}`);
+          const r = await ab.replaceContent(
+            ref(book),
+            peers,
+            data.tags ?? [],
+            new Map(Object.entries(colors)),
+          );
+          return { book, r };
+        },
+        ({ book, r }) =>
           `replaced ${label(book)} from a legacy client: ${r.added} peers added, ${r.updated} updated, ${r.removed} removed; ${r.tags} tags`,
       );
       return empty(c);

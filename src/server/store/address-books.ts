@@ -151,8 +151,14 @@ export class AddressBookRepo {
     return this.books(db).where('b.name', '=', name).where('b.personal_of', 'is', null).executeTakeFirst();
   }
 
-  /** The user's personal book, created on first use. */
+  /** The user's personal book, created on first use (reading it writes nothing once it exists). */
   async personalGuid(userGuid: string): Promise<string> {
+    const existing = await this.db
+      .selectFrom('address_books')
+      .select('guid')
+      .where('personal_of', '=', userGuid)
+      .executeTakeFirst();
+    if (existing) return existing.guid;
     const ts = this.ts();
     await this.db
       .insertInto('address_books')
