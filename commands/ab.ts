@@ -204,9 +204,9 @@ async function* fromArray<T>(rows: T[]): AsyncGenerator<T> {
   yield* rows;
 }
 
-// ---- deletes: comma lists, shown and confirmed, one result per target ----
+// ---- comma lists (deletes, restores): shown and confirmed, one result per target ----
 
-async function deleteMany(
+async function confirmEach(
   ctx: Ctx,
   items: string[],
   s: {
@@ -495,7 +495,7 @@ const deletePeer: VerbSpec = {
     const choice = bookChoice(o, 'delete-peer');
     const ids = commaList(need(o, 'peerId', '--peer-id', 'delete-peer'));
     const book = await selectBook(ctx, choice);
-    return deleteMany(ctx, ids, {
+    return confirmEach(ctx, ids, {
       noun: ['peer', 'peers'],
       verb: 'delete',
       where: ` from ${book.label}`,
@@ -546,7 +546,7 @@ const restorePeer: VerbSpec = {
     const choice = bookChoice(o, 'restore-peer');
     const ids = commaList(need(o, 'peerId', '--peer-id', 'restore-peer'));
     const book = await selectBook(ctx, choice);
-    return deleteMany(ctx, ids, {
+    return confirmEach(ctx, ids, {
       noun: ['peer', 'peers'],
       verb: 'restore',
       done: 'Restored',
@@ -579,7 +579,7 @@ const emptyRecycle: VerbSpec = {
       }
     }
     ids = [...new Set(ids)];
-    return deleteMany(ctx, ids, {
+    return confirmEach(ctx, ids, {
       noun: ['peer', 'peers'],
       verb: 'delete for good',
       where: ` from the recycle bin of ${book.label}`,
@@ -711,7 +711,7 @@ const deleteTag: VerbSpec = {
     const choice = bookChoice(o, 'delete-tag');
     const names = commaList(need(o, 'tagName', '--tag-name', 'delete-tag'));
     const book = await selectBook(ctx, choice);
-    return deleteMany(ctx, names, {
+    return confirmEach(ctx, names, {
       noun: ['tag', 'tags'],
       verb: 'delete',
       where: ` from ${book.label}`,
@@ -840,7 +840,7 @@ const deleteRule: VerbSpec = {
   ],
   async run(ctx, o) {
     const guids = commaList(need(o, 'ruleGuid', '--rule-guid', 'delete-rule'));
-    return deleteMany(ctx, guids, {
+    return confirmEach(ctx, guids, {
       noun: ['rule', 'rules'],
       verb: 'delete',
       where: '',
