@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ApiError } from '../cli/errors';
+import { fastRows, NO } from './fast-rows';
 import type { Query, Transport } from './transport';
 
 export { collect } from './iter';
@@ -34,6 +35,8 @@ export async function* paginate<T extends z.ZodType>(
   opts: PageOptions,
 ): AsyncGenerator<z.infer<T>> {
   const seen = new Set<string>();
+  // The schema's direct parser when it has one (same verdict and output as zod; see fast-rows.ts).
+  const fast = fastRows(row);
   const maxPages = opts.maxPages ?? 100_000;
   const prefetch = opts.prefetch ?? 0;
   const fetchPage = (current: number) =>
@@ -59,21 +62,25 @@ export async function* paginate<T extends z.ZodType>(
     const data = body?.data ?? [];
     let fresh = 0;
     for (const raw of data) {
-      const parsed = row.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new ApiError(
-          `unexpected row from ${p}: ${issue?.path.join('.') || 'row'} ${issue?.message ?? 'is invalid'}`,
-          200,
-        );
+      let value = fast ? fast(raw) : NO;
+      if (value === NO) {
+        const parsed = row.safeParse(raw);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          throw new ApiError(
+            `unexpected row from ${p}: ${issue?.path.join('.') || 'row'} ${issue?.message ?? 'is invalid'}`,
+            200,
+          );
+        }
+        value = parsed.data;
       }
-      const guid = (parsed.data as { guid?: unknown }).guid;
+      const guid = (value as { guid?: unknown }).guid;
       if (typeof guid === 'string') {
         if (seen.has(guid)) continue;
         seen.add(guid);
       }
       fresh++;
-      yield parsed.data;
+      yield value as z.infer<T>;
     }
     const total = typeof body?.total === 'number' ? body.total : undefined;
     if (total !== undefined && current * opts.pageSize >= total) return;

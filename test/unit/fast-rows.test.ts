@@ -1,0 +1,213 @@
+import { isDeepStrictEqual } from 'node:util';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type z, z as zod } from 'zod';
+import { fastRows, NO } from '../../src/client/fast-rows';
+import { AbPeerRow, AbProfileRow, AbRecycledRow, AbRuleRow } from '../../src/wire/ab';
+import { AuditAlarmRow, AuditConnRow, AuditConsoleRow, AuditFileRow } from '../../src/wire/audits';
+import { DeviceRow } from '../../src/wire/devices';
+import { AccessibleRow, DeviceGroupRow, UserGroupRow } from '../../src/wire/groups';
+import { UserRow } from '../../src/wire/users';
+
+// The direct row parser must agree with zod on every row it accepts: the same verdict, the same
+// output, down to key order and keys holding `undefined`. (A row it refuses goes to zod anyway.)
+
+const ROWS: Record<string, z.ZodType> = {
+  UserRow,
+  DeviceRow,
+  UserGroupRow,
+  DeviceGroupRow,
+  AccessibleRow,
+  AbPeerRow,
+  AbProfileRow,
+  AbRecycledRow,
+  AbRuleRow,
+  AuditConnRow,
+  AuditFileRow,
+  AuditAlarmRow,
+  AuditConsoleRow,
+};
+
+/** Keys in order, recursively, with `undefined` kept: what JSON.stringify would lose. */
+function shape(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(shape);
+  if (v !== null && typeof v === 'object')
+    return Object.keys(v).map((k) => [k, shape((v as Record<string, unknown>)[k])]);
+  return v === undefined ? '<undefined>' : v;
+}
+
+/** Values near what a server sends for each key of the schema, often of the wrong kind. */
+function rowArbitrary(schema: z.ZodType): fc.Arbitrary<unknown> {
+  const keys = Object.keys((schema as unknown as { shape: Record<string, unknown> }).shape ?? {});
+  const value = fc.oneof(
+    fc.string(),
+    fc.integer(),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.array(fc.string(), { maxLength: 3 }),
+    fc.dictionary(
+      fc.constantFrom('device_name', 'username', 'os', 'email_verification', 'x'),
+      fc.oneof(fc.string(), fc.boolean(), fc.constant(null)),
+    ),
+    fc.constant(2 ** 60),
+    fc.bigInt(),
+  );
+  const entries = fc.array(
+    fc.tuple(fc.oneof(fc.constantFrom(...keys), fc.string(), fc.constant('__proto__')), value),
+    { maxLength: keys.length + 3 },
+  );
+  return fc.oneof(
+    { weight: 8, arbitrary: entries.map((e) => Object.fromEntries(e)) },
+    { weight: 1, arbitrary: fc.anything() },
+  );
+}
+
+interface Def {
+  type: string;
+  innerType?: z.ZodType;
+  element?: z.ZodType;
+  options?: z.ZodType[];
+  valueType?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+}
+const defOf = (s: z.ZodType) => (s as unknown as { _zod: { def: Def } })._zod.def;
+
+/** Values the schema accepts, mostly, and now and then one of another kind (never a "__proto__" key). */
+function valid(schema: z.ZodType): fc.Arbitrary<unknown> {
+  const def = defOf(schema);
+  const wrong = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.constant([1]));
+  const right = ((): fc.Arbitrary<unknown> => {
+    switch (def.type) {
+      case 'string':
+        return fc.string();
+      case 'number':
+        return fc.oneof(
+          fc.integer(),
+          fc.double({ noNaN: true, noDefaultInfinity: true }),
+          fc.constant(2 ** 60),
+        );
+      case 'boolean':
+        return fc.boolean();
+      case 'bigint':
+        return fc.bigInt();
+      case 'unknown':
+      case 'any':
+        return fc.jsonValue();
+      case 'optional':
+        return fc.oneof(fc.constant(undefined), valid(def.innerType!));
+      case 'nullable':
+        return fc.oneof(fc.constant(null), valid(def.innerType!));
+      case 'array':
+        return fc.array(valid(def.element!), { maxLength: 3 });
+      case 'union':
+        return fc.oneof(...def.options!.map(valid));
+      case 'record':
+        return fc.dictionary(
+          fc.string().filter((k) => k !== '__proto__'),
+          valid(def.valueType!),
+          { maxKeys: 3 },
+        );
+      case 'object': {
+        const fields = Object.entries(def.shape!);
+        return fc
+          .tuple(
+            fc.tuple(...fields.map(([, f]) => fc.option(valid(f), { freq: 6, nil: undefined }))),
+            fc.boolean(),
+            fc.dictionary(
+              fc.string().filter((k) => k !== '__proto__'),
+              fc.jsonValue(),
+              { maxKeys: 2 },
+            ),
+          )
+          .map(([values, keepUndefined, extra]) => {
+            const o: Record<string, unknown> = { ...extra };
+            fields.forEach(([k], i) => {
+              if (values[i] !== undefined || keepUndefined) o[k] = values[i];
+            });
+            return o;
+          });
+      }
+      default:
+        throw new Error(`no generator for ${def.type}`);
+    }
+  })();
+  return fc.oneof({ weight: 30, arbitrary: right }, { weight: 1, arbitrary: wrong });
+}
+
+describe('fastRows', () => {
+  it('handles every row schema the listings use', () => {
+    for (const [name, schema] of Object.entries(ROWS)) expect(fastRows(schema), name).not.toBeNull();
+  });
+
+  for (const [name, schema] of Object.entries(ROWS)) {
+    it(`${name}: whatever it accepts, zod accepts with the same output`, () => {
+      const parse = fastRows(schema)!;
+      fc.assert(
+        fc.property(rowArbitrary(schema), (row) => {
+          const fast = parse(row);
+          if (fast === NO) return true;
+          const slow = schema.safeParse(row);
+          return slow.success && isDeepStrictEqual(shape(fast), shape(slow.data));
+        }),
+        { numRuns: 400 },
+      );
+    });
+  }
+
+  for (const [name, schema] of Object.entries(ROWS)) {
+    it(`${name}: rows shaped like the schema get the same verdict and output from both`, () => {
+      const parse = fastRows(schema)!;
+      let accepted = 0;
+      fc.assert(
+        fc.property(valid(schema), (row) => {
+          const fast = parse(row);
+          const slow = schema.safeParse(row);
+          if (fast !== NO) accepted++;
+          return (
+            (fast !== NO) === slow.success &&
+            (!slow.success || isDeepStrictEqual(shape(fast), shape(slow.data)))
+          );
+        }),
+        { numRuns: 400 },
+      );
+      expect(accepted, 'rows the fast path took').toBeGreaterThan(40);
+    });
+  }
+
+  it('accepts the rows a server sends (not only odd ones)', () => {
+    const user = {
+      guid: 'g',
+      name: 'bob',
+      email: null,
+      status: 1,
+      is_admin: false,
+      info: { email_verification: true },
+      extra: [1],
+    };
+    expect(fastRows(UserRow)!(user)).toEqual(UserRow.parse(user));
+    const device = {
+      guid: 'g',
+      id: '123',
+      info: { os: 'linux', x: 1 },
+      status: 1,
+      is_online: true,
+      note: '',
+    };
+    expect(JSON.stringify(fastRows(DeviceRow)!(device))).toBe(JSON.stringify(DeviceRow.parse(device)));
+  });
+
+  it('refuses what it does not know: checks, transforms, defaults, strict or stripping objects', () => {
+    for (const s of [
+      zod.looseObject({ a: zod.string().min(1) }),
+      zod.looseObject({ a: zod.string().transform((x) => x.length) }),
+      zod.looseObject({ a: zod.string().default('x') }),
+      zod.object({ a: zod.string() }),
+      zod.strictObject({ a: zod.string() }),
+      zod.looseObject({ a: zod.number().min(0) }),
+      zod.looseObject({ a: zod.record(zod.string().min(1), zod.string()) }),
+    ])
+      expect(fastRows(s)).toBeNull();
+  });
+});
