@@ -26,7 +26,8 @@ import type { AlarmRecord, ConnRecord, ConsoleRecord, FileRecord, Own, TimeRange
 import { fold } from '../store/like';
 
 // Audit logs. Clients post connection, file and alarm records (public routes: the device names
-// itself with `id` + `uuid`, as stock clients do); administrators list them (endpoints 47–50), and other users their own records.
+// itself with `id` + `uuid`, as stock clients do); administrators list them (endpoints 47–50),
+// other users their own records.
 // On the wire `created_at` / `end_time` are Unix seconds (numbers), as Pro sends them and as
 // audits.py renders them; `session_id` is a JSON number with every digit of its 64 bits.
 
