@@ -5,6 +5,7 @@ import { UsageError } from '../src/cli/errors';
 import { confirmTargets } from '../src/cli/select';
 import { offlineDays } from '../src/cli/time';
 import { type AreaSpec, type OptSpec, opt, str, type VerbSpec } from '../src/cli/verb';
+import { explainAccessVia } from '../src/client/access-explain';
 import { wildcard } from '../src/client/filters';
 import type { DeviceRow } from '../src/wire/devices';
 import { ASSIGN_TYPES, type AssignType } from '../src/wire/rules';
@@ -212,6 +213,39 @@ const view: VerbSpec = {
   },
 };
 
+const explainAccessVerb: VerbSpec = {
+  name: 'explain-access',
+  aliases: ['why'],
+  summary: 'Say whether a user may connect to a device, and why',
+  description: `Whether user --user_name may connect to device --id (both exact), by the access rules: a device is reachable by its user, the user's group-mates, whoever a rule gives its user's group or its device group, and, when it has neither user nor device group, by everyone (unless "Only admin can access unassigned devices" is on); a disabled user or device is reachable by no one. Every grant and blocker is listed. Works against Pro and rdadmin serve alike (it reads users, devices and groups); the exit code is 0 either way, --json carries "reachable".`,
+  options: [
+    opt('id', '<id>', 'the device (RustDesk ID, exact)'),
+    opt('user_name', '<name>', 'the user who would connect (exact name)'),
+  ],
+  examples: [
+    'rdadmin devices explain-access --id 123456789 --user_name alice',
+    'rdadmin devices why --id 123456789 --user_name alice --json',
+  ],
+  async run(ctx, o) {
+    const id = str(o['id']);
+    const user = str(o['userName']);
+    if (!id || !user) throw new UsageError('explain-access needs --id and --user_name');
+    const a = await explainAccessVia(ctx.api, user, id);
+    if (ctx.out.json) {
+      ctx.out.jsonValue(a);
+      return;
+    }
+    ctx.out.data(`${a.user} ${a.reachable ? 'can' : 'cannot'} connect to device ${a.device}`);
+    for (const b of a.blockers) ctx.out.data(`  - ${b}`);
+    for (const g of a.grants) ctx.out.data(`  + ${g}`);
+    if (!a.grants.length && !a.blockers.length)
+      ctx.out.data(
+        `  - no rule gives ${a.user} or their user group access to the device, its user's group or its device group`,
+      );
+    for (const n of a.notes) ctx.out.data(`  note: ${n}`);
+  },
+};
+
 const assignVerb: VerbSpec = {
   name: 'assign',
   summary: 'Assign devices to a user, device group, strategy or address book, or set a field',
@@ -341,6 +375,7 @@ before touching more than one device or a non-exact match; without a terminal th
       ctx.api.devices.delete(d.guid),
     ),
     assignVerb,
+    explainAccessVerb,
     purge,
     exportVerb,
   ],
