@@ -5,7 +5,7 @@ import { UsageError } from '../src/cli/errors';
 import { confirmTargets } from '../src/cli/select';
 import { offlineDays } from '../src/cli/time';
 import { type AreaSpec, type OptSpec, opt, str, type VerbSpec } from '../src/cli/verb';
-import { explainAccessVia } from '../src/client/access-explain';
+import { type AccessAnswer, explainAccessVia, whoCanReach } from '../src/client/access-explain';
 import { wildcard } from '../src/client/filters';
 import type { DeviceRow } from '../src/wire/devices';
 import { ASSIGN_TYPES, type AssignType } from '../src/wire/rules';
@@ -246,6 +246,30 @@ const explainAccessVerb: VerbSpec = {
   },
 };
 
+const whoCan: VerbSpec = {
+  name: 'who-can',
+  summary: 'List the users who may connect to a device, and why',
+  description: `Every user who may connect to device --id (exact) by the access rules, with the grants that let them in (see explain-access). Reads every user and group once; works against Pro and rdadmin serve alike. A summary goes to stderr.`,
+  options: [opt('id', '<id>', 'the device (RustDesk ID, exact)')],
+  examples: ['rdadmin devices who-can --id 123456789', 'rdadmin devices who-can --id 123456789 --json'],
+  async run(ctx, o) {
+    const id = str(o['id']);
+    if (!id) throw new UsageError('who-can needs --id');
+    const all = await whoCanReach(ctx.api, id);
+    const can = all.filter((a) => a.reachable);
+    if (ctx.out.json) ctx.out.jsonValue(can);
+    else
+      await ctx.out.table(
+        [
+          { header: 'USER', value: (a: AccessAnswer) => a.user },
+          { header: 'WHY', value: (a: AccessAnswer) => a.grants.join('; ') },
+        ],
+        can,
+      );
+    ctx.out.info(`${can.length} of ${all.length} users may connect to device ${id}.`);
+  },
+};
+
 const assignVerb: VerbSpec = {
   name: 'assign',
   summary: 'Assign devices to a user, device group, strategy or address book, or set a field',
@@ -376,6 +400,7 @@ before touching more than one device or a non-exact match; without a terminal th
     ),
     assignVerb,
     explainAccessVerb,
+    whoCan,
     purge,
     exportVerb,
   ],

@@ -4,6 +4,7 @@ import type { Ctx } from '../src/cli/context';
 import { UsageError } from '../src/cli/errors';
 import { confirmTargets } from '../src/cli/select';
 import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
+import { type AccessAnswer, reachableBy } from '../src/client/access-explain';
 import { escapeLike, wildcard } from '../src/client/filters';
 import { collect } from '../src/client/iter';
 import { passwordProblem, USER_STATUS_LABEL } from '../src/wire/rules';
@@ -167,6 +168,41 @@ const view: VerbSpec = {
   },
 };
 
+const canReach: VerbSpec = {
+  name: 'can-reach',
+  summary: 'List the devices a user may connect to, and why',
+  description: `Every device user --name (exact) may connect to by the access rules, with the grants that let them in (see rdadmin devices explain-access). Reads every user and group once, then streams the devices; works against Pro and rdadmin serve alike. A summary goes to stderr.`,
+  options: [opt('name', '<name>', 'the user (exact name)')],
+  examples: ['rdadmin users can-reach --name alice', 'rdadmin users can-reach --name alice --json'],
+  async run(ctx, o) {
+    const name = str(o['name']);
+    if (!name) throw new UsageError('can-reach needs --name');
+    let seen = 0;
+    let n = 0;
+    async function* reachable() {
+      for await (const a of reachableBy(ctx.api, name!)) {
+        seen++;
+        if (!a.reachable) continue;
+        n++;
+        yield a;
+      }
+    }
+    if (ctx.out.json) {
+      const arr = ctx.out.jsonArray();
+      for await (const a of reachable()) arr.push(a);
+      arr.end();
+    } else
+      await ctx.out.table(
+        [
+          { header: 'DEVICE', value: (a: AccessAnswer) => a.device },
+          { header: 'WHY', value: (a: AccessAnswer) => a.grants.join('; ') },
+        ],
+        reachable(),
+      );
+    ctx.out.info(`${name} may connect to ${n} of ${seen} devices.`);
+  },
+};
+
 const create: VerbSpec = {
   name: 'new',
   aliases: ['create'],
@@ -282,6 +318,7 @@ non-exact match; without a terminal they need --yes. --dry-run shows the targets
     ),
     create,
     invite,
+    canReach,
     batched(
       'enable-2fa-enforce',
       'Enforced 2FA for',

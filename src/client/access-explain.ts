@@ -104,49 +104,130 @@ export function explainAccess(f: AccessFacts): AccessAnswer {
   };
 }
 
+type UserRowT = Awaited<ReturnType<typeof resolveUser>>;
+type DeviceRowT = Awaited<ReturnType<typeof resolveDevice>>;
+type UserGroupT = Pick<UserGroupRow, 'name' | 'allowed_incomings'>;
+type DeviceGroupT = Pick<DeviceGroupRow, 'name' | 'allowed_incomings'>;
+
+const resolveUser = (api: Api, name: string) =>
+  resolveExact('user', name, (p) => api.users.list({ name: p }));
+const resolveDevice = (api: Api, id: string) =>
+  resolveExact(
+    'device',
+    id,
+    (p) => api.devices.list({ id: p }),
+    (r) => r.id,
+  );
+
+/** The value kept for `key`, loaded on first use. */
+function memo<T>(map: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  let v = map.get(key);
+  if (!v) {
+    v = load();
+    map.set(key, v);
+  }
+  return v;
+}
+
+/**
+ * The records answers are drawn from, fetched once each: exactly by name on demand (one user, one
+ * device), or every user and every group up front when many answers are wanted.
+ */
+export class AccessDirectory {
+  private readonly users = new Map<string, Promise<UserRowT>>();
+  private readonly userGroups = new Map<string, Promise<UserGroupT>>();
+  private readonly deviceGroups = new Map<string, Promise<DeviceGroupT>>();
+  private setting: Promise<boolean | undefined> | undefined;
+
+  constructor(private readonly api: Api) {}
+
+  /** Loads every user and every group in three listings (for fleet-wide answers). */
+  async preload(): Promise<UserRowT[]> {
+    const all: UserRowT[] = [];
+    for await (const u of this.api.users.list({})) {
+      all.push(u);
+      this.users.set(u.name, Promise.resolve(u));
+    }
+    for await (const g of this.api.userGroups.list({})) this.userGroups.set(g.name, Promise.resolve(g));
+    for await (const g of this.api.deviceGroups.list({})) this.deviceGroups.set(g.name, Promise.resolve(g));
+    return all;
+  }
+
+  user(name: string): Promise<UserRowT> {
+    return memo(this.users, name, () => resolveUser(this.api, name));
+  }
+
+  private userGroup(name: string): Promise<UserGroupT> {
+    return memo(this.userGroups, name, () =>
+      resolveExact('user group', name, (p) => this.api.userGroups.list({ name: p })),
+    );
+  }
+
+  private deviceGroup(name: string): Promise<DeviceGroupT> {
+    return memo(this.deviceGroups, name, () =>
+      resolveExact('device group', name, (p) => this.api.deviceGroups.list({ name: p })),
+    );
+  }
+
+  private unassigned(): Promise<boolean | undefined> {
+    this.setting ??= unassignedSetting(this.api);
+    return this.setting;
+  }
+
+  /** The facts about this user and this device. */
+  async facts(user: UserRowT, device: DeviceRowT): Promise<AccessFacts> {
+    const ownerName = device.user_name || null;
+    const owner = ownerName ? await this.user(ownerName) : null;
+    const ownerGroupName = owner?.group_name || null;
+    const deviceGroupName = device.device_group_name || null;
+    const [ownerGroup, deviceGroup, onlyAdminUnassigned] = await Promise.all([
+      ownerGroupName ? this.userGroup(ownerGroupName) : null,
+      deviceGroupName ? this.deviceGroup(deviceGroupName) : null,
+      deviceGroupName || ownerName ? undefined : this.unassigned(),
+    ]);
+    return {
+      user: {
+        name: user.name,
+        status: user.status,
+        isAdmin: user.is_admin === true,
+        group: user.group_name || null,
+      },
+      device: {
+        id: device.id,
+        status: typeof device.status === 'number' ? device.status : null,
+        user: ownerName,
+        deviceGroup: deviceGroupName,
+      },
+      owner: owner ? { name: owner.name, status: owner.status, group: owner.group_name || null } : null,
+      ownerGroup,
+      deviceGroup,
+      onlyAdminUnassigned,
+    };
+  }
+}
+
 /** Fetches the facts for a user name and a device ID (both exact) and answers. */
 export async function explainAccessVia(api: Api, userName: string, deviceId: string): Promise<AccessAnswer> {
-  const findUser = (name: string) => resolveExact('user', name, (p) => api.users.list({ name: p }));
-  const [user, device] = await Promise.all([
-    findUser(userName),
-    resolveExact(
-      'device',
-      deviceId,
-      (p) => api.devices.list({ id: p }),
-      (r) => r.id,
-    ),
-  ]);
-  const ownerName = device.user_name || null;
-  const owner = ownerName ? (ownerName === user.name ? user : await findUser(ownerName)) : null;
-  const ownerGroupName = owner?.group_name || null;
-  const deviceGroupName = device.device_group_name || null;
-  const [ownerGroup, deviceGroup, onlyAdminUnassigned] = await Promise.all([
-    ownerGroupName
-      ? resolveExact('user group', ownerGroupName, (p) => api.userGroups.list({ name: p }))
-      : Promise.resolve(null),
-    deviceGroupName
-      ? resolveExact('device group', deviceGroupName, (p) => api.deviceGroups.list({ name: p }))
-      : Promise.resolve(null),
-    deviceGroupName || ownerName ? Promise.resolve(undefined) : unassignedSetting(api),
-  ]);
-  return explainAccess({
-    user: {
-      name: user.name,
-      status: user.status,
-      isAdmin: user.is_admin === true,
-      group: user.group_name || null,
-    },
-    device: {
-      id: device.id,
-      status: typeof device.status === 'number' ? device.status : null,
-      user: ownerName,
-      deviceGroup: deviceGroupName,
-    },
-    owner: owner ? { name: owner.name, status: owner.status, group: owner.group_name || null } : null,
-    ownerGroup,
-    deviceGroup,
-    onlyAdminUnassigned,
-  });
+  const dir = new AccessDirectory(api);
+  const [user, device] = await Promise.all([dir.user(userName), resolveDevice(api, deviceId)]);
+  return explainAccess(await dir.facts(user, device));
+}
+
+/** Every user's answer for one device (ID exact), in the server's user order. */
+export async function whoCanReach(api: Api, deviceId: string): Promise<AccessAnswer[]> {
+  const dir = new AccessDirectory(api);
+  const [users, device] = await Promise.all([dir.preload(), resolveDevice(api, deviceId)]);
+  const out: AccessAnswer[] = [];
+  for (const u of users) out.push(explainAccess(await dir.facts(u, device)));
+  return out;
+}
+
+/** One user's answer for every device, as the devices are listed (streamed). */
+export async function* reachableBy(api: Api, userName: string): AsyncGenerator<AccessAnswer> {
+  const dir = new AccessDirectory(api);
+  await dir.preload();
+  const user = await dir.user(userName);
+  for await (const d of api.devices.list({})) yield explainAccess(await dir.facts(user, d));
 }
 
 /** only_admin_unassigned, where the server shows it to this caller (rdadmin serve, an admin session). */

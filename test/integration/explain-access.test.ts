@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { explainAccess, explainAccessVia } from '../../src/client/access-explain';
+import { explainAccess, explainAccessVia, reachableBy, whoCanReach } from '../../src/client/access-explain';
 import { createApi } from '../../src/client/index';
 import { cli } from '../helpers/cli';
 import { startTestServer, type TestServer } from '../helpers/server';
@@ -97,6 +97,46 @@ describe('explain-access', () => {
     // The fleet exercises both answers, many times.
     expect(reachablePairs).toBeGreaterThan(10);
     expect(reachablePairs).toBeLessThan(40);
+  });
+
+  it('who-can and can-reach: the same answers, fleet-wide', async () => {
+    const a = api();
+    const accessibleBy: Record<string, Set<string>> = {};
+    for (const who of USERS.filter((u) => u !== 'erin')) accessibleBy[who] = await accessible(who);
+    for (const id of Object.values(DEVICES)) {
+      const answers = await whoCanReach(a, id);
+      // Every user is answered (admin included: by the rules, with a note); erin is disabled.
+      expect(answers.map((x) => x.user).sort()).toEqual(['admin', ...USERS].sort());
+      const can = answers
+        .filter((x) => x.reachable && x.user !== 'admin')
+        .map((x) => x.user)
+        .sort();
+      const server = Object.keys(accessibleBy)
+        .filter((who) => accessibleBy[who]!.has(id))
+        .sort();
+      expect(can, `who can reach ${id}`).toEqual(server);
+    }
+    for (const who of Object.keys(accessibleBy)) {
+      const ids: string[] = [];
+      for await (const x of reachableBy(a, who)) if (x.reachable) ids.push(x.device);
+      expect(ids.sort(), `what ${who} can reach`).toEqual([...accessibleBy[who]!].sort());
+    }
+  });
+
+  it('rdadmin devices who-can and rdadmin users can-reach', async () => {
+    const env = { RDADMIN_URL: s.url, RDADMIN_TOKEN: s.token };
+    const who = await cli(['devices', 'who-can', '--id', DEVICES['kiosk']!], { env });
+    expect(who.code, who.stderr).toBe(0);
+    expect(who.stdout).toBe(
+      "carol\ta rule gives user group 'Support' (carol's group) access to device group 'Kiosks'\n",
+    );
+    expect(who.stderr).toContain(`1 of ${USERS.length + 1} users may connect to device ${DEVICES['kiosk']}.`);
+    const reach = await cli(['users', 'can-reach', '--name', 'dave', '--json'], { env });
+    expect(reach.code, reach.stderr).toBe(0);
+    expect((JSON.parse(reach.stdout) as { device: string }[]).map((x) => x.device).sort()).toEqual(
+      [...(await accessible('dave'))].sort(),
+    );
+    expect((await cli(['users', 'can-reach'], { env })).code).toBe(2);
   });
 
   it('names each grant and blocker', async () => {
