@@ -392,7 +392,7 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
   const legacyReadSpec = {
     tag: 'address-books',
     summary:
-      'The caller\'s personal address book in the legacy form (RustDesk clients before 1.2.4): `{data: "<JSON of {tags, peers, tag_colors}>", licensed_devices}`, `licensed_devices` being max_peer_one_ab (0 = no limit).',
+      'The caller\'s personal address book in the legacy form (RustDesk clients from before the personal and shared books): `{data: "<JSON of {tags, peers, tag_colors}>", licensed_devices}`, `licensed_devices` being max_peer_one_ab (0 = no limit).',
     access: read(),
     response: LegacyAb,
   } as const;
