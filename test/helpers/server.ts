@@ -20,6 +20,8 @@ export interface TestServer extends RunningServer {
   login(username: string, password: string): Promise<string>;
   /** fetch against the server with an optional bearer token. */
   fetch(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
+  /** A JSON request with the `all:rw` token that must answer 200 (setup, not the thing under test). */
+  adminOk(method: string, path: string, body: unknown): Promise<void>;
   /** Seeds users straight into the store (fast: one shared password hash). */
   seedUsers(names: string[], opts?: { group?: string; status?: number; note?: string }): Promise<void>;
 }
@@ -73,6 +75,15 @@ export async function startTestServer(
     token,
     makeToken,
     fetch: fetchIt,
+    async adminOk(method, path, body) {
+      const r = await fetchIt(path, {
+        method,
+        token,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (r.status !== 200) throw new Error(`${method} ${path}: HTTP ${r.status} ${await r.text()}`);
+    },
     async login(username, password) {
       const r = await fetchIt('/api/login', {
         method: 'POST',

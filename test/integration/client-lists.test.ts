@@ -7,16 +7,6 @@ import { startTestServer, type TestServer } from '../helpers/server';
 let s: TestServer;
 const sessions: Record<string, string> = {};
 
-async function admin(method: string, path: string, body: unknown): Promise<void> {
-  const r = await s.fetch(path, {
-    method,
-    token: s.token,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(r.status, `${method} ${path}: ${await r.clone().text()}`).toBe(200);
-}
-
 beforeAll(async () => {
   s = await startTestServer();
   await s.seedUsers(['alice', 'bob'], { group: 'Sales' });
@@ -25,14 +15,14 @@ beforeAll(async () => {
   await s.seedUsers(['dave'], { group: 'Eng' });
   // Support may reach Sales (a cross-group rule); Kiosks is reached from Support, Vault by dave.
   const support = await s.store.users.getGroupByName('Support');
-  await admin('PATCH', `/api/user-groups/${support!.guid}`, {
+  await s.adminOk('PATCH', `/api/user-groups/${support!.guid}`, {
     allowed_outgoings: [{ type: 0, name: 'Sales' }],
   });
-  await admin('POST', '/api/device-groups', {
+  await s.adminOk('POST', '/api/device-groups', {
     name: 'Kiosks',
     allowed_incomings: [{ type: 0, name: 'Support' }],
   });
-  await admin('POST', '/api/device-groups', {
+  await s.adminOk('POST', '/api/device-groups', {
     name: 'Vault',
     allowed_incomings: [{ type: 2, name: 'dave' }],
   });

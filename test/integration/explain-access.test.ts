@@ -14,16 +14,6 @@ const sessions: Record<string, string> = {};
 const USERS = ['alice', 'bob', 'erin', 'carol', 'dave', 'frank'];
 const DEVICES: Record<string, string> = {};
 
-async function admin(method: string, path: string, body: unknown): Promise<void> {
-  const r = await s.fetch(path, {
-    method,
-    token: s.token,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(r.status, `${method} ${path}: ${await r.clone().text()}`).toBe(200);
-}
-
 beforeAll(async () => {
   s = await startTestServer();
   await s.seedUsers(['alice', 'bob'], { group: 'Sales' });
@@ -32,16 +22,18 @@ beforeAll(async () => {
   await s.seedUsers(['dave'], { group: 'Eng' });
   await s.seedUsers(['frank'], { group: 'Ops' });
   const support = await s.store.users.getGroupByName('Support');
-  await admin('PATCH', `/api/user-groups/${support!.guid}`, {
+  await s.adminOk('PATCH', `/api/user-groups/${support!.guid}`, {
     allowed_outgoings: [{ type: 0, name: 'Sales' }],
   });
   const eng = await s.store.users.getGroupByName('Eng');
-  await admin('PATCH', `/api/user-groups/${eng!.guid}`, { allowed_incomings: [{ type: 2, name: 'frank' }] });
-  await admin('POST', '/api/device-groups', {
+  await s.adminOk('PATCH', `/api/user-groups/${eng!.guid}`, {
+    allowed_incomings: [{ type: 2, name: 'frank' }],
+  });
+  await s.adminOk('POST', '/api/device-groups', {
     name: 'Kiosks',
     allowed_incomings: [{ type: 0, name: 'Support' }],
   });
-  await admin('POST', '/api/device-groups', {
+  await s.adminOk('POST', '/api/device-groups', {
     name: 'Vault',
     allowed_incomings: [{ type: 2, name: 'dave' }],
   });
