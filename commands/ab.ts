@@ -852,7 +852,8 @@ const deleteRule: VerbSpec = {
 export const abArea: AreaSpec = {
   name: 'ab',
   aliases: ['address-book', 'address-books'],
-  summary: 'Manage address books: shared and personal books, peers, tags, sharing rules (ab.py)',
+  summary:
+    'Manage address books: shared and personal books, peers, tags, sharing rules (ab.py), the recycle bin',
   description: `Manage address books, like ab.py. Most verbs work on one book, chosen with --ab-name (exact shared-book name), --ab-guid, or --personal (your own personal book, named '${PERSONAL_BOOK_NAME}' in the client). Every error exits non-zero. Colours show as 0xAARRGGBB, permissions as ro/rw/full; --json keeps the raw numbers next to them. Passwords are never printed.`,
   verbs: [
     viewAb,

@@ -387,7 +387,7 @@ row (default), or a JSON array (--format json).${OFFLINE_HELP}`,
 export const devicesArea: AreaSpec = {
   name: 'devices',
   aliases: ['device'],
-  summary: 'Manage devices (devices.py), purge stale ones, export the list',
+  summary: 'Manage devices (devices.py), purge stale ones, export the list, explain who may connect',
   description: `Manage devices, like devices.py. Filters are substring matches (a value holding '%' is
 a LIKE pattern; '-' means "not set"). Verbs that change devices list their targets first and ask
 before touching more than one device or a non-exact match; without a terminal they need --yes.${OFFLINE_HELP}`,
