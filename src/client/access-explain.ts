@@ -236,7 +236,8 @@ async function unassignedSetting(api: Api): Promise<boolean | undefined> {
     const s = (await api.settings.get()) as { only_admin_unassigned?: unknown };
     return typeof s.only_admin_unassigned === 'boolean' ? s.only_admin_unassigned : false;
   } catch (err) {
-    if (err instanceof AuthError || err instanceof ApiError) return undefined;
+    // Not this caller's to read (401/403), or no such endpoint (Pro): unknown. Other failures stand.
+    if (err instanceof AuthError || (err instanceof ApiError && err.status === 404)) return undefined;
     throw err;
   }
 }

@@ -102,6 +102,11 @@ function isUniqueViolation(err: unknown): boolean {
 const PEER_COLUMNS =
   'ab_guid, id, id_fold, alias, alias_fold, tags, note, password_enc, hash_enc, username, hostname, platform, created_at, updated_at';
 
+/** IDs in runs of 500, to stay well inside SQLite's limit on bound parameters. */
+function* chunks<T>(items: readonly T[], size = 500): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
 function list(names: readonly string[], max = 10): string {
   const shown = names.slice(0, max).join(', ');
   return names.length > max ? `${shown} and ${names.length - max} more` : shown;
@@ -492,8 +497,7 @@ export class AddressBookRepo {
   /** Moves peers to the book's recycle bin (replacing an entry of the same ID already there). */
   private async toBin(trx: Transaction<DB>, abGuid: string, ids: readonly string[]): Promise<void> {
     const cols = sql.raw(PEER_COLUMNS);
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
+    for (const chunk of chunks(ids)) {
       await sql`INSERT OR REPLACE INTO ab_recycle (${cols}, deleted_at)
         SELECT ${cols}, ${this.ts()} FROM ab_peers WHERE ab_guid = ${abGuid} AND id IN (${sql.join(chunk)})`.execute(
         trx,
@@ -506,15 +510,9 @@ export class AddressBookRepo {
   async deletePeers(book: { guid: string; label: string }, ids: readonly string[]): Promise<void> {
     const unique = [...new Set(ids)];
     await transact(this.db, async (trx) => {
-      const found = await trx
-        .selectFrom('ab_peers')
-        .select('id')
-        .where('ab_guid', '=', book.guid)
-        .where('id', 'in', unique)
-        .execute();
-      if (found.length !== unique.length) {
-        const known = new Set(found.map((r) => r.id));
-        const missing = unique.filter((i) => !known.has(i));
+      const known = await this.present(trx, 'ab_peers', book.guid, unique);
+      const missing = unique.filter((i) => !known.has(i));
+      if (missing.length) {
         throw new AddressBookError(
           'not_found',
           `not in ${book.label}: ${list(missing)} (nothing was deleted)`,
@@ -557,12 +555,12 @@ export class AddressBookRepo {
     ids: readonly string[],
   ): Promise<Set<string>> {
     const found = new Set<string>();
-    for (let i = 0; i < ids.length; i += 500) {
+    for (const chunk of chunks(ids)) {
       const rows = await trx
         .selectFrom(table)
         .select('id')
         .where('ab_guid', '=', abGuid)
-        .where('id', 'in', ids.slice(i, i + 500))
+        .where('id', 'in', chunk)
         .execute();
       for (const r of rows) found.add(r.id);
     }
@@ -608,8 +606,7 @@ export class AddressBookRepo {
         );
       const created: string[] = [];
       const cols = sql.raw(PEER_COLUMNS);
-      for (let i = 0; i < unique.length; i += 500) {
-        const chunk = unique.slice(i, i + 500);
+      for (const chunk of chunks(unique)) {
         const tagLists = await trx
           .selectFrom('ab_recycle')
           .select('tags')
@@ -645,11 +642,11 @@ export class AddressBookRepo {
       }
       const unique = [...new Set(ids)];
       await this.requireInBin(trx, book, unique, 'nothing was deleted');
-      for (let i = 0; i < unique.length; i += 500)
+      for (const chunk of chunks(unique))
         await trx
           .deleteFrom('ab_recycle')
           .where('ab_guid', '=', book.guid)
-          .where('id', 'in', unique.slice(i, i + 500))
+          .where('id', 'in', chunk)
           .execute();
       return unique.length;
     });
