@@ -45,7 +45,7 @@ function judge(err: unknown): { outcome: 'failed' | 'unknown'; stop?: Stop } {
 
 /**
  * Runs `action` on every target with bounded concurrency (--concurrency, over the keep-alive
- * pool), continues past per-target failures, prints one result per target (a JSON array with
+ * pool; in batches where the server takes them, unless --no-batch), continues past per-target failures, prints one result per target (a JSON array with
  * --json) and a summary, and returns the exit code: 0 all done, 1 anything failed or not
  * confirmed, 4 when a 401/403 stopped the run (every other target would fail the same way).
  * A target whose request got no answer is reported as not confirmed (outcome unknown), never as
@@ -109,6 +109,10 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
     else out.info(line);
   };
 
+  // Against a server that takes batches (rdadmin serve), the targets' requests go out together,
+  // up to two batches in flight; each still gets its own answer and its own line.
+  const transport = ctx.api.transport;
+  const batch = ctx.flags.batch !== false && targets.length > 1 ? await transport.startBatching() : 0;
   let stopped: Stop | undefined;
   let next = 0;
   const worker = async () => {
@@ -131,8 +135,13 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
       }
     }
   };
-  const workers = Math.max(1, Math.min(ctx.config.concurrency, targets.length));
-  await Promise.all(Array.from({ length: workers }, worker));
+  const inFlight = batch ? batch * Math.min(2, ctx.config.concurrency) : ctx.config.concurrency;
+  const workers = Math.max(1, Math.min(inFlight, targets.length));
+  try {
+    await Promise.all(Array.from({ length: workers }, worker));
+  } finally {
+    if (batch) transport.stopBatching();
+  }
   const why = stopped?.kind === 'unreachable' ? 'the server became unreachable' : 'an authentication error';
   for (const target of targets.slice(next)) {
     emit({

@@ -101,6 +101,8 @@ export interface GlobalFlags {
   color?: boolean;
   timeout?: string;
   concurrency?: string;
+  /** false with --no-batch. */
+  batch?: boolean;
   insecure?: boolean;
   ca?: string;
   debug?: boolean;

@@ -1,6 +1,7 @@
 import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
 import type { z } from 'zod';
 import { ApiError, AuthError, NetworkError, TimeoutError, UsageError } from '../cli/errors';
+import { BATCH_PATH, BatchAnswerLine, BatchLimits } from '../wire/batch';
 
 export interface TransportOptions {
   /** Server base URL; trailing slashes are trimmed, a path prefix (`https://host/rd`) is kept. */
@@ -104,6 +105,14 @@ function describeBody(text: string): string {
   return shorten(text);
 }
 
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 function isJsonError(text: string): boolean {
   try {
     const v = JSON.parse(text) as { error?: unknown };
@@ -113,9 +122,23 @@ function isJsonError(text: string): boolean {
   }
 }
 
+/** A call waiting for its batch. */
+interface Queued {
+  method: Dispatcher.HttpMethod;
+  path: string;
+  body?: string;
+  settle: (status: number, text: string) => void;
+  fail: (err: unknown) => void;
+}
+
+/** A batch is sent once it holds this much request text, whatever its count. */
+const BATCH_MAX_TEXT = 256 * 1024;
+
 export class Transport {
   readonly baseUrl: string;
   private readonly dispatcher: Dispatcher;
+  /** While batching: the most requests per batch, and the calls waiting to be sent. */
+  private batching?: { max: number; queue: Queued[]; text: number; scheduled: boolean };
 
   constructor(private readonly opts: TransportOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -143,6 +166,151 @@ export class Transport {
     if (!this.opts.dispatcher) await this.dispatcher.close();
   }
 
+  /**
+   * Asks the server whether it takes batches (`GET /api/rdadmin/batch`, rdadmin serve's own). If it
+   * does, every call from now until stopBatching() waits for the end of the current turn of the
+   * event loop and goes out with the others in one `POST /api/rdadmin/batch`; each call still gets
+   * its own answer, judged exactly as if it had been sent alone. Any other answer (Pro's 404, a web
+   * page, an error) means no batching, and calls go out one by one. Returns the batch size (0: off).
+   */
+  async startBatching(): Promise<number> {
+    if (this.batching) return this.batching.max;
+    let max = 0;
+    try {
+      const limits = await this.call('GET', BATCH_PATH, { schema: BatchLimits, idempotent: false });
+      max = Math.min(limits.max_requests, 1000);
+    } catch (err) {
+      this.opts.debug?.(`no batches: ${(err as Error).message}`);
+    }
+    if (max > 1) this.batching = { max, queue: [], text: 0, scheduled: false };
+    return this.batching?.max ?? 0;
+  }
+
+  /** Calls go out one by one again (those already waiting are sent first). */
+  stopBatching(): void {
+    const b = this.batching;
+    this.batching = undefined;
+    if (b?.queue.length) void this.sendBatch(b.queue.splice(0));
+  }
+
+  private enqueue<T extends z.ZodType>(
+    method: Dispatcher.HttpMethod,
+    p: string,
+    o: RequestOptions<T>,
+  ): Promise<z.infer<T>> {
+    const b = this.batching!;
+    return new Promise((resolve, reject) => {
+      const body = o.body === undefined ? undefined : JSON.stringify(o.body);
+      b.queue.push({
+        method,
+        path: this.url(p, o.query).slice(this.baseUrl.length),
+        body,
+        settle: (status, text) => {
+          try {
+            resolve(this.interpret(status, text, o.schema, o.parse));
+          } catch (err) {
+            reject(err);
+          }
+        },
+        fail: reject,
+      });
+      b.text += p.length + (body?.length ?? 0) + 40;
+      if (b.queue.length >= b.max || b.text >= BATCH_MAX_TEXT) {
+        b.text = 0;
+        void this.sendBatch(b.queue.splice(0));
+      } else if (!b.scheduled) {
+        b.scheduled = true;
+        setImmediate(() => {
+          b.scheduled = false;
+          b.text = 0;
+          if (b.queue.length) void this.sendBatch(b.queue.splice(0));
+        });
+      }
+    });
+  }
+
+  /**
+   * One batch. Its answer streams in one line per request, in order, and each call settles as its
+   * line arrives, judged as if it had been sent alone. Calls left without a line when the batch
+   * fails or the connection breaks fail with that error: a refused batch (a 4xx) ran none of them;
+   * a lost answer leaves them unconfirmed, exactly like a lone call whose answer was lost.
+   */
+  private async sendBatch(items: Queued[]): Promise<void> {
+    const first = items[0]!;
+    this.opts.debug?.(
+      `batch of ${items.length}: ${first.method} ${first.path}${items.length > 1 ? ' …' : ''}`,
+    );
+    const url = this.url(BATCH_PATH);
+    const headers: Record<string, string> = {
+      accept: 'application/x-ndjson',
+      'content-type': 'application/json',
+      'user-agent': 'rdadmin',
+    };
+    if (this.opts.token) headers['authorization'] = `Bearer ${this.opts.token}`;
+    const body = JSON.stringify({
+      requests: items.map(({ method, path, body }) => ({ method, path, body })),
+    });
+    const deadline = AbortSignal.timeout(this.opts.timeoutMs);
+    const started = performance.now();
+    this.opts.debug?.(`→ POST ${BATCH_PATH}`);
+    let answered = 0;
+    try {
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(url, {
+          method: 'POST',
+          headers,
+          body,
+          dispatcher: this.dispatcher,
+          signal: deadline,
+          headersTimeout: this.opts.timeoutMs,
+          bodyTimeout: this.opts.timeoutMs,
+        });
+      } catch (err) {
+        throw this.mapError(deadline.aborted ? deadline.reason : err);
+      }
+      if (res.statusCode !== 200) {
+        // The batch itself was refused (or failed): its error, for every call in it.
+        const text = await res.body.text().catch(() => '');
+        this.interpret(res.statusCode, text);
+        throw new ApiError(`the server answered a batch with HTTP ${res.statusCode}`, res.statusCode);
+      }
+      let rest = '';
+      try {
+        for await (const chunk of res.body) {
+          rest += (chunk as Buffer).toString('utf8');
+          let nl = rest.indexOf('\n');
+          while (nl >= 0) {
+            const line = rest.slice(0, nl);
+            rest = rest.slice(nl + 1);
+            nl = rest.indexOf('\n');
+            if (!line.trim()) continue;
+            const parsed = BatchAnswerLine.safeParse(safeJson(line));
+            if (!parsed.success || answered >= items.length) {
+              throw new NetworkError(
+                `the answer to a batch of ${items.length} requests was unreadable after ${answered}`,
+                'EBATCH',
+              );
+            }
+            items[answered++]!.settle(parsed.data.status, parsed.data.body);
+          }
+        }
+      } catch (err) {
+        if (err instanceof NetworkError) throw err;
+        throw this.mapError(deadline.aborted ? deadline.reason : err);
+      }
+      this.opts.debug?.(`← 200 POST ${BATCH_PATH} ${(performance.now() - started).toFixed(0)}ms`);
+      if (answered < items.length) {
+        throw new NetworkError(
+          `the server answered ${answered} of a batch of ${items.length} requests, then stopped`,
+          'EBATCH',
+        );
+      }
+    } catch (err) {
+      for (const item of items.slice(answered)) item.fail(err);
+    }
+  }
+
   url(p: string, query?: Query): string {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) qs.append(k, String(v));
@@ -159,6 +327,7 @@ export class Transport {
     p: string,
     o: RequestOptions<T> = {},
   ): Promise<z.infer<T>> {
+    if (this.batching) return this.enqueue(method, p, o);
     const url = this.url(p, o.query);
     const idempotent = o.idempotent ?? method === 'GET';
     const retries = idempotent ? (this.opts.retries ?? 2) : 0;

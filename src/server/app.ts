@@ -7,6 +7,7 @@ import { RouteTable } from './routes';
 import { registerAddressBookRoutes } from './routes/address-books';
 import { registerAuditRoutes } from './routes/audits';
 import { registerAuthRoutes } from './routes/auth';
+import { registerBatchRoutes } from './routes/batch';
 import { registerDeviceRoutes } from './routes/devices';
 import { registerGroupRoutes } from './routes/groups';
 import { registerOpenApiRoute } from './routes/openapi';
@@ -43,7 +44,9 @@ export function createApp(deps: AppDeps) {
     }
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) set(k, v);
     const ms = (performance.now() - started).toFixed(1);
-    deps.log(`${c.req.method} ${c.req.path.replace(SECRET_PATH, '$1***')} ${c.res.status} ${ms}ms`);
+    deps.log(
+      `${c.env?.batch ? '(batch) ' : ''}${c.req.method} ${c.req.path.replace(SECRET_PATH, '$1***')} ${c.res.status} ${ms}ms`,
+    );
   });
 
   app.onError((err, c) => {
@@ -73,6 +76,7 @@ export function createApp(deps: AppDeps) {
   registerStrategyRoutes(routes, deps);
   registerAddressBookRoutes(routes, deps);
   registerAuditRoutes(routes, deps);
+  registerBatchRoutes(routes);
   registerOpenApiRoute(routes, SERVER_VERSION);
 
   return { app, routes: routes.specs };

@@ -64,6 +64,7 @@ export async function authorize(
   const token = bearer(c);
   if (!token) throw new HttpError(401, 'missing bearer token: send Authorization: Bearer <token>');
   const p = await principalFor(deps, token);
+  if (access === 'authenticated') return p;
   if (access === 'session') {
     if (p.kind !== 'session')
       throw new HttpError(403, 'this endpoint needs a user session (from /api/login), not an API token');

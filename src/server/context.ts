@@ -36,5 +36,9 @@ export type AppEnv = {
     route: RouteSpec;
     principal: Principal | undefined;
   };
-  Bindings: { incoming?: { socket?: { remoteAddress?: string } } };
+  Bindings: {
+    incoming?: { socket?: { remoteAddress?: string } };
+    /** Set on a request run from inside a batch (`POST /api/rdadmin/batch`): its body, as text. */
+    batch?: { body: string };
+  };
 };

@@ -61,6 +61,8 @@ export async function readBody<T extends z.ZodType>(c: Context, schema: T): Prom
  * Node after the answer.
  */
 export async function readText(c: Context): Promise<string> {
+  const batched = (c.env as { batch?: { body: string } } | undefined)?.batch;
+  if (batched) return batched.body;
   const declared = Number(c.req.header('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) throw tooLarge();
   // Like Request.text(): invalid UTF-8 becomes U+FFFD.

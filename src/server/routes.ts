@@ -3,12 +3,15 @@ import type { z } from 'zod';
 import type { Area } from '../wire/scopes';
 import { authorize } from './auth';
 import type { AppDeps, AppEnv } from './context';
+import { HttpError } from './http';
 
 /**
  * Who may call a route:
  * - `public`: anyone (client endpoints, login);
  * - `session`: any logged-in user session;
  * - `admin-session`: an administrator's session, never an API token (token management);
+ * - `authenticated`: any valid session or API token, whatever its permissions (the batch route,
+ *   whose requests are each authorized on their own);
  * - `{area, level}`: an API token with at least that level in the area, or an administrator's session.
  *   `allowUserSession` lets non-admin sessions in as well (the handler then limits what they see).
  */
@@ -16,6 +19,7 @@ export type Access =
   | 'public'
   | 'session'
   | 'admin-session'
+  | 'authenticated'
   | { area: Area; level: 'r' | 'rw'; allowUserSession?: boolean };
 
 export interface RouteSpec {
@@ -46,8 +50,19 @@ export class RouteTable {
     const honoPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
     this.app.on(spec.method, honoPath, async (c) => {
       c.set('route', spec);
+      if (c.env?.batch && typeof spec.access !== 'object') {
+        throw new HttpError(
+          400,
+          `${spec.method} ${spec.path} cannot be part of a batch: a batch holds admin API requests only`,
+        );
+      }
       c.set('principal', await authorize(this.deps, c, spec.access));
       return handler(c);
     });
+  }
+
+  /** Runs one request through the app, as if it had arrived on its own (the batch route). */
+  dispatch(request: Request, env: AppEnv['Bindings']): Response | Promise<Response> {
+    return this.app.fetch(request, env);
   }
 }

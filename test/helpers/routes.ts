@@ -13,11 +13,13 @@ export type AccessClass =
   | { kind: 'public' }
   | { kind: 'session' }
   | { kind: 'admin-session' }
+  | { kind: 'authenticated' }
   | { kind: 'area'; area: Area; level: 'r' | 'rw'; allowUserSession: boolean };
 
 /** Classifies a declared access rule; throws for anything the authorization matrix does not know. */
 export function classify(access: Access | unknown): AccessClass {
-  if (access === 'public' || access === 'session' || access === 'admin-session') return { kind: access };
+  if (access === 'public' || access === 'session' || access === 'admin-session' || access === 'authenticated')
+    return { kind: access };
   if (access !== null && typeof access === 'object') {
     const a = access as Record<string, unknown>;
     const extra = Object.keys(a).filter((k) => !['area', 'level', 'allowUserSession'].includes(k));

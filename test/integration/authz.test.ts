@@ -182,7 +182,7 @@ const CALLERS: Caller[] = [
       name: `the route's area at ${level} (others rw)`,
       authorization: (a) => `Bearer ${a.kind === 'area' ? tokens[`${a.area}:${level}`] : tokens['all']}`,
       expect: (a) => {
-        if (a.kind === 'public') return 'pass';
+        if (a.kind === 'public' || a.kind === 'authenticated') return 'pass';
         if (a.kind !== 'area') return apiTokenRefused;
         if (level === 'rw' || (level === 'r' && a.level === 'r')) return 'pass';
         return {

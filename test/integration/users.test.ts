@@ -425,14 +425,24 @@ describe('global flags and configuration', () => {
   it('a 401/403 in a bulk run stops it at once (exit 4) and marks the rest not attempted', async () => {
     await s.seedUsers(['b1', 'b2', 'b3', 'b4', 'b5', 'b6']);
     const ro = await s.makeToken('user:r');
-    const r = await cli(['users', 'disable', '--name', 'b', '--yes', '--json', '--concurrency', '1'], {
-      env: { RDADMIN_URL: s.url, RDADMIN_TOKEN: ro },
-    });
+    const run = (extra: string[]) =>
+      cli(['users', 'disable', '--name', 'b', '--yes', '--json', '--concurrency', '1', ...extra], {
+        env: { RDADMIN_URL: s.url, RDADMIN_TOKEN: ro },
+      });
+    const r = await run(['--no-batch']);
     expect(r.code).toBe(4);
-    const results = JSON.parse(r.stdout) as { ok: boolean; attempted: boolean }[];
+    const results = JSON.parse(r.stdout) as { ok: boolean; attempted: boolean; error: string }[];
     expect(results).toHaveLength(6);
     expect(results.filter((x) => x.attempted)).toHaveLength(1);
     expect(r.stderr).toContain('5 not attempted');
+    // In one batch all six were sent together: each refused on its own, none not attempted.
+    const b = await run([]);
+    expect(b.code).toBe(4);
+    const batched = JSON.parse(b.stdout) as { ok: boolean; attempted: boolean; error: string }[];
+    expect(batched.map((x) => [x.ok, x.attempted])).toEqual(Array(6).fill([false, true]));
+    for (const x of batched) expect(x.error).toMatch(/lacks permission user:rw/);
+    expect(b.stderr).toContain('Disabled 0 of 6 users; 6 failed. Stopped: permission denied');
+    expect((await s.store.users.getByName('b1'))?.status).toBe(1);
   });
 });
 

@@ -20,6 +20,8 @@ function accessText(spec: RouteSpec): string {
   if (a === 'public') return 'No authentication.';
   if (a === 'session') return 'A user session (from /api/login).';
   if (a === 'admin-session') return "An administrator's session (from /api/login); API tokens are refused.";
+  if (a === 'authenticated')
+    return 'Any valid session or API token (each request inside is authorized on its own).';
   return `API token with ${a.area}:${a.level}, or an administrator's session${a.allowUserSession ? ' (non-admin sessions get a limited view)' : ''}.`;
 }
 

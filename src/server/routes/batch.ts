@@ -1,0 +1,67 @@
+import { BATCH_MAX_REQUESTS, BATCH_PATH, BatchBody, BatchLimits } from '../../wire/batch';
+import { clientIp } from '../auth';
+import { readBody } from '../http';
+import type { RouteTable } from '../routes';
+
+/** Requests run between two turns of the event loop, so a batch never holds up other clients for long. */
+const YIELD_EVERY = 16;
+
+/**
+ * Bulk work in one round trip: rdadmin's own addition, not part of Pro's API (against Pro, rdadmin
+ * sends one request per target). Each request inside runs through the same router, authorization,
+ * validation and audit trail as if it had been sent alone, with the batch's credentials and client
+ * address, one after another in order; one failing does not stop the others, and nothing is rolled
+ * back (a batch is not a transaction).
+ */
+export function registerBatchRoutes(r: RouteTable): void {
+  r.add(
+    {
+      method: 'GET',
+      path: BATCH_PATH,
+      tag: 'batch',
+      summary:
+        "rdadmin's own: whether this server takes batches, and how many requests one may hold. Not in Pro (a client falls back to one request per target on a 404).",
+      access: 'authenticated',
+      response: BatchLimits,
+    },
+    (c) => c.json({ max_requests: BATCH_MAX_REQUESTS }),
+  );
+  r.add(
+    {
+      method: 'POST',
+      path: BATCH_PATH,
+      tag: 'batch',
+      summary: `rdadmin's own: runs up to ${BATCH_MAX_REQUESTS} admin API requests (\`{"requests": [{"method", "path", "body"?}]}\`, the body as text) one after another, each exactly as if sent alone (its own authorization, validation, transaction and console record), and answers each one's status and body (as text) in order. A failure does not stop the rest; nothing is rolled back. Login, session, token and client endpoints, and batches, cannot be inside a batch (400 for that request).`,
+      access: 'authenticated',
+      body: BatchBody,
+      responseText:
+        'NDJSON (application/x-ndjson): one line `{"status", "body"}` per request, in order, each written as soon as that request is done (the body as text). A batch whose client goes away stops before its next request.',
+    },
+    async (c) => {
+      const { requests } = await readBody(c, BatchBody);
+      const authorization = c.req.header('authorization') ?? '';
+      const incoming = { socket: { remoteAddress: clientIp(c) } };
+      const encoder = new TextEncoder();
+      let next = 0;
+      // Pulled one request at a time: the next one starts only once the answer before it has been
+      // handed to the connection, and not at all once the client has gone.
+      const answers = new ReadableStream<Uint8Array>(
+        {
+          async pull(controller) {
+            if (next >= requests.length) return controller.close();
+            if (next > 0 && next % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+            const item = requests[next++]!;
+            const headers: Record<string, string> = { authorization, accept: 'application/json' };
+            if (item.body !== undefined) headers['content-type'] = 'application/json';
+            const request = new Request(new URL(item.path, c.req.url), { method: item.method, headers });
+            const res = await r.dispatch(request, { incoming, batch: { body: item.body ?? '' } });
+            const line = `${JSON.stringify({ status: res.status, body: await res.text() })}\n`;
+            controller.enqueue(encoder.encode(line));
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      return c.body(answers, 200, { 'content-type': 'application/x-ndjson' });
+    },
+  );
+}
