@@ -322,3 +322,84 @@ describe('bulk runs when the server misbehaves (users disable --yes)', () => {
     );
   });
 });
+
+describe('bulk runs in batches when the server misbehaves (users disable --yes)', () => {
+  const disable = (extra: string[] = []) =>
+    cli(['users', 'disable', '--name', 'u', '--yes', '--url', base, '--timeout', '1', ...extra], {
+      env: { RDADMIN_TOKEN: TOKEN },
+    });
+  const takesBatches = (post: Handler): Handler => {
+    return (q, r) => {
+      if (q.method === 'GET' && q.url === '/api/rdadmin/batch')
+        return json(200, '{"max_requests":100}')(q, r);
+      if (q.method === 'GET') return json(200, list(4))(q, r);
+      return post(q, r);
+    };
+  };
+  const line = (status: number, body: string) => `${JSON.stringify({ status, body })}\n`;
+
+  it('the connection breaks after two answers: those two are done, the other two NOT CONFIRMED; exit 1', async () => {
+    handler = takesBatches((_q, r) => {
+      r.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      r.write(line(200, '{}') + line(200, '{}'));
+      setTimeout(() => r.socket?.destroy(), 50);
+    });
+    const r = await disable();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('Disabled u1\nDisabled u2\n');
+    expect(r.stderr).toBe(
+      [
+        `NOT CONFIRMED: disable u3: outcome unknown, no answer from the server (lost the connection to ${base} before the answer came: connection closed by the server)`,
+        `NOT CONFIRMED: disable u4: outcome unknown, no answer from the server (lost the connection to ${base} before the answer came: connection closed by the server)`,
+        'error: Disabled 2 of 4 users; 0 failed, 2 not confirmed (outcome unknown).',
+        'hint: the targets marked NOT CONFIRMED may or may not have changed: check them, or run the same command again once the server answers (it selects its targets afresh)',
+        '',
+      ].join('\n'),
+    );
+    expect(seen.filter((s) => s.startsWith('POST'))).toEqual(['POST /api/rdadmin/batch']);
+  });
+
+  it('an answer that ends early is NOT CONFIRMED too; a refusal inside is that target failing alone', async () => {
+    handler = takesBatches((_q, r) => {
+      r.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      r.end(line(200, '{}') + line(404, '{"error":"user not found: g2"}') + line(200, '{}'));
+    });
+    const r = await disable(['--json']);
+    expect(r.code).toBe(1);
+    const results = JSON.parse(r.stdout) as { name: string; ok: boolean; outcome?: string; error?: string }[];
+    expect(results.map((x) => [x.name, x.ok ? 'done' : x.outcome, x.error])).toEqual([
+      ['u1', 'done', undefined],
+      ['u2', 'failed', 'user not found: g2 (HTTP 404)'],
+      ['u3', 'done', undefined],
+      [
+        'u4',
+        'unknown',
+        'not confirmed (outcome unknown): no answer from the server (the server answered 3 of a batch of 4 requests, then stopped)',
+      ],
+    ]);
+  });
+
+  it('a batch refused whole (4xx) ran nothing: every target failed with its error, none unknown', async () => {
+    handler = takesBatches(json(400, '{"error":"request body field \'requests\' is required"}'));
+    const r = await disable(['--json']);
+    expect(r.code).toBe(1);
+    const results = JSON.parse(r.stdout) as { ok: boolean; outcome?: string; error?: string }[];
+    expect(results.map((x) => [x.outcome, x.error])).toEqual(
+      Array(4).fill(['failed', "request body field 'requests' is required (HTTP 400)"]),
+    );
+  });
+
+  it('a server whose batch endpoint answers something else gets one request per target', async () => {
+    handler = (q, r) => {
+      if (q.method === 'GET') return json(200, list(3))(q, r); // the probe gets a users page
+      return json(200, '{}')(q, r);
+    };
+    const r = await disable();
+    expect(r.code).toBe(0);
+    expect(seen.filter((s) => s.startsWith('POST')).sort()).toEqual([
+      'POST /api/users/g1/disable',
+      'POST /api/users/g2/disable',
+      'POST /api/users/g3/disable',
+    ]);
+  });
+});
