@@ -213,3 +213,43 @@ export async function getJson(url: string, token: string): Promise<unknown> {
   const res = await request(url, { headers: { authorization: `Bearer ${token}` } });
   return res.body.json();
 }
+
+/**
+ * A TCP proxy in front of `target` that holds every chunk `delayMs` in each direction: a server
+ * `2 × delayMs` of round trip away, as across a WAN. Chunks keep their order (equal delays).
+ */
+export async function latencyProxy(
+  target: string,
+  delayMs: number,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const { createServer, connect } = await import('node:net');
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    const relay = (from: import('node:net').Socket, to: import('node:net').Socket) => {
+      from.on('data', (d) => setTimeout(() => to.destroyed || to.write(d), delayMs));
+      from.on('end', () => setTimeout(() => to.destroyed || to.end(), delayMs));
+    };
+    relay(client, upstream);
+    relay(upstream, client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address() as import('node:net').AddressInfo;
+  return {
+    url: `http://127.0.0.1:${addr.port}`,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -5,13 +5,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BATCH_MAX_REQUESTS } from '../src/wire/batch';
 import { deviceInfo, prng } from './fleet';
-import { getJson, heartbeatLoad, latencySeries, throughput } from './load';
+import { getJson, heartbeatLoad, latencyProxy, latencySeries, throughput } from './load';
 import { type Measured, median, memorySource, percentile, runMeasured, runTimed } from './measure';
 
 // `npm run bench`: the seven figures of the performance issue, each against a baseline measured in
 // the same run. Prints a table and writes the generated part of docs/performance.md.
 
 const ROOT = process.env['RDADMIN_ROOT'] ?? process.cwd();
+/** Figure 3's slower link: each chunk is held this long in each direction. */
+const WAN_DELAY_MS = 5;
 const BUILD = fileURLToPath(new URL('.', import.meta.url));
 const BIN = join(ROOT, 'bin', 'rdadmin.js');
 const NODE = process.execPath;
@@ -410,6 +412,31 @@ async function figure3(server: BenchServer, configDir: string) {
       runs[k].push(m);
     }
   }
+  // The same run across a slower link: a proxy in this process delays every chunk WAN_DELAY_MS
+  // each way. One run each, batches against one request per user.
+  const proxy = await latencyProxy(server.url, WAN_DELAY_MS);
+  const wan: Record<'batch' | 'single', number> = { batch: 0, single: 0 };
+  try {
+    for (const [k, extra] of [
+      ['batch', []],
+      ['single', ['--no-batch']],
+    ] as const) {
+      const m = await runMeasured(
+        NODE,
+        [...CLI, 'users', 'disable', '--group_name', group, '--yes', ...extra],
+        {
+          env: { ...env, RDADMIN_URL: proxy.url },
+          timeoutMs: 300_000,
+        },
+      );
+      check(m, `rdadmin users disable ${extra.join(' ')} through the delaying proxy`, n);
+      await verify(`rdadmin users disable ${extra.join(' ')} through the delaying proxy`);
+      wan[k] = m.ms;
+    }
+  } finally {
+    await proxy.close();
+  }
+
   // The floor under any client: one request at a time on one warm keep-alive connection, for the
   // trivial route and for a disable (each user of the group once).
   const page = (await getJson(
@@ -444,6 +471,7 @@ async function figure3(server: BenchServer, configDir: string) {
     details: [
       `CLI with its defaults (batches of up to ${BATCH_MAX_REQUESTS} requests, two in flight, keep-alive); peak RSS ${mb(Math.max(...runs.cli.map((m) => m.maxRssMb ?? 0)))}`,
       `one request per user, as against Pro (--no-batch): --concurrency 4 (the default) ${fmt(t(runs.c4))} (${x(t(runs.c4) / t(runs.node))}); 1: ${fmt(t(runs.c1))} (${x(t(runs.c1) / t(runs.node))}); 16: ${fmt(t(runs.c16))} (${x(t(runs.c16) / t(runs.node))})`,
+      `across a link with ${2 * WAN_DELAY_MS} ms round trips (a proxy delaying each chunk ${WAN_DELAY_MS} ms each way; one run each): in batches ${fmt(wan.batch)}, one request per user (--no-batch, --concurrency 4) ${fmt(wan.single)}: batches take ${x(wan.batch / wan.single)} of that`,
       `one request at a time on one warm keep-alive connection (${guids.length} each): the trivial route p50 ${p50(trivialRt)}, a disable p50 ${p50(disableRt)}`,
     ],
   });
