@@ -131,6 +131,9 @@ interface Queued {
   fail: (err: unknown) => void;
 }
 
+/** How rdadmin serve refuses a request inside a batch that it takes only alone. */
+const NOT_BATCHABLE = /^\{"error":"[A-Z]+ \S+ cannot be part of a batch\b/;
+
 /** A batch is sent once it holds this much request text, whatever its count. */
 const BATCH_MAX_TEXT = 256 * 1024;
 
@@ -206,6 +209,11 @@ export class Transport {
         path: this.url(p, o.query).slice(this.baseUrl.length),
         body,
         settle: (status, text) => {
+          // A request the server will not take inside a batch is sent alone instead.
+          if (status === 400 && NOT_BATCHABLE.test(text)) {
+            this.alone(method, p, o).then(resolve, reject);
+            return;
+          }
           try {
             resolve(this.interpret(status, text, o.schema, o.parse));
           } catch (err) {
@@ -327,7 +335,15 @@ export class Transport {
     p: string,
     o: RequestOptions<T> = {},
   ): Promise<z.infer<T>> {
-    if (this.batching) return this.enqueue(method, p, o);
+    return this.batching ? this.enqueue(method, p, o) : this.alone(method, p, o);
+  }
+
+  /** One call in a request of its own, with retries of idempotent ones. */
+  private async alone<T extends z.ZodType>(
+    method: Dispatcher.HttpMethod,
+    p: string,
+    o: RequestOptions<T>,
+  ): Promise<z.infer<T>> {
     const url = this.url(p, o.query);
     const idempotent = o.idempotent ?? method === 'GET';
     const retries = idempotent ? (this.opts.retries ?? 2) : 0;

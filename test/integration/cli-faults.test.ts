@@ -389,6 +389,28 @@ describe('bulk runs in batches when the server misbehaves (users disable --yes)'
     );
   });
 
+  it('a request the server takes only alone is sent again alone, and counts once', async () => {
+    const refused =
+      '{"error":"POST /api/users/g2/disable cannot be part of a batch: a batch holds admin API requests only"}';
+    handler = takesBatches((q, r) => {
+      if (q.url === '/api/users/g2/disable') return json(200, '{}')(q, r);
+      r.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      r.end(line(200, '{}') + line(400, refused) + line(200, '{}') + line(200, '{}'));
+    });
+    const r = await disable();
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').sort()).toEqual([
+      'Disabled u1',
+      'Disabled u2',
+      'Disabled u3',
+      'Disabled u4',
+    ]);
+    expect(seen.filter((s) => s.startsWith('POST'))).toEqual([
+      'POST /api/rdadmin/batch',
+      'POST /api/users/g2/disable',
+    ]);
+  });
+
   it('a server whose batch endpoint answers something else gets one request per target', async () => {
     handler = (q, r) => {
       if (q.method === 'GET') return json(200, list(3))(q, r); // the probe gets a users page
