@@ -248,35 +248,17 @@ export class Transport {
     this.opts.debug?.(
       `batch of ${items.length}: ${first.method} ${first.path}${items.length > 1 ? ' …' : ''}`,
     );
-    const url = this.url(BATCH_PATH);
-    const headers: Record<string, string> = {
-      accept: 'application/x-ndjson',
-      'content-type': 'application/json',
-      'user-agent': 'rdadmin',
-    };
-    if (this.opts.token) headers['authorization'] = `Bearer ${this.opts.token}`;
     const body = JSON.stringify({
       requests: items.map(({ method, path, body }) => ({ method, path, body })),
     });
-    const deadline = AbortSignal.timeout(this.opts.timeoutMs);
-    const started = performance.now();
-    this.opts.debug?.(`→ POST ${BATCH_PATH}`);
     let answered = 0;
     try {
-      let res: Dispatcher.ResponseData;
-      try {
-        res = await request(url, {
-          method: 'POST',
-          headers,
-          body,
-          dispatcher: this.dispatcher,
-          signal: deadline,
-          headersTimeout: this.opts.timeoutMs,
-          bodyTimeout: this.opts.timeoutMs,
-        });
-      } catch (err) {
-        throw this.mapError(deadline.aborted ? deadline.reason : err);
-      }
+      const { res, deadline, started } = await this.send(
+        'POST',
+        this.url(BATCH_PATH),
+        body,
+        'application/x-ndjson',
+      );
       if (res.statusCode !== 200) {
         // The batch itself was refused (or failed): its error, for every call in it.
         const text = await res.body.text().catch(() => '');
@@ -284,9 +266,10 @@ export class Transport {
         throw new ApiError(`the server answered a batch with HTTP ${res.statusCode}`, res.statusCode);
       }
       let rest = '';
+      const utf8 = new TextDecoder(); // a character may be split between two chunks
       try {
         for await (const chunk of res.body) {
-          rest += (chunk as Buffer).toString('utf8');
+          rest += utf8.decode(chunk as Buffer, { stream: true });
           let nl = rest.indexOf('\n');
           while (nl >= 0) {
             const line = rest.slice(0, nl);
@@ -368,20 +351,34 @@ export class Transport {
     p: string,
     o: RequestOptions<T>,
   ): Promise<z.infer<T>> {
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'rdadmin' };
-    if (this.opts.token) headers['authorization'] = `Bearer ${this.opts.token}`;
-    let body: string | undefined;
-    if (o.body !== undefined) {
-      body = JSON.stringify(o.body);
-      headers['content-type'] = 'application/json';
+    const body = o.body === undefined ? undefined : JSON.stringify(o.body);
+    const { res, deadline, started } = await this.send(method, url, body, 'application/json');
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (err) {
+      throw this.mapError(deadline.aborted ? deadline.reason : err);
     }
+    this.opts.debug?.(`← ${res.statusCode} ${method} ${p} ${(performance.now() - started).toFixed(0)}ms`);
+    return this.interpret(res.statusCode, text, o.schema, o.parse);
+  }
+
+  /** Sends one request (a JSON body, if any) and waits for its headers; transport errors mapped. */
+  private async send(
+    method: Dispatcher.HttpMethod,
+    url: string,
+    body: string | undefined,
+    accept: string,
+  ): Promise<{ res: Dispatcher.ResponseData; deadline: AbortSignal; started: number }> {
+    const headers: Record<string, string> = { accept, 'user-agent': 'rdadmin' };
+    if (this.opts.token) headers['authorization'] = `Bearer ${this.opts.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
     // One deadline for the whole exchange, enforced here rather than by the dispatcher: undici's
     // headers/body timeouts only bound the gaps, and an injected dispatcher may not apply them.
+    // The caller reads the body under the same deadline.
     const deadline = AbortSignal.timeout(this.opts.timeoutMs);
     const started = performance.now();
     this.opts.debug?.(`→ ${method} ${url.slice(this.baseUrl.length)}`);
-    let status: number;
-    let text: string;
     try {
       const res = await request(url, {
         method,
@@ -392,13 +389,10 @@ export class Transport {
         headersTimeout: this.opts.timeoutMs,
         bodyTimeout: this.opts.timeoutMs,
       });
-      status = res.statusCode;
-      text = await res.body.text();
+      return { res, deadline, started };
     } catch (err) {
       throw this.mapError(deadline.aborted ? deadline.reason : err);
     }
-    this.opts.debug?.(`← ${status} ${method} ${p} ${(performance.now() - started).toFixed(0)}ms`);
-    return this.interpret(status, text, o.schema, o.parse);
   }
 
   private mapError(err: unknown): Error {

@@ -389,6 +389,21 @@ describe('bulk runs in batches when the server misbehaves (users disable --yes)'
     );
   });
 
+  it('an answer split inside a character between two chunks reads whole', async () => {
+    handler = takesBatches((_q, r) => {
+      r.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      const text = Buffer.from(
+        line(200, '{}') + line(409, '{"error":"déjà désactivé"}') + line(200, '{}') + line(200, '{}'),
+      );
+      const cut = text.indexOf(Buffer.from('é')) + 1; // between the two bytes of the first é
+      r.write(text.subarray(0, cut));
+      setTimeout(() => r.end(text.subarray(cut)), 30);
+    });
+    const r = await disable();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('FAILED to disable u2: déjà désactivé (HTTP 409)\n');
+  });
+
   it('a request the server takes only alone is sent again alone, and counts once', async () => {
     const refused =
       '{"error":"POST /api/users/g2/disable cannot be part of a batch: a batch holds admin API requests only"}';
