@@ -43,6 +43,26 @@ const leanUndici = {
   },
 };
 
+// undici's HTTP/1 client requires its HTTP/2 client at load time, and that loads node:http2; the
+// CLI never speaks HTTP/2 (allowH2 is off), so its bundle gets a stand-in that loads the real
+// module (bundled as usual) on first use.
+const lazyUndiciH2 = {
+  name: 'lazy-undici-h2',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/client-h2\.js$/ }, (args) =>
+      args.importer.includes(`${sep}undici${sep}`) && args.namespace === 'file'
+        ? { path: 'undici-client-h2', namespace: 'lazy-h2', pluginData: dirname(args.importer) }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-h2' }, (args) => ({
+      contents:
+        "let real;\nmodule.exports = function connectH2(...args) {\n  real ??= require('./client-h2.js');\n  return real.apply(this, args);\n};\n",
+      resolveDir: args.pluginData,
+      loader: 'js',
+    }));
+  },
+};
+
 // zod exports every locale (z.locales.*, a third of its code); we use only the English messages,
 // which zod imports on its own. The namespace keeps just `en`.
 const zodLocales = {
@@ -132,7 +152,7 @@ await Promise.all([
     ...common,
     entryPoints: [join(root, 'src', 'client', 'index.ts')],
     outfile: join(dist, 'lazy', 'client.js'),
-    plugins: [leanUndici, zodLocales, cliErrors],
+    plugins: [leanUndici, lazyUndiciH2, zodLocales, cliErrors],
   }),
   build({
     ...common,
