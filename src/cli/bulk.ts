@@ -45,9 +45,10 @@ function judge(err: unknown): { outcome: 'failed' | 'unknown'; stop?: Stop } {
 
 /**
  * Runs `action` on every target with bounded concurrency (--concurrency, over the keep-alive
- * pool; in batches where the server takes them, unless --no-batch), continues past per-target failures, prints one result per target (a JSON array with
- * --json) and a summary, and returns the exit code: 0 all done, 1 anything failed or not
- * confirmed, 4 when a 401/403 stopped the run (every other target would fail the same way).
+ * pool; in batches where the server takes them, unless --no-batch), continues past per-target
+ * failures, prints one result per target (a JSON array with --json) and a summary, and returns
+ * the exit code: 0 all done, 1 anything failed or not confirmed, 4 when a 401/403 stopped the run
+ * (every other target would fail the same way).
  * A target whose request got no answer is reported as not confirmed (outcome unknown), never as
  * failed or done; once the server is unreachable no new request is started and the rest are
  * reported as not attempted.

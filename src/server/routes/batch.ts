@@ -3,7 +3,7 @@ import { clientIp } from '../auth';
 import { readBody } from '../http';
 import type { RouteTable } from '../routes';
 
-/** Requests run between two turns of the event loop, so a batch never holds up other clients for long. */
+/** At most this many requests of a batch run in one turn of the event loop: other clients get their turn. */
 const YIELD_EVERY = 16;
 
 /**
