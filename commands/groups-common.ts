@@ -1,4 +1,4 @@
-import { runBulk } from '../src/cli/bulk';
+import { inBatches, runBulk } from '../src/cli/bulk';
 import type { Ctx } from '../src/cli/context';
 import { LookupError, UsageError } from '../src/cli/errors';
 import type { Column } from '../src/cli/output';
@@ -294,14 +294,16 @@ is confirmed on a terminal; without one, pass --yes.${
       const names = commaList(str(o['name']));
       if (names.length === 0)
         throw new UsageError('--name holds no names', 'example: --name "Group1,Group2"');
-      const found = await mapLimit(names, ctx.config.concurrency, async (n) => {
-        try {
-          return await resolveGroup(ctx, kind, n);
-        } catch (err) {
-          if (err instanceof LookupError) return err;
-          throw err;
-        }
-      });
+      const found = await inBatches(ctx, names.length, (parallel) =>
+        mapLimit(names, parallel, async (n) => {
+          try {
+            return await resolveGroup(ctx, kind, n);
+          } catch (err) {
+            if (err instanceof LookupError) return err;
+            throw err;
+          }
+        }),
+      );
       const missing = found.filter((f): f is LookupError => f instanceof LookupError);
       if (missing.length) {
         throw new LookupError(

@@ -1,3 +1,4 @@
+import { inBatches } from '../src/cli/bulk';
 import { AuthError, LookupError, PartialFailure, UsageError } from '../src/cli/errors';
 import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
 import { commaList, wildcard } from '../src/client/filters';
@@ -121,14 +122,16 @@ is then 1. Looking users up needs the user:r permission.`),
     if (names.length === 0) throw new UsageError('--users holds no names', 'example: --users "user1,user2"');
     const groupName = str(o['name'])!;
     const group = await resolveGroup(ctx, userGroupKind, groupName);
-    const members: Member[] = await mapLimit(names, ctx.config.concurrency, async (name) => {
-      try {
-        return { name, user: await resolveExact('user', name, (p) => ctx.api.users.list({ name: p })) };
-      } catch (err) {
-        if (err instanceof LookupError) return { name, error: err.message };
-        throw err;
-      }
-    });
+    const members: Member[] = await inBatches(ctx, names.length, (parallel) =>
+      mapLimit(names, parallel, async (name) => {
+        try {
+          return { name, user: await resolveExact('user', name, (p) => ctx.api.users.list({ name: p })) };
+        } catch (err) {
+          if (err instanceof LookupError) return { name, error: err.message };
+          throw err;
+        }
+      }),
+    );
     const found = members.filter((m) => m.user);
     const failed = members.filter((m) => m.error);
     const report = (ok: Member[]) => {

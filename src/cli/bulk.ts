@@ -44,6 +44,25 @@ function judge(err: unknown): { outcome: 'failed' | 'unknown'; stop?: Stop } {
 }
 
 /**
+ * Runs `work` with the calls it makes gathered into batches, where the server takes them
+ * (rdadmin serve; not Pro) and there is more than one item, unless --no-batch. `work` gets how many
+ * items to keep in flight: two batches' worth when batching, else --concurrency.
+ */
+export async function inBatches<R>(
+  ctx: Ctx,
+  items: number,
+  work: (parallel: number) => Promise<R>,
+): Promise<R> {
+  const transport = ctx.api.transport;
+  const batch = ctx.flags.batch !== false && items > 1 ? await transport.startBatching() : 0;
+  try {
+    return await work(batch ? batch * Math.min(2, ctx.config.concurrency) : ctx.config.concurrency);
+  } finally {
+    if (batch) transport.stopBatching();
+  }
+}
+
+/**
  * Runs `action` on every target with bounded concurrency (--concurrency, over the keep-alive
  * pool; in batches where the server takes them, unless --no-batch), continues past per-target
  * failures, prints one result per target (a JSON array with --json) and a summary, and returns
@@ -110,10 +129,6 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
     else out.info(line);
   };
 
-  // Against a server that takes batches (rdadmin serve), the targets' requests go out together,
-  // up to two batches in flight; each still gets its own answer and its own line.
-  const transport = ctx.api.transport;
-  const batch = ctx.flags.batch !== false && targets.length > 1 ? await transport.startBatching() : 0;
   let stopped: Stop | undefined;
   let next = 0;
   const worker = async () => {
@@ -136,13 +151,10 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
       }
     }
   };
-  const inFlight = batch ? batch * Math.min(2, ctx.config.concurrency) : ctx.config.concurrency;
-  const workers = Math.max(1, Math.min(inFlight, targets.length));
-  try {
-    await Promise.all(Array.from({ length: workers }, worker));
-  } finally {
-    if (batch) transport.stopBatching();
-  }
+  // Each target still gets its own answer and its own line when its request went in a batch.
+  await inBatches(ctx, targets.length, (parallel) =>
+    Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, targets.length)) }, worker)),
+  );
   const why = stopped?.kind === 'unreachable' ? 'the server became unreachable' : 'an authentication error';
   for (const target of targets.slice(next)) {
     emit({

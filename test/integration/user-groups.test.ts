@@ -354,6 +354,9 @@ describe('user-groups delete', () => {
     const r = await cli(['user-groups', 'delete', '--name', 'G1,G2x,G2', '--yes'], { env });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("user group 'G2x' not found: nothing was deleted");
+    // The three names were looked up in a batch (rdadmin serve takes them), not one request each.
+    expect(requests('(batch) GET /api/user-groups').length).toBeGreaterThanOrEqual(3);
+    expect(requests('GET /api/user-groups')).toEqual([]);
     expect((await groups()).map((g) => g.name)).toEqual(['Default', 'G1', 'G2', 'G3']);
     expect(requests('DELETE')).toEqual([]);
   });
@@ -448,6 +451,17 @@ describe('user-groups view-users and add-users', () => {
     for (const n of ['john', 'mary', 'jon'])
       expect((await s.store.users.getByName(n))!.group_name).toBe('EngX1');
     expect((await s.store.users.getByName('johnny'))!.group_name).toBe('Eng_1');
+    // The names were looked up in batches; with --no-batch, one request each.
+    expect(requests('(batch) GET /api/users ').length).toBeGreaterThanOrEqual(3);
+    expect(requests('GET /api/users ')).toEqual([]);
+    s.logs.length = 0;
+    const alone = await cli(
+      ['user-groups', 'add-users', '--name', 'Eng_1', '--users', 'john,mary', '--no-batch'],
+      { env },
+    );
+    expect(alone.code).toBe(0);
+    expect(requests('(batch)')).toEqual([]);
+    expect(requests('GET /api/users ').length).toBeGreaterThanOrEqual(2);
   });
 
   it('add-users with unknown names: the rest is added, the failures reported, exit 1', async () => {
@@ -496,8 +510,9 @@ describe('user-groups view-users and add-users', () => {
     expect((await s.store.users.getByName('aXb'))!.group_name).toBe('Default');
     expect((await s.store.users.getByName('max'))!.group_name).toBe('EngX1');
     expect((await s.store.users.getByName('MAX'))!.group_name).toBe('Default');
-    // 'max' matched MAX, Max and max case-insensitively: three pages of one row each were read.
-    expect(requests('GET /api/users ').length).toBeGreaterThanOrEqual(4);
+    // 'max' matched MAX, Max and max case-insensitively: three pages of one row each were read
+    // (the lookups of several names go in batches).
+    expect(requests('(batch) GET /api/users ').length).toBeGreaterThanOrEqual(4);
   });
 
   it('add-users --dry-run resolves and changes nothing', async () => {
