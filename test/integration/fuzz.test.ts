@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken, newSecret } from '../../src/server/crypto';
 import type { RouteSpec } from '../../src/server/routes';
 import { SimClient } from '../../src/sim/rustdesk-client';
+import { BATCH_MAX_REQUESTS } from '../../src/wire/batch';
 import { type FuzzRequest, fixedBodies, NASTY_STRINGS, requestFor } from '../helpers/fuzz';
 import { requiredQueryFor } from '../helpers/required-query';
 import {
@@ -24,6 +25,8 @@ import { startTestServer, type TestServer } from '../helpers/server';
 // FUZZ_SEED replays the run a failure names (its message gives the seed).
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 60);
+/** The paths a batch accepts (src/wire/batch.ts); other paths are refused with the whole batch. */
+const BATCH_ITEM_PATH = /^\/api\/[\x21-\x7e]*$/;
 if (process.env['FUZZ_SEED']) fc.configureGlobal({ seed: Number(process.env['FUZZ_SEED']) });
 
 let s: TestServer;
@@ -211,6 +214,72 @@ describe('request fuzzing over every route', () => {
         );
       }
       expect(counts.requests - before).toBeGreaterThanOrEqual(writers.length * 4 * Math.ceil(RUNS / 3));
+      await control();
+    },
+    30_000 + RUNS * 500,
+  );
+
+  it(
+    'the same random requests inside batches: each answer holds the same invariants',
+    async () => {
+      // Every request a batch may hold (admin API routes), generated as above, sent 100 at a time.
+      const items: {
+        spec: RouteSpec;
+        req: FuzzRequest;
+        item: { method: string; path: string; body?: string };
+      }[] = [];
+      for (const spec of routes.filter((r) => classify(r.access).kind === 'area')) {
+        for (const req of fc.sample(requestFor(spec, pool), Math.ceil(RUNS / 3))) {
+          const path = `${req.path}${req.query ? `?${req.query}` : ''}`;
+          if (typeof req.body !== 'string' && req.body !== undefined) continue; // bytes, not text
+          if (req.contentType && !req.contentType.startsWith('application/json')) continue;
+          if (!BATCH_ITEM_PATH.test(path) || path.length > 4096) continue; // refused whole: tested apart
+          items.push({ spec, req, item: { method: spec.method, path, body: req.body } });
+        }
+      }
+      expect(items.length).toBeGreaterThan(routes.length);
+      // Batches of up to 100 requests and under the 1 MiB body limit (a bigger one is refused whole).
+      const chunks: (typeof items)[] = [[]];
+      let size = 0;
+      for (const it of items) {
+        const n = JSON.stringify(it.item).length;
+        if (n > 512 * 1024) continue;
+        if (chunks.at(-1)!.length === BATCH_MAX_REQUESTS || size + n > 768 * 1024) {
+          chunks.push([]);
+          size = 0;
+        }
+        chunks.at(-1)!.push(it);
+        size += n;
+      }
+      for (const chunk of chunks) {
+        const r = await send(s.url, {
+          method: 'POST',
+          path: '/api/rdadmin/batch',
+          headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ requests: chunk.map((c) => c.item) }),
+        });
+        expect(r.status, r.text.slice(0, 300)).toBe(200);
+        const lines = r.text.trimEnd().split('\n');
+        expect(lines).toHaveLength(chunk.length);
+        for (const [k, line] of lines.entries()) {
+          const { spec, req } = chunk[k]!;
+          const a = JSON.parse(line) as { status: number; body: string };
+          const where = `(in a batch) ${describeRequest(spec, req)} → ${a.status} ${a.body.slice(0, 300)}`;
+          counts.requests++;
+          expect(a.status, where).toBeLessThan(500);
+          const leak = leaks(a.body);
+          if (leak)
+            expect(leaks(`${req.path} ${req.query} ${req.body ?? ''}`), `${leak} in ${where}`).toBe(leak);
+          if (spec.responseText !== undefined) continue;
+          const value = JSON.parse(a.body) as Record<string, unknown>;
+          if (a.status >= 300) {
+            expect(Object.keys(value), where).toEqual(['error']);
+            expect(typeof value['error'], where).toBe('string');
+          } else if (spec.response) {
+            expect(spec.response.safeParse(value).success, `${where}: not the declared schema`).toBe(true);
+          }
+        }
+      }
       await control();
     },
     30_000 + RUNS * 500,
