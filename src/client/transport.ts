@@ -1,7 +1,7 @@
 import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
 import type { z } from 'zod';
 import { ApiError, AuthError, NetworkError, TimeoutError, UsageError } from '../cli/errors';
-import { BATCH_PATH, BatchAnswerLine, BatchLimits } from '../wire/batch';
+import { BATCH_HEADER, BATCH_PATH, BatchAnswerLine, BatchLimits } from '../wire/batch';
 
 export interface TransportOptions {
   /** Server base URL; trailing slashes are trimmed, a path prefix (`https://host/rd`) is kept. */
@@ -142,6 +142,8 @@ export class Transport {
   private readonly dispatcher: Dispatcher;
   /** While batching: the most requests per batch, and the calls waiting to be sent. */
   private batching?: { max: number; queue: Queued[]; text: number; scheduled: boolean };
+  /** What the first successful answer said about batches (its X-Rdadmin-Batch header; 0: none). */
+  private batchLimit?: number;
 
   constructor(private readonly opts: TransportOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -170,20 +172,23 @@ export class Transport {
   }
 
   /**
-   * Asks the server whether it takes batches (`GET /api/rdadmin/batch`, rdadmin serve's own). If it
-   * does, every call from now until stopBatching() waits for the end of the current turn of the
+   * Finds out whether the server takes batches: from the `X-Rdadmin-Batch` header of an earlier
+   * successful answer (rdadmin serve sends it with every answer; its absence there means no), else
+   * by asking `GET /api/rdadmin/batch` (rdadmin serve's own). If it does, every call from now until stopBatching() waits for the end of the current turn of the
    * event loop and goes out with the others in one `POST /api/rdadmin/batch`; each call still gets
    * its own answer, judged exactly as if it had been sent alone. Any other answer (Pro's 404, a web
    * page, an error) means no batching, and calls go out one by one. Returns the batch size (0: off).
    */
   async startBatching(): Promise<number> {
     if (this.batching) return this.batching.max;
-    let max = 0;
-    try {
-      const limits = await this.call('GET', BATCH_PATH, { schema: BatchLimits, idempotent: false });
-      max = Math.min(limits.max_requests, 1000);
-    } catch (err) {
-      this.opts.debug?.(`no batches: ${(err as Error).message}`);
+    let max = this.batchLimit ?? 0;
+    if (this.batchLimit === undefined) {
+      try {
+        const limits = await this.call('GET', BATCH_PATH, { schema: BatchLimits, idempotent: false });
+        max = Math.min(limits.max_requests, 1000);
+      } catch (err) {
+        this.opts.debug?.(`no batches: ${(err as Error).message}`);
+      }
     }
     if (max > 1) this.batching = { max, queue: [], text: 0, scheduled: false };
     return this.batching?.max ?? 0;
@@ -360,6 +365,11 @@ export class Transport {
       throw this.mapError(deadline.aborted ? deadline.reason : err);
     }
     this.opts.debug?.(`← ${res.statusCode} ${method} ${p} ${(performance.now() - started).toFixed(0)}ms`);
+    if (this.batchLimit === undefined && res.statusCode >= 200 && res.statusCode < 300) {
+      const h = res.headers[BATCH_HEADER.toLowerCase()];
+      const n = Number(Array.isArray(h) ? h[0] : h);
+      this.batchLimit = Number.isInteger(n) && n > 1 ? Math.min(n, 1000) : 0;
+    }
     return this.interpret(res.statusCode, text, o.schema, o.parse);
   }
 

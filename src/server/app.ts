@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { BATCH_HEADER, BATCH_MAX_REQUESTS } from '../wire/batch';
 import type { AppDeps, AppEnv } from './context';
 import { SECURITY_HEADERS } from './headers';
 import { HttpError } from './http';
@@ -43,6 +44,8 @@ export function createApp(deps: AppDeps) {
       set = (k, v) => c.header(k, v); // immutable headers (not one of ours)
     }
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) set(k, v);
+    // Tells a client that this server takes batches (and how big) without asking.
+    set(BATCH_HEADER, String(BATCH_MAX_REQUESTS));
     const ms = (performance.now() - started).toFixed(1);
     deps.log(
       `${c.env?.batch ? '(batch) ' : ''}${c.req.method} ${c.req.path.replace(SECRET_PATH, '$1***')} ${c.res.status} ${ms}ms`,

@@ -5,6 +5,9 @@ export const BATCH_MAX_REQUESTS = 100;
 
 export const BATCH_PATH = '/api/rdadmin/batch';
 
+/** Sent with every answer of a server that takes batches: the most requests one may hold. */
+export const BATCH_HEADER = 'X-Rdadmin-Batch';
+
 export const BatchRequestItem = z
   .object({
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], {

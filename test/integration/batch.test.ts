@@ -58,9 +58,17 @@ const guidOf = async (name: string) => (await s.store.users.getByName(name))!.gu
 const statusOf = async (name: string) => (await s.store.users.getByName(name))?.status;
 
 describe('POST /api/rdadmin/batch', () => {
-  it('GET tells the most requests a batch may hold', async () => {
+  it('GET tells the most requests a batch may hold, and so does a header on every answer', async () => {
     const r = await s.fetch('/api/rdadmin/batch', { token: s.token });
     expect([r.status, await r.json()]).toEqual([200, { max_requests: BATCH_MAX_REQUESTS }]);
+    for (const [path, token] of [
+      ['/api/users', s.token],
+      ['/api/users', undefined],
+      ['/api/nothing', s.token],
+    ] as const) {
+      const a = await s.fetch(path, token ? { token } : {});
+      expect(a.headers.get('x-rdadmin-batch'), path).toBe(String(BATCH_MAX_REQUESTS));
+    }
   });
 
   it('runs each request in order, as if sent alone: same status, same body, same console record', async () => {
@@ -206,6 +214,8 @@ describe('bulk verbs send their requests in batches (rdadmin serve)', () => {
     expect(batched.stderr).toContain('Disabled 250 users.');
     for (const n of names) expect(await statusOf(n), n).toBe(0);
     expect(s.logs.filter((l) => l.startsWith('POST /api/rdadmin/batch 200'))).toHaveLength(3);
+    // The listing's answers said the server takes batches (X-Rdadmin-Batch): it was not asked.
+    expect(s.logs.filter((l) => l.startsWith('GET /api/rdadmin/batch'))).toEqual([]);
     expect(s.logs.filter((l) => l.startsWith('(batch) POST /api/users/'))).toHaveLength(250);
     expect(s.logs.filter((l) => l.startsWith('POST /api/users/'))).toEqual([]);
 
@@ -251,6 +261,18 @@ describe('bulk verbs send their requests in batches (rdadmin serve)', () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/permission denied: token '[^']+' lacks permission user:rw/);
     for (const n of many(5, 'keep')) expect(await statusOf(n)).toBe(1);
+  });
+
+  it('with nothing asked before (GUIDs given), the CLI asks whether the server takes batches', async () => {
+    const admin = await guidOf('admin');
+    const books = [
+      await s.store.addressBooks.createShared({ name: 'Old', ownerGuid: admin }),
+      await s.store.addressBooks.createShared({ name: 'Older', ownerGuid: admin }),
+    ];
+    const r = await cli(['ab', 'delete-ab', '--ab-guid', books.join(','), '--yes'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(s.logs.filter((l) => l.startsWith('GET /api/rdadmin/batch 200'))).toHaveLength(1);
+    expect(s.logs.filter((l) => l.startsWith('(batch) DELETE /api/ab/shared 200'))).toHaveLength(2);
   });
 
   it('--debug shows each batch', async () => {

@@ -328,11 +328,13 @@ describe('bulk runs in batches when the server misbehaves (users disable --yes)'
     cli(['users', 'disable', '--name', 'u', '--yes', '--url', base, '--timeout', '1', ...extra], {
       env: { RDADMIN_TOKEN: TOKEN },
     });
+  /** Lists four users, saying (as rdadmin serve does with every answer) that it takes batches. */
   const takesBatches = (post: Handler): Handler => {
     return (q, r) => {
-      if (q.method === 'GET' && q.url === '/api/rdadmin/batch')
-        return json(200, '{"max_requests":100}')(q, r);
-      if (q.method === 'GET') return json(200, list(4))(q, r);
+      if (q.method === 'GET') {
+        r.writeHead(200, { 'content-type': 'application/json', 'x-rdadmin-batch': '100' });
+        return r.end(list(4));
+      }
       return post(q, r);
     };
   };
@@ -356,7 +358,8 @@ describe('bulk runs in batches when the server misbehaves (users disable --yes)'
         '',
       ].join('\n'),
     );
-    expect(seen.filter((s) => s.startsWith('POST'))).toEqual(['POST /api/rdadmin/batch']);
+    // The listing said the server takes batches: no need to ask; one batch for the four.
+    expect(seen.filter((s) => s.includes('/api/rdadmin/batch'))).toEqual(['POST /api/rdadmin/batch']);
   });
 
   it('an answer that ends early is NOT CONFIRMED too; a refusal inside is that target failing alone', async () => {
@@ -426,9 +429,9 @@ describe('bulk runs in batches when the server misbehaves (users disable --yes)'
     ]);
   });
 
-  it('a server whose batch endpoint answers something else gets one request per target', async () => {
+  it('a server whose answers do not say it takes batches (Pro) gets one request per target, unasked', async () => {
     handler = (q, r) => {
-      if (q.method === 'GET') return json(200, list(3))(q, r); // the probe gets a users page
+      if (q.method === 'GET') return json(200, list(3))(q, r);
       return json(200, '{}')(q, r);
     };
     const r = await disable();
@@ -438,5 +441,6 @@ describe('bulk runs in batches when the server misbehaves (users disable --yes)'
       'POST /api/users/g2/disable',
       'POST /api/users/g3/disable',
     ]);
+    expect(seen.filter((s) => s.includes('/api/rdadmin/batch'))).toEqual([]);
   });
 });
