@@ -129,6 +129,8 @@ interface Queued {
   body?: string;
   settle: (status: number, text: string) => void;
   fail: (err: unknown) => void;
+  /** Sends the call in a request of its own instead. */
+  alone: () => void;
 }
 
 /** How rdadmin serve refuses a request inside a batch that it takes only alone. */
@@ -226,6 +228,7 @@ export class Transport {
           }
         },
         fail: reject,
+        alone: () => void this.alone(method, p, o).then(resolve, reject),
       });
       b.text += p.length + (body?.length ?? 0) + 40;
       if (b.queue.length >= b.max || b.text >= BATCH_MAX_TEXT) {
@@ -264,6 +267,16 @@ export class Transport {
         body,
         'application/x-ndjson',
       );
+      if (res.statusCode === 404) {
+        // Announced but missing (say, a server behind the same address without batches): no
+        // request of this batch ran; each goes alone, and so does everything after it.
+        await res.body.dump().catch(() => undefined);
+        this.opts.debug?.('the batch endpoint answered 404: one request per call from now on');
+        this.batchLimit = 0;
+        this.batching = undefined;
+        for (const item of items) item.alone();
+        return;
+      }
       if (res.statusCode !== 200) {
         // The batch itself was refused (or failed): its error, for every call in it.
         const text = await res.body.text().catch(() => '');

@@ -429,6 +429,28 @@ describe('bulk runs in batches when the server misbehaves (users disable --yes)'
     ]);
   });
 
+  it('a batch endpoint announced but missing (404): every call goes alone instead, and is done', async () => {
+    handler = takesBatches((q, r) => {
+      if (q.url === '/api/rdadmin/batch') return json(404, '{"error":"no such endpoint"}')(q, r);
+      return json(200, '{}')(q, r);
+    });
+    const r = await disable();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n').sort()).toEqual([
+      'Disabled u1',
+      'Disabled u2',
+      'Disabled u3',
+      'Disabled u4',
+    ]);
+    expect(seen.filter((s) => s.startsWith('POST')).sort()).toEqual([
+      'POST /api/rdadmin/batch',
+      'POST /api/users/g1/disable',
+      'POST /api/users/g2/disable',
+      'POST /api/users/g3/disable',
+      'POST /api/users/g4/disable',
+    ]);
+  });
+
   it('a server whose answers do not say it takes batches (Pro) gets one request per target, unasked', async () => {
     handler = (q, r) => {
       if (q.method === 'GET') return json(200, list(3))(q, r);
