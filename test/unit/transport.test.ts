@@ -279,3 +279,40 @@ describe('Transport: the request on the wire', () => {
     expect(calls()[0]?.fullUrl).toBe('http://h:1/rd/api/users');
   });
 });
+
+describe('batches', () => {
+  /** A server that announces batches and answers every request of a batch with 200 {}. */
+  function takesBatches(sizes: number[]): void {
+    server().intercept({ path: '/api/rdadmin/batch', method: 'GET' }).reply(200, { max_requests: 100 });
+    server()
+      .intercept({ path: '/api/rdadmin/batch', method: 'POST' })
+      .reply(200, (opts) => {
+        const { requests } = JSON.parse(String(opts.body)) as { requests: unknown[] };
+        sizes.push(requests.length);
+        return requests.map(() => `${JSON.stringify({ status: 200, body: '{}' })}\n`).join('');
+      })
+      .persist();
+  }
+
+  it('sends the calls of one turn together, at most the announced number per batch', async () => {
+    const sizes: number[] = [];
+    takesBatches(sizes);
+    const t = transport();
+    expect(await t.startBatching()).toBe(100);
+    const answers = await Promise.all(Array.from({ length: 250 }, (_, i) => t.call('POST', `/api/x/${i}`)));
+    t.stopBatching();
+    expect(answers).toEqual(Array(250).fill({}));
+    expect(sizes).toEqual([100, 100, 50]);
+  });
+
+  it('sends a batch early once it holds 256 KB of request text, to stay under the body limit', async () => {
+    const sizes: number[] = [];
+    takesBatches(sizes);
+    const t = transport();
+    await t.startBatching();
+    const big = 'x'.repeat(20_000);
+    await Promise.all(Array.from({ length: 30 }, (_, i) => t.call('POST', `/api/x/${i}`, { body: { big } })));
+    t.stopBatching();
+    expect(sizes).toEqual([14, 14, 2]);
+  });
+});
