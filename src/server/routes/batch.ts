@@ -31,7 +31,7 @@ export function registerBatchRoutes(r: RouteTable): void {
       method: 'POST',
       path: BATCH_PATH,
       tag: 'batch',
-      summary: `rdadmin's own: runs up to ${BATCH_MAX_REQUESTS} admin API requests (\`{"requests": [{"method", "path", "body"?}]}\`, the body as text) one after another, each exactly as if sent alone (its own authorization, validation, transaction and console record), and answers each one's status and body (as text) in order. A failure does not stop the rest; nothing is rolled back. Login, session, token and client endpoints, and batches, cannot be inside a batch (400 for that request).`,
+      summary: `rdadmin's own: runs up to ${BATCH_MAX_REQUESTS} admin API requests (\`{"requests": [{"method", "path", "body"?}]}\`, the body as text) one after another, each exactly as if sent alone (its own authorization, validation, transaction and console record), and answers each one's status and body (as text) in order. A failure does not stop the rest; nothing is rolled back. Login, session, token-management and settings routes, client endpoints and batches cannot be inside a batch (400 for that request).`,
       access: 'authenticated',
       body: BatchBody,
       responseText:
