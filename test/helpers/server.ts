@@ -20,10 +20,22 @@ export interface TestServer extends RunningServer {
   login(username: string, password: string): Promise<string>;
   /** fetch against the server with an optional bearer token. */
   fetch(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
+  /**
+   * A JSON request with `token` (a string body is sent as it is, anything else as JSON); its
+   * status, text and parsed JSON (an object or an array).
+   */
+  call(method: string, path: string, token: string, body?: unknown): Promise<JsonAnswer>;
   /** A JSON request with the `all:rw` token that must answer 200 (setup, not the thing under test). */
   adminOk(method: string, path: string, body: unknown): Promise<void>;
   /** Seeds users straight into the store (fast: one shared password hash). */
   seedUsers(names: string[], opts?: { group?: string; status?: number; note?: string }): Promise<void>;
+}
+
+type Json = Record<string, unknown>;
+export interface JsonAnswer {
+  status: number;
+  text: string;
+  json: (Json & Json[]) | undefined;
 }
 
 let counter = 0;
@@ -75,6 +87,16 @@ export async function startTestServer(
     token,
     makeToken,
     fetch: fetchIt,
+    async call(method, path, callToken, body) {
+      const r = await fetchIt(path, {
+        method,
+        token: callToken,
+        headers: { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      const text = await r.text();
+      return { status: r.status, text, json: text ? (JSON.parse(text) as Json & Json[]) : undefined };
+    },
     async adminOk(method, path, body) {
       const r = await fetchIt(path, {
         method,

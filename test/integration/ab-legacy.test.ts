@@ -21,16 +21,8 @@ afterAll(async () => {
 
 type Json = Record<string, unknown>;
 
-async function call(method: string, path: string, token: string, body?: unknown) {
-  const r = await s.fetch(path, {
-    method,
-    token,
-    headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  const text = await r.text();
-  return { status: r.status, text, json: text ? (JSON.parse(text) as Json) : undefined };
-}
+const call = (method: string, path: string, token: string, body?: unknown) =>
+  s.call(method, path, token, body);
 
 /** The legacy read, with `data` and its `tag_colors` parsed. */
 async function pull(token: string, how: 'GET' | 'POST' = 'GET') {

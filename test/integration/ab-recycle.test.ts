@@ -20,16 +20,8 @@ afterAll(async () => {
 });
 
 type Json = Record<string, unknown>;
-async function call(method: string, path: string, token: string, body?: unknown) {
-  const r = await s.fetch(path, {
-    method,
-    token,
-    headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await r.text();
-  return { status: r.status, text, json: text ? (JSON.parse(text) as Json) : undefined };
-}
+const call = (method: string, path: string, token: string, body?: unknown) =>
+  s.call(method, path, token, body);
 
 /** A fresh shared book owned by admin, with ann given `rule` and three peers. */
 async function freshBook(rule = 2) {

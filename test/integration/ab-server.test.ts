@@ -24,16 +24,8 @@ afterAll(async () => {
 
 type Json = Record<string, unknown>;
 
-async function call(method: string, path: string, token: string, body?: unknown) {
-  const r = await s.fetch(path, {
-    method,
-    token,
-    headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await r.text();
-  return { status: r.status, text, json: text ? (JSON.parse(text) as Json & Json[]) : undefined };
-}
+const call = (method: string, path: string, token: string, body?: unknown) =>
+  s.call(method, path, token, body);
 
 async function book(opts: { owner?: string; password?: string } = {}) {
   const name = `Shared ${++n}`;
