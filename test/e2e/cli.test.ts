@@ -176,6 +176,18 @@ describe('exit codes', () => {
   });
 });
 
+describe('what an API command loads', () => {
+  it("the HTTP client bundle works without loading node:http2 (undici's HTTP/2 client waits for first use)", async () => {
+    const script =
+      "const c = require('./dist/lazy/client.js'); const t = new c.Transport({ baseUrl: process.argv[1], token: process.argv[2], timeoutMs: 5000, connections: 1 });" +
+      " t.call('GET', '/api/users', { query: { pageSize: 1 } }).then(async (r) => { await t.close();" +
+      " console.log(JSON.stringify({ total: r.total, http2: process.moduleLoadList.filter((m) => m.includes('http2')) })); });";
+    const r = await runProcess(process.execPath, ['-e', script, s.url, s.token], env());
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ total: expect.any(Number), http2: [] });
+  });
+});
+
 describe('piping', () => {
   it('`users view | head -1` ends quietly with exit 0', async () => {
     await s.seedUsers(Array.from({ length: 200 }, (_, i) => `pipe-${String(i).padStart(3, '0')}`));
