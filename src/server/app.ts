@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { BATCH_HEADER, BATCH_MAX_REQUESTS } from '../wire/batch';
 import type { AppDeps, AppEnv } from './context';
@@ -29,11 +29,28 @@ const CONFLICT = {
     'conflict: a record this change refers to was changed or removed at the same moment; nothing was changed, try again',
 } as const;
 
+/**
+ * Inside a batch, the JSON text of an answer made by `c.json()` is kept beside its Response, so the
+ * batch writes it without materialising that Response and reading its body stream (about an
+ * eighth of the server's time per request inside a batch). Keyed by the Response object itself:
+ * a response replaced or built otherwise is not found there and is read the ordinary way.
+ */
+function keepJsonAnswers(c: Context<AppEnv>, answers: WeakMap<Response, string>): void {
+  const json = c.json as (...args: unknown[]) => Response;
+  c.json = ((object: unknown, ...rest: unknown[]) => {
+    const res = json(object, ...rest);
+    // The same call json() made on the same, unchanged object: the same text.
+    answers.set(res, JSON.stringify(object));
+    return res;
+  }) as typeof c.json;
+}
+
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
 
   app.use(async (c, next) => {
     const started = performance.now();
+    if (c.env?.batch) keepJsonAnswers(c, c.env.batch.answers);
     await next();
     // Set on the finished response's headers: c.header() at this point would rebuild the response
     // (materialising its body stream) on every request.

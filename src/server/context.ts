@@ -31,6 +31,13 @@ export interface AppDeps {
   log: (line: string) => void;
 }
 
+export interface BatchItemEnv {
+  /** The request's body, as text. */
+  body: string;
+  /** The JSON text of each answer made by `c.json()`, by the very Response object it is the body of. */
+  answers: WeakMap<Response, string>;
+}
+
 export type AppEnv = {
   Variables: {
     route: RouteSpec;
@@ -38,7 +45,7 @@ export type AppEnv = {
   };
   Bindings: {
     incoming?: { socket?: { remoteAddress?: string } };
-    /** Set on a request run from inside a batch (`POST /api/rdadmin/batch`): its body, as text. */
-    batch?: { body: string };
+    /** Set on a request run from inside a batch (`POST /api/rdadmin/batch`). */
+    batch?: BatchItemEnv;
   };
 };

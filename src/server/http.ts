@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import type { BatchItemEnv } from './context';
 
 /** A business error: always a 4xx with `{"error": message}`. */
 export class HttpError extends Error {
@@ -61,7 +62,7 @@ export async function readBody<T extends z.ZodType>(c: Context, schema: T): Prom
  * Node after the answer.
  */
 export async function readText(c: Context): Promise<string> {
-  const batched = (c.env as { batch?: { body: string } } | undefined)?.batch;
+  const batched = (c.env as { batch?: BatchItemEnv } | undefined)?.batch;
   if (batched) return batched.body;
   const declared = Number(c.req.header('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) throw tooLarge();

@@ -115,6 +115,32 @@ describe('POST /api/rdadmin/batch', () => {
     expect(s.logs.filter((l) => l.startsWith('(batch) '))).toHaveLength(requests.length);
   });
 
+  it('answers every kind of body as when sent alone: JSON, JSON written otherwise, empty', async () => {
+    await s.seedUsers(['dot']);
+    const added = await answers([
+      { method: 'POST', path: '/api/ab/shared/add', body: '{"name":"Ops book"}' },
+    ]);
+    expect(added[0]!.status).toBe(200);
+    const book = (JSON.parse(added[0]!.body) as { guid: string }).guid;
+    const reads: Item[] = [
+      { method: 'GET', path: '/api/users?name=dot' }, // c.json()
+      { method: 'GET', path: '/api/audits/console?pageSize=3' }, // written by its own serialiser
+      { method: 'GET', path: '/api/ab/shared/profiles?current=1&pageSize=10' },
+    ];
+    const got = await answers(reads);
+    for (const [i, item] of reads.entries()) expect(got[i], item.path).toEqual(await alone(item));
+    // An empty answer (c.body(null)) stays empty, and the change is made.
+    const [renamed] = await answers([
+      {
+        method: 'PUT',
+        path: '/api/ab/shared/update/profile',
+        body: JSON.stringify({ guid: book, name: 'Ops' }),
+      },
+    ]);
+    expect(renamed).toEqual({ status: 200, body: '' });
+    expect(await alone(reads[2]!)).toMatchObject({ body: expect.stringContaining('"name":"Ops"') });
+  });
+
   it('authorizes each request on its own, with the batch credentials', async () => {
     await s.seedUsers(['ann']);
     const ann = await guidOf('ann');

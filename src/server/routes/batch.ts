@@ -41,11 +41,13 @@ export function registerBatchRoutes(r: RouteTable): void {
       const { requests } = await readBody(c, BatchBody);
       const authorization = c.req.header('authorization') ?? '';
       const incoming = { socket: { remoteAddress: clientIp(c) } };
+      const origin = new URL(c.req.url).origin;
+      const answers = new WeakMap<Response, string>();
       const encoder = new TextEncoder();
       let next = 0;
       // Pulled one request at a time: the next one starts only once the answer before it has been
       // handed to the connection, and not at all once the client has gone.
-      const answers = new ReadableStream<Uint8Array>(
+      const lines = new ReadableStream<Uint8Array>(
         {
           async pull(controller) {
             if (next >= requests.length) return controller.close();
@@ -53,15 +55,17 @@ export function registerBatchRoutes(r: RouteTable): void {
             const item = requests[next++]!;
             const headers: Record<string, string> = { authorization, accept: 'application/json' };
             if (item.body !== undefined) headers['content-type'] = 'application/json';
-            const request = new Request(new URL(item.path, c.req.url), { method: item.method, headers });
-            const res = await r.dispatch(request, { incoming, batch: { body: item.body ?? '' } });
-            const line = `${JSON.stringify({ status: res.status, body: await res.text() })}\n`;
+            // item.path is an absolute path of printable ASCII (BatchBody checked it).
+            const request = new Request(origin + item.path, { method: item.method, headers });
+            const res = await r.dispatch(request, { incoming, batch: { body: item.body ?? '', answers } });
+            const body = answers.get(res) ?? (await res.text());
+            const line = `${JSON.stringify({ status: res.status, body })}\n`;
             controller.enqueue(encoder.encode(line));
           },
         },
         { highWaterMark: 0 },
       );
-      return c.body(answers, 200, { 'content-type': 'application/x-ndjson' });
+      return c.body(lines, 200, { 'content-type': 'application/x-ndjson' });
     },
   );
 }
