@@ -8,7 +8,7 @@ import { fold } from '../../src/server/store/like';
 import { listedUser } from '../../src/server/store/users';
 
 // Users are listed by (folded name, guid), the page picked over the (name_fold, guid) index and
-// joined afterwards, and counted without the group join unless a group filter needs it; every page
+// joined afterwards, and counted through the users_group index when filtered by group; every page
 // and total must be what the plain query gives.
 
 let dir: string;

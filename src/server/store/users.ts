@@ -127,7 +127,14 @@ export class UserRepo {
     const where: string[] = [];
     const params: (string | number)[] = [];
     likeCondition('u.name_fold', f.name, where, params);
-    likeCondition('g.name_fold', f.group_name, where, params);
+    // The users of the matching groups. Counted through the users_group index, that is those
+    // groups' users only (65 µs for a 1,000-user group of 10,000 users, where joining every user to
+    // its group took 1.5 ms, on every page); the page walks the name index in order and tests each
+    // user's group (the `+` keeps SQLite from reading the whole group through users_group and
+    // sorting it first). The `group` placeholder is replaced by one form or the other.
+    const groups: string[] = [];
+    likeCondition('g.name_fold', f.group_name, groups, params);
+    if (groups.length) where.push(`{group} IN (SELECT g.guid FROM user_groups g WHERE ${groups[0]})`);
     if (f.status !== undefined) {
       where.push('u.status = ?');
       params.push(f.status);
@@ -141,15 +148,14 @@ export class UserRepo {
       where.push(`u.status = 1 AND (u.group_guid = ? OR u.group_guid IN (${rules.text}))`);
       params.push(f.reachable_by.groupGuid, ...rules.params);
     }
-    const from = `FROM users u${f.group_name ? ' JOIN user_groups g ON g.guid = u.group_guid' : ''}${
-      where.length ? ` WHERE ${where.join(' AND ')}` : ''
-    }`;
+    const from = (group: string) =>
+      `FROM users u${where.length ? ` WHERE ${where.join(' AND ').replace('{group}', group)}` : ''}`;
     const page = `SELECT ${LISTED} FROM users u JOIN user_groups g ON g.guid = u.group_guid
-      WHERE u.rowid IN (SELECT u.rowid ${from} ORDER BY u.name_fold, u.guid LIMIT ? OFFSET ?)
+      WHERE u.rowid IN (SELECT u.rowid ${from('+u.group_guid')} ORDER BY u.name_fold, u.guid LIMIT ? OFFSET ?)
       ORDER BY u.name_fold, u.guid`;
     return this.fixed.run((q) => ({
       rows: q.rows(page, [...params, limit, offset]).map(listed),
-      total: Number(q.value(`SELECT count(*) ${from}`, params)),
+      total: Number(q.value(`SELECT count(*) ${from('u.group_guid')}`, params)),
     }));
   }
 
