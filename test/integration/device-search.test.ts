@@ -247,3 +247,166 @@ describe('device filters with the trigram index', () => {
     expect((await store.devices.list({ device_name: '%p-%' }, 0, 1000)).total).toBe(300);
   });
 });
+
+// The filters on the assigned user's name, that user's group and the device group are conditions on
+// the devices' references (through their indexes); they must give exactly what a LEFT JOIN to those
+// tables with the LIKE on the joined column gives, `-` (not set) included.
+describe('device filters on the user, the user group and the device group', () => {
+  const userGroups = ['Sales', 'sales-EU', 'Ops_1'];
+  const people: { name: string; group: string; guid?: string }[] = [
+    { name: 'ann', group: 'Sales' },
+    { name: 'Ann2', group: 'sales-EU' },
+    { name: 'bob%x', group: 'Ops_1' },
+    { name: 'Émile', group: 'Sales' },
+  ];
+  const deviceGroups: { name: string; guid?: string }[] = [
+    { name: 'Site 1' },
+    { name: 'site-2' },
+    { name: 'Lab\\x' },
+  ];
+
+  beforeAll(async () => {
+    for (const g of userGroups) await store.users.createGroup(g);
+    for (const p of people) {
+      const g = await store.users.getGroupByName(p.group);
+      p.guid = await store.users.create({
+        name: p.name,
+        password_hash: null,
+        group_guid: g!.guid,
+        status: 1,
+      });
+    }
+    for (const g of deviceGroups) g.guid = await store.devices.createGroup(g.name);
+  });
+
+  interface Placed {
+    id: string;
+    name: string;
+    user: number | null;
+    dgroup: number | null;
+  }
+  type JoinFilter = Pick<DeviceFilter, 'user_name' | 'group_name' | 'device_group_name' | 'device_name'>;
+
+  const fleet = fc.uniqueArray(
+    fc.record({
+      id: fc.stringMatching(/^[0-9a-c]{1,6}$/),
+      name: fc.constantFrom('pc', 'Laptop', 'kiosk'),
+      user: fc.option(fc.nat({ max: people.length - 1 }), { nil: null }),
+      dgroup: fc.option(fc.nat({ max: deviceGroups.length - 1 }), { nil: null }),
+    }),
+    { minLength: 1, maxLength: 30, selector: (d) => d.id },
+  );
+  const value = (names: string[]) =>
+    fc.oneof(
+      {
+        arbitrary: fc.constantFrom(...names).map((n) => `%${n.slice(1, 4).replace(/[%_\\]/g, '\\$&')}%`),
+        weight: 3,
+      },
+      { arbitrary: fc.constantFrom(...names).map((n) => n.replace(/[%_\\]/g, '\\$&')), weight: 1 },
+      { arbitrary: pattern, weight: 1 },
+      { arbitrary: fc.constant('-'), weight: 1 },
+      { arbitrary: fc.constant(undefined), weight: 2 },
+    );
+  const filter: fc.Arbitrary<JoinFilter> = fc.record(
+    {
+      user_name: value(people.map((p) => p.name)),
+      group_name: value(userGroups),
+      device_group_name: value(deviceGroups.map((g) => g.name)),
+      device_name: fc.constantFrom(undefined, '%top%', '%k%'),
+    },
+    { requiredKeys: [] },
+  );
+
+  /** A filter on an unset reference: the joined column is NULL, which only `-` (or no filter) matches. */
+  const on = (value: string | undefined, text: string | null) =>
+    text === null ? value === undefined || value === '' || value === '-' : matches(value, text);
+  const reference = (devs: Placed[], f: JoinFilter) =>
+    devs
+      .filter((d) => {
+        const user = d.user === null ? null : people[d.user]!;
+        return (
+          on(f.user_name, user?.name ?? null) &&
+          on(f.group_name, user?.group ?? null) &&
+          on(f.device_group_name, d.dgroup === null ? null : deviceGroups[d.dgroup]!.name) &&
+          matches(f.device_name, d.name)
+        );
+      })
+      .map((d) => d.id)
+      .sort();
+
+  /** What the filters were before: LEFT JOINs, and the LIKE on the joined columns. */
+  function joined(f: JoinFilter): string[] {
+    const where: string[] = [];
+    const params: string[] = [];
+    for (const [k, col] of [
+      ['user_name', 'u.name_fold'],
+      ['group_name', 'ug.name_fold'],
+      ['device_group_name', 'dg.name_fold'],
+      ['device_name', 'd.device_name_fold'],
+    ] as const) {
+      const v = f[k];
+      if (v === undefined || v === '') continue;
+      if (v === '-') where.push(`(${col} IS NULL OR ${col} = '')`);
+      else {
+        where.push(`${col} LIKE ? ESCAPE '\\'`);
+        params.push(fold(v));
+      }
+    }
+    const sql = `SELECT d.id FROM devices d LEFT JOIN users u ON u.guid = d.user_guid
+      LEFT JOIN user_groups ug ON ug.guid = u.group_guid LEFT JOIN device_groups dg ON dg.guid = d.device_group_guid
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+    return (
+      store.database.sqlite
+        .prepare(sql)
+        .pluck()
+        .all(...params) as string[]
+    ).sort();
+  }
+
+  it('return exactly the rows (and total) of a join with the LIKE on the joined column, on every page', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fleet,
+        fc.array(filter, { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 7 }),
+        async (devs, filters, pageSize) => {
+          store.database.sqlite.exec('DELETE FROM devices');
+          for (const d of devs) {
+            const guid = await store.devices.create(d.id, { device_name: d.name });
+            await store.devices.update([guid], {
+              user_guid: d.user === null ? null : people[d.user]!.guid!,
+              device_group_guid: d.dgroup === null ? null : deviceGroups[d.dgroup]!.guid!,
+            });
+          }
+          for (const f of filters) {
+            const want = reference(devs, f);
+            expect(joined(f), JSON.stringify(f)).toEqual(want);
+            const got = await listAll(f, pageSize);
+            expect([...got.ids].sort(), JSON.stringify(f)).toEqual(want);
+            expect(got.ids).toEqual([...got.ids].sort());
+            for (const t of got.totals) expect(t).toBe(want.length);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('counts through the devices_user_id and devices_device_group_id indexes, without scanning the devices', async () => {
+    for (const f of [
+      { device_group_name: '%site%' },
+      { user_name: '%ann%' },
+      { group_name: 'sales' },
+      { device_group_name: '-' },
+    ]) {
+      const plan = await store.devices.plan(f);
+      expect(plan.count.join(' | '), JSON.stringify(f)).toMatch(
+        /USING (COVERING )?INDEX devices_(user|device_group)_id /,
+      );
+      expect(
+        plan.count.some((d) => /^SCAN devices/.test(d)),
+        JSON.stringify(f),
+      ).toBe(false);
+    }
+  });
+});

@@ -8,6 +8,7 @@ import { m0006 } from './migrations/0006_strategies';
 import { m0007 } from './migrations/0007_perf';
 import { m0008 } from './migrations/0008_login_throttle';
 import { m0009 } from './migrations/0009_ab_recycle';
+import { m0010 } from './migrations/0010_device_refs';
 
 // Versioned schema migrations, applied in name order at start-up. Never edit one that has shipped:
 // add a new one (one file per change, registered here).
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0007_perf': m0007,
   '0008_login_throttle': m0008,
   '0009_ab_recycle': m0009,
+  '0010_device_refs': m0010,
 };
 
 export const migrationProvider: MigrationProvider = {
