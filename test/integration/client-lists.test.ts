@@ -77,6 +77,11 @@ describe('GET /api/peers: the devices a client may connect to', () => {
 
   it('never a disabled device, nor one of a disabled user; pages as the client pages', async () => {
     expect(await peers('carol', 2)).toEqual([1, 2, 3, 4, 6]);
+    // Small pages are walked in ID order, one large page is gathered through the indexes: the same.
+    for (const who of ['alice', 'carol', 'dave', 'admin']) {
+      const whole = await peers(who);
+      for (const size of [1, 3]) expect(await peers(who, size), `${who}, pageSize ${size}`).toEqual(whole);
+    }
   });
 
   it('administrators and API tokens (device:r) see every device; status=1 the enabled ones', async () => {

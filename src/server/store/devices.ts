@@ -70,16 +70,20 @@ export interface Reacher extends RuleSource {
  * user (if any) is enabled, and that are the user's own, or belong to a member of the user's group
  * or of a user group the user or their group has a rule to, or sit in a device group the user or
  * their group has a rule to; or (unless only administrators may) have no user and no device group.
- * Grants are a union. The rules are the one edge set of access_rules (src → dst).
+ * Grants are a union. The rules are the one edge set of access_rules (src → dst). With `indexed`
+ * false, the device's references are written `+column`, so SQLite tests each device it walks
+ * instead of gathering every reachable device through the indexes first (see pageQuery()).
  */
-export function reachableCondition(r: Reacher) {
+export function reachableCondition(r: Reacher, indexed = true) {
+  const user = indexed ? sql`devices.user_guid` : sql`+devices.user_guid`;
+  const group = indexed ? sql`devices.device_group_guid` : sql`+devices.device_group_guid`;
   return sql<SqlBool>`(devices.status = 1
-    AND (devices.user_guid IS NULL OR devices.user_guid IN (SELECT guid FROM users WHERE status = 1))
-    AND (devices.user_guid = ${r.userGuid}
-      OR devices.user_guid IN (SELECT ru.guid FROM users ru WHERE ru.group_guid = ${r.groupGuid}
+    AND (${user} IS NULL OR ${user} IN (SELECT guid FROM users WHERE status = 1))
+    AND (${user} = ${r.userGuid}
+      OR ${user} IN (SELECT ru.guid FROM users ru WHERE ru.group_guid = ${r.groupGuid}
         OR ru.group_guid IN (${ruleTargets('userGroups', r)}))
-      OR devices.device_group_guid IN (${ruleTargets('deviceGroups', r)})
-      OR (${r.unassigned ? 1 : 0} = 1 AND devices.user_guid IS NULL AND devices.device_group_guid IS NULL)))`;
+      OR ${group} IN (${ruleTargets('deviceGroups', r)})
+      OR (${r.unassigned ? 1 : 0} = 1 AND ${user} IS NULL AND ${group} IS NULL)))`;
 }
 
 export type DevicePatch = Partial<
@@ -310,14 +314,17 @@ export class DeviceRepo {
       );
     if (f.device_group_guid) q = q.where('devices.device_group_guid', '=', f.device_group_guid);
     if (f.user_guid) q = q.where('devices.user_guid', '=', f.user_guid);
-    if (f.reachable_by) q = q.where(reachableCondition(f.reachable_by));
+    if (f.reachable_by) q = q.where(reachableCondition(f.reachable_by, useIndex));
     if (f.status !== undefined) q = q.where('devices.status', '=', f.status);
     return q;
   }
 
-  /** Whether `f` has a filter that an index narrows (trigram, or one of pointsInto()'s). */
+  /** Whether `f` has a filter that an index narrows (trigram, pointsInto()'s, what a user reaches). */
   private narrowed(f: DeviceFilter): boolean {
-    return this.trigram(f) !== null || Boolean(f.user_name || f.group_name || f.device_group_name);
+    return (
+      this.trigram(f) !== null ||
+      Boolean(f.user_name || f.group_name || f.device_group_name || f.reachable_by)
+    );
   }
 
   private countQuery(f: DeviceFilter) {
