@@ -9,6 +9,7 @@ import { m0007 } from './migrations/0007_perf';
 import { m0008 } from './migrations/0008_login_throttle';
 import { m0009 } from './migrations/0009_ab_recycle';
 import { m0010 } from './migrations/0010_device_refs';
+import { m0011 } from './migrations/0011_device_access';
 
 // Versioned schema migrations, applied in name order at start-up. Never edit one that has shipped:
 // add a new one (one file per change, registered here).
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0008_login_throttle': m0008,
   '0009_ab_recycle': m0009,
   '0010_device_refs': m0010,
+  '0011_device_access': m0011,
 };
 
 export const migrationProvider: MigrationProvider = {
