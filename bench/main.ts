@@ -4,7 +4,7 @@ import { cpus, freemem, loadavg, platform, release, tmpdir, totalmem } from 'nod
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BATCH_MAX_REQUESTS } from '../src/wire/batch';
-import { deviceInfo, prng } from './fleet';
+import { deviceInfo, prng, userName } from './fleet';
 import { getJson, heartbeatLoad, latencyProxy, latencySeries, throughput } from './load';
 import { type Measured, median, memorySource, percentile, runMeasured, runTimed } from './measure';
 
@@ -64,6 +64,8 @@ const SIZES = {
   heartbeatMeasureMs: Q ? 15_000 : 30_000,
   reps: Q ? 1 : 3,
   latencySamples: Q ? 100 : 300,
+  /** Connection records in the audit log for the listing details of figure 4. */
+  connAudits: Q ? 30_000 : 300_000,
   throughputMs: Q ? 2_000 : 5_000,
   /** The CLI's page size (RDADMIN_PAGE_SIZE default), and so the baseline's "same pages". */
   pageSize: 100,
@@ -570,8 +572,45 @@ async function figure4(server: BenchServer) {
       `matches per filter (first 30 queries): median ${median(totals)}, max ${Math.max(...totals)}`,
       `query plans, device_name=%k7q% (8 of 100,000 match): count: ${rare.count.join(' · ')}; page: ${rare.rows.join(' · ')}`,
       `query plans, device_name=%top% (a third match): count: ${common.count.join(' · ')}; page: ${common.rows.join(' · ')}`,
+      ...(await otherListings(server)),
     ],
   });
+}
+
+/**
+ * Listings over the same fleet with the filters and page depths that used to cost the most (no
+ * target in the issue; docs/performance.md, fifth round): a device group, a non-admin client's
+ * accessible devices, and the connection log. p50 of 20 requests each, one at a time.
+ */
+async function otherListings(server: BenchServer): Promise<string[]> {
+  const p50 = async (path: string, token = server.token) => {
+    const r = await latencySeries(server.url, token, Array<string>(20).fill(path), 60_000);
+    if (r.errors) throw new Error(`${path}: ${r.errors} of 20 requests failed`);
+    return fmt(median(r.samples));
+  };
+  const pages = async (path: string, token = server.token) => {
+    const sep = path.includes('?') ? '&' : '?';
+    const first = `${path}${sep}current=1&pageSize=${SIZES.pageSize}`;
+    const { total } = (await getJson(`${server.url}${first}`, token)) as { total: number };
+    const last = Math.max(1, Math.ceil(total / SIZES.pageSize));
+    const lastPath = `${path}${sep}current=${last}&pageSize=${SIZES.pageSize}`;
+    return `${total.toLocaleString('en')} match: page 1 p50 ${await p50(first, token)}, page ${last} (the last) p50 ${await p50(lastPath, token)}`;
+  };
+  // A user of the seeded Staff group (password123): reaches the group-mates' devices and the
+  // unassigned ones, most of the fleet.
+  const login = await fetch(`${server.url}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: userName('', 1), password: 'password123' }),
+  });
+  const session = ((await login.json()) as { access_token?: string }).access_token;
+  if (!session) throw new Error(`figure 4: logging in as ${userName('', 1)} failed (${login.status})`);
+  await server.call('seedConnAudits', { n: SIZES.connAudits, devices: SIZES.devices });
+  return [
+    `listing by device group (device_group_name=Site 3): ${await pages('/api/devices?device_group_name=Site%203')}`,
+    `accessible devices of a non-admin user (/api/peers?accessible, what a client asks): ${await pages('/api/peers?accessible=&status=1', session)}`,
+    `connection log, ${SIZES.connAudits.toLocaleString('en')} records (/api/audits/conn): ${await pages('/api/audits/conn')}`,
+  ];
 }
 
 async function figure5(server: BenchServer) {

@@ -7,7 +7,7 @@ import { startServer } from '../src/server/serve';
 import { newGuid } from '../src/server/store/ids';
 import { fold } from '../src/server/store/like';
 import { AREAS, type Permissions } from '../src/wire/scopes';
-import { deviceInfo, prng, userName } from './fleet';
+import { deviceId, deviceInfo, prng, userName } from './fleet';
 
 // The benchmark server: the same startServer() as `rdadmin serve`, on 127.0.0.1 only, with a fresh
 // SQLite file, run in its own process (so it has a core to itself) and driven over IPC by
@@ -60,6 +60,39 @@ async function main() {
         for (let i = 0; i < n; i++) {
           const name = userName(prefix, i);
           insert.run(newGuid(), name, fold(name), `${name}@example.com`, g, sharedHash, ts, ts);
+        }
+      })();
+      return n;
+    },
+
+    /**
+     * `n` connection records, one a second going back from now, between devices of the fleet and
+     * peers, in one transaction (what months of a busy fleet's connection log look like).
+     */
+    async seedConnAudits(a) {
+      const n = Number(a['n']);
+      const devices = Number(a['devices']);
+      const insert = sqlite.prepare(
+        `INSERT INTO audit_conn (guid, device_id, device_id_fold, conn_id, ip, peer_id, peer_id_fold,
+           peer_name, conn_type, created_at, end_time)
+         VALUES (?, ?, ?, ?, '10.0.0.1', ?, ?, '', 0, ?, ?)`,
+      );
+      const start = Date.now() - n * 1000;
+      sqlite.transaction(() => {
+        for (let i = 0; i < n; i++) {
+          const device = deviceId((i * 7919) % devices);
+          const peer = deviceId((i * 104729 + 1) % devices);
+          const at = new Date(start + i * 1000);
+          insert.run(
+            newGuid(at.getTime()),
+            device,
+            device,
+            i,
+            peer,
+            peer,
+            at.toISOString(),
+            new Date(at.getTime() + 600_000).toISOString(),
+          );
         }
       })();
       return n;
