@@ -83,21 +83,23 @@ function reference(devs: Dev[], f: DeviceFilter): string[] {
     .sort();
 }
 
-/** The same filters as plain LIKEs on the table, without the index (what like.ts did before). */
-function plainLike(f: DeviceFilter): string[] {
+/** The `id` column of `from` where each filter holds as a plain LIKE on its column (`-`: empty or NULL), sorted. */
+function idsWhere(
+  id: string,
+  from: string,
+  filters: [column: string, value: string | undefined][],
+): string[] {
   const where: string[] = [];
   const params: string[] = [];
-  for (const [k] of FIELDS) {
-    const v = f[k];
+  for (const [col, v] of filters) {
     if (v === undefined || v === '') continue;
-    const col = `${k === 'id' ? 'id' : k}_fold`;
     if (v === '-') where.push(`(${col} IS NULL OR ${col} = '')`);
     else {
       where.push(`${col} LIKE ? ESCAPE '\\'`);
       params.push(fold(v));
     }
   }
-  const sql = `SELECT id FROM devices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
+  const sql = `SELECT ${id} FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
   return (
     store.database.sqlite
       .prepare(sql)
@@ -105,6 +107,14 @@ function plainLike(f: DeviceFilter): string[] {
       .all(...params) as string[]
   ).sort();
 }
+
+/** The same filters as plain LIKEs on the table, without the index (what like.ts did before). */
+const plainLike = (f: DeviceFilter) =>
+  idsWhere(
+    'id',
+    'devices',
+    FIELDS.map(([k]) => [`${k}_fold`, f[k]]),
+  );
 
 async function seed(devs: Dev[]): Promise<void> {
   for (const d of devs) await store.devices.create(d.id, { device_name: d.name, device_username: d.user });
@@ -335,33 +345,18 @@ describe('device filters on the user, the user group and the device group', () =
       .sort();
 
   /** What the filters were before: LEFT JOINs, and the LIKE on the joined columns. */
-  function joined(f: JoinFilter): string[] {
-    const where: string[] = [];
-    const params: string[] = [];
-    for (const [k, col] of [
-      ['user_name', 'u.name_fold'],
-      ['group_name', 'ug.name_fold'],
-      ['device_group_name', 'dg.name_fold'],
-      ['device_name', 'd.device_name_fold'],
-    ] as const) {
-      const v = f[k];
-      if (v === undefined || v === '') continue;
-      if (v === '-') where.push(`(${col} IS NULL OR ${col} = '')`);
-      else {
-        where.push(`${col} LIKE ? ESCAPE '\\'`);
-        params.push(fold(v));
-      }
-    }
-    const sql = `SELECT d.id FROM devices d LEFT JOIN users u ON u.guid = d.user_guid
-      LEFT JOIN user_groups ug ON ug.guid = u.group_guid LEFT JOIN device_groups dg ON dg.guid = d.device_group_guid
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
-    return (
-      store.database.sqlite
-        .prepare(sql)
-        .pluck()
-        .all(...params) as string[]
-    ).sort();
-  }
+  const joined = (f: JoinFilter) =>
+    idsWhere(
+      'd.id',
+      `devices d LEFT JOIN users u ON u.guid = d.user_guid LEFT JOIN user_groups ug ON ug.guid = u.group_guid
+        LEFT JOIN device_groups dg ON dg.guid = d.device_group_guid`,
+      [
+        ['u.name_fold', f.user_name],
+        ['ug.name_fold', f.group_name],
+        ['dg.name_fold', f.device_group_name],
+        ['d.device_name_fold', f.device_name],
+      ],
+    );
 
   it('return exactly the rows (and total) of a join with the LIKE on the joined column, on every page', async () => {
     await fc.assert(

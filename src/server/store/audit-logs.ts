@@ -113,6 +113,11 @@ async function pageOf<R>(
   return { rows: r, total: Number(c.n) };
 }
 
+type LogTable = 'audit_conn' | 'audit_file' | 'audit_alarm' | 'audit_console';
+
+/** The order of every log list: newest first, ties by id (the created_at indexes hold the id). */
+const newest = (t: LogTable) => sql`${sql.ref(`${t}.created_at`)} DESC, ${sql.ref(`${t}.id`)} DESC`;
+
 export class AuditLogRepo {
   constructor(
     private readonly db: Kysely<DB>,
@@ -259,12 +264,7 @@ export class AuditLogRepo {
     if (f.conn_type !== undefined) q = q.where('audit_conn.conn_type', '=', f.conn_type);
     if (f.own) q = q.where(eitherSideOwned('audit_conn', f.own));
     for (const c of timeConds('audit_conn.created_at', f)) q = q.where(c);
-    const ids = q
-      .select('audit_conn.id')
-      .orderBy('audit_conn.created_at', 'desc')
-      .orderBy('audit_conn.id', 'desc')
-      .offset(offset)
-      .limit(limit);
+    const ids = q.select('audit_conn.id').orderBy(newest('audit_conn')).offset(offset).limit(limit);
     return pageOf(
       this.db
         .selectFrom('audit_conn')
@@ -272,8 +272,7 @@ export class AuditLogRepo {
         .selectAll('audit_conn')
         .select('devices.device_name as device_name')
         .where('audit_conn.id', 'in', ids)
-        .orderBy('audit_conn.created_at', 'desc')
-        .orderBy('audit_conn.id', 'desc'),
+        .orderBy(newest('audit_conn')),
       q.select((eb) => eb.fn.countAll<number>().as('n')),
     );
   }
@@ -285,12 +284,7 @@ export class AuditLogRepo {
     if (a && b) q = q.where(sql<SqlBool>`(${a} OR ${b})`);
     if (f.own) q = q.where(eitherSideOwned('audit_file', f.own));
     for (const c of timeConds('audit_file.created_at', f)) q = q.where(c);
-    const ids = q
-      .select('audit_file.id')
-      .orderBy('audit_file.created_at', 'desc')
-      .orderBy('audit_file.id', 'desc')
-      .offset(offset)
-      .limit(limit);
+    const ids = q.select('audit_file.id').orderBy(newest('audit_file')).offset(offset).limit(limit);
     return pageOf(
       this.db
         .selectFrom('audit_file')
@@ -298,8 +292,7 @@ export class AuditLogRepo {
         .selectAll('audit_file')
         .select('devices.device_name as device_name')
         .where('audit_file.id', 'in', ids)
-        .orderBy('audit_file.created_at', 'desc')
-        .orderBy('audit_file.id', 'desc'),
+        .orderBy(newest('audit_file')),
       q.select((eb) => eb.fn.countAll<number>().as('n')),
     );
   }
@@ -317,12 +310,7 @@ export class AuditLogRepo {
           AND rd_fold(json_extract(audit_alarm.info, '$.name')) = ${f.own.nameFold}))`);
     }
     for (const c of timeConds('audit_alarm.created_at', f)) q = q.where(c);
-    const ids = q
-      .select('audit_alarm.id')
-      .orderBy('audit_alarm.created_at', 'desc')
-      .orderBy('audit_alarm.id', 'desc')
-      .offset(offset)
-      .limit(limit);
+    const ids = q.select('audit_alarm.id').orderBy(newest('audit_alarm')).offset(offset).limit(limit);
     return pageOf(
       this.db
         .selectFrom('audit_alarm')
@@ -330,8 +318,7 @@ export class AuditLogRepo {
         .selectAll('audit_alarm')
         .select('devices.device_name as device_name')
         .where('audit_alarm.id', 'in', ids)
-        .orderBy('audit_alarm.created_at', 'desc')
-        .orderBy('audit_alarm.id', 'desc'),
+        .orderBy(newest('audit_alarm')),
       q.select((eb) => eb.fn.countAll<number>().as('n')),
     );
   }
@@ -344,19 +331,13 @@ export class AuditLogRepo {
     if (f.iop !== undefined) q = q.where('audit_console.iop', '=', f.iop);
     if (f.own) q = q.where('audit_console.operator_guid', '=', f.own.userGuid);
     for (const c of timeConds('audit_console.created_at', f)) q = q.where(c);
-    const ids = q
-      .select('audit_console.id')
-      .orderBy('audit_console.created_at', 'desc')
-      .orderBy('audit_console.id', 'desc')
-      .offset(offset)
-      .limit(limit);
+    const ids = q.select('audit_console.id').orderBy(newest('audit_console')).offset(offset).limit(limit);
     return pageOf(
       this.db
         .selectFrom('audit_console')
         .selectAll('audit_console')
         .where('audit_console.id', 'in', ids)
-        .orderBy('audit_console.created_at', 'desc')
-        .orderBy('audit_console.id', 'desc'),
+        .orderBy(newest('audit_console')),
       q.select((eb) => eb.fn.countAll<number>().as('n')),
     );
   }
