@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseJsonLossless, stringifyJson } from '../../src/wire/json-lossless';
 
 describe('lossless JSON', () => {
@@ -71,5 +71,19 @@ describe('lossless JSON', () => {
     const v = { a: 18446744073709551615n, b: 'bigint-x:1', c: [1n, '2'] };
     expect(stringifyJson(v)).toBe('{"a":18446744073709551615,"b":"bigint-x:1","c":[1,"2"]}');
     expect(stringifyJson({ a: 5n }, 2)).toBe('{\n  "a": 5\n}');
+  });
+
+  it('compiles no regular expression per call (V8 keeps every one it compiled in a cache)', () => {
+    const spy = vi.spyOn(globalThis, 'RegExp');
+    try {
+      for (let i = 0; i < 100; i++) {
+        expect(stringifyJson({ id: BigInt(i) + 18446744073709551515n, n: i })).toBe(
+          `{"id":${18446744073709551515n + BigInt(i)},"n":${i}}`,
+        );
+      }
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
