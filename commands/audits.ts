@@ -303,7 +303,8 @@ async function* checked(
 
 async function render(ctx: Ctx, kind: AuditKind, p: Plan, rows: AsyncIterable<AuditRow>): Promise<number> {
   const cols = columnsFor(kind, p.time);
-  const w = (s: string) => ctx.io.stdout.write(s);
+  // Through the output's blocks: one system call per 64 KB, not per record (300,000 of them with --all).
+  const w = (s: string) => ctx.out.text(s);
   let n = 0;
   if (p.format === 'json') {
     for await (const r of rows) w(`${n++ === 0 ? '[\n' : ',\n'}  ${stringifyJson(r)}`);

@@ -71,6 +71,11 @@ export class Output {
     this.io.stdout.write(text);
   }
 
+  /** Raw text on stdout, as it is (no newline added): for output written piece by piece. */
+  text(text: string): void {
+    this.write(text);
+  }
+
   /** Raw data line(s) on stdout. */
   data(text: string): void {
     this.write(text.endsWith('\n') ? text : `${text}\n`);

@@ -33,6 +33,16 @@ describe('Output', () => {
     expect(s.log.length).toBeLessThan(5);
   });
 
+  it('piped: raw pieces (no newline added) leave in blocks too, as written', () => {
+    const s = streams(false);
+    const out = new Output(s.io, { json: false, noColor: true });
+    for (let i = 0; i < 5000; i++) out.text(`${i === 0 ? '[' : ','}${i}`);
+    out.text(']\n');
+    out.flush();
+    expect(JSON.parse(s.text('out'))).toHaveLength(5000);
+    expect(s.log.length).toBeLessThan(3);
+  });
+
   it('a JSON array streams in blocks and is valid JSON once ended', () => {
     const s = streams(false);
     const out = new Output(s.io, { json: true, noColor: true });
