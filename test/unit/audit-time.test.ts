@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   formatOffset,
@@ -7,6 +8,8 @@ import {
   parseTimeText,
   resolveTime,
   toFilterTime,
+  type WallClock,
+  wallClockAt,
 } from '../../src/wire/audit-time';
 
 const BERLIN = 'Europe/Berlin';
@@ -90,5 +93,70 @@ describe('display', () => {
     expect(formatOffset(-330)).toBe('-05:30');
     expect(isValidZone(BERLIN)).toBe(true);
     expect(isValidZone('Mars/Olympus')).toBe(false);
+  });
+});
+
+describe('wall clocks of many records (the offset reused within a UTC hour)', () => {
+  /** The reference: Intl for every instant, no reuse. */
+  function intlWallClock(ms: number, zone: string): WallClock {
+    const parts: Record<string, number> = {};
+    const f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    for (const p of f.formatToParts(new Date(ms))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+    return {
+      year: parts['year']!,
+      month: parts['month']!,
+      day: parts['day']!,
+      hour: parts['hour']! % 24,
+      minute: parts['minute']!,
+      second: parts['second']!,
+      ms: ((ms % 1000) + 1000) % 1000,
+    };
+  }
+
+  it('every 7 minutes across changes of offset: DST both ways, half-hour DST, 45-minute and sub-minute offsets', () => {
+    const cases: [string, string][] = [
+      ['Europe/Berlin', '2025-03-30T00:00:00Z'],
+      ['Europe/Berlin', '2025-10-26T00:00:00Z'],
+      ['America/St_Johns', '2025-03-09T00:00:00Z'],
+      ['Australia/Lord_Howe', '2025-04-05T12:00:00Z'],
+      ['Australia/Lord_Howe', '2025-10-04T12:00:00Z'],
+      ['Asia/Kathmandu', '1985-12-31T12:00:00Z'],
+      ['Europe/Amsterdam', '1937-06-30T12:00:00Z'],
+      ['Europe/London', '1947-04-16T00:00:00Z'],
+    ];
+    for (const [zone, from] of cases) {
+      const start = Date.parse(from);
+      for (let ms = start; ms < start + 2 * 86_400_000; ms += 7 * 60_000 + 13_001) {
+        expect(wallClockAt(ms, zone), `${zone} at ${new Date(ms).toISOString()}`).toEqual(
+          intlWallClock(ms, zone),
+        );
+      }
+    }
+  });
+
+  it('any zone, any instant from 1900 to 2100, in any order', () => {
+    const zones = Intl.supportedValuesOf('timeZone');
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...zones),
+        fc.integer({ min: Date.UTC(1900, 0, 1), max: Date.UTC(2100, 0, 1) }),
+        (zone, ms) => {
+          expect(wallClockAt(ms, zone)).toEqual(intlWallClock(ms, zone));
+          // The same hour again (now from the reused offset), and a neighbouring one.
+          expect(wallClockAt(ms + 1, zone)).toEqual(intlWallClock(ms + 1, zone));
+          expect(wallClockAt(ms - 3_600_000, zone)).toEqual(intlWallClock(ms - 3_600_000, zone));
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });
