@@ -127,8 +127,8 @@ function hourOffset(ms: number, zone: string): number | null {
   return offset;
 }
 
-/** wallClockAt() asking Intl directly. */
-function zoneWallClock(ms: number, zone: string): WallClock {
+/** wallClockAt() asking Intl directly, for every instant (tests hold the reused offsets to it). */
+export function zoneWallClock(ms: number, zone: string): WallClock {
   const parts: Record<string, number> = {};
   for (const p of formatter(zone).formatToParts(new Date(ms))) {
     if (p.type !== 'literal') parts[p.type] = Number(p.value);

@@ -8,8 +8,8 @@ import {
   parseTimeText,
   resolveTime,
   toFilterTime,
-  type WallClock,
   wallClockAt,
+  zoneWallClock,
 } from '../../src/wire/audit-time';
 
 const BERLIN = 'Europe/Berlin';
@@ -97,30 +97,8 @@ describe('display', () => {
 });
 
 describe('wall clocks of many records (the offset reused within a UTC hour)', () => {
-  /** The reference: Intl for every instant, no reuse. */
-  function intlWallClock(ms: number, zone: string): WallClock {
-    const parts: Record<string, number> = {};
-    const f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    for (const p of f.formatToParts(new Date(ms))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-    return {
-      year: parts['year']!,
-      month: parts['month']!,
-      day: parts['day']!,
-      hour: parts['hour']! % 24,
-      minute: parts['minute']!,
-      second: parts['second']!,
-      ms: ((ms % 1000) + 1000) % 1000,
-    };
-  }
+  // The reference: Intl for every instant, no offset reused.
+  const intlWallClock = zoneWallClock;
 
   it('every 7 minutes across changes of offset: DST both ways, half-hour DST, 45-minute and sub-minute offsets', () => {
     const cases: [string, string][] = [
