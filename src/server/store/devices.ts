@@ -41,22 +41,32 @@ export interface DeviceFilter {
   status?: number;
 }
 
+type DeviceRef = 'devices.user_guid' | 'devices.device_group_guid';
+
+/**
+ * A device's reference column in a condition. Written `+column` when `indexed` is false, which
+ * keeps SQLite from gathering the matching rows through that column's index: it then tests each
+ * row it walks (in ID order, for a page; see pageQuery()).
+ */
+function deviceRef(column: DeviceRef, indexed: boolean) {
+  return indexed ? sql.ref(column) : sql`+${sql.ref(column)}`;
+}
+
 /**
  * Devices whose reference `column` is set to a row that `rows` selects where its folded `value`
  * column is LIKE the filter (or, for `-`, empty), or unset when the filter is `-`: what a LEFT JOIN
- * and the filter on the joined column give, since the reference is a foreign key. With `indexed`
- * false, `+column` keeps SQLite from picking the rows through the column's index.
+ * and the filter on the joined column give, since the reference is a foreign key.
  */
 function pointsInto(
-  column: 'devices.user_guid' | 'devices.device_group_guid',
+  column: DeviceRef,
   indexed: boolean,
   value: string | undefined,
   rows: (cond: (col: string) => Expression<SqlBool>) => RawBuilder<unknown>,
 ): Expression<SqlBool> | null {
   if (value === undefined || value === '') return null;
-  const ref = indexed ? sql.ref(column) : sql`+${sql.ref(column)}`;
+  const ref = deviceRef(column, indexed);
   const inRows = sql<SqlBool>`${ref} IN (${rows((col) => likeFilter(sql.ref<string>(col), value)!)})`;
-  return value === '-' ? sql<SqlBool>`(${sql.ref(column)} IS NULL OR ${inRows})` : inRows;
+  return value === '-' ? sql<SqlBool>`(${ref} IS NULL OR ${inRows})` : inRows;
 }
 
 /** A user asking what they may reach: who they are, and whether unassigned devices count. */
@@ -70,13 +80,12 @@ export interface Reacher extends RuleSource {
  * user (if any) is enabled, and that are the user's own, or belong to a member of the user's group
  * or of a user group the user or their group has a rule to, or sit in a device group the user or
  * their group has a rule to; or (unless only administrators may) have no user and no device group.
- * Grants are a union. The rules are the one edge set of access_rules (src → dst). With `indexed`
- * false, the device's references are written `+column`, so SQLite tests each device it walks
- * instead of gathering every reachable device through the indexes first (see pageQuery()).
+ * Grants are a union. The rules are the one edge set of access_rules (src → dst). `indexed`: see
+ * deviceRef().
  */
 export function reachableCondition(r: Reacher, indexed = true) {
-  const user = indexed ? sql`devices.user_guid` : sql`+devices.user_guid`;
-  const group = indexed ? sql`devices.device_group_guid` : sql`+devices.device_group_guid`;
+  const user = deviceRef('devices.user_guid', indexed);
+  const group = deviceRef('devices.device_group_guid', indexed);
   return sql<SqlBool>`(devices.status = 1
     AND (${user} IS NULL OR ${user} IN (SELECT guid FROM users WHERE status = 1))
     AND (${user} = ${r.userGuid}
