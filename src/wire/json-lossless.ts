@@ -117,10 +117,18 @@ export function parseJsonLossless(text: string): unknown {
 
 /**
  * Stands in for a bigint while JSON.stringify runs: random per process and never written anywhere,
- * so no string in the data can carry it.
+ * so no string in the data can carry it. Made on the first bigint: `globalThis.crypto` loads Web
+ * Crypto on first use, about 7 ms, which every command paid at start-up while this was made when
+ * the module loaded.
  */
-const BIGINT_MARKER = `bigint-${globalThis.crypto.randomUUID()}:`;
-const MARKED_BIGINT = new RegExp(`"${BIGINT_MARKER}(-?\\d+)"`, 'g');
+let marked: { marker: string; pattern: RegExp } | undefined;
+function bigintMarker(): { marker: string; pattern: RegExp } {
+  if (!marked) {
+    const marker = `bigint-${globalThis.crypto.randomUUID()}:`;
+    marked = { marker, pattern: new RegExp(`"${marker}(-?\\d+)"`, 'g') };
+  }
+  return marked;
+}
 
 /**
  * JSON.stringify that writes bigints as JSON numbers with all their digits (JSON.stringify itself
@@ -137,10 +145,10 @@ export function stringifyJson(value: unknown, indent?: number): string {
     (_key, v: unknown) => {
       if (typeof v !== 'bigint') return v;
       bigints = true;
-      return `${BIGINT_MARKER}${v.toString()}`;
+      return `${bigintMarker().marker}${v.toString()}`;
     },
     indent,
   );
   if (text === undefined) return text as unknown as string;
-  return bigints ? text.replaceAll(MARKED_BIGINT, '$1') : text;
+  return bigints ? text.replaceAll(bigintMarker().pattern, '$1') : text;
 }

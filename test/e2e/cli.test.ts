@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,6 +177,24 @@ describe('exit codes', () => {
 });
 
 describe('what an API command loads', () => {
+  it("--help and a verb's --help load no crypto module (Web Crypto alone is about 7 ms of start-up)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rdadmin-e2e-load-'));
+    cleanup.push(dir);
+    const preload = join(dir, 'loaded.cjs');
+    await writeFile(
+      preload,
+      "process.on('exit', () => require('node:fs').writeSync(2, '\\n' + JSON.stringify(process.moduleLoadList) + '\\n'));",
+    );
+    for (const args of [['--help'], ['users', 'view', '--help']]) {
+      const r = await runProcess(process.execPath, ['--require', preload, BIN, ...args], env());
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('Usage: rdadmin');
+      const loaded: string[] = JSON.parse(r.stderr.trim().split('\n').at(-1)!);
+      expect(loaded).toContain('NativeModule fs'); // the list is the real one
+      expect(loaded.filter((m) => /crypto/.test(m))).toEqual([]);
+    }
+  });
+
   it("the HTTP client bundle works without loading node:http2 (undici's HTTP/2 client waits for first use)", async () => {
     const script =
       "const c = require('./dist/lazy/client.js'); const t = new c.Transport({ baseUrl: process.argv[1], token: process.argv[2], timeoutMs: 5000, connections: 1 });" +
