@@ -81,6 +81,19 @@ const zodLocales = {
   },
 };
 
+// The client's areas (src/client/areas.ts) are evaluated when first used: the bundle gets
+// areas-lazy.ts in that module's place, whose require()s esbuild turns into lazy evaluation.
+const lazyAreas = {
+  name: 'lazy-areas',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/areas$/ }, (args) =>
+      args.importer === join(root, 'src', 'client', 'index.ts')
+        ? { path: join(root, 'src', 'client', 'areas-lazy.ts') }
+        : undefined,
+    );
+  },
+};
+
 // What the CLI loads on demand (`await import(x)` in the sources), and the file that holds it.
 const LAZY = {
   '../client': './lazy/client.js',
@@ -152,7 +165,7 @@ await Promise.all([
     ...common,
     entryPoints: [join(root, 'src', 'client', 'index.ts')],
     outfile: join(dist, 'lazy', 'client.js'),
-    plugins: [leanUndici, lazyUndiciH2, zodLocales, cliErrors],
+    plugins: [leanUndici, lazyUndiciH2, zodLocales, cliErrors, lazyAreas],
   }),
   build({
     ...common,

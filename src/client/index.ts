@@ -1,31 +1,51 @@
-import { abApi } from './ab';
-import { auditsApi } from './audits';
-import { authApi } from './auth';
-import { deviceGroupsApi } from './device-groups';
-import { devicesApi, settingsApi } from './devices';
-import { strategiesApi } from './strategies';
+import { areas } from './areas';
 import { Transport, type TransportOptions } from './transport';
-import { userGroupsApi } from './user-groups';
-import { usersApi } from './users';
 
-/** The typed API of a RustDesk Server Pro (or `rdadmin serve`) console. */
+/**
+ * The typed API of a RustDesk Server Pro (or `rdadmin serve`) console. Each area is made when it
+ * is first used (see areas.ts: in the CLI's bundle that is also when its module is evaluated).
+ */
 export function createApi(opts: TransportOptions) {
   const transport = new Transport(opts);
   // Long listings keep the next pages in flight on the other pooled connections.
   const prefetch = Math.min(3, Math.max(0, opts.connections - 1));
+  const made = new Map<string, unknown>();
+  const area = <T>(name: string, make: () => T): T => {
+    if (!made.has(name)) made.set(name, make());
+    return made.get(name) as T;
+  };
   return {
     transport,
-    users: usersApi(transport, opts.pageSize, prefetch),
-    devices: devicesApi(transport, opts.pageSize, prefetch),
-    settings: settingsApi(transport),
-    strategies: strategiesApi(transport),
-    auth: authApi(transport),
-    audits: auditsApi(transport),
-    userGroups: userGroupsApi(transport, opts.pageSize),
-    deviceGroups: deviceGroupsApi(transport, opts.pageSize),
-    ab: abApi(transport, opts.pageSize),
+    get users() {
+      return area('users', () => areas.users().usersApi(transport, opts.pageSize, prefetch));
+    },
+    get devices() {
+      return area('devices', () => areas.devices().devicesApi(transport, opts.pageSize, prefetch));
+    },
+    get settings() {
+      return area('settings', () => areas.devices().settingsApi(transport));
+    },
+    get strategies() {
+      return area('strategies', () => areas.strategies().strategiesApi(transport));
+    },
+    get auth() {
+      return area('auth', () => areas.auth().authApi(transport));
+    },
+    get audits() {
+      return area('audits', () => areas.audits().auditsApi(transport));
+    },
+    get userGroups() {
+      return area('userGroups', () => areas.userGroups().userGroupsApi(transport, opts.pageSize));
+    },
+    get deviceGroups() {
+      return area('deviceGroups', () => areas.deviceGroups().deviceGroupsApi(transport, opts.pageSize));
+    },
+    get ab() {
+      return area('ab', () => areas.ab().abApi(transport, opts.pageSize));
+    },
     close: () => transport.close(),
   };
 }
 export type Api = ReturnType<typeof createApi>;
+export { loadedAreas } from './areas';
 export { Transport };

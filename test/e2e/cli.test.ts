@@ -195,6 +195,26 @@ describe('what an API command loads', () => {
     }
   });
 
+  it("the client bundle evaluates an area's module (and builds its schemas) only when the area is first used", async () => {
+    const script =
+      "const c = require('./dist/lazy/client.js'); const api = c.createApi({ baseUrl: process.argv[1], token: process.argv[2], timeoutMs: 5000, connections: 1, pageSize: 5 });" +
+      ' const before = c.loadedAreas(); (async () => { let n = 0; for await (const u of api.users.list({})) if (u.guid) n++;' +
+      " const afterUsers = c.loadedAreas(); const methods = {}; for (const k of ['users', 'devices', 'settings', 'strategies', 'auth', 'audits', 'userGroups', 'deviceGroups', 'ab'])" +
+      " methods[k] = Object.values(api[k]).every((f) => typeof f === 'function') && Object.keys(api[k]).length > 0;" +
+      ' await api.close(); console.log(JSON.stringify({ before, afterUsers, n, all: c.loadedAreas(), methods, same: api.users === api.users })); })();';
+    const r = await runProcess(process.execPath, ['-e', script, s.url, s.token], env());
+    expect(r.code, r.stderr).toBe(0);
+    const got = JSON.parse(r.stdout);
+    expect(got.before).toEqual([]);
+    expect(got.afterUsers).toEqual(['users']);
+    expect(got.n).toBeGreaterThan(0);
+    expect([...got.all].sort()).toEqual(
+      ['ab', 'audits', 'auth', 'deviceGroups', 'devices', 'strategies', 'userGroups', 'users'].sort(),
+    );
+    expect(Object.values(got.methods)).toEqual(Array(9).fill(true));
+    expect(got.same).toBe(true);
+  });
+
   it("the HTTP client bundle works without loading node:http2 (undici's HTTP/2 client waits for first use)", async () => {
     const script =
       "const c = require('./dist/lazy/client.js'); const t = new c.Transport({ baseUrl: process.argv[1], token: process.argv[2], timeoutMs: 5000, connections: 1 });" +
