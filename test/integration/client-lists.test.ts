@@ -84,6 +84,15 @@ describe('GET /api/peers: the devices a client may connect to', () => {
     }
   });
 
+  it("walking a page of a user's reachable devices reads one index, not the device rows", async () => {
+    const carol = (await s.store.users.getByName('carol'))!;
+    const reacher = { userGuid: carol.guid, groupGuid: carol.group_guid, unassigned: true };
+    // One row from the start: the page is walked in ID order (pageQuery(): cheaper than gathering).
+    const plan = await s.store.devices.plan({ reachable_by: reacher }, 0, 1);
+    const walk = plan.rows.find((d) => /^SCAN devices /.test(d));
+    expect(walk, plan.rows.join(' | ')).toBe('SCAN devices USING COVERING INDEX devices_id_access');
+  });
+
   it('administrators and API tokens (device:r) see every device; status=1 the enabled ones', async () => {
     expect(await peers('admin')).toEqual([1, 2, 3, 4, 5, 6, 8]);
     const all = await list<{ id: string }>('/api/peers?pageSize=100', await s.makeToken('device:r'));
