@@ -579,8 +579,9 @@ async function figure4(server: BenchServer) {
 
 /**
  * Listings over the same fleet with the filters and page depths that used to cost the most (no
- * target in the issue; docs/performance.md, fifth round): a device group, a non-admin client's
- * accessible devices, and the connection log. p50 of 20 requests each, one at a time.
+ * target in the issue; docs/performance.md, fifth and sixth rounds): a device group, a non-admin
+ * client's accessible devices (also the whole list, page after page), and the connection log. p50
+ * of 20 requests each, one at a time.
  */
 async function otherListings(server: BenchServer): Promise<string[]> {
   const p50 = async (path: string, token = server.token) => {
@@ -596,6 +597,25 @@ async function otherListings(server: BenchServer): Promise<string[]> {
     const lastPath = `${path}${sep}current=${last}&pageSize=${SIZES.pageSize}`;
     return `${total.toLocaleString('en')} match: page 1 p50 ${await p50(first, token)}, page ${last} (the last) p50 ${await p50(lastPath, token)}`;
   };
+  /** Every page in order, one at a time, as a client loads its list: the time for all of them. */
+  const whole = async (path: string, token: string) => {
+    const started = performance.now();
+    let seen = 0;
+    for (let current = 1; ; current++) {
+      const page = (await getJson(
+        `${server.url}${path}&current=${current}&pageSize=${SIZES.pageSize}`,
+        token,
+      )) as {
+        data: unknown[];
+        total: number;
+      };
+      seen += page.data.length;
+      if (current * SIZES.pageSize >= page.total) {
+        if (seen !== page.total) throw new Error(`${path}: ${seen} rows in all pages, total ${page.total}`);
+        return `all ${current} pages in order (as a client loads them) ${fmt(performance.now() - started)}`;
+      }
+    }
+  };
   // A user of the seeded Staff group (password123): reaches the group-mates' devices and the
   // unassigned ones, most of the fleet.
   const login = await fetch(`${server.url}/api/login`, {
@@ -607,7 +627,7 @@ async function otherListings(server: BenchServer): Promise<string[]> {
   if (!session) throw new Error(`figure 4: logging in as ${userName('', 1)} failed (${login.status})`);
   return [
     `listing by device group (device_group_name=Site 3): ${await pages('/api/devices?device_group_name=Site%203')}`,
-    `accessible devices of a non-admin user (/api/peers?accessible, what a client asks): ${await pages('/api/peers?accessible=&status=1', session)}`,
+    `accessible devices of a non-admin user (/api/peers?accessible, what a client asks): ${await pages('/api/peers?accessible=&status=1', session)}; ${await whole('/api/peers?accessible=&status=1', session)}`,
     `connection log, ${SIZES.connAudits.toLocaleString('en')} records (/api/audits/conn): ${await pages('/api/audits/conn')}`,
   ];
 }
