@@ -220,16 +220,16 @@ export class SimClient {
         },
       );
       const wait = this.conns.length ? cadence.conn : cadence.idle;
+      // The abort listener goes when the wait ends either way: left behind, one per heartbeat
+      // piled up on the signal (a fleet shares one) for the whole run.
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, wait);
-        signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(t);
-            resolve();
-          },
-          { once: true },
-        );
+        const done = () => {
+          clearTimeout(t);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const t = setTimeout(done, wait);
+        signal.addEventListener('abort', done, { once: true });
       });
     }
   }

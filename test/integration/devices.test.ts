@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SimClient, simFleet } from '../../src/sim/rustdesk-client';
 import { cli } from '../helpers/cli';
@@ -176,6 +177,8 @@ describe('require deployment (rustdesk --deploy)', () => {
     const stop = new AbortController();
     const loop = c.run(stop.signal, { idle: 5, conn: 5 });
     await new Promise((r) => setTimeout(r, 100));
+    // One wait at a time listens for the abort: the waits that ended left nothing on the signal.
+    expect(getEventListeners(stop.signal, 'abort').length).toBeLessThanOrEqual(1);
     stop.abort();
     await loop;
     expect(c.heartbeatErrors).toBeGreaterThan(0);
