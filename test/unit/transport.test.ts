@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -305,7 +307,7 @@ describe('batches', () => {
     expect(sizes).toEqual([100, 100, 50]);
   });
 
-  it('sends a batch early once it holds 256 KB of request text, to stay under the body limit', async () => {
+  it('keeps each batch under 256 KB of request text, to stay under the body limit', async () => {
     const sizes: number[] = [];
     takesBatches(sizes);
     const t = transport();
@@ -313,6 +315,52 @@ describe('batches', () => {
     const big = 'x'.repeat(20_000);
     await Promise.all(Array.from({ length: 30 }, (_, i) => t.call('POST', `/api/x/${i}`, { body: { big } })));
     t.stopBatching();
-    expect(sizes).toEqual([14, 14, 2]);
+    // 13 calls of 20,000 characters (and their paths) are 260,780 bytes; a 14th would pass 256 KiB.
+    expect(sizes).toEqual([13, 13, 4]);
+  });
+
+  it('keeps two batches under way; calls made meanwhile wait and go out together, as full batches', async () => {
+    // A server that answers a batch line by line, a turn of its event loop apart (as rdadmin serve
+    // does), so answers reach the client a few at a time.
+    const sizes: number[] = [];
+    let under = 0;
+    let most = 0;
+    const srv = createServer(async (req, res) => {
+      if (req.method === 'GET') return void res.end(JSON.stringify({ max_requests: 100 }));
+      let text = '';
+      for await (const chunk of req) text += chunk;
+      const { requests } = JSON.parse(text) as { requests: unknown[] };
+      sizes.push(requests.length);
+      most = Math.max(most, ++under);
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      for (const _ of requests) {
+        res.write(`${JSON.stringify({ status: 200, body: '{}' })}\n`);
+        await new Promise((r) => setImmediate(r));
+      }
+      under--;
+      res.end();
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const t = new Transport({
+      baseUrl: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
+      token: 't',
+      timeoutMs: 5000,
+      connections: 4,
+    });
+    try {
+      expect(await t.startBatching()).toBe(100);
+      // What the bulk runner does: 200 calls out at a time, each answer starting the next call.
+      let next = 0;
+      const worker = async () => {
+        while (next < 1000) expect(await t.call('POST', `/api/x/${next++}`)).toEqual({});
+      };
+      await Promise.all(Array.from({ length: 200 }, worker));
+      t.stopBatching();
+    } finally {
+      await t.close();
+      srv.close();
+    }
+    expect(most).toBe(2);
+    expect(sizes).toEqual(Array(10).fill(100));
   });
 });
