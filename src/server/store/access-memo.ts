@@ -3,10 +3,10 @@ import type SQLite from 'better-sqlite3';
 /**
  * What a user may reach (reachableCondition() in devices.ts) depends only on these columns: a
  * device's status, user and device group, a user's status and group, and the access rules; the
- * device's ID orders the listing. Temporary
- * triggers (this connection's only: nothing is added to the database file, so other SQLite clients
- * are unaffected) tell `AccessMemo` whenever a row of those changes, whichever code path or foreign
- * key action wrote it; a commit by another connection shows in `PRAGMA data_version`.
+ * device's ID orders the listing. Temporary triggers (this connection's only: nothing is added to
+ * the database file, so other SQLite clients are unaffected) tell `AccessMemo` whenever a row of
+ * those changes, whichever code path or foreign key action wrote it; a commit by another
+ * connection shows in `PRAGMA data_version`.
  */
 const WATCHED: [table: string, update: string][] = [
   ['devices', 'id, status, user_guid, device_group_guid'],
