@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import fc from 'fast-check';
-import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CompiledQuery, sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openStore, type Store } from '../../src/server/store';
 import { type Reacher, reachableCondition } from '../../src/server/store/devices';
 
@@ -186,6 +186,26 @@ async function reference(r: Reacher, status: number | undefined): Promise<string
 }
 
 describe('AccessMemo: totals and page starts of reachable-device listings', () => {
+  it('the next page starts after the last ID of the one before, and the total is not counted again', async () => {
+    // First, on the seeded fleet (the property below changes it at random).
+    const r = reacher(1, true)!;
+    const want = await reference(r, undefined);
+    expect(want.length).toBeGreaterThan(4);
+    await store.devices.list({ reachable_by: r }, 0, 2); // counted, walked from the start
+    const spy = vi.spyOn(store.database.db, 'executeQuery');
+    try {
+      const page2 = await store.devices.list({ reachable_by: r }, 2, 2);
+      expect(page2.rows.map((d) => d.id)).toEqual(want.slice(2, 4));
+      // One query: no count, no count of all devices; the page from page 1's last ID, offset 0.
+      expect(spy.mock.calls).toHaveLength(1);
+      const q = spy.mock.calls[0]![0] as CompiledQuery;
+      expect(q.sql).toContain('"devices"."id" > ?');
+      expect(q.parameters.slice(-3)).toEqual([want[1], 2, 0]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('every page equals counting and OFFSET at that moment, across writes of every kind', async () => {
     const before = store.devices.memo!.hits;
     // A client reading page after page (a cursor per listing), with writes between some pages.
