@@ -237,6 +237,8 @@ function python(): string | null {
   }
 }
 const PYTHON = python();
+/** The tests' pseudo-terminal runner (python3's pty module). */
+const PTY = join(ROOT, 'test', 'e2e', 'pty_session.py');
 /** Whether that python3 has `requests`, what the official scripts import (a third baseline). */
 const PYTHON_REQUESTS = ((): boolean => {
   if (!PYTHON) return false;
@@ -295,6 +297,15 @@ async function figure2(server: BenchServer, configDir: string) {
     check(cli, 'rdadmin users view --json', users + 2);
     runs.cli.push(cli);
   }
+  // The same listing on a terminal, where it is drawn as a table (a pseudo-terminal from the tests'
+  // helper; its output is the terminal's: every row between two border lines).
+  const onTerminal = PYTHON
+    ? await runMeasured(PYTHON, [PTY, '--timeout', '280', '--', NODE, ...CLI, 'users', 'view'], {
+        env,
+        timeoutMs: 300_000,
+      })
+    : undefined;
+  if (onTerminal) check(onTerminal, 'rdadmin users view on a terminal', 2 * (users + 1) + 1);
   const t = (ms: Measured[]) => median(ms.map((m) => m.ms));
   const peak = Math.max(...runs.cli.map((m) => m.maxRssMb ?? 0));
   const what = `\`rdadmin users view --json\` over ${users.toLocaleString('en')} users (wall, median of ${SIZES.reps})`;
@@ -310,6 +321,11 @@ async function figure2(server: BenchServer, configDir: string) {
     details: [
       `the Node baseline with users.py's pageSize=${SIZES.scriptPageSize}: ${fmt(t(runs.script))} (the CLI takes ${x(t(runs.cli) / t(runs.script))} of that)`,
       `baseline peak RSS ${mb(Math.max(...runs.same.map((m) => m.maxRssMb ?? 0)))}; CLI output ${(runs.cli[0]!.stdoutBytes / 1e6).toFixed(1)} MB of JSON`,
+      ...(onTerminal
+        ? [
+            `\`rdadmin users view\` on a terminal (a table; one run, through a pseudo-terminal): ${fmt(onTerminal.ms)}, peak ${mb(onTerminal.maxRssMb ?? 0)}`,
+          ]
+        : []),
     ],
   });
   if (PYTHON) {

@@ -2,7 +2,8 @@
 // program several milliseconds sooner than an ES module one, and `rdadmin --help` loads one file,
 // dist/cli.js (the core and commander). What only some commands need is a bundle of its own in
 // dist/lazy/, loaded with require() when a command asks for it: the HTTP client (undici, zod),
-// the prompt library, conf, the table and progress-bar libraries; the server is dist/server.js.
+// the prompt library, conf, the terminal width of text (tables) and the progress-bar library; the
+// server is dist/server.js.
 import { execFileSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
@@ -100,7 +101,7 @@ const LAZY = {
   '../src/client': './lazy/client.js',
   '@inquirer/prompts': './lazy/prompts.js',
   conf: './lazy/conf.js',
-  'cli-table3': './lazy/table.js',
+  'string-width': './lazy/table.js',
   'cli-progress': './lazy/progress.js',
   '../src/server/serve': './server.js',
   '../src/server/demo': './server.js',
@@ -180,7 +181,7 @@ await Promise.all([
   ...Object.entries({
     prompts: "require('@inquirer/prompts')",
     conf: "require('conf').default",
-    table: "require('cli-table3')",
+    table: "require('string-width')",
     progress: "require('cli-progress')",
   }).map(([name, expr]) =>
     build({

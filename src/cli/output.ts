@@ -1,4 +1,5 @@
 import type { IO, Writable } from './io';
+import { drawTable } from './table';
 
 // Data goes to stdout; messages, progress, prompts and errors to stderr. Colour is decided once
 // per stream. Tables on a terminal, tab-separated lines when piped, JSON with --json.
@@ -141,11 +142,17 @@ export class Output {
     for await (const row of rows) all.push(row);
     count = all.length;
     if (count === 0) return 0;
-    const { default: Table } = await import('cli-table3');
-    const style = this.stdoutColor ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] };
-    const table = new Table({ head: columns.map((c) => c.header), style });
-    for (const row of all) table.push(columns.map((c) => c.value(row)));
-    this.write(`${table.toString()}\n`);
+    // string-width measures characters as a terminal shows them (wide CJK, emoji, accents).
+    const { default: width } = await import('string-width');
+    const cells = all.map((row) => columns.map((c) => c.value(row)));
+    this.write(
+      `${drawTable(
+        columns.map((c) => c.header),
+        cells,
+        width,
+        this.stdoutColor,
+      )}\n`,
+    );
     return count;
   }
 }
