@@ -134,7 +134,8 @@ is then 1. Looking users up needs the user:r permission.`),
     );
     const found = members.filter((m) => m.user);
     const failed = members.filter((m) => m.error);
-    const report = (ok: Member[]) => {
+    const report = (done: Member[]) => {
+      const ok = new Set(done); // a Set: add-users may name thousands of users
       if (ctx.out.json) {
         ctx.out.jsonValue(
           members.map((m) =>
@@ -143,7 +144,7 @@ is then 1. Looking users up needs the user:r permission.`),
                   name: m.name,
                   guid: m.user.guid,
                   group: group.name,
-                  ...(ok.includes(m)
+                  ...(ok.has(m)
                     ? { ok: true, previous_group: m.user.group_name ?? null }
                     : { ok: false, attempted: false }),
                   ...(ctx.flags.dryRun ? { dry_run: true } : {}),
@@ -155,7 +156,7 @@ is then 1. Looking users up needs the user:r permission.`),
       }
       for (const m of members) {
         if (m.error) ctx.out.info(`FAILED ${m.name}: ${m.error}`);
-        else if (ok.includes(m)) {
+        else if (ok.has(m)) {
           const from = m.user!.group_name;
           ctx.out.data(
             from === group.name
