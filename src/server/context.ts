@@ -45,6 +45,8 @@ export type AppEnv = {
   };
   Bindings: {
     incoming?: { socket?: { remoteAddress?: string } };
+    /** Node's response (the Node adapter sets it; absent inside a batch). */
+    outgoing?: { headersSent: boolean; setHeader(name: string, value: string): unknown };
     /** Set on a request run from inside a batch (`POST /api/rdadmin/batch`). */
     batch?: BatchItemEnv;
   };
