@@ -5,7 +5,7 @@ import SQLite from 'better-sqlite3';
 import fc from 'fast-check';
 import { type CompiledQuery, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { openStore, type Store } from '../../src/server/store';
+import { inTransaction, openStore, type Store } from '../../src/server/store';
 import { type Reacher, reachableCondition } from '../../src/server/store/devices';
 
 // A client's device list (a user's reachable devices, page after page) is answered from AccessMemo
@@ -258,12 +258,9 @@ describe('AccessMemo: totals and page starts of reachable-device listings', () =
   it('keeps nothing inside a transaction (its writes may be rolled back)', async () => {
     const r = reacher(0, true)!;
     const hits = store.devices.memo!.hits;
-    await store.database.db.transaction().execute(async (trx) => {
-      const tx = Object.assign(Object.create(Object.getPrototypeOf(store.devices)), store.devices, {
-        db: trx,
-      });
-      await tx.list({ reachable_by: r }, 0, 2);
-      await tx.list({ reachable_by: r }, 2, 2);
+    await inTransaction(store, async (tx) => {
+      await tx.devices.list({ reachable_by: r }, 0, 2);
+      await tx.devices.list({ reachable_by: r }, 2, 2);
     });
     expect(store.devices.memo!.hits).toBe(hits);
   });

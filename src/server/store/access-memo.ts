@@ -76,12 +76,11 @@ export class AccessMemo {
   /** The memo of listing `key` as of `generation` (a fresh one if it changed since). */
   walk(key: string, generation: string): Walk {
     let w = this.walks.get(key);
-    if (w?.generation !== generation) {
+    this.walks.delete(key); // set again below: the most recently used last, the oldest evicted
+    if (w?.generation === generation) this.hits++;
+    else {
       w = { generation, after: new Map() };
       if (this.walks.size >= MAX_WALKS) this.walks.delete(this.walks.keys().next().value!);
-    } else {
-      this.hits++;
-      this.walks.delete(key); // most recently used last
     }
     this.walks.set(key, w);
     return w;
