@@ -4,7 +4,7 @@ import { cpus, freemem, loadavg, platform, release, tmpdir, totalmem } from 'nod
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BATCH_MAX_REQUESTS } from '../src/wire/batch';
-import { deviceInfo, prng, userName } from './fleet';
+import { deviceId, deviceInfo, prng, userName } from './fleet';
 import { getJson, heartbeatLoad, latencyProxy, latencySeries, throughput } from './load';
 import { type Measured, median, memorySource, percentile, runMeasured, runTimed } from './measure';
 
@@ -596,7 +596,8 @@ async function figure4(server: BenchServer) {
 /**
  * Listings over the same fleet with the filters and page depths that used to cost the most (no
  * target in the issue; docs/performance.md, fifth and sixth rounds): a device group, a non-admin
- * client's accessible devices (also the whole list, page after page), and the connection log. p50
+ * client's accessible devices (also the whole list, page after page), and the connection log (also
+ * filtered by one device's ID and by a piece of an ID). p50
  * of 20 requests each, one at a time.
  */
 async function otherListings(server: BenchServer): Promise<string[]> {
@@ -640,11 +641,15 @@ async function otherListings(server: BenchServer): Promise<string[]> {
     body: JSON.stringify({ username: userName('', 1), password: 'password123' }),
   });
   const session = ((await login.json()) as { access_token?: string }).access_token;
+  const oneId = deviceId(4242);
+  const piece = oneId.slice(3, 7);
   if (!session) throw new Error(`figure 4: logging in as ${userName('', 1)} failed (${login.status})`);
   return [
     `listing by device group (device_group_name=Site 3): ${await pages('/api/devices?device_group_name=Site%203')}`,
     `accessible devices of a non-admin user (/api/peers?accessible, what a client asks): ${await pages('/api/peers?accessible=&status=1', session)}; ${await whole('/api/peers?accessible=&status=1', session)}`,
     `connection log, ${SIZES.connAudits.toLocaleString('en')} records (/api/audits/conn): ${await pages('/api/audits/conn')}`,
+    `the connection log filtered by one device's ID (remote=${oneId}, either side): ${await pages(`/api/audits/conn?remote=${oneId}`)}`,
+    `the connection log filtered by a 4-digit piece of an ID (remote=%25${piece}%25): ${await pages(`/api/audits/conn?remote=%25${piece}%25`)}`,
   ];
 }
 
