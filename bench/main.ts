@@ -306,6 +306,25 @@ async function figure2(server: BenchServer, configDir: string) {
       })
     : undefined;
   if (onTerminal) check(onTerminal, 'rdadmin users view on a terminal', 2 * (users + 1) + 1);
+  // The same listing across a slower link (the delaying proxy of figure 3): the pages after the
+  // first in batches, against one request per page (--no-batch, as against Pro). One run each.
+  const proxy = await latencyProxy(server.url, WAN_DELAY_MS);
+  const wan: Record<'batch' | 'single', number> = { batch: 0, single: 0 };
+  try {
+    for (const [k, extra] of [
+      ['batch', []],
+      ['single', ['--no-batch']],
+    ] as const) {
+      const m = await runMeasured(NODE, [...CLI, 'users', 'view', '--json', ...extra], {
+        env: { ...env, RDADMIN_URL: proxy.url },
+        timeoutMs: 300_000,
+      });
+      check(m, `rdadmin users view --json ${extra.join(' ')} through the delaying proxy`, users + 2);
+      wan[k] = m.ms;
+    }
+  } finally {
+    await proxy.close();
+  }
   const t = (ms: Measured[]) => median(ms.map((m) => m.ms));
   const peak = Math.max(...runs.cli.map((m) => m.maxRssMb ?? 0));
   const what = `\`rdadmin users view --json\` over ${users.toLocaleString('en')} users (wall, median of ${SIZES.reps})`;
@@ -321,6 +340,7 @@ async function figure2(server: BenchServer, configDir: string) {
     details: [
       `the Node baseline with users.py's pageSize=${SIZES.scriptPageSize}: ${fmt(t(runs.script))} (the CLI takes ${x(t(runs.cli) / t(runs.script))} of that)`,
       `baseline peak RSS ${mb(Math.max(...runs.same.map((m) => m.maxRssMb ?? 0)))}; CLI output ${(runs.cli[0]!.stdoutBytes / 1e6).toFixed(1)} MB of JSON`,
+      `across a link with ${2 * WAN_DELAY_MS} ms round trips (the proxy of figure 3; one run each): pages read ahead in batches ${fmt(wan.batch)}, one request per page (--no-batch) ${fmt(wan.single)}: ${x(wan.batch / wan.single)} of that`,
       ...(onTerminal
         ? [
             `\`rdadmin users view\` on a terminal (a table; one run, through a pseudo-terminal): ${fmt(onTerminal.ms)}, peak ${mb(onTerminal.maxRssMb ?? 0)}`,

@@ -81,6 +81,7 @@ export async function buildContext(flags: GlobalFlags, deps: CtxDeps, withApi: b
       insecure: config.insecure,
       ca,
       env: io.env,
+      batch: flags.batch !== false,
       debug: flags.debug ? (line) => io.stderr.write(`${out.dim(`debug: ${line}`)}\n`) : undefined,
     });
   }

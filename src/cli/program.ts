@@ -19,8 +19,8 @@ Global options (before or after the verb):
   --no-color             no colours (also NO_COLOR, TERM=dumb, FORCE_COLOR=0)
   --timeout SECONDS      per-request timeout (default 30)
   --concurrency N        parallel requests for bulk work (default 4)
-  --no-batch             bulk work as one request per target, even where the server takes
-                         batches (rdadmin serve does; Pro does not)
+  --no-batch             one request per target (bulk work) and per page (listings), even
+                         where the server takes batches (rdadmin serve does; Pro does not)
   --insecure             do not verify TLS certificates
   --ca FILE              trust this CA certificate (PEM)
   --debug                log requests and show stack traces`;

@@ -26,7 +26,7 @@ export type AuditRow = Record<string, unknown>;
 const ROWS = { conn: AuditConnRow, file: AuditFileRow, alarm: AuditAlarmRow, console: AuditConsoleRow };
 
 /** One typed function per audit listing (pro-admin-api.md §9, rows 47–50). */
-export function auditsApi(t: Transport) {
+export function auditsApi(t: Transport, prefetch = 0) {
   return {
     /** One page, as audits.py reads it. */
     async page(kind: AuditKind, q: AuditQuery, current: number, pageSize: number) {
@@ -42,6 +42,7 @@ export function auditsApi(t: Transport) {
       return paginate(t, `/api/audits/${kind}`, q as Query, ROWS[kind], {
         pageSize,
         parse: parseJsonLossless,
+        prefetch,
       }) as AsyncGenerator<AuditRow>;
     },
   };

@@ -32,7 +32,7 @@ export function createApi(opts: TransportOptions) {
       return area('auth', () => areas.auth().authApi(transport));
     },
     get audits() {
-      return area('audits', () => areas.audits().auditsApi(transport));
+      return area('audits', () => areas.audits().auditsApi(transport, prefetch));
     },
     get userGroups() {
       return area('userGroups', () => areas.userGroups().userGroupsApi(transport, opts.pageSize));

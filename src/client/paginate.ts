@@ -19,6 +19,9 @@ export interface PageOptions {
   prefetch?: number;
 }
 
+/** Rows of a listing asked for ahead of the one being read (at most; in batches where taken). */
+const BATCHED_AHEAD = 2000;
+
 const Envelope = z.looseObject({ data: z.array(z.unknown()).nullish(), total: z.number().nullish() });
 
 /**
@@ -39,22 +42,35 @@ export async function* paginate<T extends z.ZodType>(
   const fast = fastRows(row);
   const maxPages = opts.maxPages ?? 100_000;
   const prefetch = opts.prefetch ?? 0;
-  const fetchPage = (current: number) =>
+  // Pages asked for ahead may go out together in a batch; the page waited for goes alone.
+  const fetchPage = (current: number, ahead = false) =>
     t.call('GET', p, {
       query: { ...query, current, pageSize: opts.pageSize },
       schema: Envelope,
       parse: opts.parse,
+      batch: ahead,
     });
   const ahead = new Map<number, ReturnType<typeof fetchPage>>();
+  let asked = 1;
   for (let current = 1; current <= maxPages; current++) {
     const early = ahead.get(current);
     ahead.delete(current);
     const body = await (early ?? fetchPage(current));
-    if (prefetch > 0 && typeof body?.total === 'number') {
-      const last = Math.min(maxPages, Math.ceil(body.total / opts.pageSize), current + prefetch);
+    // A server that takes batches gets the pages ahead in batches (one round trip for many): about
+    // BATCHED_AHEAD rows are kept asked for, topped up once half have been read, so that each batch
+    // holds many pages. Otherwise, and for pages so large that this would be no more pages than
+    // `prefetch` (batches would only add the cost of reading answers inside answers), `prefetch`
+    // pages ahead, each its own request, but no more than BATCHED_AHEAD rows (at least one page):
+    // large pages waiting cost memory.
+    const wide = Math.floor(BATCHED_AHEAD / opts.pageSize);
+    const batched = t.batchSize() > 1 && wide > prefetch;
+    const depth = batched ? wide : Math.min(prefetch, Math.max(1, wide));
+    if (prefetch > 0 && typeof body?.total === 'number' && !(batched && asked - current > depth / 2)) {
+      const last = Math.min(maxPages, Math.ceil(body.total / opts.pageSize), current + depth);
+      asked = Math.max(asked, last);
       for (let next = current + 1; next <= last; next++) {
         if (ahead.has(next)) continue;
-        const page = fetchPage(next);
+        const page = fetchPage(next, true);
         page.catch(() => undefined); // reported when its turn comes, or dropped if it never does
         ahead.set(next, page);
       }

@@ -20,6 +20,8 @@ export interface TransportOptions {
   dispatcher?: Dispatcher;
   env?: Record<string, string | undefined>;
   debug?: (line: string) => void;
+  /** false: calls marked `batch` (RequestOptions) go out one by one even where batches are taken. */
+  batch?: boolean;
 }
 
 export type Query = Record<string, string | number | undefined>;
@@ -32,6 +34,11 @@ export interface RequestOptions<T extends z.ZodType> {
   idempotent?: boolean;
   /** Parses a JSON body in place of JSON.parse (e.g. one that keeps 64-bit integers exact). */
   parse?: (text: string) => unknown;
+  /**
+   * May go out in one batch with the other such calls of this turn of the event loop, when the
+   * server is known to take batches (the pages of a listing read ahead). Otherwise it goes alone.
+   */
+  batch?: boolean;
 }
 
 /**
@@ -71,6 +78,14 @@ const TIMEOUT_CODES = new Set([
 ]);
 const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
 const RETRY_STATUS = new Set([502, 503, 504]);
+
+/** Whether a failed read is tried again: a network failure (not TLS or an unknown host), or a 502–504. */
+function retryable(err: unknown): boolean {
+  return (
+    (err instanceof NetworkError && err.code !== 'TLS' && err.code !== 'ENOTFOUND') ||
+    (err instanceof ApiError && RETRY_STATUS.has(err.status))
+  );
+}
 
 function errCode(err: unknown): string {
   const e = err as { code?: string; cause?: { code?: string } };
@@ -164,6 +179,8 @@ export class Transport {
   private batching?: Batching;
   /** What the first successful answer said about batches (its X-Rdadmin-Batch header; 0: none). */
   private batchLimit?: number;
+  /** Calls marked `batch` (RequestOptions) waiting for their batch, outside startBatching(). */
+  private reads?: Batching;
 
   constructor(private readonly opts: TransportOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -214,6 +231,14 @@ export class Transport {
     return this.batching?.max ?? 0;
   }
 
+  /**
+   * The most requests a batch of calls marked `batch` may hold, once an answer has said (0: no
+   * batches, not known yet, or turned off with the `batch: false` option).
+   */
+  batchSize(): number {
+    return this.opts.batch === false ? 0 : (this.batchLimit ?? 0);
+  }
+
   /** Calls go out one by one again (those already waiting are sent first). */
   stopBatching(): void {
     const b = this.batching;
@@ -237,11 +262,12 @@ export class Transport {
   }
 
   private enqueue<T extends z.ZodType>(
+    b: Batching,
     method: Dispatcher.HttpMethod,
     p: string,
     o: RequestOptions<T>,
   ): Promise<z.infer<T>> {
-    const b = this.batching!;
+    const idempotent = o.idempotent ?? method === 'GET';
     return new Promise((resolve, reject) => {
       const body = o.body === undefined ? undefined : JSON.stringify(o.body);
       b.queue.push({
@@ -260,7 +286,11 @@ export class Transport {
             reject(err);
           }
         },
-        fail: reject,
+        // A read whose batch failed the way a lone read is retried is sent alone (with its retries).
+        fail: (err) => {
+          if (idempotent && retryable(err)) this.alone(method, p, o).then(resolve, reject);
+          else reject(err);
+        },
         alone: () => void this.alone(method, p, o).then(resolve, reject),
         size: p.length + (body?.length ?? 0) + 40,
       });
@@ -304,6 +334,7 @@ export class Transport {
         this.opts.debug?.('the batch endpoint answered 404: one request per call from now on');
         this.batchLimit = 0;
         this.batching = undefined;
+        this.reads = undefined;
         for (const item of [...items, ...b.queue.splice(0)]) item.alone();
         return;
       }
@@ -366,7 +397,12 @@ export class Transport {
     p: string,
     o: RequestOptions<T> = {},
   ): Promise<z.infer<T>> {
-    return this.batching ? this.enqueue(method, p, o) : this.alone(method, p, o);
+    if (this.batching) return this.enqueue(this.batching, method, p, o);
+    if (o.batch && this.batchSize() > 1) {
+      this.reads ??= { max: this.batchLimit!, queue: [], scheduled: false, inFlight: 0 };
+      return this.enqueue(this.reads, method, p, o);
+    }
+    return this.alone(method, p, o);
   }
 
   /** One call in a request of its own, with retries of idempotent ones. */
@@ -382,10 +418,7 @@ export class Transport {
       try {
         return await this.once(method, url, p, o);
       } catch (err) {
-        const retryable =
-          (err instanceof NetworkError && err.code !== 'TLS' && err.code !== 'ENOTFOUND') ||
-          (err instanceof ApiError && RETRY_STATUS.has(err.status));
-        if (!retryable || attempt >= retries) throw err;
+        if (!retryable(err) || attempt >= retries) throw err;
         const wait = 250 * 2 ** attempt;
         this.opts.debug?.(`retrying ${method} ${p} in ${wait}ms (${(err as Error).message})`);
         await new Promise((r) => setTimeout(r, wait));

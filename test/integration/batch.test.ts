@@ -231,7 +231,7 @@ describe('bulk verbs send their requests in batches (rdadmin serve)', () => {
   const many = (n: number, prefix: string) =>
     Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
 
-  it('users disable over 250 users: three batches, one result per user, the same as one request each', async () => {
+  it('users disable over 250 users: the listing in one batch, then three, one result per user, the same as one request each', async () => {
     const names = many(250, 'leaver');
     await s.seedUsers(names, { group: 'Leavers' });
     const batched = await cli(['users', 'disable', '--group_name', 'Leavers', '--yes'], { env });
@@ -239,7 +239,9 @@ describe('bulk verbs send their requests in batches (rdadmin serve)', () => {
     expect(batched.stdout.trim().split('\n').sort()).toEqual(names.map((n) => `Disabled ${n}`));
     expect(batched.stderr).toContain('Disabled 250 users.');
     for (const n of names) expect(await statusOf(n), n).toBe(0);
-    expect(s.logs.filter((l) => l.startsWith('POST /api/rdadmin/batch 200'))).toHaveLength(3);
+    // The listing: page 1 alone, pages 2 and 3 in one batch; then the disables in three.
+    expect(s.logs.filter((l) => l.startsWith('POST /api/rdadmin/batch 200'))).toHaveLength(4);
+    expect(s.logs.filter((l) => l.startsWith('(batch) GET /api/users'))).toHaveLength(2);
     // The listing's answers said the server takes batches (X-Rdadmin-Batch): it was not asked.
     expect(s.logs.filter((l) => l.startsWith('GET /api/rdadmin/batch'))).toEqual([]);
     expect(s.logs.filter((l) => l.startsWith('(batch) POST /api/users/'))).toHaveLength(250);
@@ -250,6 +252,7 @@ describe('bulk verbs send their requests in batches (rdadmin serve)', () => {
     expect(single.code).toBe(0);
     expect(single.stdout.trim().split('\n').sort()).toEqual(names.map((n) => `Enabled ${n}`));
     expect(s.logs.filter((l) => l.includes('/api/rdadmin/batch'))).toEqual([]);
+    expect(s.logs.filter((l) => l.startsWith('GET /api/users'))).toHaveLength(3);
     expect(s.logs.filter((l) => l.startsWith('POST /api/users/'))).toHaveLength(250);
     for (const n of names) expect(await statusOf(n), n).toBe(1);
   });
