@@ -251,6 +251,36 @@ const PYTHON_REQUESTS = ((): boolean => {
 })();
 const REQUESTS_ENV = { BENCH_HTTP: 'requests' };
 
+/**
+ * Runs the CLI with `args` once in batches and once with --no-batch, through a proxy in this
+ * process that delays every chunk WAN_DELAY_MS each way; `after` checks each run. Wall times.
+ */
+async function acrossSlowLink(
+  server: BenchServer,
+  env: NodeJS.ProcessEnv,
+  args: string[],
+  after: (m: Measured, what: string) => void | Promise<void>,
+): Promise<Record<'batch' | 'single', number>> {
+  const proxy = await latencyProxy(server.url, WAN_DELAY_MS);
+  const wan = { batch: 0, single: 0 };
+  try {
+    for (const [k, extra] of [
+      ['batch', []],
+      ['single', ['--no-batch']],
+    ] as const) {
+      const m = await runMeasured(NODE, [...CLI, ...args, ...extra], {
+        env: { ...env, RDADMIN_URL: proxy.url },
+        timeoutMs: 300_000,
+      });
+      await after(m, `rdadmin ${[...args, ...extra].join(' ')} through the delaying proxy`);
+      wan[k] = m.ms;
+    }
+  } finally {
+    await proxy.close();
+  }
+  return wan;
+}
+
 async function figure2(server: BenchServer, configDir: string) {
   const env = cliEnv(server, configDir);
   const users = SIZES.users;
@@ -306,25 +336,11 @@ async function figure2(server: BenchServer, configDir: string) {
       })
     : undefined;
   if (onTerminal) check(onTerminal, 'rdadmin users view on a terminal', 2 * (users + 1) + 1);
-  // The same listing across a slower link (the delaying proxy of figure 3): the pages after the
-  // first in batches, against one request per page (--no-batch, as against Pro). One run each.
-  const proxy = await latencyProxy(server.url, WAN_DELAY_MS);
-  const wan: Record<'batch' | 'single', number> = { batch: 0, single: 0 };
-  try {
-    for (const [k, extra] of [
-      ['batch', []],
-      ['single', ['--no-batch']],
-    ] as const) {
-      const m = await runMeasured(NODE, [...CLI, 'users', 'view', '--json', ...extra], {
-        env: { ...env, RDADMIN_URL: proxy.url },
-        timeoutMs: 300_000,
-      });
-      check(m, `rdadmin users view --json ${extra.join(' ')} through the delaying proxy`, users + 2);
-      wan[k] = m.ms;
-    }
-  } finally {
-    await proxy.close();
-  }
+  // The same listing across a slower link: the pages after the first in batches, against one
+  // request per page (--no-batch, as against Pro).
+  const wan = await acrossSlowLink(server, env, ['users', 'view', '--json'], (m, what) =>
+    check(m, what, users + 2),
+  );
   const t = (ms: Measured[]) => median(ms.map((m) => m.ms));
   const peak = Math.max(...runs.cli.map((m) => m.maxRssMb ?? 0));
   const what = `\`rdadmin users view --json\` over ${users.toLocaleString('en')} users (wall, median of ${SIZES.reps})`;
@@ -450,30 +466,16 @@ async function figure3(server: BenchServer, configDir: string) {
       runs[k].push(m);
     }
   }
-  // The same run across a slower link: a proxy in this process delays every chunk WAN_DELAY_MS
-  // each way. One run each, batches against one request per user.
-  const proxy = await latencyProxy(server.url, WAN_DELAY_MS);
-  const wan: Record<'batch' | 'single', number> = { batch: 0, single: 0 };
-  try {
-    for (const [k, extra] of [
-      ['batch', []],
-      ['single', ['--no-batch']],
-    ] as const) {
-      const m = await runMeasured(
-        NODE,
-        [...CLI, 'users', 'disable', '--group_name', group, '--yes', ...extra],
-        {
-          env: { ...env, RDADMIN_URL: proxy.url },
-          timeoutMs: 300_000,
-        },
-      );
-      check(m, `rdadmin users disable ${extra.join(' ')} through the delaying proxy`, n);
-      await verify(`rdadmin users disable ${extra.join(' ')} through the delaying proxy`);
-      wan[k] = m.ms;
-    }
-  } finally {
-    await proxy.close();
-  }
+  // The same run across a slower link: batches against one request per user.
+  const wan = await acrossSlowLink(
+    server,
+    env,
+    ['users', 'disable', '--group_name', group, '--yes'],
+    async (m, what) => {
+      check(m, what, n);
+      await verify(what);
+    },
+  );
 
   // The floor under any client: one request at a time on one warm keep-alive connection, for the
   // trivial route and for a disable (each user of the group once).

@@ -165,23 +165,12 @@ describe('paginate in batches', () => {
     }
   });
 
-  it('with batches turned off (--no-batch) pages go one per request, even where batches are taken', async () => {
-    const f = await fake(500);
-    const t = new Transport({ baseUrl: f.url, timeoutMs: 5000, connections: 4, batch: false });
-    try {
-      const got = await collect(paginate(t, '/api/users', {}, Row, { pageSize: 10, prefetch: 3 }));
-      expect(got).toHaveLength(500);
-      expect(f.batches).toEqual([]);
-      expect(f.asked).toHaveLength(50);
-    } finally {
-      await t.close();
-      f.server.close();
-    }
-  });
-
-  it('a server that does not announce batches (Pro) gets one request per page, as before', async () => {
-    const f = await fake(500, false);
-    const t = new Transport({ baseUrl: f.url, timeoutMs: 5000, connections: 4 });
+  it.each([
+    ['with batches turned off (--no-batch), even where batches are taken', true, false],
+    ['from a server that does not announce batches (Pro)', false, true],
+  ])('one request per page %s', async (_, announce, batch) => {
+    const f = await fake(500, announce);
+    const t = new Transport({ baseUrl: f.url, timeoutMs: 5000, connections: 4, batch });
     try {
       const got = await collect(paginate(t, '/api/users', {}, Row, { pageSize: 10, prefetch: 3 }));
       expect(got).toHaveLength(500);
