@@ -358,7 +358,7 @@ export class AuditLogRepo {
     // the matches); testing, the created_at index is walked newest first and each record tested
     // (cost grows with how many are passed: offset ÷ share of matching records). The cheaper one.
     let page: SelectQueryBuilder<DB, 'audit_conn', { id: number }>;
-    if (ids?.lookup && (offset + limit) * ((await this.span(table)) / total) >= total * 3) {
+    if (ids?.lookup && (offset + limit) * (ids.span / total) >= total * 3) {
       // `+` keeps SQLite from walking the created_at index to avoid the sort.
       page = filtered(ids.lookup)
         .select(`${table}.id`)
@@ -392,14 +392,17 @@ export class AuditLogRepo {
   private async idFilter(
     table: IdLog,
     value: string | undefined,
-  ): Promise<{ test: Expression<SqlBool>; lookup?: Expression<SqlBool> } | 'none' | undefined> {
+  ): Promise<{ test: Expression<SqlBool>; lookup?: Expression<SqlBool>; span: number } | 'none' | undefined> {
     const columns = ID_COLUMNS[table];
     const tests = columns.map((c) => likeFilter(sql.ref<string>(`${table}.${c}`), value));
     if (!tests[0]) return undefined;
     const test = either(tests as Expression<SqlBool>[]);
+    const span = await this.span(table);
     // Not set: every ID column is NOT NULL, so the ones holding ''.
-    if (value === '-')
-      return { test, lookup: either(columns.map((c) => sql<SqlBool>`${sql.ref(`${table}.${c}`)} = ''`)) };
+    if (value === '-') {
+      const lookup = either(columns.map((c) => sql<SqlBool>`${sql.ref(`${table}.${c}`)} = ''`));
+      return { test, lookup, span };
+    }
     const like = likeFilter(sql.ref<string>('audit_ids.id_fold'), value)!;
     const fts = trigramQuery({ id_fold: value });
     const matched = fts
@@ -410,9 +413,9 @@ export class AuditLogRepo {
       (SELECT max(n) FROM audit_ids) AS logged`.execute(this.db);
     const n = Number(found.rows[0]?.n ?? 0);
     if (n === 0) return 'none';
-    if (n * 20 >= (await this.span(table)) || n * 3 >= Number(found.rows[0]?.logged ?? 0)) return { test };
+    if (n * 20 >= span || n * 3 >= Number(found.rows[0]?.logged ?? 0)) return { test, span };
     const lookups = columns.map((c) => sql<SqlBool>`${sql.ref(`${table}.${c}`)} IN (${matched})`);
-    return { test, lookup: either(lookups) };
+    return { test, lookup: either(lookups), span };
   }
 
   /**
