@@ -23,6 +23,8 @@ const DIGITS = Array.from({ length: 60 }, (_, i) => String(100_000_000 + i * 7_6
 const ODD = ['ab%cd', 'x_y12', 'back\\slash', 'ÄBC123', 'CamelCase7', '12_34', '  spaced  '];
 const DEVICES = [...DIGITS, ...ODD];
 const PEERS = [...DIGITS.slice(0, 6), 'p100', 'p200', 'P300', 'peer_x', 'ÖSTER1', '%pct'];
+// Console operators: a few, one far more often than the rest, one rarely.
+const OPS = ['admin', 'Admin2', 'ci-bot', 'Mike', 'ÄLFRED', 'ops_x', '50%off', '', 'rare-op'];
 let nextId = 900_000_000;
 let conn = 0;
 
@@ -62,6 +64,10 @@ async function fileEvent(device: string, peer: string) {
   });
 }
 
+async function consoleEntry(operator: string, typ: number) {
+  await store.audit.console({ typ, iop: 1, operatorGuid: null, operator, ip: '', detail: 'x' });
+}
+
 async function alarm(device: string, typ: number) {
   await store.auditLogs.alarmEvent({
     device_id: device,
@@ -88,6 +94,8 @@ beforeAll(async () => {
     if (roll < 4) clock += 1000;
     // Devices are logged unevenly (the first ones far more often), as in a real fleet.
     const device = pick(DEVICES, roll < 6 ? d % 8 : d);
+    if (i % 3 === 0)
+      await consoleEntry(d % 97 === 0 ? 'rare-op' : roll < 6 ? 'admin' : pick(OPS, p % 8), type);
     if (i % 6 === 5) await fileEvent(device, pick(PEERS, p));
     else if (i % 6 === 4) await alarm(roll === 0 ? '' : device, type);
     else await connection(device, roll === 9 ? undefined : pick(PEERS, p), type, roll % 2 === 0);
@@ -100,11 +108,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-type Kind = 'conn' | 'file' | 'alarm';
+type Kind = 'conn' | 'file' | 'alarm' | 'console';
 const COLUMNS: Record<Kind, string[]> = {
   conn: ['device_id_fold', 'peer_id_fold'],
   file: ['device_id_fold', 'peer_id_fold'],
   alarm: ['device_id_fold'],
+  console: ['operator_fold'],
 };
 
 /** The ids of the records the filter matches, newest first, by testing every record. */
@@ -117,7 +126,7 @@ function expected(kind: Kind, value: string, type?: number, from?: string): numb
         .map((c) => (value === '-' ? `(${c} IS NULL OR ${c} = '')` : `${c} LIKE @p ESCAPE '\\'`))
         .join(' OR ')})`,
     );
-  if (type !== undefined) where.push(kind === 'alarm' ? 'typ = @type' : 'conn_type = @type');
+  if (type !== undefined) where.push(kind === 'conn' ? 'conn_type = @type' : 'typ = @type');
   if (from !== undefined) where.push('created_at >= @from');
   const params: Record<string, string | number> = {};
   if (value !== '' && value !== '-') params['p'] = fold(value);
@@ -133,6 +142,7 @@ function list(kind: Kind, value: string, offset: number, limit: number, type?: n
   const logs = store.auditLogs;
   if (kind === 'conn') return logs.listConn({ remote: value, conn_type: type, from }, offset, limit);
   if (kind === 'file') return logs.listFile({ remote: value, from }, offset, limit);
+  if (kind === 'console') return logs.listConsole({ operator: value, typ: type, from }, offset, limit);
   return logs.listAlarm({ device: value, typ: type, from }, offset, limit);
 }
 
@@ -162,6 +172,14 @@ const filter = fc.oneof(
     `%${DIGITS[5]!.slice(2, 6)}\0`,
   ),
   fc.string({ maxLength: 4 }),
+  fc.constantFrom(...OPS),
+  fc
+    .tuple(fc.constantFrom(...OPS), fc.nat(8), fc.integer({ min: 1, max: 4 }))
+    .map(
+      ([op, start, len]) =>
+        `%${[...op].slice(start % (op.length || 1), (start % (op.length || 1)) + len).join('')}%`,
+    ),
+  fc.constantFrom('%admin%', 'ADMIN', '%\\%off', '50\\%%', '%bot', 'ops\\_%'),
 );
 
 describe('audit log ID filters', () => {
@@ -172,7 +190,7 @@ describe('audit log ID filters', () => {
       .all() as string[];
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom<Kind>('conn', 'file', 'alarm'),
+        fc.constantFrom<Kind>('conn', 'file', 'alarm', 'console'),
         filter,
         fc.integer({ min: 1, max: 40 }),
         fc.nat(400),
@@ -187,14 +205,16 @@ describe('audit log ID filters', () => {
           if (write === 0) await connection(String(++nextId), pick(PEERS, at), 1, false);
           if (write === 1) await connection(pick(DEVICES, at), `p${++nextId}`, 1, true);
           if (write === 2) await alarm(String(++nextId), 2);
-          if (write <= 2 && at % 2 === 0) value = write === 1 ? `p${nextId}` : String(nextId);
+          if (write === 3) await consoleEntry(`Op${++nextId}`, 1);
+          if (write <= 3 && at % 2 === 0)
+            value = write === 1 ? `p${nextId}` : write === 3 ? `op${nextId}` : String(nextId);
           const want = expected(kind, value, kind === 'file' ? undefined : type, from);
           const offset = want.length ? at % (want.length + 5) : at % 3;
           const got = await list(kind, value, offset, size, kind === 'file' ? undefined : type, from);
           expect(got.total).toBe(want.length);
           expect(got.rows.map((r) => r.id)).toEqual(want.slice(offset, offset + size));
-          if (kind !== 'alarm')
-            for (const r of got.rows)
+          if (kind === 'conn' || kind === 'file')
+            for (const r of got.rows as { device_id: string; device_name: string | null }[])
               expect(r.device_name).toBe(r.device_id === DIGITS[0] ? 'Front desk' : null);
         },
       ),
@@ -225,6 +245,21 @@ describe('audit log ID filters', () => {
     expect(f.count.join(' | ')).toContain('INDEX audit_file_peer_id');
   });
 
+  it('an operator filter naming a rare operator reads that operator’s entries through the index', async () => {
+    expect(expected('console', '%rare%').length).toBeLessThan(40); // of about 1,000 entries
+    const p = await store.auditLogs.plan((e) =>
+      store.auditLogs.listConsole({ operator: '%rare%' }, 0, 10, e),
+    );
+    expect(p.count.join(' | ')).toContain('INDEX audit_console_operator_fold');
+    expect(p.count.join(' | ')).toContain('audit_operators');
+    expect(p.count.join(' | ')).not.toMatch(/SCAN audit_console\b/);
+    expect(p.page.join(' | ')).not.toMatch(/SCAN audit_console\b/);
+    const none = await store.auditLogs.plan((e) =>
+      store.auditLogs.listConsole({ operator: '%nobody%' }, 0, 10, e),
+    );
+    expect(none).toEqual({ count: [], page: [] });
+  });
+
   it('a filter matching most IDs tests each record instead; one matching none reads no record', async () => {
     // '%' matches every ID logged, and there are more than a twentieth as many IDs as records.
     const broad = await store.auditLogs.plan((e) => store.auditLogs.listConn({ remote: '%' }, 0, 10, e));
@@ -233,6 +268,39 @@ describe('audit log ID filters', () => {
     const none = await store.auditLogs.plan((e) => store.auditLogs.listConn({ remote: '%qqq%' }, 0, 10, e));
     expect(none).toEqual({ count: [], page: [] });
     expect(await store.auditLogs.listConn({ remote: '%qqq%' }, 0, 10)).toEqual({ rows: [], total: 0 });
+  });
+
+  it('operators logged before migration 0014 are found (the migration fills audit_operators)', async () => {
+    const dir2 = await mkdtemp(join(tmpdir(), 'rdadmin-audit-ops-old-'));
+    try {
+      const file2 = join(dir2, 'db.sqlite3');
+      let s = await openStore(file2, () => new Date(clock));
+      await s.audit.console({
+        typ: 1,
+        iop: 1,
+        operatorGuid: null,
+        operator: 'Backfill-Op',
+        ip: '',
+        detail: 'x',
+      });
+      await s.close();
+      // The database as it was before 0014: no audit_operators, nor its triggers.
+      const raw = new Database(file2);
+      raw.exec(`DROP TRIGGER audit_console_operators_insert; DROP TRIGGER audit_console_operators_update;
+        DROP TABLE audit_operators`);
+      raw.prepare("DELETE FROM kysely_migration WHERE name = '0014_audit_operators'").run();
+      raw.close();
+      s = await openStore(file2, () => new Date(clock));
+      try {
+        expect((await s.auditLogs.listConsole({ operator: '%fill-op%' }, 0, 10)).total).toBe(1);
+        expect((await s.auditLogs.listConsole({ operator: 'backfill-op' }, 0, 10)).total).toBe(1);
+        expect((await s.auditLogs.listConsole({ operator: '%other%' }, 0, 10)).total).toBe(0);
+      } finally {
+        await s.close();
+      }
+    } finally {
+      await rm(dir2, { recursive: true, force: true });
+    }
   });
 
   it('IDs logged before migration 0013 are found (the migration fills audit_ids from the logs)', async () => {

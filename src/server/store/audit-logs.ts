@@ -114,14 +114,43 @@ function timeConds(column: string, r: TimeRange): Expression<SqlBool>[] {
   return out;
 }
 
-/** The folded RustDesk ID columns an ID filter tests, per log (indexed by migration 0013). */
-const ID_COLUMNS = {
-  audit_conn: ['device_id_fold', 'peer_id_fold'],
-  audit_file: ['device_id_fold', 'peer_id_fold'],
-  audit_alarm: ['device_id_fold'],
+/**
+ * Per log, the folded columns its filter (`remote`, `device`, `operator`) tests, each indexed; the
+ * table holding every value they were ever given, once (`values`, its `column`),
+ * with a trigram index where `fts` (migrations 0013 and 0014); and whether a page joins the device.
+ */
+const FILTERED = {
+  audit_conn: {
+    columns: ['device_id_fold', 'peer_id_fold'],
+    values: 'audit_ids',
+    column: 'id_fold',
+    fts: true,
+    device: true,
+  },
+  audit_file: {
+    columns: ['device_id_fold', 'peer_id_fold'],
+    values: 'audit_ids',
+    column: 'id_fold',
+    fts: true,
+    device: true,
+  },
+  audit_alarm: {
+    columns: ['device_id_fold'],
+    values: 'audit_ids',
+    column: 'id_fold',
+    fts: true,
+    device: true,
+  },
+  audit_console: {
+    columns: ['operator_fold'],
+    values: 'audit_operators',
+    column: 'operator_fold',
+    fts: false,
+    device: false,
+  },
 } as const;
 
-type IdLog = keyof typeof ID_COLUMNS;
+type IdLog = keyof typeof FILTERED;
 
 /** Receives the SQL of a list's count and of its page before they run (diagnostics: plans). */
 export type Explain = (what: 'count' | 'page', query: CompiledQuery) => Promise<void>;
@@ -130,14 +159,6 @@ type LogQuery = SelectQueryBuilder<DB, 'audit_conn', object>;
 /** Any of the conditions. */
 function either(conds: Expression<SqlBool>[]): Expression<SqlBool> {
   return conds.length === 1 ? conds[0]! : sql<SqlBool>`(${sql.join(conds, sql` OR `)})`;
-}
-
-async function pageOf<R>(
-  rows: { execute(): Promise<R[]> },
-  count: { executeTakeFirstOrThrow(): Promise<{ n: number | string | bigint }> },
-): Promise<{ rows: R[]; total: number }> {
-  const [r, c] = await Promise.all([rows.execute(), count.executeTakeFirstOrThrow()]);
-  return { rows: r, total: Number(c.n) };
 }
 
 type LogTable = 'audit_conn' | 'audit_file' | 'audit_alarm' | 'audit_console';
@@ -327,10 +348,10 @@ export class AuditLogRepo {
   }
 
   /**
-   * A page of a log with an ID filter (`remote`, `device`; a LIKE pattern on the folded ID
-   * columns of `ID_COLUMNS`), the time range and the log's other conditions (`narrow`). Typed as
-   * the connection log: the three share the columns used here. See idFilter() for how the ID
-   * filter is answered.
+   * A page of a log with its filter (`remote`, `device`, `operator`: a LIKE pattern on the folded
+   * columns in FILTERED), the time range and the log's other conditions (`narrow`). Typed as the
+   * connection log: the four share the columns used here (id, created_at). See idFilter() for how
+   * the filter is answered.
    */
   private async listLog<R>(
     log: IdLog,
@@ -366,54 +387,60 @@ export class AuditLogRepo {
     } else {
       page = filtered(ids?.test).select(`${table}.id`).orderBy(newest(table));
     }
-    const rows = this.db
-      .selectFrom(table)
-      .leftJoin('devices', 'devices.id', `${table}.device_id`)
-      .selectAll(table)
-      .select('devices.device_name as device_name')
-      .where(`${table}.id`, 'in', page.offset(offset).limit(limit))
-      .orderBy(newest(table));
+    const picked = page.offset(offset).limit(limit);
+    const rows = FILTERED[log].device
+      ? this.db
+          .selectFrom(table)
+          .leftJoin('devices', 'devices.id', `${table}.device_id`)
+          .selectAll(table)
+          .select('devices.device_name as device_name')
+          .where(`${table}.id`, 'in', picked)
+          .orderBy(newest(table))
+      : this.db.selectFrom(table).selectAll(table).where(`${table}.id`, 'in', picked).orderBy(newest(table));
     await explain?.('page', rows.compile());
     return { rows: (await rows.execute()) as unknown[] as R[], total };
   }
 
   /**
-   * How the log's records matching the ID filter `value` are found. `test`: each record's ID
-   * columns tested with the LIKE. `lookup` (when the filter matches few of the IDs logged, or none:
-   * 'none'): the IDs it matches are found in audit_ids (migration 0013; through its trigram index
-   * when the filter has a literal run of three or more characters), then their records through the
-   * ID indexes. A lookup costs a few index searches per ID and a little per record found (about
-   * 0.2 µs, merging two indexes); a test costs about 0.1 µs per record in the log. So lookups are
-   * used while the filter matches fewer IDs than a twentieth of the records and than a third of the
-   * IDs logged (audit_ids is never pruned, so max(n) counts them); a filter matching most IDs
-   * matches most records, and testing each is then cheaper (300,000 connections of 5,800 IDs,
-   * `%1%`: 32 ms testing, 85 ms through the lookups).
+   * How the log's records matching its filter `value` are found. `test`: each record's filtered
+   * columns tested with the LIKE. `lookup` (or 'none' when nothing matches): the values it matches
+   * are found in the log's table of values (FILTERED; through the trigram index when there is one
+   * and the filter has a literal run of three or more characters), then their records through the
+   * column indexes. A lookup costs a few index searches per value and a little per record found; a
+   * test, about 0.1 µs per record in the log. So lookups are used while the filter matches fewer
+   * values than a twentieth of the records. Where two columns are looked up (either side of a
+   * connection) their matches are merged, about 0.2 µs a record: then a filter matching a third or
+   * more of the values logged (the values tables are never pruned, so max(n) counts them) matches
+   * most records, and testing each is cheaper (300,000 connections of 5,800 IDs, `%1%`: 32 ms
+   * testing, 85 ms through the lookups). One column's lookups read one index range per value,
+   * never more than a test reads.
    */
   private async idFilter(
     table: IdLog,
     value: string | undefined,
   ): Promise<{ test: Expression<SqlBool>; lookup?: Expression<SqlBool>; span: number } | 'none' | undefined> {
-    const columns = ID_COLUMNS[table];
+    const { columns, values, column, fts: indexed } = FILTERED[table];
     const tests = columns.map((c) => likeFilter(sql.ref<string>(`${table}.${c}`), value));
     if (!tests[0]) return undefined;
     const test = either(tests as Expression<SqlBool>[]);
     const span = await this.span(table);
-    // Not set: every ID column is NOT NULL, so the ones holding ''.
+    // Not set: every filtered column is NOT NULL, so the ones holding ''.
     if (value === '-') {
       const lookup = either(columns.map((c) => sql<SqlBool>`${sql.ref(`${table}.${c}`)} = ''`));
       return { test, lookup, span };
     }
-    const like = likeFilter(sql.ref<string>('audit_ids.id_fold'), value)!;
-    const fts = trigramQuery({ id_fold: value });
+    const like = likeFilter(sql.ref<string>(`${values}.${column}`), value)!;
+    const fts = indexed ? trigramQuery({ id_fold: value }) : null;
     const matched = fts
       ? sql`SELECT id_fold FROM audit_ids WHERE ${like}
           AND n IN (SELECT rowid FROM audit_ids_fts WHERE audit_ids_fts MATCH ${fts.match})`
-      : sql`SELECT id_fold FROM audit_ids WHERE ${like}`;
+      : sql`SELECT ${sql.ref(column)} FROM ${sql.table(values)} WHERE ${like}`;
     const found = await sql<{ n: number; logged: number }>`SELECT (SELECT count(*) FROM (${matched})) AS n,
-      (SELECT max(n) FROM audit_ids) AS logged`.execute(this.db);
+      (SELECT max(n) FROM ${sql.table(values)}) AS logged`.execute(this.db);
     const n = Number(found.rows[0]?.n ?? 0);
     if (n === 0) return 'none';
-    if (n * 20 >= span || n * 3 >= Number(found.rows[0]?.logged ?? 0)) return { test, span };
+    const most = columns.length > 1 && n * 3 >= Number(found.rows[0]?.logged ?? 0);
+    if (n * 20 >= span || most) return { test, span };
     const lookups = columns.map((c) => sql<SqlBool>`${sql.ref(`${table}.${c}`)} IN (${matched})`);
     return { test, lookup: either(lookups), span };
   }
@@ -443,23 +470,18 @@ export class AuditLogRepo {
     return Number(r.rows[0]?.n ?? 0);
   }
 
-  listConsole(f: ConsoleFilter, offset: number, limit: number) {
-    let q = this.db.selectFrom('audit_console');
-    const o = likeFilter(sql.ref<string>('audit_console.operator_fold'), f.operator);
-    if (o) q = q.where(o);
-    if (f.typ !== undefined) q = q.where('audit_console.typ', '=', f.typ);
-    if (f.iop !== undefined) q = q.where('audit_console.iop', '=', f.iop);
-    if (f.own) q = q.where('audit_console.operator_guid', '=', f.own.userGuid);
-    for (const c of timeConds('audit_console.created_at', f)) q = q.where(c);
-    const ids = q.select('audit_console.id').orderBy(newest('audit_console')).offset(offset).limit(limit);
-    return pageOf(
-      this.db
-        .selectFrom('audit_console')
-        .selectAll('audit_console')
-        .where('audit_console.id', 'in', ids)
-        .orderBy(newest('audit_console')),
-      q.select((eb) => eb.fn.countAll<number>().as('n')),
-    );
+  listConsole(
+    f: ConsoleFilter,
+    offset: number,
+    limit: number,
+    explain?: Explain,
+  ): Promise<{ rows: ConsoleRecord[]; total: number }> {
+    return this.listLog<ConsoleRecord>('audit_console', f.operator, f, offset, limit, explain, (q) => {
+      if (f.typ !== undefined) q = q.where(sql.ref('audit_console.typ'), '=', f.typ);
+      if (f.iop !== undefined) q = q.where(sql.ref('audit_console.iop'), '=', f.iop);
+      if (f.own) q = q.where(sql.ref('audit_console.operator_guid'), '=', f.own.userGuid);
+      return q;
+    });
   }
 
   getConn(guid: string): Promise<ConnRecord | undefined> {

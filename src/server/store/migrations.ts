@@ -12,6 +12,7 @@ import { m0010 } from './migrations/0010_device_refs';
 import { m0011 } from './migrations/0011_device_access';
 import { m0012 } from './migrations/0012_device_access_walk';
 import { m0013 } from './migrations/0013_audit_ids';
+import { m0014 } from './migrations/0014_audit_operators';
 
 // Versioned schema migrations, applied in name order at start-up. Never edit one that has shipped:
 // add a new one (one file per change, registered here).
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0011_device_access': m0011,
   '0012_device_access_walk': m0012,
   '0013_audit_ids': m0013,
+  '0014_audit_operators': m0014,
 };
 
 export const migrationProvider: MigrationProvider = {
