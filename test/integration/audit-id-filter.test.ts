@@ -270,77 +270,88 @@ describe('audit log ID filters', () => {
     expect(await store.auditLogs.listConn({ remote: '%qqq%' }, 0, 10)).toEqual({ rows: [], total: 0 });
   });
 
-  it('operators logged before migration 0014 are found (the migration fills audit_operators)', async () => {
-    const dir2 = await mkdtemp(join(tmpdir(), 'rdadmin-audit-ops-old-'));
+  /**
+   * A database written by `write`, taken back to before `migration` by `undo`, then opened (the
+   * migration runs again); `check` reads it.
+   */
+  async function afterMigration(
+    migration: string,
+    write: (s: Store) => Promise<void>,
+    undo: (raw: Database.Database) => void,
+    check: (s: Store) => Promise<void>,
+  ) {
+    const dir2 = await mkdtemp(join(tmpdir(), 'rdadmin-audit-migration-'));
     try {
       const file2 = join(dir2, 'db.sqlite3');
       let s = await openStore(file2, () => new Date(clock));
-      await s.audit.console({
-        typ: 1,
-        iop: 1,
-        operatorGuid: null,
-        operator: 'Backfill-Op',
-        ip: '',
-        detail: 'x',
-      });
+      await write(s);
       await s.close();
-      // The database as it was before 0014: no audit_operators, nor its triggers.
       const raw = new Database(file2);
-      raw.exec(`DROP TRIGGER audit_console_operators_insert; DROP TRIGGER audit_console_operators_update;
-        DROP TABLE audit_operators`);
-      raw.prepare("DELETE FROM kysely_migration WHERE name = '0014_audit_operators'").run();
+      undo(raw);
+      raw.prepare('DELETE FROM kysely_migration WHERE name = ?').run(migration);
       raw.close();
       s = await openStore(file2, () => new Date(clock));
       try {
-        expect((await s.auditLogs.listConsole({ operator: '%fill-op%' }, 0, 10)).total).toBe(1);
-        expect((await s.auditLogs.listConsole({ operator: 'backfill-op' }, 0, 10)).total).toBe(1);
-        expect((await s.auditLogs.listConsole({ operator: '%other%' }, 0, 10)).total).toBe(0);
+        await check(s);
       } finally {
         await s.close();
       }
     } finally {
       await rm(dir2, { recursive: true, force: true });
     }
+  }
+
+  it('operators logged before migration 0014 are found (the migration fills audit_operators)', async () => {
+    await afterMigration(
+      '0014_audit_operators',
+      (s) =>
+        s.audit.console({ typ: 1, iop: 1, operatorGuid: null, operator: 'Backfill-Op', ip: '', detail: 'x' }),
+      // Before 0014: no audit_operators, nor its triggers.
+      (raw) =>
+        raw.exec(`DROP TRIGGER audit_console_operators_insert; DROP TRIGGER audit_console_operators_update;
+          DROP TABLE audit_operators`),
+      async (s) => {
+        expect((await s.auditLogs.listConsole({ operator: '%fill-op%' }, 0, 10)).total).toBe(1);
+        expect((await s.auditLogs.listConsole({ operator: 'backfill-op' }, 0, 10)).total).toBe(1);
+        expect((await s.auditLogs.listConsole({ operator: '%other%' }, 0, 10)).total).toBe(0);
+      },
+    );
   });
 
   it('IDs logged before migration 0013 are found (the migration fills audit_ids from the logs)', async () => {
-    const dir2 = await mkdtemp(join(tmpdir(), 'rdadmin-audit-ids-old-'));
-    try {
-      const file2 = join(dir2, 'db.sqlite3');
-      let s = await openStore(file2, () => new Date(clock));
-      const saved = store;
-      store = s;
-      await connection('555000111', 'p555', 1, true);
-      await fileEvent('555000222', '555000111');
-      await alarm('555000333', 1);
-      store = saved;
-      await s.close();
-      // The database as it was before 0013: no audit_ids, its triggers and indexes, and 0013 not run.
-      const raw = new Database(file2);
-      const names = raw
-        .prepare(
-          "SELECT type, name FROM sqlite_master WHERE (name LIKE 'audit_ids%' OR name LIKE 'audit_%_ids_%' OR name LIKE 'audit_%_device_id' OR name LIKE 'audit_%_peer_id') AND type IN ('table', 'trigger', 'index')",
-        )
-        .all() as { type: string; name: string }[];
-      expect(names.length).toBeGreaterThanOrEqual(10);
-      for (const n of names.filter((x) => x.type !== 'table'))
-        raw.exec(`DROP ${n.type} IF EXISTS "${n.name}"`);
-      raw.exec('DROP TABLE audit_ids_fts; DROP TABLE audit_ids');
-      raw.prepare("DELETE FROM kysely_migration WHERE name = '0013_audit_ids'").run();
-      raw.close();
-      s = await openStore(file2, () => new Date(clock));
-      try {
+    await afterMigration(
+      '0013_audit_ids',
+      async (s) => {
+        const saved = store;
+        store = s;
+        try {
+          await connection('555000111', 'p555', 1, true);
+          await fileEvent('555000222', '555000111');
+          await alarm('555000333', 1);
+        } finally {
+          store = saved;
+        }
+      },
+      // Before 0013: no audit_ids, nor its triggers and indexes.
+      (raw) => {
+        const names = raw
+          .prepare(
+            "SELECT type, name FROM sqlite_master WHERE (name LIKE 'audit_ids%' OR name LIKE 'audit_%_ids_%' OR name LIKE 'audit_%_device_id' OR name LIKE 'audit_%_peer_id') AND type IN ('table', 'trigger', 'index')",
+          )
+          .all() as { type: string; name: string }[];
+        expect(names.length).toBeGreaterThanOrEqual(10);
+        for (const n of names.filter((x) => x.type !== 'table'))
+          raw.exec(`DROP ${n.type} IF EXISTS "${n.name}"`);
+        raw.exec('DROP TABLE audit_ids_fts; DROP TABLE audit_ids');
+      },
+      async (s) => {
         expect((await s.auditLogs.listConn({ remote: '555000111' }, 0, 10)).total).toBe(1);
         expect((await s.auditLogs.listFile({ remote: '555000111' }, 0, 10)).total).toBe(1);
         expect((await s.auditLogs.listConn({ remote: '%p55%' }, 0, 10)).total).toBe(1);
         expect((await s.auditLogs.listFile({ remote: '%000222' }, 0, 10)).total).toBe(1);
         expect((await s.auditLogs.listAlarm({ device: '555000333' }, 0, 10)).total).toBe(1);
         expect((await s.auditLogs.listAlarm({ device: '555000111' }, 0, 10)).total).toBe(0);
-      } finally {
-        await s.close();
-      }
-    } finally {
-      await rm(dir2, { recursive: true, force: true });
-    }
+      },
+    );
   });
 });

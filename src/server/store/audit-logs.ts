@@ -347,6 +347,19 @@ export class AuditLogRepo {
     });
   }
 
+  listConsole(
+    f: ConsoleFilter,
+    offset: number,
+    limit: number,
+    explain?: Explain,
+  ): Promise<{ rows: ConsoleRecord[]; total: number }> {
+    return this.listLog<ConsoleRecord>('audit_console', f.operator, f, offset, limit, explain, (q) => {
+      if (f.typ !== undefined) q = q.where(sql.ref('audit_console.typ'), '=', f.typ);
+      if (f.iop !== undefined) q = q.where(sql.ref('audit_console.iop'), '=', f.iop);
+      if (f.own) q = q.where(sql.ref('audit_console.operator_guid'), '=', f.own.userGuid);
+      return q;
+    });
+  }
   /**
    * A page of a log with its filter (`remote`, `device`, `operator`: a LIKE pattern on the folded
    * columns in FILTERED), the time range and the log's other conditions (`narrow`). Typed as the
@@ -468,20 +481,6 @@ export class AuditLogRepo {
       n: number | null;
     }>`SELECT (SELECT max(id) FROM ${t}) - (SELECT min(id) FROM ${t}) + 1 AS n`.execute(this.db);
     return Number(r.rows[0]?.n ?? 0);
-  }
-
-  listConsole(
-    f: ConsoleFilter,
-    offset: number,
-    limit: number,
-    explain?: Explain,
-  ): Promise<{ rows: ConsoleRecord[]; total: number }> {
-    return this.listLog<ConsoleRecord>('audit_console', f.operator, f, offset, limit, explain, (q) => {
-      if (f.typ !== undefined) q = q.where(sql.ref('audit_console.typ'), '=', f.typ);
-      if (f.iop !== undefined) q = q.where(sql.ref('audit_console.iop'), '=', f.iop);
-      if (f.own) q = q.where(sql.ref('audit_console.operator_guid'), '=', f.own.userGuid);
-      return q;
-    });
   }
 
   getConn(guid: string): Promise<ConnRecord | undefined> {
