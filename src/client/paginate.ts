@@ -51,7 +51,6 @@ export async function* paginate<T extends z.ZodType>(
       batch: ahead,
     });
   const ahead = new Map<number, ReturnType<typeof fetchPage>>();
-  let asked = 1;
   for (let current = 1; current <= maxPages; current++) {
     const early = ahead.get(current);
     ahead.delete(current);
@@ -65,9 +64,9 @@ export async function* paginate<T extends z.ZodType>(
     const wide = Math.floor(BATCHED_AHEAD / opts.pageSize);
     const batched = t.batchSize() > 1 && wide > prefetch;
     const depth = batched ? wide : Math.min(prefetch, Math.max(1, wide));
-    if (prefetch > 0 && typeof body?.total === 'number' && !(batched && asked - current > depth / 2)) {
+    const furthest = ahead.size ? Math.max(...ahead.keys()) : current;
+    if (prefetch > 0 && typeof body?.total === 'number' && !(batched && furthest - current > depth / 2)) {
       const last = Math.min(maxPages, Math.ceil(body.total / opts.pageSize), current + depth);
-      asked = Math.max(asked, last);
       for (let next = current + 1; next <= last; next++) {
         if (ahead.has(next)) continue;
         const page = fetchPage(next, true);

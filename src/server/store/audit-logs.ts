@@ -115,9 +115,9 @@ function timeConds(column: string, r: TimeRange): Expression<SqlBool>[] {
 }
 
 /**
- * Per log, the folded columns its filter (`remote`, `device`, `operator`) tests, each indexed; the
- * table holding every value they were ever given, once (`values`, its `column`),
- * with a trigram index where `fts` (migrations 0013 and 0014); and whether a page joins the device.
+ * Per log: the folded columns its filter (`remote`, `device`, `operator`) tests, each indexed; the
+ * table holding every value they were ever given, once (`values`, its `column`), with a trigram
+ * index where `fts` (migrations 0013 and 0014); and whether a page joins the device.
  */
 const FILTERED = {
   audit_conn: {
@@ -443,11 +443,12 @@ export class AuditLogRepo {
       return { test, lookup, span };
     }
     const like = likeFilter(sql.ref<string>(`${values}.${column}`), value)!;
-    const fts = indexed ? trigramQuery({ id_fold: value }) : null;
+    // The trigram index of `values` is `${values}_fts`, its column named as in `values`.
+    const fts = indexed ? trigramQuery({ [column]: value }) : null;
+    const pick = sql`SELECT ${sql.ref(column)} FROM ${sql.table(values)} WHERE ${like}`;
     const matched = fts
-      ? sql`SELECT id_fold FROM audit_ids WHERE ${like}
-          AND n IN (SELECT rowid FROM audit_ids_fts WHERE audit_ids_fts MATCH ${fts.match})`
-      : sql`SELECT ${sql.ref(column)} FROM ${sql.table(values)} WHERE ${like}`;
+      ? sql`${pick} AND n IN (SELECT rowid FROM ${sql.table(`${values}_fts`)} WHERE ${sql.ref(`${values}_fts`)} MATCH ${fts.match})`
+      : pick;
     const found = await sql<{ n: number; logged: number }>`SELECT (SELECT count(*) FROM (${matched})) AS n,
       (SELECT max(n) FROM ${sql.table(values)}) AS logged`.execute(this.db);
     const n = Number(found.rows[0]?.n ?? 0);
