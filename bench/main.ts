@@ -252,17 +252,21 @@ const PYTHON_REQUESTS = ((): boolean => {
 const REQUESTS_ENV = { BENCH_HTTP: 'requests' };
 
 /**
- * Runs the CLI with `args` once in batches and once with --no-batch, through a proxy in this
- * process that delays every chunk WAN_DELAY_MS each way; `after` checks each run. Wall times.
+ * Runs the CLI with `args` once in batches and once with --no-batch, and the Node baseline client
+ * with `baseline` (its mode and arguments after the URL), through a proxy in this process that
+ * delays every chunk WAN_DELAY_MS each way; `after` checks each run. Wall times. The proxy accepts
+ * connections at once, so a new connection costs the baseline no round trip here (on a real link
+ * it costs one): its times across the link are on the short side.
  */
 async function acrossSlowLink(
   server: BenchServer,
   env: NodeJS.ProcessEnv,
   args: string[],
-  after: (m: Measured, what: string) => void | Promise<void>,
-): Promise<Record<'batch' | 'single', number>> {
+  baseline: { mode: string; args: string[] },
+  after: (m: Measured, what: string, run: 'cli' | 'baseline') => void | Promise<void>,
+): Promise<Record<'batch' | 'single' | 'baseline', number>> {
   const proxy = await latencyProxy(server.url, WAN_DELAY_MS);
-  const wan = { batch: 0, single: 0 };
+  const wan = { batch: 0, single: 0, baseline: 0 };
   try {
     for (const [k, extra] of [
       ['batch', []],
@@ -272,9 +276,16 @@ async function acrossSlowLink(
         env: { ...env, RDADMIN_URL: proxy.url },
         timeoutMs: 300_000,
       });
-      await after(m, `rdadmin ${[...args, ...extra].join(' ')} through the delaying proxy`);
+      await after(m, `rdadmin ${[...args, ...extra].join(' ')} through the delaying proxy`, 'cli');
       wan[k] = m.ms;
     }
+    const b = await runMeasured(
+      NODE,
+      [join(BUILD, 'baseline-client.mjs'), baseline.mode, proxy.url, ...baseline.args],
+      { env: { ...env, BENCH_TOKEN: server.token }, timeoutMs: 600_000 },
+    );
+    await after(b, `the Node baseline (${baseline.mode}) through the delaying proxy`, 'baseline');
+    wan.baseline = b.ms;
   } finally {
     await proxy.close();
   }
@@ -338,8 +349,12 @@ async function figure2(server: BenchServer, configDir: string) {
   if (onTerminal) check(onTerminal, 'rdadmin users view on a terminal', 2 * (users + 1) + 1);
   // The same listing across a slower link: the pages after the first in batches, against one
   // request per page (--no-batch, as against Pro).
-  const wan = await acrossSlowLink(server, env, ['users', 'view', '--json'], (m, what) =>
-    check(m, what, users + 2),
+  const wan = await acrossSlowLink(
+    server,
+    env,
+    ['users', 'view', '--json'],
+    { mode: 'list', args: [String(SIZES.pageSize)] },
+    (m, what, run) => check(m, what, run === 'cli' ? users + 2 : users),
   );
   const t = (ms: Measured[]) => median(ms.map((m) => m.ms));
   const peak = Math.max(...runs.cli.map((m) => m.maxRssMb ?? 0));
@@ -356,7 +371,7 @@ async function figure2(server: BenchServer, configDir: string) {
     details: [
       `the Node baseline with users.py's pageSize=${SIZES.scriptPageSize}: ${fmt(t(runs.script))} (the CLI takes ${x(t(runs.cli) / t(runs.script))} of that)`,
       `baseline peak RSS ${mb(Math.max(...runs.same.map((m) => m.maxRssMb ?? 0)))}; CLI output ${(runs.cli[0]!.stdoutBytes / 1e6).toFixed(1)} MB of JSON`,
-      `across a link with ${2 * WAN_DELAY_MS} ms round trips (the proxy of figure 3; one run each): pages read ahead in batches ${fmt(wan.batch)}, one request per page (--no-batch) ${fmt(wan.single)}: ${x(wan.batch / wan.single)} of that`,
+      `across a link with ${2 * WAN_DELAY_MS} ms round trips (the proxy of figure 3; one run each): pages read ahead in batches ${fmt(wan.batch)}, one request per page (--no-batch) ${fmt(wan.single)}, the Node baseline ${fmt(wan.baseline)}: batches take ${x(wan.batch / wan.single)} of --no-batch, ${x(wan.batch / wan.baseline)} of the baseline (which pays no connection set-up there)`,
       ...(onTerminal
         ? [
             `\`rdadmin users view\` on a terminal (a table; one run, through a pseudo-terminal): ${fmt(onTerminal.ms)}, peak ${mb(onTerminal.maxRssMb ?? 0)}`,
@@ -471,6 +486,7 @@ async function figure3(server: BenchServer, configDir: string) {
     server,
     env,
     ['users', 'disable', '--group_name', group, '--yes'],
+    { mode: 'disable', args: [String(SIZES.pageSize), `%${group}%`] },
     async (m, what) => {
       check(m, what, n);
       await verify(what);
@@ -511,7 +527,7 @@ async function figure3(server: BenchServer, configDir: string) {
     details: [
       `CLI with its defaults (batches of up to ${BATCH_MAX_REQUESTS} requests, two in flight, keep-alive); peak RSS ${mb(Math.max(...runs.cli.map((m) => m.maxRssMb ?? 0)))}`,
       `one request per user, as against Pro (--no-batch): --concurrency 4 (the default) ${fmt(t(runs.c4))} (${x(t(runs.c4) / t(runs.node))}); 1: ${fmt(t(runs.c1))} (${x(t(runs.c1) / t(runs.node))}); 16: ${fmt(t(runs.c16))} (${x(t(runs.c16) / t(runs.node))})`,
-      `across a link with ${2 * WAN_DELAY_MS} ms round trips (a proxy delaying each chunk ${WAN_DELAY_MS} ms each way; one run each): in batches ${fmt(wan.batch)}, one request per user (--no-batch, --concurrency 4) ${fmt(wan.single)}: batches take ${x(wan.batch / wan.single)} of that`,
+      `across a link with ${2 * WAN_DELAY_MS} ms round trips (a proxy delaying each chunk ${WAN_DELAY_MS} ms each way; one run each): in batches ${fmt(wan.batch)}, one request per user (--no-batch, --concurrency 4) ${fmt(wan.single)}, the Node baseline ${fmt(wan.baseline)}: batches take ${x(wan.batch / wan.single)} of --no-batch, ${x(wan.batch / wan.baseline)} of the baseline (which pays no connection set-up there)`,
       `one request at a time on one warm keep-alive connection (${guids.length} each): the trivial route p50 ${p50(trivialRt)}, a disable p50 ${p50(disableRt)}`,
     ],
   });
