@@ -16,6 +16,9 @@ export interface Profile {
   ca?: string;
 }
 export const PROFILE_KEYS = ['url', 'token', 'timeout', 'concurrency', 'insecure', 'ca'] as const;
+
+/** Requests in flight at once for bulk work against a server without batches (Pro). */
+export const DEFAULT_CONCURRENCY = 4;
 export type ProfileKey = (typeof PROFILE_KEYS)[number];
 
 interface ConfigShape {
@@ -204,7 +207,7 @@ export async function resolveConfig(flags: GlobalFlags, io: IO): Promise<Resolve
       positiveNumber('--concurrency', flags.concurrency, 64) ??
         positiveNumber('RDADMIN_CONCURRENCY', env['RDADMIN_CONCURRENCY'], 64) ??
         profile.concurrency ??
-        4,
+        DEFAULT_CONCURRENCY,
     ),
     insecure: flags.insecure ?? profile.insecure ?? false,
     pageSize: Math.floor(positiveNumber('RDADMIN_PAGE_SIZE', env['RDADMIN_PAGE_SIZE'], 1000) ?? 100),

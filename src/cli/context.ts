@@ -83,6 +83,7 @@ export async function buildContext(flags: GlobalFlags, deps: CtxDeps, withApi: b
       env: io.env,
       batch: flags.batch !== false,
       debug: flags.debug ? (line) => io.stderr.write(`${out.dim(`debug: ${line}`)}\n`) : undefined,
+      notice: (line) => out.warn(line),
     });
   }
   return {

@@ -43,6 +43,20 @@ export class ApiError extends CliError {
   }
 }
 
+/**
+ * HTTP 429: the server (or a proxy in front of it) refused the request for now, without carrying it
+ * out. `retryAfterMs`: how long its Retry-After asked to wait, when it said.
+ */
+export class RateLimitedError extends ApiError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number | undefined,
+    hint?: string,
+  ) {
+    super(message, 429, hint);
+  }
+}
+
 export class AuthError extends CliError {
   constructor(
     message: string,

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import type { GlobalFlags } from './config';
+import { DEFAULT_CONCURRENCY, type GlobalFlags } from './config';
 import { buildContext, type CtxDeps, makeOutput } from './context';
 import { CliError, Exit } from './errors';
 import type { AreaSpec, VerbSpec } from './verb';
@@ -18,7 +18,7 @@ Global options (before or after the verb):
   --all                  allow a mutating verb without a filter to act on every record
   --no-color             no colours (also NO_COLOR, TERM=dumb, FORCE_COLOR=0)
   --timeout SECONDS      per-request timeout (default 30)
-  --concurrency N        parallel requests for bulk work (default 4)
+  --concurrency N        parallel requests for bulk work (default ${DEFAULT_CONCURRENCY})
   --no-batch             one request per target (bulk work) and per page (listings), even
                          where the server takes batches (rdadmin serve does; Pro does not)
   --insecure             do not verify TLS certificates

@@ -16,6 +16,8 @@ export function authApi(t: Transport) {
           deviceInfo: { os: process.platform, type: 'browser', name: 'rdadmin' },
         },
         schema: LoginResult,
+        // A throttled login (too many failures) is reported, not waited out.
+        retryRateLimited: false,
       });
     },
     logout() {

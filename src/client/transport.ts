@@ -1,6 +1,6 @@
 import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
 import type { z } from 'zod';
-import { ApiError, AuthError, NetworkError, TimeoutError, UsageError } from '../cli/errors';
+import { ApiError, AuthError, NetworkError, RateLimitedError, TimeoutError, UsageError } from '../cli/errors';
 import { BATCH_HEADER, BATCH_PATH, BatchAnswerLine, BatchLimits } from '../wire/batch';
 
 export interface TransportOptions {
@@ -22,6 +22,12 @@ export interface TransportOptions {
   debug?: (line: string) => void;
   /** false: calls marked `batch` (RequestOptions) go out one by one even where batches are taken. */
   batch?: boolean;
+  /** Tries again of a request the server refused with 429 (any method: it was not carried out). */
+  rateRetries?: number;
+  /** Told once, the first time the server asks to slow down (429), for the person running this. */
+  notice?: (line: string) => void;
+  /** Waits between tries (tests replace it). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export type Query = Record<string, string | number | undefined>;
@@ -39,6 +45,8 @@ export interface RequestOptions<T extends z.ZodType> {
    * server is known to take batches (the pages of a listing read ahead). Otherwise it goes alone.
    */
   batch?: boolean;
+  /** false: a 429 is reported at once instead of waited out and tried again (logging in). */
+  retryRateLimited?: boolean;
 }
 
 /**
@@ -78,6 +86,21 @@ const TIMEOUT_CODES = new Set([
 ]);
 const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
 const RETRY_STATUS = new Set([502, 503, 504]);
+
+/** A 429 is tried again this many times by default: 1, 2, 4 and 8 s apart when it names no wait. */
+const RATE_RETRIES = 4;
+/** The longest Retry-After waited out; a longer one fails the call at once, naming the wait. */
+const RATE_WAIT_MAX_MS = 60_000;
+
+/** How long a Retry-After header asks to wait (seconds or an HTTP date); undefined when it says nothing usable. */
+export function retryAfterMs(header: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = (Array.isArray(header) ? header[0] : header)?.trim();
+  if (!v) return undefined;
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  if (!/ GMT$/.test(v)) return undefined;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
 
 /** Whether a failed read is tried again: a network failure (not TLS or an unknown host), or a 502–504. */
 function retryable(err: unknown): boolean {
@@ -181,6 +204,8 @@ export class Transport {
   private batchLimit?: number;
   /** Calls marked `batch` (RequestOptions) waiting for their batch, outside startBatching(). */
   private reads?: Batching;
+  /** Whether the person running this has been told that the server asks to slow down. */
+  private rateNoticed = false;
 
   constructor(private readonly opts: TransportOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -280,16 +305,29 @@ export class Transport {
             this.alone(method, p, o).then(resolve, reject);
             return;
           }
+          // Refused for now (not carried out): tried again alone, after a wait.
+          if (status === 429 && o.retryRateLimited !== false) {
+            const err = this.rateLimited(text, undefined);
+            const wait = this.rateWait(err, 0);
+            if (wait === undefined) reject(err);
+            else this.wait(wait).then(() => this.alone(method, p, o, 1).then(resolve, reject));
+            return;
+          }
           try {
             resolve(this.interpret(status, text, o.schema, o.parse));
           } catch (err) {
             reject(err);
           }
         },
-        // A read whose batch failed the way a lone read is retried is sent alone (with its retries).
+        // A read whose batch failed the way a lone read is retried is sent alone (with its retries),
+        // and so is every call of a batch refused with 429 (none of it was carried out).
         fail: (err) => {
           if (idempotent && retryable(err)) this.alone(method, p, o).then(resolve, reject);
-          else reject(err);
+          else if (err instanceof RateLimitedError && o.retryRateLimited !== false) {
+            const wait = this.rateWait(err, 0);
+            if (wait === undefined) reject(err);
+            else this.wait(wait).then(() => this.alone(method, p, o, 1).then(resolve, reject));
+          } else reject(err);
         },
         alone: () => void this.alone(method, p, o).then(resolve, reject),
         size: p.length + (body?.length ?? 0) + 40,
@@ -341,6 +379,7 @@ export class Transport {
       if (res.statusCode !== 200) {
         // The batch itself was refused (or failed): its error, for every call in it.
         const text = await res.body.text().catch(() => '');
+        if (res.statusCode === 429) throw this.rateLimited(text, retryAfterMs(res.headers['retry-after']));
         this.interpret(res.statusCode, text);
         throw new ApiError(`the server answered a batch with HTTP ${res.statusCode}`, res.statusCode);
       }
@@ -405,25 +444,69 @@ export class Transport {
     return this.alone(method, p, o);
   }
 
-  /** One call in a request of its own, with retries of idempotent ones. */
+  /**
+   * One call in a request of its own, with retries of idempotent ones, and of any call the server
+   * refused with 429 (`limited`: how many 429s it has had already, in a batch).
+   */
   private async alone<T extends z.ZodType>(
     method: Dispatcher.HttpMethod,
     p: string,
     o: RequestOptions<T>,
+    limited = 0,
   ): Promise<z.infer<T>> {
     const url = this.url(p, o.query);
     const idempotent = o.idempotent ?? method === 'GET';
     const retries = idempotent ? (this.opts.retries ?? 2) : 0;
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; ; ) {
       try {
         return await this.once(method, url, p, o);
       } catch (err) {
+        if (err instanceof RateLimitedError && o.retryRateLimited !== false) {
+          const wait = this.rateWait(err, limited++);
+          if (wait === undefined) throw err;
+          this.opts.debug?.(`HTTP 429 for ${method} ${p}: trying again in ${wait}ms`);
+          await this.wait(wait);
+          continue;
+        }
         if (!retryable(err) || attempt >= retries) throw err;
-        const wait = 250 * 2 ** attempt;
+        const wait = 250 * 2 ** attempt++;
         this.opts.debug?.(`retrying ${method} ${p} in ${wait}ms (${(err as Error).message})`);
-        await new Promise((r) => setTimeout(r, wait));
+        await this.wait(wait);
       }
     }
+  }
+
+  private wait(ms: number): Promise<void> {
+    return this.opts.sleep ? this.opts.sleep(ms) : new Promise((r) => setTimeout(r, ms));
+  }
+
+  /** The error for a 429 answer, with the wait its Retry-After asked for. */
+  private rateLimited(text: string, waitMs: number | undefined): RateLimitedError {
+    return new RateLimitedError(
+      `${describeBody(text)} (HTTP 429)`,
+      waitMs,
+      waitMs !== undefined
+        ? `the server asks to wait ${Math.ceil(waitMs / 1000)} s before the next request`
+        : `the server (or a proxy in front of it) limits the request rate; try again later, or with a lower --concurrency (now ${this.opts.connections})`,
+    );
+  }
+
+  /**
+   * How long to wait before trying a call refused with 429 again, its `tries`-th time; undefined:
+   * give up (tried enough, or the server asks for more than RATE_WAIT_MAX_MS). Without a
+   * Retry-After: 1, 2, 4, 8 s, each ±25 % so that calls refused together do not return together.
+   */
+  private rateWait(err: RateLimitedError, tries: number): number | undefined {
+    if (tries >= (this.opts.rateRetries ?? RATE_RETRIES)) return undefined;
+    if (err.retryAfterMs !== undefined && err.retryAfterMs > RATE_WAIT_MAX_MS) return undefined;
+    const wait = err.retryAfterMs ?? Math.round(1000 * 2 ** tries * (0.75 + Math.random() / 2));
+    if (!this.rateNoticed) {
+      this.rateNoticed = true;
+      this.opts.notice?.(
+        `the server asks to slow down (HTTP 429): waiting and trying again; a lower --concurrency (now ${this.opts.connections}) sends fewer requests at once`,
+      );
+    }
+    return wait;
   }
 
   private async once<T extends z.ZodType>(
@@ -441,6 +524,7 @@ export class Transport {
       throw this.mapError(deadline.aborted ? deadline.reason : err);
     }
     this.opts.debug?.(`← ${res.statusCode} ${method} ${p} ${(performance.now() - started).toFixed(0)}ms`);
+    if (res.statusCode === 429) throw this.rateLimited(text, retryAfterMs(res.headers['retry-after']));
     if (this.batchLimit === undefined && res.statusCode >= 200 && res.statusCode < 300) {
       const h = res.headers[BATCH_HEADER.toLowerCase()];
       const n = Number(Array.isArray(h) ? h[0] : h);
@@ -539,6 +623,7 @@ export class Transport {
         'an API token needs the permission named above (`rdadmin tokens create --help`); a user session, the right in that area',
       );
     }
+    if (status === 429) throw this.rateLimited(text, undefined);
     if (status < 200 || status >= 300) {
       const message = `${describeBody(text)} (HTTP ${status})`;
       if (status >= 500) {

@@ -214,6 +214,37 @@ describe('what a user sees when things go wrong (users view)', () => {
     ]);
   });
 
+  it('429 (the server asks to slow down): waited out and sent again; one warning, exit 0', async () => {
+    let refused = 0;
+    handler = (q, r) => {
+      if (refused++ === 0) {
+        r.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' });
+        return r.end('{"error":"slow down"}');
+      }
+      return json(200, list(2))(q, r);
+    };
+    const r = await view(base);
+    expect({ code: r.code, stdout: r.stdout.split('\n')[0], stderr: r.stderr }).toEqual({
+      code: 0,
+      stdout: 'u1\t\tDefault\tenabled\tno\t',
+      stderr:
+        'warning: the server asks to slow down (HTTP 429): waiting and trying again; a lower --concurrency (now 4) sends fewer requests at once\n',
+    });
+    expect(seen).toEqual(['GET /api/users?current=1&pageSize=100', 'GET /api/users?current=1&pageSize=100']);
+  });
+
+  it('429 asking for more than a minute → exit 1 at once, naming the wait', async () => {
+    handler = (_q, r) => {
+      r.writeHead(429, { 'content-type': 'application/json', 'retry-after': '3600' });
+      r.end('{"error":"slow down"}');
+    };
+    expectFailure(await view(base), 1, [
+      'error: slow down (HTTP 429)',
+      'hint: the server asks to wait 3600 s before the next request',
+    ]);
+    expect(seen).toHaveLength(1);
+  });
+
   it('--debug adds the request log and the stack; without it there is none, and never the token', async () => {
     handler = json(500, '{"error":"database is locked"}');
     const plain = await view(base);
@@ -306,6 +337,33 @@ describe('bulk runs when the server misbehaves (users disable --yes)', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('a server that answers 429 (Retry-After: 0) to each disable once: each is sent again and done; exit 0', async () => {
+    const refused = new Set<string>();
+    handler = (q, r) => {
+      if (q.method === 'GET') return json(200, list(3))(q, r);
+      if (!refused.has(q.url!)) {
+        refused.add(q.url!);
+        r.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' });
+        return r.end('{"error":"slow down"}');
+      }
+      return json(200, '{}')(q, r);
+    };
+    const r = await disable(['--concurrency', '3']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n').sort()).toEqual(['Disabled u1', 'Disabled u2', 'Disabled u3']);
+    expect(r.stderr).toBe(
+      'warning: the server asks to slow down (HTTP 429): waiting and trying again; a lower --concurrency (now 3) sends fewer requests at once\nDisabled 3 users.\n',
+    );
+    expect(seen.filter((x) => x.startsWith('POST')).sort()).toEqual([
+      'POST /api/users/g1/disable',
+      'POST /api/users/g1/disable',
+      'POST /api/users/g2/disable',
+      'POST /api/users/g2/disable',
+      'POST /api/users/g3/disable',
+      'POST /api/users/g3/disable',
+    ]);
   });
 
   it('a refusal by the server (4xx/5xx) is a plain failure: reported, and the run goes on', async () => {

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOGIN_LIMITS } from '../../src/server/login-guard';
+import { cli, tempConfigDir } from '../helpers/cli';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 // Failed logins are throttled (429 naming when to retry) and raise Pro's login alarms 3, 4, 5.
@@ -58,6 +59,29 @@ describe('login throttling and alarms', () => {
     expect(JSON.parse(a[0]!.info)).toMatchObject({ name: 'bob', failures_last_minute: 6 });
     now = firstFailure + 60_000;
     expect((await login('bob', 'password123')).status).toBe(200);
+  });
+
+  it('`rdadmin login` while throttled: the 429 reported at once, naming the wait, not sent again; exit 1', async () => {
+    for (let i = 0; i < LOGIN_LIMITS.perMinute; i++) {
+      now += 1_000;
+      expect((await login('bob', 'wrong')).status).toBe(401);
+    }
+    const cfg = await tempConfigDir();
+    const before = s.logs.filter((l) => l.includes('POST /api/login')).length;
+    try {
+      const r = await cli(['login', '--url', s.url, '--username', 'bob', '--password-stdin'], {
+        env: { RDADMIN_CONFIG_DIR: cfg },
+        stdin: 'password123\n',
+      });
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `error: too many failed logins for user 'bob': try again after ${new Date(T0 + 61_000).toISOString()} (in 55 s) (HTTP 429)\nhint: the server asks to wait 55 s before the next request\n`,
+      });
+    } finally {
+      await rm(cfg, { recursive: true, force: true });
+    }
+    expect(s.logs.filter((l) => l.includes('POST /api/login')).length - before).toBe(1);
   });
 
   // Unknown names fail without a password hash to check, which keeps these long runs fast; they

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ApiError, AuthError, NetworkError, TimeoutError } from '../../src/cli/errors';
-import { path, Transport, type TransportOptions } from '../../src/client/transport';
+import { ApiError, AuthError, NetworkError, RateLimitedError, TimeoutError } from '../../src/cli/errors';
+import { path, retryAfterMs, Transport, type TransportOptions } from '../../src/client/transport';
 
 const ORIGIN = 'http://rd.test:21114';
 
@@ -224,6 +224,88 @@ describe('Transport: network faults', () => {
   });
 });
 
+describe('Transport: a server that asks to slow down (429)', () => {
+  /** A transport whose waits are recorded instead of slept, and whose notices are kept. */
+  function patient(o: Partial<TransportOptions> = {}) {
+    const waits: number[] = [];
+    const notices: string[] = [];
+    const t = transport({
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+      notice: (line) => notices.push(line),
+      ...o,
+    });
+    return { t, waits, notices };
+  }
+  const slowDown = (headers: Record<string, string> = {}) =>
+    server()
+      .intercept({ path: '/api/users/g1/disable', method: 'POST' })
+      .reply(429, { error: 'slow down' }, { headers });
+
+  it('waits what Retry-After asks, then sends the same request again, a POST too (it was not carried out)', async () => {
+    slowDown({ 'retry-after': '3' });
+    server().intercept({ path: '/api/users/g1/disable', method: 'POST' }).reply(200, {});
+    const { t, waits, notices } = patient();
+    await expect(t.call('POST', '/api/users/g1/disable')).resolves.toEqual({});
+    expect(waits).toEqual([3000]);
+    expect(calls().map((c) => c.path)).toEqual(['/api/users/g1/disable', '/api/users/g1/disable']);
+    expect(notices).toEqual([
+      'the server asks to slow down (HTTP 429): waiting and trying again; a lower --concurrency (now 4) sends fewer requests at once',
+    ]);
+  });
+
+  it('without Retry-After waits about 1, 2, 4, 8 s (±25 %), then reports the 429 with a hint; one notice', async () => {
+    for (let i = 0; i < 5; i++) slowDown();
+    const { t, waits, notices } = patient();
+    const err = await rejection(t.call('POST', '/api/users/g1/disable'));
+    expectError(err, RateLimitedError, 1, /^slow down \(HTTP 429\)$/);
+    expect((err as RateLimitedError).status).toBe(429);
+    expect((err as RateLimitedError).hint).toBe(
+      'the server (or a proxy in front of it) limits the request rate; try again later, or with a lower --concurrency (now 4)',
+    );
+    expect(waits).toHaveLength(4);
+    waits.forEach((w, i) => {
+      expect(w).toBeGreaterThanOrEqual(750 * 2 ** i);
+      expect(w).toBeLessThanOrEqual(1250 * 2 ** i);
+    });
+    expect(calls()).toHaveLength(5);
+    expect(notices).toHaveLength(1);
+  });
+
+  it('does not wait out a Retry-After over a minute: reports it at once, naming the wait', async () => {
+    slowDown({ 'retry-after': '3600' });
+    const { t, waits } = patient();
+    const err = await rejection(t.call('POST', '/api/users/g1/disable'));
+    expectError(err, RateLimitedError, 1, /slow down \(HTTP 429\)/);
+    expect((err as RateLimitedError).hint).toBe('the server asks to wait 3600 s before the next request');
+    expect(waits).toEqual([]);
+    expect(calls()).toHaveLength(1);
+  });
+
+  it('a call marked not to (logging in) reports the 429 at once', async () => {
+    slowDown({ 'retry-after': '5' });
+    const { t, waits, notices } = patient();
+    const err = await rejection(t.call('POST', '/api/users/g1/disable', { retryRateLimited: false }));
+    expectError(err, RateLimitedError, 1, /slow down \(HTTP 429\)/);
+    expect((err as RateLimitedError).hint).toBe('the server asks to wait 5 s before the next request');
+    expect(waits).toEqual([]);
+    expect(notices).toEqual([]);
+    expect(calls()).toHaveLength(1);
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    const now = Date.parse('2026-11-27T08:00:00Z');
+    expect(retryAfterMs('7', now)).toBe(7000);
+    expect(retryAfterMs(['0'], now)).toBe(0);
+    expect(retryAfterMs('Fri, 27 Nov 2026 08:00:30 GMT', now)).toBe(30_000);
+    expect(retryAfterMs('Fri, 27 Nov 2026 07:59:00 GMT', now)).toBe(0);
+    expect(retryAfterMs('soon', now)).toBeUndefined();
+    expect(retryAfterMs('-5', now)).toBeUndefined();
+    expect(retryAfterMs(undefined, now)).toBeUndefined();
+  });
+});
+
 describe('Transport: the request on the wire', () => {
   it('sends the bearer token; content-type only with a body', async () => {
     server().intercept({ path: '/api/users', method: 'GET' }).reply(200, {});
@@ -317,6 +399,58 @@ describe('batches', () => {
     t.stopBatching();
     // 13 calls of 20,000 characters (and their paths) are 260,780 bytes; a 14th would pass 256 KiB.
     expect(sizes).toEqual([13, 13, 4]);
+  });
+
+  it('a batch refused with 429 ran nothing: each call goes alone after the wait, and is done', async () => {
+    server().intercept({ path: '/api/rdadmin/batch', method: 'GET' }).reply(200, { max_requests: 100 });
+    server()
+      .intercept({ path: '/api/rdadmin/batch', method: 'POST' })
+      .reply(429, { error: 'slow down' }, { headers: { 'retry-after': '2' } });
+    for (const i of [0, 1, 2])
+      server()
+        .intercept({ path: `/api/x/${i}`, method: 'POST' })
+        .reply(200, { i });
+    const waits: number[] = [];
+    const t = transport({ sleep: async (ms) => void waits.push(ms) });
+    await t.startBatching();
+    const answers = await Promise.all([0, 1, 2].map((i) => t.call('POST', `/api/x/${i}`)));
+    t.stopBatching();
+    expect(answers).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
+    expect(waits).toEqual([2000, 2000, 2000]);
+    expect(calls().map((c) => `${c.method} ${c.path}`)).toEqual([
+      'GET /api/rdadmin/batch',
+      'POST /api/rdadmin/batch',
+      'POST /api/x/0',
+      'POST /api/x/1',
+      'POST /api/x/2',
+    ]);
+  });
+
+  it('a 429 on one line of a batch: that call alone goes again, after a wait', async () => {
+    server().intercept({ path: '/api/rdadmin/batch', method: 'GET' }).reply(200, { max_requests: 100 });
+    server()
+      .intercept({ path: '/api/rdadmin/batch', method: 'POST' })
+      .reply(
+        200,
+        [
+          { status: 200, body: '{"i":0}' },
+          { status: 429, body: '{"error":"slow down"}' },
+          { status: 200, body: '{"i":2}' },
+        ]
+          .map((l) => `${JSON.stringify(l)}\n`)
+          .join(''),
+      );
+    server().intercept({ path: '/api/x/1', method: 'POST' }).reply(200, { i: 1 });
+    const waits: number[] = [];
+    const t = transport({ sleep: async (ms) => void waits.push(ms) });
+    await t.startBatching();
+    const answers = await Promise.all([0, 1, 2].map((i) => t.call('POST', `/api/x/${i}`)));
+    t.stopBatching();
+    expect(answers).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeGreaterThanOrEqual(750);
+    expect(waits[0]).toBeLessThanOrEqual(1250);
+    expect(calls().map((c) => c.path)).toEqual(['/api/rdadmin/batch', '/api/rdadmin/batch', '/api/x/1']);
   });
 
   it('keeps two batches under way; calls made meanwhile wait and go out together, as full batches', async () => {
