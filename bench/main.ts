@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { cpus, freemem, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_CONCURRENCY } from '../src/cli/config';
 import { BATCH_MAX_REQUESTS } from '../src/wire/batch';
 import { deviceId, deviceInfo, prng, userName } from './fleet';
 import { getJson, heartbeatLoad, latencyProxy, latencySeries, throughput } from './load';
@@ -421,10 +422,11 @@ async function figure3(server: BenchServer, configDir: string) {
     pyRequests: [] as Measured[],
     /**
      * One request per user (--no-batch: what the CLI does against Pro, which takes no batches) at
-     * --concurrency 4 (the default), 1 and 16: what parallelism buys on top of keep-alive.
+     * the default --concurrency, 1, 4 and 16: what parallelism buys on top of keep-alive.
      */
-    c4: [] as Measured[],
+    cDefault: [] as Measured[],
     c1: [] as Measured[],
+    c4: [] as Measured[],
     c16: [] as Measured[],
   };
   const verify = async (what: string) => {
@@ -467,8 +469,9 @@ async function figure3(server: BenchServer, configDir: string) {
     await verify('rdadmin users disable');
     runs.cli.push(c);
     for (const [k, conc] of [
-      ['c4', '4'],
+      ['cDefault', String(DEFAULT_CONCURRENCY)],
       ['c1', '1'],
+      ['c4', '4'],
       ['c16', '16'],
     ] as const) {
       const m = await runMeasured(
@@ -526,8 +529,8 @@ async function figure3(server: BenchServer, configDir: string) {
     met: ratio <= 0.2,
     details: [
       `CLI with its defaults (batches of up to ${BATCH_MAX_REQUESTS} requests, two in flight, keep-alive); peak RSS ${mb(Math.max(...runs.cli.map((m) => m.maxRssMb ?? 0)))}`,
-      `one request per user, as against Pro (--no-batch): --concurrency 4 (the default) ${fmt(t(runs.c4))} (${x(t(runs.c4) / t(runs.node))}); 1: ${fmt(t(runs.c1))} (${x(t(runs.c1) / t(runs.node))}); 16: ${fmt(t(runs.c16))} (${x(t(runs.c16) / t(runs.node))})`,
-      `across a link with ${2 * WAN_DELAY_MS} ms round trips (a proxy delaying each chunk ${WAN_DELAY_MS} ms each way; one run each): in batches ${fmt(wan.batch)}, one request per user (--no-batch, --concurrency 4) ${fmt(wan.single)}, the Node baseline ${fmt(wan.baseline)}: batches take ${x(wan.batch / wan.single)} of --no-batch, ${x(wan.batch / wan.baseline)} of the baseline (which pays no connection set-up there)`,
+      `one request per user, as against Pro (--no-batch): --concurrency ${DEFAULT_CONCURRENCY} (the default) ${fmt(t(runs.cDefault))} (${x(t(runs.cDefault) / t(runs.node))}); 1: ${fmt(t(runs.c1))} (${x(t(runs.c1) / t(runs.node))}); 4: ${fmt(t(runs.c4))} (${x(t(runs.c4) / t(runs.node))}); 16: ${fmt(t(runs.c16))} (${x(t(runs.c16) / t(runs.node))})`,
+      `across a link with ${2 * WAN_DELAY_MS} ms round trips (a proxy delaying each chunk ${WAN_DELAY_MS} ms each way; one run each): in batches ${fmt(wan.batch)}, one request per user (--no-batch, --concurrency ${DEFAULT_CONCURRENCY}) ${fmt(wan.single)}, the Node baseline ${fmt(wan.baseline)}: batches take ${x(wan.batch / wan.single)} of --no-batch, ${x(wan.batch / wan.baseline)} of the baseline (which pays no connection set-up there)`,
       `one request at a time on one warm keep-alive connection (${guids.length} each): the trivial route p50 ${p50(trivialRt)}, a disable p50 ${p50(disableRt)}`,
     ],
   });

@@ -17,8 +17,13 @@ export interface Profile {
 }
 export const PROFILE_KEYS = ['url', 'token', 'timeout', 'concurrency', 'insecure', 'ca'] as const;
 
-/** Requests in flight at once for bulk work against a server without batches (Pro). */
-export const DEFAULT_CONCURRENCY = 4;
+/**
+ * Requests in flight at once for bulk work against a server without batches (Pro). Across a link
+ * with 10 ms round trips 1,000 disables took 3.7 s at 4, 2.1 s at 8 and 1.3 s at 16 (on loopback
+ * 4 and 8 do not differ); 8 keeps a small server's load modest, and a server that asks to slow
+ * down (429) is waited for.
+ */
+export const DEFAULT_CONCURRENCY = 8;
 export type ProfileKey = (typeof PROFILE_KEYS)[number];
 
 interface ConfigShape {

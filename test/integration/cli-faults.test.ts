@@ -228,7 +228,7 @@ describe('what a user sees when things go wrong (users view)', () => {
       code: 0,
       stdout: 'u1\t\tDefault\tenabled\tno\t',
       stderr:
-        'warning: the server asks to slow down (HTTP 429): waiting and trying again; a lower --concurrency (now 4) sends fewer requests at once\n',
+        'warning: the server asks to slow down (HTTP 429): waiting and trying again; a lower --concurrency (now 8) sends fewer requests at once\n',
     });
     expect(seen).toEqual(['GET /api/users?current=1&pageSize=100', 'GET /api/users?current=1&pageSize=100']);
   });
