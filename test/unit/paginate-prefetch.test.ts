@@ -3,6 +3,7 @@ import { MockAgent } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ApiError } from '../../src/cli/errors';
+import { createApi } from '../../src/client';
 import { collect, paginate } from '../../src/client/paginate';
 import { Transport } from '../../src/client/transport';
 
@@ -90,6 +91,45 @@ describe('paginate with prefetch', () => {
       }
     } finally {
       await s.close();
+    }
+  });
+
+  it('through createApi, a listing reads one page ahead per pooled connection but one', async () => {
+    for (const connections of [1, 2, 8]) {
+      const agent = new MockAgent();
+      agent.disableNetConnect();
+      const asked: number[] = [];
+      const all = Array.from({ length: 200 }, (_, i) => ({ guid: `g${i}`, name: `u${i}`, status: 1 }));
+      agent
+        .get(ORIGIN)
+        .intercept({ path: (p) => p.startsWith('/api/users?'), method: 'GET' })
+        .reply((req) => {
+          const current = Number(new URL(req.path, ORIGIN).searchParams.get('current'));
+          asked.push(current);
+          const data = all.slice((current - 1) * 10, current * 10);
+          return { statusCode: 200, data: JSON.stringify({ data, total: all.length }) };
+        })
+        .persist();
+      const api = createApi({
+        baseUrl: ORIGIN,
+        timeoutMs: 5_000,
+        connections,
+        pageSize: 10,
+        dispatcher: agent,
+      });
+      try {
+        const rowsSeen: string[] = [];
+        for await (const u of api.users.list({})) {
+          // While page 1 is read, the pages asked for are page 1 and the `connections - 1` after it.
+          if (rowsSeen.length === 0)
+            expect(Math.max(...asked), `${connections} connections`).toBe(connections);
+          rowsSeen.push(u.guid);
+        }
+        expect(rowsSeen).toEqual(all.map((u) => u.guid));
+      } finally {
+        await api.transport.close();
+        await agent.close();
+      }
     }
   });
 
