@@ -169,6 +169,8 @@ interface Queued {
   fail: (err: unknown) => void;
   /** Sends the call in a request of its own instead. */
   alone: () => void;
+  /** The call's batch was refused with 429 (and none of it ran): it goes again alone, or fails with `err`. */
+  limited: (err: RateLimitedError, retry: boolean) => void;
   /** Its share of a batch's request text. */
   size: number;
 }
@@ -206,6 +208,10 @@ export class Transport {
   private reads?: Batching;
   /** Whether the person running this has been told that the server asks to slow down. */
   private rateNoticed = false;
+  /** After a 429: no request goes out before this gate opens (see slowDown()). */
+  private paused?: Promise<void>;
+  /** When the gate opens (ms since the epoch). */
+  private pausedUntil = 0;
 
   constructor(private readonly opts: TransportOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -305,12 +311,11 @@ export class Transport {
             this.alone(method, p, o).then(resolve, reject);
             return;
           }
-          // Refused for now (not carried out): tried again alone, after a wait.
+          // Refused for now (not carried out): tried again alone, once the server's wait is over.
           if (status === 429 && o.retryRateLimited !== false) {
             const err = this.rateLimited(text, undefined);
-            const wait = this.rateWait(err, 0);
-            if (wait === undefined) reject(err);
-            else this.wait(wait).then(() => this.alone(method, p, o, 1).then(resolve, reject));
+            if (this.slowDown(err, 0)) this.alone(method, p, o, 1).then(resolve, reject);
+            else reject(err);
             return;
           }
           try {
@@ -319,17 +324,16 @@ export class Transport {
             reject(err);
           }
         },
-        // A read whose batch failed the way a lone read is retried is sent alone (with its retries),
-        // and so is every call of a batch refused with 429 (none of it was carried out).
+        // A read whose batch failed the way a lone read is retried is sent alone (with its retries).
         fail: (err) => {
           if (idempotent && retryable(err)) this.alone(method, p, o).then(resolve, reject);
-          else if (err instanceof RateLimitedError && o.retryRateLimited !== false) {
-            const wait = this.rateWait(err, 0);
-            if (wait === undefined) reject(err);
-            else this.wait(wait).then(() => this.alone(method, p, o, 1).then(resolve, reject));
-          } else reject(err);
+          else reject(err);
         },
         alone: () => void this.alone(method, p, o).then(resolve, reject),
+        limited: (err, retry) => {
+          if (retry && o.retryRateLimited !== false) this.alone(method, p, o, 1).then(resolve, reject);
+          else reject(err);
+        },
         size: p.length + (body?.length ?? 0) + 40,
       });
       if (b.queue.length >= b.max) this.flush(b);
@@ -379,7 +383,13 @@ export class Transport {
       if (res.statusCode !== 200) {
         // The batch itself was refused (or failed): its error, for every call in it.
         const text = await res.body.text().catch(() => '');
-        if (res.statusCode === 429) throw this.rateLimited(text, retryAfterMs(res.headers['retry-after']));
+        if (res.statusCode === 429) {
+          // Refused whole, for now: none of it ran. Each call goes again alone once the wait is over.
+          const err = this.rateLimited(text, retryAfterMs(res.headers['retry-after']));
+          const retry = this.slowDown(err, 0);
+          for (const item of items) item.limited(err, retry);
+          return;
+        }
         this.interpret(res.statusCode, text);
         throw new ApiError(`the server answered a batch with HTTP ${res.statusCode}`, res.statusCode);
       }
@@ -461,13 +471,9 @@ export class Transport {
       try {
         return await this.once(method, url, p, o);
       } catch (err) {
-        if (err instanceof RateLimitedError && o.retryRateLimited !== false) {
-          const wait = this.rateWait(err, limited++);
-          if (wait === undefined) throw err;
-          this.opts.debug?.(`HTTP 429 for ${method} ${p}: trying again in ${wait}ms`);
-          await this.wait(wait);
+        // Sent again once the server's wait is over (send() waits for the gate).
+        if (err instanceof RateLimitedError && o.retryRateLimited !== false && this.slowDown(err, limited++))
           continue;
-        }
         if (!retryable(err) || attempt >= retries) throw err;
         const wait = 250 * 2 ** attempt++;
         this.opts.debug?.(`retrying ${method} ${p} in ${wait}ms (${(err as Error).message})`);
@@ -492,13 +498,15 @@ export class Transport {
   }
 
   /**
-   * How long to wait before trying a call refused with 429 again, its `tries`-th time; undefined:
-   * give up (tried enough, or the server asks for more than RATE_WAIT_MAX_MS). Without a
-   * Retry-After: 1, 2, 4, 8 s, each ±25 % so that calls refused together do not return together.
+   * A call was refused with 429, its `tries`-th time. Returns false when it should fail now (tried
+   * enough, or the server asks for more than RATE_WAIT_MAX_MS); else closes the gate for the wait:
+   * what Retry-After said, or 1, 2, 4, 8 s, each ±25 % (so that clients refused together do not
+   * return together). Every request waits at the gate (send()), not only the refused one: the
+   * server asked this client to slow down, and the others would only be refused too.
    */
-  private rateWait(err: RateLimitedError, tries: number): number | undefined {
-    if (tries >= (this.opts.rateRetries ?? RATE_RETRIES)) return undefined;
-    if (err.retryAfterMs !== undefined && err.retryAfterMs > RATE_WAIT_MAX_MS) return undefined;
+  private slowDown(err: RateLimitedError, tries: number): boolean {
+    if (tries >= (this.opts.rateRetries ?? RATE_RETRIES)) return false;
+    if (err.retryAfterMs !== undefined && err.retryAfterMs > RATE_WAIT_MAX_MS) return false;
     const wait = err.retryAfterMs ?? Math.round(1000 * 2 ** tries * (0.75 + Math.random() / 2));
     if (!this.rateNoticed) {
       this.rateNoticed = true;
@@ -506,7 +514,16 @@ export class Transport {
         `the server asks to slow down (HTTP 429): waiting and trying again; a lower --concurrency (now ${this.opts.connections}) sends fewer requests at once`,
       );
     }
-    return wait;
+    const until = Date.now() + wait;
+    if (until > this.pausedUntil) {
+      this.opts.debug?.(`HTTP 429: no request goes out for ${wait}ms`);
+      this.pausedUntil = until;
+      const gate: Promise<void> = this.wait(wait).then(() => {
+        if (this.paused === gate) this.paused = undefined;
+      });
+      this.paused = gate;
+    }
+    return true;
   }
 
   private async once<T extends z.ZodType>(
@@ -540,6 +557,7 @@ export class Transport {
     body: string | undefined,
     accept: string,
   ): Promise<{ res: Dispatcher.ResponseData; deadline: AbortSignal; started: number }> {
+    while (this.paused) await this.paused;
     const headers: Record<string, string> = { accept, 'user-agent': 'rdadmin' };
     if (this.opts.token) headers['authorization'] = `Bearer ${this.opts.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
