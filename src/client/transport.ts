@@ -212,6 +212,8 @@ export class Transport {
   private paused?: Promise<void>;
   /** When the gate opens (ms since the epoch). */
   private pausedUntil = 0;
+  /** Waits under way (timers), cut short by close(): a command that ends does not sit out a wait. */
+  private readonly waits = new Set<{ timer: ReturnType<typeof setTimeout>; end: () => void }>();
 
   constructor(private readonly opts: TransportOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -236,6 +238,11 @@ export class Transport {
   }
 
   async close(): Promise<void> {
+    for (const w of this.waits) {
+      clearTimeout(w.timer);
+      w.end();
+    }
+    this.waits.clear();
     if (!this.opts.dispatcher) await this.dispatcher.close();
   }
 
@@ -483,7 +490,17 @@ export class Transport {
   }
 
   private wait(ms: number): Promise<void> {
-    return this.opts.sleep ? this.opts.sleep(ms) : new Promise((r) => setTimeout(r, ms));
+    if (this.opts.sleep) return this.opts.sleep(ms);
+    return new Promise((end) => {
+      const w = {
+        timer: setTimeout(() => {
+          this.waits.delete(w);
+          end();
+        }, ms),
+        end,
+      };
+      this.waits.add(w);
+    });
   }
 
   /** The error for a 429 answer, with the wait its Retry-After asked for. */

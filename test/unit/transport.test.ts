@@ -312,6 +312,18 @@ describe('Transport: a server that asks to slow down (429)', () => {
     expect(calls()).toHaveLength(3);
   });
 
+  it("close() cuts a wait short: a command that ends does not sit out the server's wait", async () => {
+    slowDown({ 'retry-after': '50' });
+    server().intercept({ path: '/api/users/g1/disable', method: 'POST' }).reply(200, {});
+    const notices: string[] = [];
+    const t = transport({ notice: (line) => notices.push(line) }); // real timers
+    const call = t.call('POST', '/api/users/g1/disable');
+    while (!notices.length) await new Promise((r) => setImmediate(r));
+    // Without close() ending the wait, the call would sit out the 50 s and the test time out.
+    await t.close();
+    await expect(call).resolves.toEqual({});
+  });
+
   it('reads Retry-After as seconds or as an HTTP date', () => {
     const now = Date.parse('2026-11-27T08:00:00Z');
     expect(retryAfterMs('7', now)).toBe(7000);
