@@ -91,7 +91,7 @@ For the token, give - as VALUE to read it from stdin instead of the command line
       examples: [
         'rdadmin config set url https://rd.example.com',
         'rdadmin config set token - < token.txt',
-        'rdadmin config set concurrency 8 --profile staging',
+        'rdadmin config set concurrency 2 --profile staging',
       ],
       async run(ctx, o) {
         const [key, raw] = o['_args'] as string[];
