@@ -96,6 +96,12 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
     );
     b.start(targets.length, 0);
     bar = b;
+    // A message meanwhile (a failure, a warning) takes the bar's line; the bar goes on below it.
+    out.aroundMessage = (print) => {
+      b.stop();
+      print();
+      b.start(targets.length, results.length);
+    };
   }
 
   const emit = (r: BulkResult<T>) => {
@@ -151,10 +157,15 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
       }
     }
   };
-  // Each target still gets its own answer and its own line when its request went in a batch.
-  await inBatches(ctx, targets.length, (parallel) =>
-    Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, targets.length)) }, worker)),
-  );
+  try {
+    // Each target still gets its own answer and its own line when its request went in a batch.
+    await inBatches(ctx, targets.length, (parallel) =>
+      Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, targets.length)) }, worker)),
+    );
+  } finally {
+    out.aroundMessage = undefined;
+    bar?.stop();
+  }
   const why = stopped?.kind === 'unreachable' ? 'the server became unreachable' : 'an authentication error';
   for (const target of targets.slice(next)) {
     emit({
@@ -165,7 +176,6 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
       error: `not attempted: the run stopped on ${why}`,
     });
   }
-  bar?.stop();
   for (const line of held)
     (line.startsWith('FAILED') || line.startsWith('NOT ') ? out.info : out.data).call(out, line);
   json?.end();

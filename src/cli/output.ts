@@ -100,25 +100,34 @@ export class Output {
     };
   }
 
+  /**
+   * Set while a progress bar holds the last line of the terminal (runBulk): each message for stderr
+   * is printed through it, so that the bar steps aside for the message instead of being written over.
+   */
+  aroundMessage?: (print: () => void) => void;
+
+  private message(line: string): void {
+    this.flush();
+    const print = () => void this.io.stderr.write(`${line}\n`);
+    if (this.aroundMessage) this.aroundMessage(print);
+    else print();
+  }
+
   /** A message for the person at the terminal (stderr); suppressed nowhere, so keep it short. */
   info(text: string): void {
-    this.flush();
-    this.io.stderr.write(`${text}\n`);
+    this.message(text);
   }
 
   success(text: string): void {
-    this.flush();
-    this.io.stderr.write(`${paint(this.stderrColor, '32', text)}\n`);
+    this.message(paint(this.stderrColor, '32', text));
   }
 
   warn(text: string): void {
-    this.flush();
-    this.io.stderr.write(`${paint(this.stderrColor, '33', `warning: ${text}`)}\n`);
+    this.message(paint(this.stderrColor, '33', `warning: ${text}`));
   }
 
   error(text: string): void {
-    this.flush();
-    this.io.stderr.write(`${paint(this.stderrColor, '31', `error: ${text}`)}\n`);
+    this.message(paint(this.stderrColor, '31', `error: ${text}`));
   }
 
   dim(text: string): string {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import {
   rdadmin,
   rdadminInPty,
   runProcess,
+  screen,
 } from '../helpers/spawn';
 
 // The built binary, spawned the way a person or a script runs it (engineering.md §8): exit codes,
@@ -376,6 +378,54 @@ describe('confirmation on a real terminal', () => {
     expect(r.transcript).toContain('error: cancelled; nothing was changed');
     expect(r.code).toBe(3);
     expect(await statuses(names)).toEqual([1, 1]);
+  });
+});
+
+describe('progress on a real terminal', () => {
+  it("a message during a bulk run takes the progress bar's line; the bar goes on below it, then is cleared", async () => {
+    const names = ['slow-1', 'slow-2', 'slow-3', 'slow-4', 'slow-5'];
+    await s.seedUsers(names);
+    // In front of the test server: the first change is refused with 429 (Retry-After: 0), which
+    // makes the CLI warn in the middle of its run.
+    let refused = false;
+    const target = new URL(s.url);
+    const proxy = createHttpServer((req, res) => {
+      if (req.method === 'POST' && !refused) {
+        refused = true;
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' });
+        return void res.end('{"error":"slow down"}');
+      }
+      const up = httpRequest(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      req.pipe(up);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+      const r = await rdadminInPty(
+        ['users', 'disable', '--name', 'slow-', '--yes'],
+        env({ RDADMIN_URL: url }),
+      );
+      expect(r.helperErr).toBe('');
+      expect(r.code).toBe(0);
+      expect(refused).toBe(true);
+      // What stays on the screen: the warning on a line of its own, then each result (in the order
+      // the answers came) and the summary; no bar left, nothing written over.
+      const shown = screen(r.transcript).filter(Boolean);
+      expect(shown[0]).toBe(
+        'warning: the server asks to slow down (HTTP 429): waiting and trying again; a lower --concurrency (now 8) sends fewer requests at once',
+      );
+      expect(shown.slice(1, -1).sort()).toEqual(names.map((n) => `Disabled ${n}`));
+      expect(shown.at(-1)).toBe('Disabled 5 users.');
+      expect(await statuses(names)).toEqual([0, 0, 0, 0, 0]);
+    } finally {
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   });
 });
 

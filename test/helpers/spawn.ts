@@ -107,3 +107,44 @@ export async function rdadminInPty(
   const r = await runProcess('python3', [...helperArgs, '--', process.execPath, BIN, ...args], env, 25_000);
   return { code: r.code, transcript: r.stdout.replace(/\r\n/g, '\n'), helperErr: r.stderr };
 }
+
+/**
+ * The lines a terminal shows at the end of `transcript` (a pseudo-terminal's output, CRLF already
+ * made LF): enough of a VT100 for what rdadmin and its progress bar write — CR, LF, save and
+ * restore the cursor (ESC 7, ESC 8), cursor to column (CSI n G), erase in line (CSI K, 2K); other
+ * control sequences (colours, cursor and wrap modes) change nothing on screen and are dropped.
+ */
+export function screen(transcript: string): string[] {
+  const lines: string[] = [''];
+  let row = 0;
+  let col = 0;
+  let saved = { row: 0, col: 0 };
+  const put = (ch: string) => {
+    const line = lines[row]!.padEnd(col);
+    lines[row] = line.slice(0, col) + ch + line.slice(col + 1);
+    col++;
+  };
+  for (let i = 0; i < transcript.length; i++) {
+    const ch = transcript[i]!;
+    if (ch === '\n') {
+      row++;
+      col = 0;
+      while (lines.length <= row) lines.push('');
+    } else if (ch === '\r') col = 0;
+    else if (ch === '\u001b') {
+      const next = transcript[i + 1];
+      if (next === '7' || next === '8') {
+        if (next === '7') saved = { row, col };
+        else ({ row, col } = saved);
+        i++;
+        continue;
+      }
+      const m = /^\[([?0-9;]*)([A-Za-z])/.exec(transcript.slice(i + 1));
+      if (!m) continue;
+      i += m[0].length;
+      if (m[2] === 'G') col = Math.max(0, Number(m[1] || 1) - 1);
+      else if (m[2] === 'K') lines[row] = m[1] === '2' ? '' : lines[row]!.slice(0, col);
+    } else put(ch);
+  }
+  return lines.map((l) => l.trimEnd());
+}
