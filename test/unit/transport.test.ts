@@ -431,8 +431,22 @@ describe('batches', () => {
     expect(sizes).toEqual([13, 13, 4]);
   });
 
-  it('a batch refused with 429 ran nothing: each call goes alone after the wait, and is done', async () => {
+  /**
+   * Three POSTs to /api/x/0..2 in one batch from a server that announces batches (the POST answers
+   * are the test's); checks each call's answer and returns the waits asked for (recorded, not slept).
+   */
+  async function threeInABatch(): Promise<number[]> {
     server().intercept({ path: '/api/rdadmin/batch', method: 'GET' }).reply(200, { max_requests: 100 });
+    const waits: number[] = [];
+    const t = transport({ sleep: async (ms) => void waits.push(ms) });
+    await t.startBatching();
+    const answers = await Promise.all([0, 1, 2].map((i) => t.call('POST', `/api/x/${i}`)));
+    t.stopBatching();
+    expect(answers).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
+    return waits;
+  }
+
+  it('a batch refused with 429 ran nothing: each call goes alone after the wait, and is done', async () => {
     server()
       .intercept({ path: '/api/rdadmin/batch', method: 'POST' })
       .reply(429, { error: 'slow down' }, { headers: { 'retry-after': '2' } });
@@ -440,12 +454,7 @@ describe('batches', () => {
       server()
         .intercept({ path: `/api/x/${i}`, method: 'POST' })
         .reply(200, { i });
-    const waits: number[] = [];
-    const t = transport({ sleep: async (ms) => void waits.push(ms) });
-    await t.startBatching();
-    const answers = await Promise.all([0, 1, 2].map((i) => t.call('POST', `/api/x/${i}`)));
-    t.stopBatching();
-    expect(answers).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
+    const waits = await threeInABatch();
     expect(waits).toEqual([2000]); // one pause for the whole client, not one per call
     expect(calls().map((c) => `${c.method} ${c.path}`)).toEqual([
       'GET /api/rdadmin/batch',
@@ -457,7 +466,6 @@ describe('batches', () => {
   });
 
   it('a 429 on one line of a batch: that call alone goes again, after a wait', async () => {
-    server().intercept({ path: '/api/rdadmin/batch', method: 'GET' }).reply(200, { max_requests: 100 });
     server()
       .intercept({ path: '/api/rdadmin/batch', method: 'POST' })
       .reply(
@@ -471,12 +479,7 @@ describe('batches', () => {
           .join(''),
       );
     server().intercept({ path: '/api/x/1', method: 'POST' }).reply(200, { i: 1 });
-    const waits: number[] = [];
-    const t = transport({ sleep: async (ms) => void waits.push(ms) });
-    await t.startBatching();
-    const answers = await Promise.all([0, 1, 2].map((i) => t.call('POST', `/api/x/${i}`)));
-    t.stopBatching();
-    expect(answers).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
+    const waits = await threeInABatch();
     expect(waits).toHaveLength(1);
     expect(waits[0]).toBeGreaterThanOrEqual(750);
     expect(waits[0]).toBeLessThanOrEqual(1250);
