@@ -4,6 +4,7 @@ import { type GlobalFlags, type ResolvedConfig, resolveConfig } from './config';
 import { type Confirm, isInteractive, terminalConfirm } from './confirm';
 import { UsageError } from './errors';
 import type { IO } from './io';
+import { type ListingProgressTiming, listingProgress } from './listing-progress';
 import { Output } from './output';
 
 /** What a command handler gets. Handlers never touch undici, process.*, or the config file. */
@@ -21,6 +22,8 @@ export interface CtxDeps {
   io: IO;
   /** Replaces the terminal prompt (tests). */
   confirm?: Confirm;
+  /** When a long listing's status line appears and how often it is redrawn (tests). */
+  listingProgress?: ListingProgressTiming;
 }
 
 export function makeOutput(flags: GlobalFlags, io: IO): Output {
@@ -84,6 +87,7 @@ export async function buildContext(flags: GlobalFlags, deps: CtxDeps, withApi: b
       batch: flags.batch !== false,
       debug: flags.debug ? (line) => io.stderr.write(`${out.dim(`debug: ${line}`)}\n`) : undefined,
       notice: (line) => out.warn(line),
+      rows: listingProgress(io, out, deps.listingProgress),
     });
   }
   return {

@@ -28,6 +28,11 @@ export interface TransportOptions {
   notice?: (line: string) => void;
   /** Waits between tries (tests replace it). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Told how far a listing has got: after each page (`done` false) and once when it ends, however
+   * it ends (`done` true). `total` is the server's count, when it gives one.
+   */
+  rows?: (path: string, read: number, total: number | undefined, done: boolean) => void;
 }
 
 export type Query = Record<string, string | number | undefined>;
@@ -275,6 +280,11 @@ export class Transport {
    */
   batchSize(): number {
     return this.opts.batch === false ? 0 : (this.batchLimit ?? 0);
+  }
+
+  /** Passes a listing's progress on to the `rows` observer (paginate() calls it). */
+  rowsRead(path: string, read: number, total: number | undefined, done: boolean): void {
+    this.opts.rows?.(path, read, total, done);
   }
 
   /** Calls go out one by one again (those already waiting are sent first). */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable, Writable as StreamWritable } from 'node:stream';
 import type { Confirm } from '../../src/cli/confirm';
 import type { IO, Writable } from '../../src/cli/io';
+import type { ListingProgressTiming } from '../../src/cli/listing-progress';
 import { run } from '../../src/cli/main';
 
 /** A real writable stream (the prompt library pipes into it) that keeps what was written. */
@@ -37,6 +38,8 @@ export interface CliOptions {
   answer?: boolean;
   /** Supplies its own stdin stream (e.g. a PassThrough to type into). */
   stdinStream?: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** When a long listing's status line appears on a terminal stderr, and how often it is redrawn. */
+  listingProgress?: ListingProgressTiming;
 }
 
 /** A fresh config folder per test, so profiles never leak between tests or into $HOME. */
@@ -67,6 +70,10 @@ export async function cli(argv: string[], o: CliOptions = {}): Promise<CliRun> {
           return o.answer!;
         };
   const env = { RDADMIN_CONFIG_DIR: join(tmpdir(), 'rdadmin-cfg-unset'), ...o.env };
-  const code = await run(argv, { stdin, stdout, stderr, env }, confirm ? { confirm } : {});
+  const code = await run(
+    argv,
+    { stdin, stdout, stderr, env },
+    { ...(confirm ? { confirm } : {}), ...(o.listingProgress ? { listingProgress: o.listingProgress } : {}) },
+  );
   return { code, stdout: stdout.text, stderr: stderr.text, asked };
 }
