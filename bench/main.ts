@@ -349,7 +349,7 @@ async function figure2(server: BenchServer, configDir: string) {
     : undefined;
   if (onTerminal) check(onTerminal, 'rdadmin users view on a terminal', 2 * (users + 1) + 1);
   // The same listing across a slower link: the pages after the first in batches, against one
-  // request per page (--no-batch, as against Pro).
+  // request per page (--no-batch, as against Pro) and against the Node baseline.
   const wan = await acrossSlowLink(
     server,
     env,
@@ -484,7 +484,8 @@ async function figure3(server: BenchServer, configDir: string) {
       runs[k].push(m);
     }
   }
-  // The same run across a slower link: batches against one request per user.
+  // The same run across a slower link: batches against one request per user and against the Node
+  // baseline.
   const wan = await acrossSlowLink(
     server,
     env,
