@@ -525,11 +525,12 @@ export class Transport {
   }
 
   /**
-   * A call was refused with 429, its `tries`-th time. Returns false when it should fail now (tried
-   * enough, or the server asks for more than RATE_WAIT_MAX_MS); else closes the gate for the wait:
-   * what Retry-After said, or 1, 2, 4, 8 s, each ±25 % (so that clients refused together do not
-   * return together). Every request waits at the gate (send()), not only the refused one: the
-   * server asked this client to slow down, and the others would only be refused too.
+   * A call was refused with 429 after being sent again `tries` times for earlier 429s. Returns false
+   * when it should fail now (tried enough, or the server asks for more than RATE_WAIT_MAX_MS); else
+   * closes the gate for the wait: what Retry-After said, or 1, 2, 4, 8 s, each ±25 % (so that
+   * clients refused together do not return together). Every request waits at the gate (send()),
+   * not only the refused one: the server asked this client to slow down, and the others would only
+   * be refused too.
    */
   private slowDown(err: RateLimitedError, tries: number): boolean {
     if (tries >= (this.opts.rateRetries ?? RATE_RETRIES)) return false;
