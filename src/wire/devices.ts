@@ -8,6 +8,8 @@ export { ASSIGN_TYPES, type AssignType } from './rules';
 export const DeviceRow = z.looseObject({
   guid: z.string(),
   id: z.string(),
+  // Known so that rows keep the server's key order (see fast-rows.ts), not read by rdadmin.
+  uuid: z.string().nullish(),
   info: z
     .looseObject({
       device_name: z.string().nullish(),
