@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inTransaction, openStore, type Store } from '../../src/server/store';
 import { type Reacher, reachableCondition } from '../../src/server/store/devices';
 
-// A client's device list (a user's reachable devices, page after page) is answered from AccessMemo
-// while nothing it depends on has changed: the total counted once, each page starting where the one
-// before it ended. Every page must still be exactly what counting and OFFSET give at that moment,
-// whatever was written in between, by any code path or by another connection.
+// A client's device list (a user's reachable devices, page after page) and the listing of every
+// device (`devices view`, `export`) are answered from AccessMemo while nothing they depend on has
+// changed: the total counted once, each page starting where the one before it ended. Every page
+// must still be exactly what counting and OFFSET give at that moment, whatever was written in
+// between, by any code path or by another connection.
 
 let dir: string;
 let file: string;
@@ -178,32 +179,48 @@ function reacher(i: number, unassigned: boolean): Reacher | undefined {
   return { userGuid: guid, groupGuid: group_guid, unassigned };
 }
 
-/** What a page must be: every reachable device in ID order, counted and sliced at that moment. */
-async function reference(r: Reacher, status: number | undefined): Promise<string[]> {
-  let q = store.database.db.selectFrom('devices').select('devices.id').where(reachableCondition(r));
+/**
+ * What a page must be: every reachable device (every device, without `r`) in ID order, counted and
+ * sliced at that moment.
+ */
+async function reference(r: Reacher | undefined, status: number | undefined): Promise<string[]> {
+  let q = store.database.db.selectFrom('devices').select('devices.id');
+  if (r) q = q.where(reachableCondition(r));
   if (status !== undefined) q = q.where('devices.status', '=', status);
   return (await q.orderBy('devices.id').execute()).map((d) => d.id);
 }
 
-describe('AccessMemo: totals and page starts of reachable-device listings', () => {
-  it('the next page starts after the last ID of the one before, and the total is not counted again', async () => {
-    // First, on the seeded fleet (the property below changes it at random).
-    const r = reacher(1, true)!;
-    const want = await reference(r, undefined);
-    expect(want.length).toBeGreaterThan(4);
-    await store.devices.list({ reachable_by: r }, 0, 2); // counted, walked from the start
-    const spy = vi.spyOn(store.database.db, 'executeQuery');
-    try {
-      const page2 = await store.devices.list({ reachable_by: r }, 2, 2);
-      expect(page2.rows.map((d) => d.id)).toEqual(want.slice(2, 4));
-      // One query: no count, no count of all devices; the page from page 1's last ID, offset 0.
-      expect(spy.mock.calls).toHaveLength(1);
-      const q = spy.mock.calls[0]![0] as CompiledQuery;
-      expect(q.sql).toContain('"devices"."id" > ?');
-      expect(q.parameters.slice(-3)).toEqual([want[1], 2, 0]);
-    } finally {
-      spy.mockRestore();
+describe('AccessMemo: totals and page starts of reachable-device and every-device listings', () => {
+  for (const every of [false, true]) {
+    it(`the next page starts after the last ID of the one before, and the total is not counted again (${every ? 'every device' : 'a user’s reachable devices'})`, async () => {
+      // First, on the seeded fleet (the property below changes it at random).
+      const r = every ? undefined : reacher(1, true)!;
+      const f = r ? { reachable_by: r } : {};
+      const want = await reference(r, undefined);
+      expect(want.length).toBeGreaterThan(4);
+      await store.devices.list(f, 0, 2); // counted, walked from the start
+      const spy = vi.spyOn(store.database.db, 'executeQuery');
+      try {
+        const page2 = await store.devices.list(f, 2, 2);
+        expect(page2.rows.map((d) => d.id)).toEqual(want.slice(2, 4));
+        // One query: no count, no count of all devices; the page from page 1's last ID, offset 0.
+        expect(spy.mock.calls).toHaveLength(1);
+        const q = spy.mock.calls[0]![0] as CompiledQuery;
+        expect(q.sql).toContain('"devices"."id" > ?');
+        expect(q.parameters.slice(-3)).toEqual([want[1], 2, 0]);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+  }
+
+  it('leaves listings filtered on anything it does not watch (a name) to counting and OFFSET', async () => {
+    const hits = store.devices.memo!.hits;
+    for (const f of [{ device_name: 'n' }, { id: '1' }, { user_name: 'u' }, { device_group_name: 'dg' }]) {
+      await store.devices.list(f, 0, 2);
+      await store.devices.list(f, 2, 2);
     }
+    expect(store.devices.memo!.hits).toBe(hits);
   });
 
   it('every page equals counting and OFFSET at that moment, across writes of every kind', async () => {
@@ -219,6 +236,8 @@ describe('AccessMemo: totals and page starts of reachable-device listings', () =
           jump: fc.nat({ max: 9 }),
           unassigned: fc.boolean(),
           status: fc.constantFrom(undefined, 1),
+          // The listing of every device (`devices view`, `export`) instead of a user's.
+          every: fc.boolean(),
         }),
       },
       { weight: 1, arbitrary: Op },
@@ -231,13 +250,13 @@ describe('AccessMemo: totals and page starts of reachable-device listings', () =
             await apply(step);
             continue;
           }
-          const r = reacher(step.who, step.unassigned);
-          if (!r) continue;
-          const key = JSON.stringify([r, step.status, step.size]);
+          const r = step.every ? undefined : reacher(step.who, step.unassigned);
+          if (!r && !step.every) continue;
+          const key = JSON.stringify([r ?? 'every', step.status, step.size]);
           // Mostly the next page of this listing (as a client asks), sometimes another one.
           const current = step.jump === 0 ? 1 + (step.who % 4) : (next.get(key) ?? 1);
           const got = await store.devices.list(
-            { reachable_by: r, status: step.status },
+            r ? { reachable_by: r, status: step.status } : { status: step.status },
             (current - 1) * step.size,
             step.size,
           );

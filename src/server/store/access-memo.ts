@@ -3,7 +3,8 @@ import type SQLite from 'better-sqlite3';
 /**
  * What a user may reach (reachableCondition() in devices.ts) depends only on these columns: a
  * device's status, user and device group, a user's status and group, and the access rules; the
- * device's ID orders the listing. Temporary triggers (this connection's only: nothing is added to
+ * device's ID orders the listing. The listing of every device (maybe by status) depends on fewer:
+ * which devices exist, their IDs and status. Temporary triggers (this connection's only: nothing is added to
  * the database file, so other SQLite clients are unaffected) tell `AccessMemo` whenever a row of
  * those changes, whichever code path or foreign key action wrote it; a commit by another
  * connection shows in `PRAGMA data_version`.
@@ -27,7 +28,7 @@ function triggers(): string {
   return out.join('\n');
 }
 
-/** One listing (a user's reachable devices, maybe by status) as of one generation. */
+/** One listing (a user's reachable devices or every device, maybe by status) as of one generation. */
 interface Walk {
   generation: string;
   total?: number;
@@ -41,12 +42,13 @@ const MAX_WALKS = 1_000;
 const MAX_CURSORS = 8;
 
 /**
- * Remembers, per listing of reachable devices, its total and where each page it served ended, for
- * as long as nothing the listing depends on has changed. A RustDesk client loads its device list
- * page by page (`current=1, 2, …`): each page used to count every reachable device again and walk
- * the ID index from the first device to its offset. With the memo, a page after one already served
- * starts at the ID where that one ended (the same rows OFFSET gives, since the set of matching
- * devices and their order are unchanged), and the total is counted once.
+ * Remembers, per listing of reachable devices (or of every device), its total and where each page it
+ * served ended, for as long as nothing the listing depends on has changed. A RustDesk client loads
+ * its device list page by page (`current=1, 2, …`), and so do `rdadmin devices view` and `export`:
+ * each page used to count the devices again and walk the ID index from the first device to its
+ * offset (an export of 100,000 devices walked 50 million index entries in all). With the memo, a
+ * page after one already served starts at the ID where that one ended (the same rows OFFSET gives,
+ * since the set of matching devices and their order are unchanged), and the total is counted once.
  */
 export class AccessMemo {
   private changes = 0;

@@ -183,7 +183,7 @@ export class DeviceRepo {
   constructor(
     private readonly db: Kysely<DB>,
     private readonly now: () => Date,
-    /** Totals and page ends of reachable-device listings (see AccessMemo); none in tests that omit it. */
+    /** Totals and page ends of device listings (see AccessMemo, memoFor()); none in tests that omit it. */
     readonly memo?: AccessMemo,
   ) {}
 
@@ -394,16 +394,18 @@ export class DeviceRepo {
   }
 
   /**
-   * The listing's memo when `f` is a user's reachable devices (and maybe a status), what a client's
-   * device list asks for page after page; none inside a transaction, whose uncommitted writes a
-   * memo must not keep.
+   * The listing's memo when `f` is a user's reachable devices (what a client's device list asks for
+   * page after page) or every device (`devices view` and `export` without filters), maybe by
+   * status: listings whose rows depend only on what AccessMemo watches. None inside a transaction,
+   * whose uncommitted writes a memo must not keep.
    */
   private memoFor(f: DeviceFilter) {
-    const r = f.reachable_by;
-    if (!this.memo || !r || this.db.isTransaction) return undefined;
-    const { reachable_by: _, status, ...other } = f;
+    if (!this.memo || this.db.isTransaction) return undefined;
+    const { reachable_by: r, status, ...other } = f;
     if (Object.values(other).some((v) => v !== undefined)) return undefined;
-    const key = JSON.stringify([r.userGuid, r.groupGuid, r.unassigned, status ?? null]);
+    const key = JSON.stringify(
+      r ? [r.userGuid, r.groupGuid, r.unassigned, status ?? null] : ['every device', status ?? null],
+    );
     return this.memo.walk(key, this.memo.generation());
   }
 
