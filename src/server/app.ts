@@ -36,14 +36,18 @@ const CONFLICT = {
  * a response replaced or built otherwise is not found there and is read the ordinary way.
  */
 function keepJsonAnswers(c: Context<AppEnv>, answers: WeakMap<Response, string>): void {
-  const json = c.json as (...args: unknown[]) => Response;
-  c.json = ((object: unknown, ...rest: unknown[]) => {
-    const res = json(object, ...rest);
-    // The same call json() made on the same, unchanged object: the same text.
-    answers.set(res, JSON.stringify(object));
+  const body = c.body as (text: string, arg?: unknown, headers?: Record<string, string>) => Response;
+  // What c.json() does (its text, status and headers, application/json unless the headers name a
+  // type), with the text made once and kept.
+  c.json = ((object: unknown, arg?: unknown, headers?: Record<string, string>) => {
+    const text = JSON.stringify(object);
+    const res = body(text, arg, headers ? { ...JSON_TYPE, ...headers } : JSON_TYPE);
+    answers.set(res, text);
     return res;
   }) as typeof c.json;
 }
+
+const JSON_TYPE = { 'content-type': 'application/json' };
 
 /** Sent with every answer: the security headers, and the batch size (a client learns that this
  * server takes batches without asking). */

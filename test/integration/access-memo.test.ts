@@ -3,10 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import fc from 'fast-check';
-import { type CompiledQuery, sql } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inTransaction, openStore, type Store } from '../../src/server/store';
 import { type Reacher, reachableCondition } from '../../src/server/store/devices';
+
+/** FixedSql's statements (spied on below). */
+interface Run {
+  rows(text: string, params?: readonly unknown[]): unknown[][];
+}
 
 // A client's device list (a user's reachable devices, page after page) and the listing of every
 // device (`devices view`, `export`) are answered from AccessMemo while nothing they depend on has
@@ -199,17 +204,21 @@ describe('AccessMemo: totals and page starts of reachable-device and every-devic
       const want = await reference(r, undefined);
       expect(want.length).toBeGreaterThan(4);
       await store.devices.list(f, 0, 2); // counted, walked from the start
-      const spy = vi.spyOn(store.database.db, 'executeQuery');
+      // Counts go through Kysely; the page is read as arrays through the store's fixed SQL.
+      const counts = vi.spyOn(store.database.db, 'executeQuery');
+      const pages = vi.spyOn((store.database.fixed as unknown as { on: Run }).on, 'rows');
       try {
         const page2 = await store.devices.list(f, 2, 2);
         expect(page2.rows.map((d) => d.id)).toEqual(want.slice(2, 4));
         // One query: no count, no count of all devices; the page from page 1's last ID, offset 0.
-        expect(spy.mock.calls).toHaveLength(1);
-        const q = spy.mock.calls[0]![0] as CompiledQuery;
-        expect(q.sql).toContain('"devices"."id" > ?');
-        expect(q.parameters.slice(-3)).toEqual([want[1], 2, 0]);
+        expect(counts.mock.calls).toHaveLength(0);
+        expect(pages.mock.calls).toHaveLength(1);
+        const [text, params] = pages.mock.calls[0]!;
+        expect(text).toContain('"devices"."id" > ?');
+        expect(params!.slice(-3)).toEqual([want[1], 2, 0]);
       } finally {
-        spy.mockRestore();
+        counts.mockRestore();
+        pages.mockRestore();
       }
     });
   }
@@ -282,5 +291,50 @@ describe('AccessMemo: totals and page starts of reachable-device and every-devic
       await tx.devices.list({ reachable_by: r }, 2, 2);
     });
     expect(store.devices.memo!.hits).toBe(hits);
+  });
+});
+
+describe('a listed page', () => {
+  it('holds each device exactly as getByGuid() reads it, every column and joined name', async () => {
+    const strategy = await store.strategies.create('page-record', {});
+    // What the property test above left of the users and device groups.
+    const liveUsers = db().prepare('SELECT guid FROM users ORDER BY name').pluck().all() as string[];
+    const liveGroups = db().prepare('SELECT guid FROM device_groups').pluck().all() as string[];
+    const guids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      // A distinct value in every column, so that two columns read in each other's place show.
+      guids.push(
+        await store.devices.create(`9${i}0000001`, {
+          uuid: `uuid-${i}`,
+          pk: i === 0 ? null : `pk-${i}`,
+          device_name: `Name-${i}`,
+          device_username: `User-${i}`,
+          os: `os-${i}`,
+          cpu: `cpu-${i}`,
+          memory: `memory-${i}`,
+          version: `version-${i}`,
+          ip: `10.0.0.${i}`,
+          note: `note-${i}`,
+          status: i % 2,
+          user_guid: i === 2 ? null : pick(liveUsers, i),
+          device_group_guid: i === 1 ? null : pick(liveGroups, i),
+          strategy_guid: i === 0 ? strategy : null,
+          last_online: i === 1 ? null : `2026-01-0${i + 1}T00:00:00.000Z`,
+          sysinfo_at: `2026-02-0${i + 1}T00:00:00.000Z`,
+          conns: `[${i}]`,
+        }),
+      );
+    }
+    const { rows } = await store.devices.list({ id: '9_0000001' }, 0, 10);
+    expect(rows.map((d) => d.guid)).toEqual(guids);
+    for (const d of rows) {
+      const want = await store.devices.getByGuid(d.guid);
+      expect(Object.keys(d).sort()).toEqual(Object.keys(want!).sort());
+      expect(d).toEqual(want);
+    }
+    expect(rows[0]!.strategy_name).toBe('page-record');
+    expect(rows[0]!.user_name).toBeTruthy();
+    expect(rows[0]!.group_name).toBeTruthy();
+    expect(rows[2]!.device_group_name).toBeTruthy();
   });
 });

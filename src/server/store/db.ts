@@ -96,7 +96,7 @@ export function constraintViolation(err: unknown): 'unique' | 'reference' | unde
   return undefined;
 }
 
-type Param = string | number | bigint | null;
+export type Param = string | number | bigint | null;
 
 interface Run {
   /** The rows as arrays of column values, in the order selected. */
@@ -116,7 +116,9 @@ interface Run {
  * does: inside the running transaction when `db` is one, else after any running transaction has
  * ended (a query must never see another request's uncommitted writes). Repositories keep it beside
  * their `db`; `inTransaction` rebinds it with them. Its statements are its own (their row mode is
- * set per call), apart from Kysely's cache; the texts are fixed, so the cache stays small.
+ * set per call), apart from Kysely's cache. Most texts are fixed; a device listing's page (built by
+ * Kysely, read here as arrays) has a text per combination of filters, so the cache is bounded like
+ * Kysely's: the least recently used statement is dropped first.
  */
 export class FixedSql {
   private readonly statements = new Map<string, SQLite.Statement>();
@@ -128,10 +130,14 @@ export class FixedSql {
 
   private stmt(text: string): SQLite.Statement {
     let s = this.statements.get(text);
-    if (!s) {
+    if (s)
+      this.statements.delete(text); // set again below: the most recently used last
+    else {
       s = this.sqlite.prepare(text);
-      this.statements.set(text, s);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE)
+        this.statements.delete(this.statements.keys().next().value!);
     }
+    this.statements.set(text, s);
     return s;
   }
 

@@ -10,6 +10,7 @@ import {
 } from 'kysely';
 import { AccessMemo } from './access-memo';
 import { type RuleSource, ruleTargets } from './access-rules';
+import type { FixedSql, Param } from './db';
 import { newGuid } from './ids';
 import { fold, likeFilter, trigramQuery } from './like';
 import type { DB, DeviceGroupTable, DeviceTable } from './schema';
@@ -22,6 +23,77 @@ export type DeviceRecord = Selectable<DeviceTable> & {
   strategy_name: string | null;
 };
 export type DeviceGroupRecord = Selectable<DeviceGroupTable>;
+
+/**
+ * A listed page's columns, in this order: every column of a device, then the names it points to.
+ * Pages are read as arrays and made into records by pageRecord(): better-sqlite3 takes about
+ * twice as long to build each row as an object of 28 properties itself (a page of 100 devices with
+ * its joins, 1.2 ms as objects, 0.9 ms as arrays mapped by name, 0.7 ms as bare arrays).
+ */
+const PAGE_COLUMNS = [
+  'devices.guid',
+  'devices.id',
+  'devices.id_fold',
+  'devices.uuid',
+  'devices.pk',
+  'devices.device_name',
+  'devices.device_name_fold',
+  'devices.device_username',
+  'devices.device_username_fold',
+  'devices.os',
+  'devices.cpu',
+  'devices.memory',
+  'devices.version',
+  'devices.ip',
+  'devices.note',
+  'devices.status',
+  'devices.user_guid',
+  'devices.device_group_guid',
+  'devices.strategy_guid',
+  'devices.last_online',
+  'devices.sysinfo_at',
+  'devices.conns',
+  'devices.created_at',
+  'devices.updated_at',
+  'users.name as user_name',
+  'user_groups.name as group_name',
+  'device_groups.name as device_group_name',
+  'strategies.name as strategy_name',
+] as const;
+
+/** A row of PAGE_COLUMNS as the record getByGuid() gives (a test holds the two equal). */
+function pageRecord(r: unknown[]): DeviceRecord {
+  return {
+    guid: r[0] as string,
+    id: r[1] as string,
+    id_fold: r[2] as string,
+    uuid: r[3] as string,
+    pk: r[4] as string | null,
+    device_name: r[5] as string,
+    device_name_fold: r[6] as string,
+    device_username: r[7] as string,
+    device_username_fold: r[8] as string,
+    os: r[9] as string,
+    cpu: r[10] as string,
+    memory: r[11] as string,
+    version: r[12] as string,
+    ip: r[13] as string,
+    note: r[14] as string,
+    status: r[15] as number,
+    user_guid: r[16] as string | null,
+    device_group_guid: r[17] as string | null,
+    strategy_guid: r[18] as string | null,
+    last_online: r[19] as string | null,
+    sysinfo_at: r[20] as string | null,
+    conns: r[21] as string,
+    created_at: r[22] as string,
+    updated_at: r[23] as string,
+    user_name: r[24] as string | null,
+    group_name: r[25] as string | null,
+    device_group_name: r[26] as string | null,
+    strategy_name: r[27] as string | null,
+  };
+}
 
 /** LIKE filters of GET /api/devices (`-` = not set). */
 export interface DeviceFilter {
@@ -183,6 +255,8 @@ export class DeviceRepo {
   constructor(
     private readonly db: Kysely<DB>,
     private readonly now: () => Date,
+    /** Fixed SQL on the same connection (pages are read through it as arrays). */
+    private readonly fixed: FixedSql,
     /** Totals and page ends of device listings (see AccessMemo, memoFor()); none in tests that omit it. */
     readonly memo?: AccessMemo,
   ) {}
@@ -255,13 +329,18 @@ export class DeviceRepo {
     };
   }
 
-  private base() {
+  /** A device joined to what it points to (its user and their group, device group, strategy). */
+  private joined() {
     return this.db
       .selectFrom('devices')
       .leftJoin('users', 'users.guid', 'devices.user_guid')
       .leftJoin('user_groups', 'user_groups.guid', 'users.group_guid')
       .leftJoin('device_groups', 'device_groups.guid', 'devices.device_group_guid')
-      .leftJoin('strategies', 'strategies.guid', 'devices.strategy_guid')
+      .leftJoin('strategies', 'strategies.guid', 'devices.strategy_guid');
+  }
+
+  private base() {
+    return this.joined()
       .selectAll('devices')
       .select([
         'users.name as user_name',
@@ -390,7 +469,11 @@ export class DeviceRepo {
       .orderBy('devices.id')
       .offset(offset)
       .limit(limit);
-    return this.base().where(sql<SqlBool>`devices.rowid IN (${ids})`).orderBy('devices.id').compile();
+    return this.joined()
+      .select(PAGE_COLUMNS)
+      .where(sql<SqlBool>`devices.rowid IN (${ids})`)
+      .orderBy('devices.id')
+      .compile();
   }
 
   /**
@@ -426,7 +509,7 @@ export class DeviceRepo {
       after === undefined
         ? this.pageQuery(f, offset, limit, total, all)
         : this.pageQuery(f, 0, limit, total, all, after);
-    const rows = (await this.db.executeQuery<DeviceRecord>(page)).rows;
+    const rows = await this.fixed.run((q) => q.rows(page.sql, page.parameters as Param[]).map(pageRecord));
     if (memo && rows.length === limit) AccessMemo.served(memo, offset + limit, rows[limit - 1]!.id);
     return { rows, total };
   }

@@ -37,7 +37,7 @@ export async function openStore(file: string, now: () => Date = () => new Date()
     auth: new AuthRepo(database.db, now, database.fixed),
     audit,
     auditLogs: new AuditLogRepo(database.db, now),
-    devices: new DeviceRepo(database.db, now, new AccessMemo(database.sqlite)),
+    devices: new DeviceRepo(database.db, now, database.fixed, new AccessMemo(database.sqlite)),
     settings: new SettingsRepo(database.db),
     groups: new GroupRepo(database.db, now),
     strategies: new StrategyRepo(database.db, now),
