@@ -35,9 +35,9 @@ describe('the demo fleet', () => {
     expect((await by('Kiosk lock')).peers).toBeGreaterThan(0);
     expect((await s.store.strategies.getByName('Lockdown (disabled)'))?.enabled).toBe(0);
     const prod = (await s.store.devices.getGroupByName('Production'))!;
-    const inProd = (await s.store.devices.list({ device_group_guid: prod.guid }, 0, 50)).rows.find(
-      (d) => !d.strategy_guid && !d.user_guid,
-    );
+    const listed = (await s.store.devices.list({ device_group_guid: prod.guid }, 0, 50)).rows;
+    const records = await Promise.all(listed.map((d) => s.store.devices.getByGuid(d.guid)));
+    const inProd = records.find((d) => d && !d.strategy_guid && !d.user_guid);
     expect((await s.store.strategies.effectiveFor(inProd!.guid))?.level).toBe('device_group');
   });
 

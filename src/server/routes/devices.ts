@@ -19,10 +19,10 @@ import { HttpError, readBody, readQuery, readText } from '../http';
 import type { RouteTable } from '../routes';
 import { ConsoleOp, ConsoleType } from '../store/audit';
 import { constraintViolation } from '../store/db';
-import type { DeviceRecord } from '../store/devices';
+import type { DeviceRecord, ListedDevice } from '../store/devices';
 import { handshakeValue } from '../store/strategies';
 
-export function deviceRow(d: DeviceRecord, now: number, onlineTimeoutS: number) {
+export function deviceRow(d: ListedDevice, now: number, onlineTimeoutS: number) {
   const last = d.last_online ? Date.parse(d.last_online) : Number.NaN;
   return {
     guid: d.guid,
