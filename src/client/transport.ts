@@ -1,7 +1,7 @@
 import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
 import type { z } from 'zod';
 import { ApiError, AuthError, NetworkError, RateLimitedError, TimeoutError, UsageError } from '../cli/errors';
-import { BATCH_HEADER, BATCH_PATH, BatchAnswerLine, BatchLimits } from '../wire/batch';
+import { BATCH_ACCEPT_JSON, BATCH_HEADER, BATCH_PATH, BatchAnswerLine, BatchLimits } from '../wire/batch';
 
 export interface TransportOptions {
   /** Server base URL; trailing slashes are trimmed, a path prefix (`https://host/rd`) is kept. */
@@ -156,6 +156,22 @@ function safeJson(text: string): unknown {
   }
 }
 
+/**
+ * A line of a batch's answer: `{"status", "body"}`, or `{"status", "json"}` for a JSON answer when
+ * the batch was sent with BATCH_ACCEPT_JSON. Undefined when it is neither.
+ */
+function answerLine(
+  line: string,
+): { status: number; body: string } | { status: number; json: unknown } | undefined {
+  const v = safeJson(line);
+  if (v && typeof v === 'object' && Object.hasOwn(v, 'json')) {
+    const { status, json } = v as { status: unknown; json: unknown };
+    return Number.isSafeInteger(status) ? { status: status as number, json } : undefined;
+  }
+  const parsed = BatchAnswerLine.safeParse(v);
+  return parsed.success ? parsed.data : undefined;
+}
+
 function isJsonError(text: string): boolean {
   try {
     const v = JSON.parse(text) as { error?: unknown };
@@ -170,8 +186,11 @@ interface Queued {
   method: Dispatcher.HttpMethod;
   path: string;
   body?: string;
-  settle: (status: number, text: string) => void;
+  /** Its answer: the status and body text, or (a JSON answer to BATCH_ACCEPT_JSON) the document. */
+  settle: (status: number, text: string, json?: { value: unknown }) => void;
   fail: (err: unknown) => void;
+  /** Parsed with its own reader (RequestOptions.parse): its answer must come as text. */
+  ownParse: boolean;
   /** Sends the call in a request of its own instead. */
   alone: () => void;
   /** The call's batch was refused with 429 (and none of it ran): it goes again alone, or fails with `err`. */
@@ -322,7 +341,7 @@ export class Transport {
         method,
         path: this.url(p, o.query).slice(this.baseUrl.length),
         body,
-        settle: (status, text) => {
+        settle: (status, text, json) => {
           // A request the server will not take inside a batch is sent alone instead.
           if (status === 400 && NOT_BATCHABLE.test(text)) {
             this.alone(method, p, o).then(resolve, reject);
@@ -336,11 +355,12 @@ export class Transport {
             return;
           }
           try {
-            resolve(this.interpret(status, text, o.schema, o.parse));
+            resolve(this.interpret(status, text, o.schema, o.parse, json));
           } catch (err) {
             reject(err);
           }
         },
+        ownParse: o.parse !== undefined,
         // A read whose batch failed the way a lone read is retried is sent alone (with its retries).
         fail: (err) => {
           if (idempotent && retryable(err)) this.alone(method, p, o).then(resolve, reject);
@@ -380,11 +400,12 @@ export class Transport {
     });
     let answered = 0;
     try {
+      // JSON answers as JSON values, unless a call reads its answer with its own parser.
       const { res, deadline, started } = await this.send(
         'POST',
         this.url(BATCH_PATH),
         body,
-        'application/x-ndjson',
+        items.some((i) => i.ownParse) ? 'application/x-ndjson' : BATCH_ACCEPT_JSON,
       );
       if (res.statusCode === 404) {
         // Announced but missing (say, a server behind the same address without batches): no
@@ -421,14 +442,18 @@ export class Transport {
             rest = rest.slice(nl + 1);
             nl = rest.indexOf('\n');
             if (!line.trim()) continue;
-            const parsed = BatchAnswerLine.safeParse(safeJson(line));
-            if (!parsed.success || answered >= items.length) {
+            const a = answerLine(line);
+            if (!a || answered >= items.length) {
               throw new NetworkError(
                 `the answer to a batch of ${items.length} requests was unreadable after ${answered}`,
                 'EBATCH',
               );
             }
-            items[answered++]!.settle(parsed.data.status, parsed.data.body);
+            const item = items[answered++]!;
+            if ('body' in a) item.settle(a.status, a.body);
+            // A JSON answer that is not a success is read as its text, like any other.
+            else if (a.status < 200 || a.status >= 300) item.settle(a.status, JSON.stringify(a.json));
+            else item.settle(a.status, '', { value: a.json });
           }
         }
       } catch (err) {
@@ -649,11 +674,16 @@ export class Transport {
     return new NetworkError(`request to ${this.baseUrl} failed: ${(err as Error)?.message ?? err}`);
   }
 
+  /**
+   * Judges an answer: errors by status, then the body as JSON checked against `schema`. `json` is
+   * a success's body already parsed (a batch's JSON answer); `text` is then not read.
+   */
   private interpret<T extends z.ZodType>(
     status: number,
     text: string,
     schema?: T,
     parse: (text: string) => unknown = JSON.parse,
+    json?: { value: unknown },
   ): z.infer<T> {
     if (status === 401) {
       throw new AuthError(
@@ -688,7 +718,7 @@ export class Transport {
       }
       throw new ApiError(message, status);
     }
-    if (!text.trim()) {
+    if (!json && !text.trim()) {
       // An empty answer is fine for an action; where data is expected it is a fault, not "nothing".
       if (schema && !schema.safeParse(undefined).success) {
         throw new ApiError(
@@ -700,14 +730,17 @@ export class Transport {
       return undefined as z.infer<T>;
     }
     let value: unknown;
-    try {
-      value = parse(text);
-    } catch {
-      throw new ApiError(
-        `the server answered HTTP ${status} with a body that is not JSON: ${describeBody(text)}`,
-        status,
-        'is --url the RustDesk console (port 21114), and not a proxy or web page?',
-      );
+    if (json) value = json.value;
+    else {
+      try {
+        value = parse(text);
+      } catch {
+        throw new ApiError(
+          `the server answered HTTP ${status} with a body that is not JSON: ${describeBody(text)}`,
+          status,
+          'is --url the RustDesk console (port 21114), and not a proxy or web page?',
+        );
+      }
     }
     if (value && typeof value === 'object' && !Array.isArray(value) && 'error' in value) {
       const e = (value as { error: unknown }).error;

@@ -40,4 +40,13 @@ export const BatchBody = z
  */
 export const BatchAnswerLine = z.object({ status: z.number().int(), body: z.string() });
 
+/**
+ * The Accept value of a client that reads JSON answers as JSON values: an answer whose body is a
+ * JSON document (made by the server's JSON writer) then comes as `{"status", "json"}`, the
+ * document itself, instead of its text in `body` (a JSON string inside JSON: escaped by the server,
+ * unescaped by the client, then parsed). Other answers keep `body`. A server that does not know
+ * the parameter answers `body` every time, which the client also reads.
+ */
+export const BATCH_ACCEPT_JSON = 'application/x-ndjson; answers=json';
+
 export const BatchLimits = z.looseObject({ max_requests: z.number().int().positive() });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BATCH_MAX_REQUESTS } from '../../src/wire/batch';
+import { BATCH_ACCEPT_JSON, BATCH_MAX_REQUESTS } from '../../src/wire/batch';
 import { cli } from '../helpers/cli';
 import { startTestServer, type TestServer } from '../helpers/server';
 
@@ -23,11 +23,12 @@ type Answer = { status: number; body: string };
 async function batch(
   requests: Item[],
   token = s.token,
+  accept?: string,
 ): Promise<{ status: number; type: string; text: string }> {
   const r = await s.fetch('/api/rdadmin/batch', {
     method: 'POST',
     token,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(accept ? { accept } : {}) },
     body: JSON.stringify({ requests }),
   });
   return { status: r.status, type: r.headers.get('content-type') ?? '', text: await r.text() };
@@ -139,6 +140,32 @@ describe('POST /api/rdadmin/batch', () => {
     ]);
     expect(renamed).toEqual({ status: 200, body: '' });
     expect(await alone(reads[2]!)).toMatchObject({ body: expect.stringContaining('"name":"Ops"') });
+  });
+
+  it('with Accept answers=json, a JSON answer comes as the document itself; other answers as text', async () => {
+    await s.seedUsers(['dot']);
+    const reads: Item[] = [
+      { method: 'GET', path: '/api/users?name=dot' }, // c.json()
+      { method: 'GET', path: `/api/users/${'0'.repeat(8)}-0000-0000-0000-000000000000/enable` }, // an error
+      { method: 'GET', path: '/api/audits/console?pageSize=3' }, // written by its own serialiser
+      { method: 'POST', path: `/api/users/${await guidOf('dot')}/disable` }, // c.json({})
+    ];
+    // The reads sent alone first: the batch ends by disabling dot.
+    const [first, notFound, log] = [await alone(reads[0]!), await alone(reads[1]!), await alone(reads[2]!)];
+    const r = await batch(reads, s.token, BATCH_ACCEPT_JSON);
+    expect(r.status, r.text).toBe(200);
+    const lines = r.text.slice(0, -1).split('\n');
+    expect(lines).toHaveLength(reads.length);
+    // The document is the same text as when sent alone, not a string holding it.
+    expect(lines[0]).toBe(`{"status":${first!.status},"json":${first!.body}}`);
+    expect(notFound!.status).toBeGreaterThanOrEqual(400);
+    expect(JSON.parse(lines[1]!)).toEqual({ status: notFound!.status, json: JSON.parse(notFound!.body) });
+    expect(JSON.parse(lines[2]!)).toEqual(log);
+    expect(JSON.parse(lines[3]!)).toEqual({ status: 200, json: {} });
+    expect(await statusOf('dot')).toBe(0);
+    // Without the parameter (an older client), every answer is text.
+    const plain = await answers(reads.slice(0, 1));
+    expect(plain[0]).toEqual(await alone(reads[0]!));
   });
 
   it('authorizes each request on its own, with the batch credentials', async () => {

@@ -465,6 +465,56 @@ describe('batches', () => {
     ]);
   });
 
+  it('asks for JSON answers as documents and reads them, unless a call has its own parser', async () => {
+    server().intercept({ path: '/api/rdadmin/batch', method: 'GET' }).reply(200, { max_requests: 100 });
+    const accepts: string[] = [];
+    server()
+      .intercept({ path: '/api/rdadmin/batch', method: 'POST' })
+      .reply(200, (opts) => {
+        const accept = String((opts.headers as Record<string, string>)['accept']);
+        accepts.push(accept);
+        const { requests } = JSON.parse(String(opts.body)) as { requests: { path: string }[] };
+        const asJson = accept.includes('answers=json');
+        return requests
+          .map(({ path: p }) => {
+            const n = Number(p.split('/').pop());
+            const doc = n === 2 ? { error: 'no such thing' } : { n, big: 9007199254740993n.toString() };
+            const status = n === 2 ? 404 : 200;
+            const line = asJson
+              ? `{"status":${status},"json":${JSON.stringify(doc).replace(/"big":"(\d+)"/, '"big":$1')}}`
+              : JSON.stringify({
+                  status,
+                  body: JSON.stringify(doc).replace(/"big":"(\d+)"/, '"big":$1'),
+                });
+            return `${line}\n`;
+          })
+          .join('');
+      })
+      .persist();
+    const t = transport();
+    await t.startBatching();
+    const Doc = z.object({ n: z.number(), big: z.number() });
+    const settled = await Promise.allSettled(
+      [0, 1, 2].map((i) => t.call('POST', `/api/x/${i}`, { schema: Doc })),
+    );
+    expect(settled[0]).toEqual({ status: 'fulfilled', value: { n: 0, big: 9007199254740992 } });
+    expect(settled[1]).toEqual({ status: 'fulfilled', value: { n: 1, big: 9007199254740992 } });
+    // An error answer given as a document is judged as its text would be.
+    const failed = settled[2] as PromiseRejectedResult;
+    expect(failed.reason).toBeInstanceOf(ApiError);
+    expect((failed.reason as ApiError).message).toBe('no such thing (HTTP 404)');
+    // A call that reads its answer with its own parser (say, keeping large integers) gets text.
+    const raw = (text: string) => ({ text });
+    const [own, other] = await Promise.all([
+      t.call('POST', '/api/x/3', { parse: raw }),
+      t.call('POST', '/api/x/4', { schema: Doc }),
+    ]);
+    t.stopBatching();
+    expect(own).toEqual({ text: '{"n":3,"big":9007199254740993}' });
+    expect(other).toEqual({ n: 4, big: 9007199254740992 });
+    expect(accepts).toEqual(['application/x-ndjson; answers=json', 'application/x-ndjson']);
+  });
+
   it('a 429 on one line of a batch: that call alone goes again, after a wait', async () => {
     server()
       .intercept({ path: '/api/rdadmin/batch', method: 'POST' })

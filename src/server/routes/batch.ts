@@ -3,6 +3,9 @@ import { clientIp } from '../auth';
 import { readBody } from '../http';
 import type { RouteTable } from '../routes';
 
+/** The Accept parameter of a client that reads JSON answers as JSON values (BATCH_ACCEPT_JSON). */
+const ANSWERS_JSON = /;\s*answers=json\b/i;
+
 /** At most this many requests of a batch run in one turn of the event loop: other clients get their turn. */
 const YIELD_EVERY = 16;
 
@@ -35,7 +38,7 @@ export function registerBatchRoutes(r: RouteTable): void {
       access: 'authenticated',
       body: BatchBody,
       responseText:
-        'NDJSON (application/x-ndjson): one line `{"status", "body"}` per request, in order, each written as soon as that request is done (the body as text). A batch whose client goes away stops before its next request.',
+        'NDJSON (application/x-ndjson): one line `{"status", "body"}` per request, in order, each written as soon as that request is done (the body as text). With `Accept: application/x-ndjson; answers=json`, an answer whose body is a JSON document comes as `{"status", "json"}` (the document itself) instead. A batch whose client goes away stops before its next request.',
     },
     async (c) => {
       const { requests } = await readBody(c, BatchBody);
@@ -43,6 +46,7 @@ export function registerBatchRoutes(r: RouteTable): void {
       const incoming = { socket: { remoteAddress: clientIp(c) } };
       const origin = new URL(c.req.url).origin;
       const answers = new WeakMap<Response, string>();
+      const asJson = ANSWERS_JSON.test(c.req.header('accept') ?? '');
       const encoder = new TextEncoder();
       let next = 0;
       // Pulled one request at a time: the next one starts only once the answer before it has been
@@ -58,8 +62,12 @@ export function registerBatchRoutes(r: RouteTable): void {
             // item.path is an absolute path of printable ASCII (BatchBody checked it).
             const request = new Request(origin + item.path, { method: item.method, headers });
             const res = await r.dispatch(request, { incoming, batch: { body: item.body ?? '', answers } });
-            const body = answers.get(res) ?? (await res.text());
-            const line = `${JSON.stringify({ status: res.status, body })}\n`;
+            const kept = answers.get(res);
+            // A kept answer is the text JSON.stringify() made: a JSON document on one line.
+            const line =
+              asJson && typeof kept === 'string'
+                ? `{"status":${res.status},"json":${kept}}\n`
+                : `${JSON.stringify({ status: res.status, body: kept ?? (await res.text()) })}\n`;
             controller.enqueue(encoder.encode(line));
           },
         },
