@@ -1,3 +1,4 @@
+import type SQLite from 'better-sqlite3';
 import {
   CompiledQuery,
   type Expression,
@@ -8,6 +9,7 @@ import {
   sql,
   type Transaction,
 } from 'kysely';
+import { ListingMemo } from './access-memo';
 import { newGuid } from './ids';
 import { fold, likeFilter, trigramQuery } from './like';
 import type { AuditAlarmTable, AuditConnTable, AuditConsoleTable, AuditFileTable, DB } from './schema';
@@ -163,13 +165,42 @@ function either(conds: Expression<SqlBool>[]): Expression<SqlBool> {
 
 type LogTable = 'audit_conn' | 'audit_file' | 'audit_alarm' | 'audit_console';
 
+/**
+ * What identifies a listing for its log's memo: its filter, unless the filter reaches outside the
+ * log (`own`: which devices a user owns), which the memo does not watch.
+ */
+function memoKey(f: { own?: unknown }): string | undefined {
+  return f.own ? undefined : JSON.stringify(f);
+}
+
 /** The order of every log list: newest first, ties by id (the created_at indexes hold the id). */
 const newest = (t: LogTable) => sql`${sql.ref(`${t}.created_at`)} DESC, ${sql.ref(`${t}.id`)} DESC`;
+
+/** Where a page of a log ended: its last record's time and id (the order of newest()). */
+interface LogCursor {
+  at: string;
+  id: number;
+}
+
+/** A memo per log (see ListingMemo): any write to that log's table makes its listings' memos stale. */
+export type LogMemos = Record<LogTable, ListingMemo<LogCursor>>;
+
+export function logMemos(sqlite: SQLite.Database): LogMemos {
+  const memo = (table: LogTable) => new ListingMemo<LogCursor>(sqlite, `log_${table}`, [[table, '']]);
+  return {
+    audit_conn: memo('audit_conn'),
+    audit_file: memo('audit_file'),
+    audit_alarm: memo('audit_alarm'),
+    audit_console: memo('audit_console'),
+  };
+}
 
 export class AuditLogRepo {
   constructor(
     private readonly db: Kysely<DB>,
     private readonly now: () => Date,
+    /** Totals and page ends of log listings (see listLog()); none where omitted. */
+    readonly memos?: LogMemos,
   ) {}
 
   /** Records the nonce; false when it was seen before (the post is a retry). */
@@ -310,7 +341,7 @@ export class AuditLogRepo {
     limit: number,
     explain?: Explain,
   ): Promise<{ rows: ConnRecord[]; total: number }> {
-    return this.listLog<ConnRecord>('audit_conn', f.remote, f, offset, limit, explain, (q) => {
+    return this.listLog<ConnRecord>('audit_conn', f.remote, f, offset, limit, explain, memoKey(f), (q) => {
       if (f.conn_type !== undefined) q = q.where('audit_conn.conn_type', '=', f.conn_type);
       if (f.own) q = q.where(eitherSideOwned('audit_conn', f.own));
       return q;
@@ -323,7 +354,7 @@ export class AuditLogRepo {
     limit: number,
     explain?: Explain,
   ): Promise<{ rows: FileRecord[]; total: number }> {
-    return this.listLog<FileRecord>('audit_file', f.remote, f, offset, limit, explain, (q) =>
+    return this.listLog<FileRecord>('audit_file', f.remote, f, offset, limit, explain, memoKey(f), (q) =>
       f.own ? q.where(eitherSideOwned('audit_file', f.own)) : q,
     );
   }
@@ -334,7 +365,7 @@ export class AuditLogRepo {
     limit: number,
     explain?: Explain,
   ): Promise<{ rows: AlarmRecord[]; total: number }> {
-    return this.listLog<AlarmRecord>('audit_alarm', f.device, f, offset, limit, explain, (q) => {
+    return this.listLog<AlarmRecord>('audit_alarm', f.device, f, offset, limit, explain, memoKey(f), (q) => {
       if (f.typ !== undefined) q = q.where(sql.ref('audit_alarm.typ'), '=', f.typ);
       if (f.own) {
         // Alarms of the user's devices, and the login alarms (3, 4, 5) raised for the user's account.
@@ -353,18 +384,30 @@ export class AuditLogRepo {
     limit: number,
     explain?: Explain,
   ): Promise<{ rows: ConsoleRecord[]; total: number }> {
-    return this.listLog<ConsoleRecord>('audit_console', f.operator, f, offset, limit, explain, (q) => {
-      if (f.typ !== undefined) q = q.where(sql.ref('audit_console.typ'), '=', f.typ);
-      if (f.iop !== undefined) q = q.where(sql.ref('audit_console.iop'), '=', f.iop);
-      if (f.own) q = q.where(sql.ref('audit_console.operator_guid'), '=', f.own.userGuid);
-      return q;
-    });
+    return this.listLog<ConsoleRecord>(
+      'audit_console',
+      f.operator,
+      f,
+      offset,
+      limit,
+      explain,
+      memoKey(f),
+      (q) => {
+        if (f.typ !== undefined) q = q.where(sql.ref('audit_console.typ'), '=', f.typ);
+        if (f.iop !== undefined) q = q.where(sql.ref('audit_console.iop'), '=', f.iop);
+        if (f.own) q = q.where(sql.ref('audit_console.operator_guid'), '=', f.own.userGuid);
+        return q;
+      },
+    );
   }
   /**
    * A page of a log with its filter (`remote`, `device`, `operator`: a LIKE pattern on the folded
    * columns in FILTERED), the time range and the log's other conditions (`narrow`). Typed as the
    * connection log: the four share the columns used here (id, created_at). See idFilter() for how
-   * the filter is answered.
+   * the filter is answered. With `memoKey` (a listing whose records depend on this log's table
+   * alone), the log's memo keeps the total and where each page ended while the log is unchanged:
+   * reading a whole log page by page no longer counts it and walks it from its newest record for
+   * every page.
    */
   private async listLog<R>(
     log: IdLog,
@@ -373,9 +416,15 @@ export class AuditLogRepo {
     offset: number,
     limit: number,
     explain: Explain | undefined,
+    memoKey: string | undefined,
     narrow: (q: LogQuery) => LogQuery,
   ): Promise<{ rows: R[]; total: number }> {
     const table = log as 'audit_conn';
+    const memos = this.memos?.[log];
+    const memo =
+      memos && memoKey !== undefined && !explain && !this.db.isTransaction
+        ? memos.walk(memoKey, memos.generation())
+        : undefined;
     const ids = await this.idFilter(table, value);
     if (ids === 'none') return { rows: [], total: 0 };
     const filtered = (cond: Expression<SqlBool> | undefined) => {
@@ -384,23 +433,35 @@ export class AuditLogRepo {
       for (const c of timeConds(`${table}.created_at`, range)) q = q.where(c);
       return q;
     };
-    const count = filtered(ids?.lookup ?? ids?.test).select((eb) => eb.fn.countAll<number>().as('n'));
-    await explain?.('count', count.compile());
-    const total = Number((await count.executeTakeFirstOrThrow()).n);
+    let total = memo?.total;
+    if (total === undefined) {
+      const count = filtered(ids?.lookup ?? ids?.test).select((eb) => eb.fn.countAll<number>().as('n'));
+      await explain?.('count', count.compile());
+      total = Number((await count.executeTakeFirstOrThrow()).n);
+      if (memo) memo.total = total;
+    }
     if (total === 0 || offset >= total) return { rows: [], total };
+    // A page after one already served starts after that one's last record (newest() order).
+    const after = memo?.after.get(offset);
+    const resume = (q: ReturnType<typeof filtered>) =>
+      after
+        ? q.where(
+            sql<SqlBool>`${sql.ref(`${table}.created_at`)} <= ${after.at} AND (${sql.ref(`${table}.created_at`)} < ${after.at} OR ${sql.ref(`${table}.id`)} < ${after.id})`,
+          )
+        : q;
     // The page: through the lookups, every matching record is gathered and sorted (cost grows with
     // the matches); testing, the created_at index is walked newest first and each record tested
     // (cost grows with how many are passed: offset ÷ share of matching records). The cheaper one.
     let page: SelectQueryBuilder<DB, 'audit_conn', { id: number }>;
     if (ids?.lookup && (offset + limit) * (ids.span / total) >= total * 3) {
       // `+` keeps SQLite from walking the created_at index to avoid the sort.
-      page = filtered(ids.lookup)
+      page = resume(filtered(ids.lookup))
         .select(`${table}.id`)
         .orderBy(sql`+${sql.ref(`${table}.created_at`)} DESC, ${sql.ref(`${table}.id`)} DESC`);
     } else {
-      page = filtered(ids?.test).select(`${table}.id`).orderBy(newest(table));
+      page = resume(filtered(ids?.test)).select(`${table}.id`).orderBy(newest(table));
     }
-    const picked = page.offset(offset).limit(limit);
+    const picked = page.offset(after ? 0 : offset).limit(limit);
     const rows = FILTERED[log].device
       ? this.db
           .selectFrom(table)
@@ -411,7 +472,12 @@ export class AuditLogRepo {
           .orderBy(newest(table))
       : this.db.selectFrom(table).selectAll(table).where(`${table}.id`, 'in', picked).orderBy(newest(table));
     await explain?.('page', rows.compile());
-    return { rows: (await rows.execute()) as unknown[] as R[], total };
+    const found = (await rows.execute()) as unknown[] as R[];
+    if (memo && found.length === limit) {
+      const last = found[limit - 1] as unknown as { created_at: string; id: number };
+      ListingMemo.served(memo, offset + limit, { at: last.created_at, id: last.id });
+    }
+    return { rows: found, total };
   }
 
   /**

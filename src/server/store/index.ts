@@ -1,7 +1,7 @@
 import { AccessMemo } from './access-memo';
 import { AddressBookRepo } from './address-books';
 import { AuditRepo } from './audit';
-import { AuditLogRepo } from './audit-logs';
+import { AuditLogRepo, logMemos } from './audit-logs';
 import { AuthRepo } from './auth';
 import { type Database, openDatabase } from './db';
 import { DeviceRepo } from './devices';
@@ -36,7 +36,7 @@ export async function openStore(file: string, now: () => Date = () => new Date()
     users: new UserRepo(database.db, now, database.fixed),
     auth: new AuthRepo(database.db, now, database.fixed),
     audit,
-    auditLogs: new AuditLogRepo(database.db, now),
+    auditLogs: new AuditLogRepo(database.db, now, logMemos(database.sqlite)),
     devices: new DeviceRepo(database.db, now, database.fixed, new AccessMemo(database.sqlite)),
     settings: new SettingsRepo(database.db),
     groups: new GroupRepo(database.db, now),
