@@ -8,6 +8,9 @@
 const MAX_DEPTH = 500;
 const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 
+/** A string's text from its opening quote up to the next quote or backslash, if that is its end. */
+const PLAIN_STRING = /"([^"\\\u0000-\u001f]*)"/y;
+
 /** Parses JSON like JSON.parse, except that integers beyond ±(2^53 − 1) come back as bigints. */
 export function parseJsonLossless(text: string): unknown {
   let i = 0;
@@ -22,6 +25,13 @@ export function parseJsonLossless(text: string): unknown {
     }
   };
   const str = (): string => {
+    // Most strings hold no escape and no control character: their text is the string.
+    PLAIN_STRING.lastIndex = i;
+    const plain = PLAIN_STRING.exec(text);
+    if (plain) {
+      i = PLAIN_STRING.lastIndex;
+      return plain[1]!;
+    }
     const start = i;
     let j = i + 1;
     for (;;) {
@@ -41,65 +51,67 @@ export function parseJsonLossless(text: string): unknown {
   const value = (depth: number): unknown => {
     if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH}`);
     ws();
-    const c = text[i];
-    if (c === '{') {
+    const c = text.charCodeAt(i);
+    if (c === 0x7b /* { */) {
       i++;
       const obj: Record<string, unknown> = {};
       ws();
-      if (text[i] === '}') {
+      if (text.charCodeAt(i) === 0x7d /* } */) {
         i++;
         return obj;
       }
       for (;;) {
         ws();
-        if (text[i] !== '"') fail('expected a property name');
+        if (text.charCodeAt(i) !== 0x22) fail('expected a property name');
         const key = str();
         ws();
-        if (text[i] !== ':') fail("expected ':'");
+        if (text.charCodeAt(i) !== 0x3a /* : */) fail("expected ':'");
         i++;
-        // defineProperty: a key named __proto__ stays an ordinary property, as with JSON.parse.
-        Object.defineProperty(obj, key, {
-          value: value(depth + 1),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
+        const v = value(depth + 1);
+        // A key named __proto__ stays an ordinary property, as with JSON.parse.
+        if (key === '__proto__')
+          Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
+        else obj[key] = v;
         ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') {
+        const next = text.charCodeAt(i);
+        if (next === 0x2c /* , */) i++;
+        else if (next === 0x7d) {
           i++;
           return obj;
         } else fail("expected ',' or '}'");
       }
     }
-    if (c === '[') {
+    if (c === 0x5b /* [ */) {
       i++;
       const arr: unknown[] = [];
       ws();
-      if (text[i] === ']') {
+      if (text.charCodeAt(i) === 0x5d /* ] */) {
         i++;
         return arr;
       }
       for (;;) {
         arr.push(value(depth + 1));
         ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') {
+        const next = text.charCodeAt(i);
+        if (next === 0x2c) i++;
+        else if (next === 0x5d) {
           i++;
           return arr;
         } else fail("expected ',' or ']'");
       }
     }
-    if (c === '"') return str();
-    for (const [word, v] of [
-      ['true', true],
-      ['false', false],
-      ['null', null],
-    ] as const) {
-      if (text.startsWith(word, i)) {
-        i += word.length;
-        return v;
-      }
+    if (c === 0x22) return str();
+    if (c === 0x74 /* t */ && text.startsWith('true', i)) {
+      i += 4;
+      return true;
+    }
+    if (c === 0x66 /* f */ && text.startsWith('false', i)) {
+      i += 5;
+      return false;
+    }
+    if (c === 0x6e /* n */ && text.startsWith('null', i)) {
+      i += 4;
+      return null;
     }
     NUMBER.lastIndex = i;
     const m = NUMBER.exec(text);
@@ -131,24 +143,47 @@ function bigintMarker(): { marker: string; pattern: RegExp } {
 }
 
 /**
+ * `v` with each bigint replaced by a string carrying the marker; `v` itself when it holds none.
+ * Containers are copied only along the way to a bigint. Objects with a toJSON() are left to
+ * JSON.stringify (rdadmin's values hold none that yields a bigint).
+ */
+function markBigints(v: unknown): unknown {
+  if (typeof v === 'bigint') return `${bigintMarker().marker}${v.toString()}`;
+  if (v === null || typeof v !== 'object' || typeof (v as { toJSON?: unknown }).toJSON === 'function')
+    return v;
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const x = markBigints(v[i]);
+      if (x === v[i]) continue;
+      out ??= v.slice();
+      out[i] = x;
+    }
+    return out ?? v;
+  }
+  const o = v as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const k of Object.keys(o)) {
+    const x = markBigints(o[k]);
+    if (x === o[k]) continue;
+    out ??= { ...o };
+    out[k] = x;
+  }
+  return out ?? v;
+}
+
+/**
  * JSON.stringify that writes bigints as JSON numbers with all their digits (JSON.stringify itself
  * throws on them). Each bigint travels through JSON.stringify as a string carrying the marker,
- * which is then unquoted. One marker and one expression for the process: a new one per call
- * compiled a new regular expression each time, and V8 keeps compiled expressions in a cache
- * (`audits view-conn --all --json` over 300,000 records peaked at 735 MB, and spent a third of
- * its time there).
+ * which is then unquoted. The bigints are marked beforehand (markBigints()), not by a replacer:
+ * JSON.stringify calls a replacer for every key and value, which made it several times slower.
+ * One marker and one expression for the process: a new one per call compiled a new regular
+ * expression each time, and V8 keeps compiled expressions in a cache (`audits view-conn --all
+ * --json` over 300,000 records peaked at 735 MB, and spent a third of its time there).
  */
 export function stringifyJson(value: unknown, indent?: number): string {
-  let bigints = false;
-  const text = JSON.stringify(
-    value,
-    (_key, v: unknown) => {
-      if (typeof v !== 'bigint') return v;
-      bigints = true;
-      return `${bigintMarker().marker}${v.toString()}`;
-    },
-    indent,
-  );
+  const marked = markBigints(value);
+  const text = JSON.stringify(marked, undefined, indent);
   if (text === undefined) return text as unknown as string;
-  return bigints ? text.replaceAll(bigintMarker().pattern, '$1') : text;
+  return marked !== value ? text.replaceAll(bigintMarker().pattern, '$1') : text;
 }

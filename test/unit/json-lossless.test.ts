@@ -37,6 +37,26 @@ describe('lossless JSON', () => {
     );
   });
 
+  it('reads strings of any characters as JSON.parse does (escapes, controls, surrogates, quotes)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ stringUnit: 'binary' }), fc.string({ unit: 'binary' }), (value, raw) => {
+        const text = JSON.stringify(value);
+        expect(rounded(parseJsonLossless(text))).toStrictEqual(JSON.parse(text));
+        // A string literal written by hand: raw characters where JSON.stringify would escape.
+        const literal = `"${raw.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+        let want: unknown;
+        try {
+          want = JSON.parse(literal);
+        } catch {
+          expect(() => parseJsonLossless(literal)).toThrow(SyntaxError);
+          return;
+        }
+        expect(parseJsonLossless(literal)).toBe(want);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('rejects what JSON.parse rejects', () => {
     for (const bad of [
       '',
@@ -65,6 +85,37 @@ describe('lossless JSON', () => {
     expect(Object.keys(v)).toEqual(['__proto__']);
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     expect(() => parseJsonLossless('['.repeat(100_000))).toThrow(/nesting/);
+  });
+
+  it('writes what a replacer turning each bigint into its digits writes, for any value', () => {
+    /** A JSON value whose non-negative integers became bigints beyond 2^60 (some of them). */
+    const withBigints = (v: unknown, i = 0): unknown => {
+      if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && (v + i) % 2 === 0)
+        return BigInt(v) + 2n ** 60n;
+      if (Array.isArray(v)) return v.map((x, j) => withBigints(x, i + j));
+      if (v && typeof v === 'object')
+        return Object.fromEntries(Object.entries(v).map(([k, x], j) => [k, withBigints(x, i + j)]));
+      return v;
+    };
+    const reference = (v: unknown, indent?: number) =>
+      JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `@big@${x}@` : x), indent).replace(
+        /"@big@(-?\d+)@"/g,
+        '$1',
+      );
+    fc.assert(
+      fc.property(
+        fc.jsonValue().filter((v) => !JSON.stringify(v).includes('@big@')),
+        fc.constantFrom(undefined, 2),
+        (json, indent) => {
+          const v = withBigints(json);
+          expect(stringifyJson(v, indent)).toBe(reference(v, indent));
+          expect(stringifyJson(json, indent)).toBe(JSON.stringify(json, undefined, indent));
+        },
+      ),
+      { numRuns: 400 },
+    );
+    const proto = parseJsonLossless('{"__proto__":{"n":18446744073709551615}}');
+    expect(stringifyJson(proto)).toBe('{"__proto__":{"n":18446744073709551615}}');
   });
 
   it('stringifies bigints as numbers and leaves look-alike strings alone', () => {
