@@ -11,6 +11,16 @@ const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 /** A string's text from its opening quote up to the next quote or backslash, if that is its end. */
 const PLAIN_STRING = /"([^"\\\u0000-\u001f]*)"/y;
 
+/**
+ * `s` in a string of its own. V8 makes a piece of 13 characters or more of a string (a match, a
+ * slice) a view into that string, which then lives as long as the piece: one GUID kept from a page
+ * (a listing remembers the GUIDs it has seen) would keep the whole page's text. JSON.parse makes
+ * its strings anew; so does this (the piece is joined to another and cut back, which copies it).
+ */
+function copied(s: string): string {
+  return s.length < 13 ? s : `${s} `.slice(0, -1);
+}
+
 /** Parses JSON like JSON.parse, except that integers beyond ±(2^53 − 1) come back as bigints. */
 export function parseJsonLossless(text: string): unknown {
   let i = 0;
@@ -30,7 +40,7 @@ export function parseJsonLossless(text: string): unknown {
     const plain = PLAIN_STRING.exec(text);
     if (plain) {
       i = PLAIN_STRING.lastIndex;
-      return plain[1]!;
+      return copied(plain[1]!);
     }
     const start = i;
     let j = i + 1;

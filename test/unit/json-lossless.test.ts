@@ -1,3 +1,5 @@
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { parseJsonLossless, stringifyJson } from '../../src/wire/json-lossless';
@@ -55,6 +57,29 @@ describe('lossless JSON', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('a string kept from a document does not keep the document (as with JSON.parse)', () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const page = (p: number) =>
+      JSON.stringify({
+        data: Array.from({ length: 50 }, (_, i) => ({
+          guid: `01a21c4e-${String(p).padStart(4, '0')}-71ff-b9f4-${String(i).padStart(12, '0')}`,
+          note: 'n'.repeat(1000),
+        })),
+      });
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const kept: string[] = [];
+    // 200 documents of about 55 KB: 11 MB of text, of which only the GUIDs are kept (0.5 MB).
+    for (let p = 0; p < 200; p++)
+      for (const row of (parseJsonLossless(page(p)) as { data: { guid: string }[] }).data)
+        kept.push(row.guid);
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    expect(kept).toHaveLength(10_000);
+    expect(grown).toBeLessThan(4_000_000);
   });
 
   it('rejects what JSON.parse rejects', () => {
