@@ -88,6 +88,7 @@ export async function buildContext(flags: GlobalFlags, deps: CtxDeps, withApi: b
       debug: flags.debug ? (line) => io.stderr.write(`${out.dim(`debug: ${line}`)}\n`) : undefined,
       notice: (line) => out.warn(line),
       rows: listingProgress(io, out, deps.listingProgress),
+      pace: () => out.waiting(),
     });
   }
   return {

@@ -57,7 +57,7 @@ export class Output {
 
   private write(text: string): void {
     if (this.stdoutIsTTY) {
-      this.io.stdout.write(text);
+      this.sent(this.io.stdout.write(text));
       return;
     }
     this.pending += text;
@@ -69,7 +69,31 @@ export class Output {
     if (!this.pending) return;
     const text = this.pending;
     this.pending = '';
-    this.io.stdout.write(text);
+    this.sent(this.io.stdout.write(text));
+  }
+
+  // Set while stdout holds more than it likes: a pipe whose reader is slower than the listing
+  // (`devices export | gzip`, a paused pager). Node keeps whatever is written meanwhile in memory,
+  // so listings wait for it (Transport's `pace`, between pages) instead of reading on.
+  private drained: Promise<void> | undefined;
+
+  private sent(taken: boolean): void {
+    const s = this.io.stdout;
+    if (taken || this.drained || !s.once || !s.removeListener || s.destroyed) return;
+    this.drained = new Promise((resolve) => {
+      // A reader that has gone ('close', 'error': EPIPE) never drains: no wait then either.
+      const done = () => {
+        for (const event of ['drain', 'close', 'error'] as const) s.removeListener!(event, done);
+        this.drained = undefined;
+        resolve();
+      };
+      for (const event of ['drain', 'close', 'error'] as const) s.once!(event, done);
+    });
+  }
+
+  /** Settles once stdout has taken what was written to it; undefined when it already has. */
+  waiting(): Promise<void> | undefined {
+    return this.drained;
   }
 
   /** Raw text on stdout, as it is (no newline added): for output written piece by piece. */

@@ -57,6 +57,9 @@ export async function* paginate<T extends z.ZodType>(
       });
     const ahead = new Map<number, ReturnType<typeof fetchPage>>();
     for (let current = 1; current <= maxPages; current++) {
+      // The rows already handed on are not all taken yet (stdout read slowly): read no further.
+      const wait = current > 1 ? t.pace() : undefined;
+      if (wait) await wait;
       const early = ahead.get(current);
       ahead.delete(current);
       const body = await (early ?? fetchPage(current));

@@ -33,6 +33,11 @@ export interface TransportOptions {
    * it ends (`done` true). `total` is the server's count, when it gives one.
    */
   rows?: (path: string, read: number, total: number | undefined, done: boolean) => void;
+  /**
+   * Between pages a listing waits for what this returns, when it returns something: the CLI's
+   * stdout taking what was written (a slow reader), so that rows do not pile up in memory.
+   */
+  pace?: () => Promise<void> | undefined;
 }
 
 export type Query = Record<string, string | number | undefined>;
@@ -299,6 +304,11 @@ export class Transport {
    */
   batchSize(): number {
     return this.opts.batch === false ? 0 : (this.batchLimit ?? 0);
+  }
+
+  /** What a listing waits for before its next page (see TransportOptions.pace), if anything. */
+  pace(): Promise<void> | undefined {
+    return this.opts.pace?.();
   }
 
   /** Passes a listing's progress on to the `rows` observer (paginate() calls it). */

@@ -247,6 +247,54 @@ describe('piping', () => {
   });
 });
 
+describe('a slow reader', () => {
+  it('a listing waits for a pipe that is not read (no rows piling up in memory), then finishes', async () => {
+    const own = await startTestServer();
+    try {
+      await own.seedUsers(Array.from({ length: 4000 }, (_, i) => `slow-${String(i).padStart(4, '0')}`));
+      const pages = () => own.logs.filter((l) => /GET \/api\/users \d/.test(l)).length;
+      // 4,001 users in 50-row pages: 81 pages, of which at most about 2,000 rows (41 pages) are
+      // asked for ahead of the one being written.
+      const child = spawn(process.execPath, [BIN, 'users', 'view', '--json'], {
+        cwd: ROOT,
+        env: childEnv({
+          RDADMIN_CONFIG_DIR: configDir,
+          RDADMIN_URL: own.url,
+          RDADMIN_TOKEN: own.token,
+          RDADMIN_PAGE_SIZE: '50',
+        }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      // Nothing reads stdout for a while: the pipe fills, and the CLI must stop asking for pages.
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      for (let i = 0; i < 100 && pages() === 0; i++) await sleep(50);
+      // Then until no page has been asked for in half a second.
+      let before = -1;
+      for (let i = 0; i < 40 && pages() !== before; i++) {
+        before = pages();
+        await sleep(500);
+      }
+      const whilePaused = pages();
+      expect(whilePaused).toBeGreaterThan(0);
+      expect(whilePaused).toBeLessThan(60);
+      let text = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        text += d;
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+      });
+      expect(await exited, stderr).toBe(0);
+      expect((JSON.parse(text) as unknown[]).length).toBe(4001);
+      expect(pages()).toBe(81);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe('colour', () => {
   beforeAll(async () => {
     await s.seedUsers(['colour-1', 'colour-2']);

@@ -23,7 +23,59 @@ function streams(tty: boolean) {
   return { io, log, text };
 }
 
+/** A piped stdout that takes nothing until told (write returns false), with the events it sends. */
+function slowPipe() {
+  // event → listener → (as EventEmitter does for once(): removeListener takes the listener given)
+  const listeners = new Map<string, Map<() => void, () => void>>();
+  const written: string[] = [];
+  const stdout: Writable = {
+    isTTY: false,
+    write(text: string) {
+      written.push(text);
+      return false;
+    },
+    once(event, fn) {
+      const set = listeners.get(event) ?? new Map();
+      set.set(fn, () => {
+        set.delete(fn);
+        fn();
+      });
+      listeners.set(event, set);
+    },
+    removeListener(event, fn) {
+      listeners.get(event)?.delete(fn);
+    },
+  };
+  const emit = (event: string) => {
+    for (const fn of [...(listeners.get(event)?.values() ?? [])]) fn();
+  };
+  const count = () => [...listeners.values()].reduce((n, s) => n + s.size, 0);
+  const io = { stdin: process.stdin, stdout, stderr: streams(false).io.stderr, env: {} } as unknown as IO;
+  return { io, written, emit, count };
+}
+
 describe('Output', () => {
+  it('a pipe that holds too much makes waiting() wait for its drain (or its end), then not', async () => {
+    for (const end of ['drain', 'close', 'error']) {
+      const p = slowPipe();
+      const out = new Output(p.io, { json: false, noColor: true });
+      expect(out.waiting()).toBeUndefined();
+      out.data('x'.repeat(70_000)); // over a block: written, and refused
+      const wait = out.waiting();
+      expect(wait).toBeInstanceOf(Promise);
+      out.data('y'.repeat(70_000));
+      expect(out.waiting(), 'one wait at a time').toBe(wait);
+      let settled = false;
+      void wait!.then(() => (settled = true));
+      await Promise.resolve();
+      expect(settled).toBe(false);
+      p.emit(end);
+      await wait;
+      expect(out.waiting()).toBeUndefined();
+      expect(p.count(), 'no listener left behind').toBe(0);
+    }
+  });
+
   it('piped: thousands of lines leave in a few writes, complete and in order', () => {
     const s = streams(false);
     const out = new Output(s.io, { json: false, noColor: true });

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ApiError } from '../../src/cli/errors';
 import { collect, paginate } from '../../src/client/paginate';
-import { Transport } from '../../src/client/transport';
+import { Transport, type TransportOptions } from '../../src/client/transport';
 
 const ORIGIN = 'http://rd.test:21114';
 const Row = z.object({ guid: z.string(), name: z.string() });
@@ -24,7 +24,7 @@ interface Page {
  * A fake list endpoint on a fresh MockAgent: `answer` gets the page asked for and returns the body.
  * Every request is recorded in `pages`.
  */
-function fakeServer(answer: (page: Page) => unknown) {
+function fakeServer(answer: (page: Page) => unknown, extra: Partial<TransportOptions> = {}) {
   const agent = new MockAgent();
   agent.disableNetConnect();
   const pages: Page[] = [];
@@ -44,6 +44,7 @@ function fakeServer(answer: (page: Page) => unknown) {
     connections: 1,
     retries: 0,
     dispatcher: agent,
+    ...extra,
   });
   return {
     t,
@@ -71,8 +72,8 @@ beforeEach(() => {
 afterEach(async () => {
   for (const s of open) await s.close();
 });
-function server(answer: (page: Page) => unknown) {
-  const s = fakeServer(answer);
+function server(answer: (page: Page) => unknown, extra: Partial<TransportOptions> = {}) {
+  const s = fakeServer(answer, extra);
   open.push(s);
   return s;
 }
@@ -157,6 +158,25 @@ describe('paginate: examples', () => {
     expect(s.pages).toHaveLength(1);
     await it.return(undefined);
     expect(s.pages).toHaveLength(1);
+  });
+
+  it('waits for the transport’s pace between pages (stdout not yet taking the rows)', async () => {
+    let release: (() => void) | undefined;
+    let blocked = false;
+    const s = server(slicing(rows(30), true), {
+      pace: () => (blocked ? new Promise<void>((r) => (release = r)) : undefined),
+    });
+    const it = paginate(s.t, '/api/users', {}, Row, { pageSize: 10 });
+    for (let i = 0; i < 10; i++) await it.next(); // page 1, read through
+    blocked = true;
+    const next = it.next();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(s.pages).toHaveLength(1); // page 2 not asked for while the pace holds
+    blocked = false;
+    release!();
+    expect((await next).value).toEqual({ guid: 'g10', name: 'user10' });
+    expect(s.pages).toHaveLength(2);
+    expect(await collect(it)).toHaveLength(19);
   });
 
   it('drops rows whose GUID was already seen on an earlier page', async () => {
