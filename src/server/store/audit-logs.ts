@@ -10,6 +10,7 @@ import {
   type Transaction,
 } from 'kysely';
 import { ListingMemo } from './access-memo';
+import type { FixedSql, Param } from './db';
 import { newGuid } from './ids';
 import { fold, likeFilter, trigramQuery } from './like';
 import type { AuditAlarmTable, AuditConnTable, AuditConsoleTable, AuditFileTable, DB } from './schema';
@@ -201,6 +202,8 @@ export class AuditLogRepo {
     private readonly now: () => Date,
     /** Totals and page ends of log listings (see listLog()); none where omitted. */
     readonly memos?: LogMemos,
+    /** Fixed SQL on the same connection: pages are read through it (Run.records); else Kysely. */
+    private readonly fixed?: FixedSql,
   ) {}
 
   /** Records the nonce; false when it was seen before (the post is a retry). */
@@ -471,8 +474,11 @@ export class AuditLogRepo {
           .where(`${table}.id`, 'in', picked)
           .orderBy(newest(table))
       : this.db.selectFrom(table).selectAll(table).where(`${table}.id`, 'in', picked).orderBy(newest(table));
-    await explain?.('page', rows.compile());
-    const found = (await rows.execute()) as unknown[] as R[];
+    const read = rows.compile();
+    await explain?.('page', read);
+    const found = this.fixed
+      ? await this.fixed.run((q) => q.records<R>(read.sql, read.parameters as Param[]))
+      : ((await rows.execute()) as unknown[] as R[]);
     if (memo && found.length === limit) {
       const last = found[limit - 1] as unknown as { created_at: string; id: number };
       ListingMemo.served(memo, offset + limit, { at: last.created_at, id: last.id });

@@ -36,7 +36,7 @@ export async function openStore(file: string, now: () => Date = () => new Date()
     users: new UserRepo(database.db, now, database.fixed),
     auth: new AuthRepo(database.db, now, database.fixed),
     audit,
-    auditLogs: new AuditLogRepo(database.db, now, logMemos(database.sqlite)),
+    auditLogs: new AuditLogRepo(database.db, now, logMemos(database.sqlite), database.fixed),
     devices: new DeviceRepo(database.db, now, database.fixed, new AccessMemo(database.sqlite)),
     settings: new SettingsRepo(database.db),
     groups: new GroupRepo(database.db, now),
