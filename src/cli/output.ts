@@ -1,5 +1,5 @@
 import type { IO, Writable } from './io';
-import { drawTable } from './table';
+import { tableLines } from './table';
 
 // Data goes to stdout; messages, progress, prompts and errors to stderr. Colour is decided once
 // per stream. Tables on a terminal, tab-separated lines when piped, JSON with --json.
@@ -171,21 +171,27 @@ export class Output {
       }
       return count;
     }
-    const all: T[] = [];
-    for await (const row of rows) all.push(row);
-    count = all.length;
+    // Every row is needed before the first line (the columns' widths), but only as its cells' text.
+    const cells: string[][] = [];
+    for await (const row of rows) cells.push(columns.map((c) => c.value(row)));
+    count = cells.length;
     if (count === 0) return 0;
     // string-width measures characters as a terminal shows them (wide CJK, emoji, accents).
     const { default: width } = await import('string-width');
-    const cells = all.map((row) => columns.map((c) => c.value(row)));
-    this.write(
-      `${drawTable(
-        columns.map((c) => c.header),
-        cells,
-        width,
-        this.stdoutColor,
-      )}\n`,
-    );
+    let block = '';
+    for (const line of tableLines(
+      columns.map((c) => c.header),
+      cells,
+      width,
+      this.stdoutColor,
+    )) {
+      block += `${line}\n`;
+      if (block.length >= BLOCK) {
+        this.write(block);
+        block = '';
+      }
+    }
+    this.write(block);
     return count;
   }
 }

@@ -1,6 +1,8 @@
+import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import type { IO, Writable } from '../../src/cli/io';
 import { Output } from '../../src/cli/output';
+import { drawTable } from '../../src/cli/table';
 
 // Piped output goes out in blocks, not a system call per line; a terminal gets each line at once;
 // nothing written for stdout ever comes after a later message on stderr.
@@ -114,6 +116,26 @@ describe('Output', () => {
     expect(s.text('out')).toBe('a\n');
     out.data('b');
     expect(s.log).toHaveLength(2);
+  });
+
+  it('a terminal table is written in blocks as it is drawn, the same text as drawn whole', async () => {
+    const s = streams(true);
+    const out = new Output(s.io, { json: false, noColor: true });
+    const rows = Array.from({ length: 5000 }, (_, i) => ({ name: `user-${i}`, note: i % 7 ? '' : 'a\nb' }));
+    const columns = [
+      { header: 'NAME', value: (r: (typeof rows)[number]) => r.name },
+      { header: 'NOTE', value: (r: (typeof rows)[number]) => r.note },
+    ];
+    expect(await out.table(columns, rows)).toBe(5000);
+    const whole = drawTable(
+      ['NAME', 'NOTE'],
+      rows.map((r) => [r.name, r.note]),
+      stringWidth,
+      false,
+    );
+    expect(s.text('out')).toBe(`${whole}\n`);
+    expect(s.log.length).toBeGreaterThan(3); // about 400 KB in blocks of 64 KB, not one string
+    for (const l of s.log) expect(l.text.length).toBeLessThan(70_000);
   });
 
   it('data written before a message reaches stdout before the message reaches stderr', () => {
