@@ -344,7 +344,7 @@ export class AuditLogRepo {
     limit: number,
     explain?: Explain,
   ): Promise<{ rows: ConnRecord[]; total: number }> {
-    return this.listLog<ConnRecord>('audit_conn', f.remote, f, offset, limit, explain, memoKey(f), (q) => {
+    return this.listLog<ConnRecord>('audit_conn', f.remote, f, offset, limit, explain, (q) => {
       if (f.conn_type !== undefined) q = q.where('audit_conn.conn_type', '=', f.conn_type);
       if (f.own) q = q.where(eitherSideOwned('audit_conn', f.own));
       return q;
@@ -357,7 +357,7 @@ export class AuditLogRepo {
     limit: number,
     explain?: Explain,
   ): Promise<{ rows: FileRecord[]; total: number }> {
-    return this.listLog<FileRecord>('audit_file', f.remote, f, offset, limit, explain, memoKey(f), (q) =>
+    return this.listLog<FileRecord>('audit_file', f.remote, f, offset, limit, explain, (q) =>
       f.own ? q.where(eitherSideOwned('audit_file', f.own)) : q,
     );
   }
@@ -368,7 +368,7 @@ export class AuditLogRepo {
     limit: number,
     explain?: Explain,
   ): Promise<{ rows: AlarmRecord[]; total: number }> {
-    return this.listLog<AlarmRecord>('audit_alarm', f.device, f, offset, limit, explain, memoKey(f), (q) => {
+    return this.listLog<AlarmRecord>('audit_alarm', f.device, f, offset, limit, explain, (q) => {
       if (f.typ !== undefined) q = q.where(sql.ref('audit_alarm.typ'), '=', f.typ);
       if (f.own) {
         // Alarms of the user's devices, and the login alarms (3, 4, 5) raised for the user's account.
@@ -387,53 +387,41 @@ export class AuditLogRepo {
     limit: number,
     explain?: Explain,
   ): Promise<{ rows: ConsoleRecord[]; total: number }> {
-    return this.listLog<ConsoleRecord>(
-      'audit_console',
-      f.operator,
-      f,
-      offset,
-      limit,
-      explain,
-      memoKey(f),
-      (q) => {
-        if (f.typ !== undefined) q = q.where(sql.ref('audit_console.typ'), '=', f.typ);
-        if (f.iop !== undefined) q = q.where(sql.ref('audit_console.iop'), '=', f.iop);
-        if (f.own) q = q.where(sql.ref('audit_console.operator_guid'), '=', f.own.userGuid);
-        return q;
-      },
-    );
+    return this.listLog<ConsoleRecord>('audit_console', f.operator, f, offset, limit, explain, (q) => {
+      if (f.typ !== undefined) q = q.where(sql.ref('audit_console.typ'), '=', f.typ);
+      if (f.iop !== undefined) q = q.where(sql.ref('audit_console.iop'), '=', f.iop);
+      if (f.own) q = q.where(sql.ref('audit_console.operator_guid'), '=', f.own.userGuid);
+      return q;
+    });
   }
   /**
    * A page of a log with its filter (`remote`, `device`, `operator`: a LIKE pattern on the folded
    * columns in FILTERED), the time range and the log's other conditions (`narrow`). Typed as the
    * connection log: the four share the columns used here (id, created_at). See idFilter() for how
-   * the filter is answered. With `memoKey` (a listing whose records depend on this log's table
-   * alone), the log's memo keeps the total and where each page ended while the log is unchanged:
-   * reading a whole log page by page no longer counts it and walks it from its newest record for
-   * every page.
+   * the filter is answered. `filter` is the listing's whole filter (its time range among it); when
+   * its records depend on this log's table alone (memoKey()), the log's memo keeps the total and
+   * where each page ended while the log is unchanged: reading a whole log page by page no longer
+   * counts it and walks it from its newest record for every page.
    */
   private async listLog<R>(
     log: IdLog,
     value: string | undefined,
-    range: TimeRange,
+    filter: TimeRange & { own?: unknown },
     offset: number,
     limit: number,
     explain: Explain | undefined,
-    memoKey: string | undefined,
     narrow: (q: LogQuery) => LogQuery,
   ): Promise<{ rows: R[]; total: number }> {
     const table = log as 'audit_conn';
     const memos = this.memos?.[log];
-    const memo =
-      memos && memoKey !== undefined && !explain && !this.db.isTransaction
-        ? memos.walk(memoKey, memos.generation())
-        : undefined;
+    const key = !explain && !this.db.isTransaction ? memoKey(filter) : undefined;
+    const memo = memos && key !== undefined ? memos.walk(key, memos.generation()) : undefined;
     const ids = await this.idFilter(table, value);
     if (ids === 'none') return { rows: [], total: 0 };
     const filtered = (cond: Expression<SqlBool> | undefined) => {
       let q = narrow(this.db.selectFrom(table));
       if (cond) q = q.where(cond);
-      for (const c of timeConds(`${table}.created_at`, range)) q = q.where(c);
+      for (const c of timeConds(`${table}.created_at`, filter)) q = q.where(c);
       return q;
     };
     let total = memo?.total;
