@@ -11,6 +11,17 @@ function defaultDataDir(env: Record<string, string | undefined>): string {
   return join(base, 'rdadmin');
 }
 
+/** Errors of the file system (or of SQLite opening its file) that mean the data folder is unusable. */
+const DATA_DIR_CODES = new Set([
+  'ENOTDIR',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'EEXIST',
+  'ENOENT',
+  'SQLITE_CANTOPEN',
+]);
+
 export const serveVerb: VerbSpec = {
   name: 'serve',
   summary: 'Run the console server (Pro admin API, API tokens, client endpoints)',
@@ -20,10 +31,13 @@ API tokens and a console audit log, stored in DIR/db.sqlite3 (SQLite, WAL mode).
 The first start creates the administrator admin / test1234 (change it!) and the user group Default.
 --demo seeds a demo fleet into a fresh temporary folder (or --data-dir), prints a ready API token
 and saves it as the profile 'demo', so \`rdadmin users view\` works at once in another terminal.
+It listens on 127.0.0.1 only (unless --host is given): its password is the default one and the
+token can do everything.
 Stop with Ctrl-C (SIGINT) or SIGTERM.`,
   api: false,
+  globalsHelp: false,
   options: [
-    opt('host', '<host>', 'address to listen on', { defaultValue: '0.0.0.0' }),
+    opt('host', '<host>', 'address to listen on (default 0.0.0.0: every interface; 127.0.0.1 with --demo)'),
     opt('port', '<port>', 'port to listen on', { defaultValue: '21114' }),
     opt('data_dir', '<dir>', 'data folder (default $XDG_DATA_HOME/rdadmin or ~/.local/share/rdadmin)'),
     opt('demo', undefined, 'seed a demo fleet (into a temporary folder unless --data-dir is given)'),
@@ -84,8 +98,10 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
       (demo ? await mkdtemp(join(tmpdir(), 'rdadmin-demo-')) : defaultDataDir(ctx.io.env));
     const { startServer, lineLog } = await import('../src/server/serve');
     const log = lineLog(ctx.io.stderr, () => `${new Date().toISOString()} `);
+    // The demo runs with the default administrator password and prints an all:rw token: it stays
+    // on this machine unless asked. A real server listens on every interface (clients reach it).
     const server = await startServer({
-      host: str(o['host'])!,
+      host: str(o['host']) ?? (demo ? '127.0.0.1' : '0.0.0.0'),
       port,
       dataDir,
       log,
@@ -95,10 +111,23 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
     }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE')
         throw new UsageError(`port ${port} is already in use`, 'pick another with --port');
-      if (err.code === 'EACCES') throw new UsageError(`not allowed to listen on port ${port}`);
+      if (err.syscall === 'listen' && err.code === 'EACCES')
+        throw new UsageError(`not allowed to listen on port ${port}`);
+      if (err.syscall === 'listen' && err.code === 'EADDRNOTAVAIL')
+        throw new UsageError(`cannot listen on ${str(o['host'])}: no such address on this machine`);
+      // The data folder (made if missing) or the database file in it could not be used.
+      if (DATA_DIR_CODES.has(String(err.code)))
+        throw new UsageError(
+          `cannot use the data folder ${dataDir}: ${err.code}`,
+          'pass --data-dir with a folder this user may create or write',
+        );
       throw err;
     });
-    ctx.out.info(`rdadmin console server listening on ${server.url} (data: ${dataDir})`);
+    ctx.out.info(
+      server.allInterfaces
+        ? `rdadmin console server listening on all interfaces, port ${server.port} (${server.url} from this machine; data: ${dataDir})`
+        : `rdadmin console server listening on ${server.url} (data: ${dataDir})`,
+    );
     if (demo) {
       const { loadDemoFleet, seedDemo } = await import('../src/server/demo');
       const fleet = await loadDemoFleet(join(packageRoot(), 'fixtures', 'demo.json'));

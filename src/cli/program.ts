@@ -129,7 +129,7 @@ function addVerb(area: Command, spec: VerbSpec, deps: CtxDeps, state: RunState):
   const examples = spec.examples?.length
     ? `\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join('\n')}\n`
     : '';
-  cmd.addHelpText('after', `${GLOBAL_HELP}\n${examples}`);
+  cmd.addHelpText('after', spec.globalsHelp === false ? examples : `${GLOBAL_HELP}\n${examples}`);
   cmd.action(async (...params: unknown[]) => {
     const command = params[params.length - 1] as Command;
     const flags = command.optsWithGlobals() as GlobalFlags;

@@ -35,6 +35,8 @@ export interface VerbSpec {
   args?: string[];
   /** Needs a server URL and token (default true). */
   api?: boolean;
+  /** Lists the client's global options in its help (default true; `serve` takes none of them). */
+  globalsHelp?: boolean;
   /** Resolves to an exit code, or to nothing for success. */
   run(ctx: Ctx, opts: Record<string, unknown>): Promise<unknown>;
 }

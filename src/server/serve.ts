@@ -1,6 +1,6 @@
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
+import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from './app';
 import { bootstrap } from './bootstrap';
 import type { ServerConfig } from './context';
@@ -71,56 +71,83 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket, log: (lin
 }
 
 export interface RunningServer {
+  /** Where a client on this machine reaches the server (the loopback address for an all-interfaces bind). */
   url: string;
   port: number;
+  /** Bound to every interface (0.0.0.0, ::): reachable from the network, not only at `url`. */
+  allInterfaces: boolean;
   store: Store;
   close(): Promise<void>;
 }
 
-/** Opens the database in `dataDir`, bootstraps it, and listens. */
+type Fetch = Parameters<typeof createAdaptorServer>[0]['fetch'];
+
+/** The answer to a request that arrives while the server is still opening its database. */
+const starting: Fetch = () =>
+  new Response(JSON.stringify({ error: 'the server is starting; try again in a moment' }), {
+    status: 503,
+    headers: { 'Content-Type': 'application/json; charset=UTF-8', 'Retry-After': '1', ...SECURITY_HEADERS },
+  });
+
+/**
+ * Listens, then opens the database in `dataDir` and bootstraps it. Listening comes first: a port
+ * that is taken (or not allowed) fails before the data folder is touched, and before first-start
+ * set-up (the administrator, the default-password warning) is done or reported. A request in the
+ * moment until the database is open is answered 503 (clients try again).
+ */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const clock = opts.clock ?? (() => new Date());
-  const store = await openStore(join(opts.dataDir, 'db.sqlite3'), clock);
-  await bootstrap(store, opts.log);
-  if (opts.logRetentionDays !== undefined)
-    await store.settings.set('log_retention_days', opts.logRetentionDays);
-  const { app } = createApp({
-    store,
-    clock,
-    log: opts.log,
-    config: { invitationTtl: 7 * 86400, ...opts.config },
-  });
   const limits = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
   limits.headersMs = Math.min(limits.headersMs, limits.requestMs); // Node refuses headers > request
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve(
-      {
-        fetch: app.fetch,
-        hostname: opts.host,
-        port: opts.port,
-        // Slow or stuck clients must not hold sockets forever. Node checks the request and header
-        // deadlines every connectionsCheckingInterval (30 s by default, too coarse for 30 s limits).
-        serverOptions: {
-          requestTimeout: limits.requestMs,
-          headersTimeout: limits.headersMs,
-          keepAliveTimeout: limits.keepAliveMs,
-          connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersMs / 4))),
-        },
-      },
-      () => resolve(s),
-    );
-    s.once('error', reject);
+  let handle = starting;
+  const server = createAdaptorServer({
+    fetch: (request, env) => handle(request, env),
+    hostname: opts.host,
+    // Slow or stuck clients must not hold sockets forever. Node checks the request and header
+    // deadlines every connectionsCheckingInterval (30 s by default, too coarse for 30 s limits).
+    serverOptions: {
+      requestTimeout: limits.requestMs,
+      headersTimeout: limits.headersMs,
+      keepAliveTimeout: limits.keepAliveMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersMs / 4))),
+    },
   });
-  const stopRetention = startRetention(store, clock, opts.log);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) =>
     answerClientError(err, socket, opts.log),
   );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  let store: Store | undefined;
+  try {
+    store = await openStore(join(opts.dataDir, 'db.sqlite3'), clock);
+    await bootstrap(store, opts.log);
+    if (opts.logRetentionDays !== undefined)
+      await store.settings.set('log_retention_days', opts.logRetentionDays);
+    const { app } = createApp({
+      store,
+      clock,
+      log: opts.log,
+      config: { invitationTtl: 7 * 86400, ...opts.config },
+    });
+    handle = app.fetch;
+  } catch (err) {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+    });
+    await store?.close();
+    throw err;
+  }
+  const stopRetention = startRetention(store, clock, opts.log);
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const shownHost = host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host;
+  const allInterfaces = host === '0.0.0.0' || host === '[::]';
   return {
-    url: `http://${shownHost}:${addr.port}`,
+    url: `http://${allInterfaces ? '127.0.0.1' : host}:${addr.port}`,
     port: addr.port,
+    allInterfaces,
     store,
     async close() {
       await new Promise<void>((resolve) => {

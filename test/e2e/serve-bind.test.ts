@@ -1,0 +1,141 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { connect, createServer, type Server } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, BIN, childEnv, ROOT, rdadmin } from '../helpers/spawn';
+
+// Where `rdadmin serve` listens and what it says about it, and a port that is taken: the built
+// binary, spawned. Run `npm run build` first.
+
+let dir: string;
+beforeAll(async () => {
+  assertBuilt();
+  dir = await mkdtemp(join(tmpdir(), 'rdadmin-e2e-bind-'));
+});
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** An address of this machine other than loopback (undefined on a machine without a network). */
+const external = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+
+/** Whether a TCP connection to host:port is accepted ('refused' when nothing listens there). */
+function reach(host: string, port: number): Promise<'accepted' | 'refused'> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, host, () => {
+      sock.destroy();
+      resolve('accepted');
+    });
+    sock.setTimeout(3_000, () => {
+      sock.destroy();
+      reject(new Error(`no answer from ${host}:${port}`));
+    });
+    sock.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'ECONNREFUSED' ? resolve('refused') : reject(err),
+    );
+  });
+}
+
+interface Serving {
+  child: ChildProcess;
+  /** The "listening on" line. */
+  line: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts `rdadmin serve …args` on a free port and waits for its "listening on" line. */
+async function serve(args: string[]): Promise<Serving> {
+  const run = await mkdtemp(join(dir, 'run-'));
+  const child = spawn(
+    process.execPath,
+    [BIN, 'serve', '--port', '0', '--data-dir', join(run, 'data'), ...args],
+    {
+      cwd: ROOT,
+      env: childEnv({ RDADMIN_CONFIG_DIR: join(run, 'config') }),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  let stderr = '';
+  const line = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 15_000);
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+      const m = /^rdadmin console server listening on .*$/m.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[0]);
+      }
+    });
+    void exited.then(() => reject(new Error(`serve exited early:\n${stderr}`)));
+  });
+  const port = Number(/:(\d+)/.exec(line)![1]);
+  return {
+    child,
+    line,
+    port,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+describe('where serve listens', () => {
+  it('--demo listens on 127.0.0.1 only, and says so', async () => {
+    const s = await serve(['--demo']);
+    try {
+      expect(s.line).toMatch(/^rdadmin console server listening on http:\/\/127\.0\.0\.1:\d+ \(data: .+\)$/);
+      expect(await reach('127.0.0.1', s.port)).toBe('accepted');
+      // Not from the network (the next test shows that this address does reach a server on all interfaces).
+      if (external) expect(await reach(external, s.port)).toBe('refused');
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('without --demo (and with --demo --host 0.0.0.0): all interfaces, and the line says so', async () => {
+    for (const args of [[], ['--demo', '--host', '0.0.0.0']]) {
+      const s = await serve(args);
+      try {
+        expect(s.line).toMatch(
+          new RegExp(
+            `^rdadmin console server listening on all interfaces, port ${s.port} \\(http://127\\.0\\.0\\.1:${s.port} from this machine; data: .+\\)$`,
+          ),
+        );
+        expect(await reach('127.0.0.1', s.port)).toBe('accepted');
+        if (external) expect(await reach(external, s.port)).toBe('accepted');
+      } finally {
+        await s.stop();
+      }
+    }
+  });
+});
+
+describe('a port that is taken', () => {
+  it('exits 2 with the error alone: no set-up done, no default-password warning', async () => {
+    const taken: Server = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      const data = join(dir, 'taken');
+      const r = await rdadmin(
+        ['serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', data],
+        childEnv({ RDADMIN_CONFIG_DIR: join(dir, 'taken-config') }),
+      );
+      expect(r.stderr).toBe(`error: port ${port} is already in use\nhint: pick another with --port\n`);
+      expect(r.stdout).toBe('');
+      expect(r.code).toBe(2);
+      // Nothing was set up: no database, so no administrator created.
+      expect(existsSync(data) ? await readdir(data) : []).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  });
+});
