@@ -1,23 +1,41 @@
 import { openConfig, readSecret } from '../src/cli/config';
-import { promptOutput } from '../src/cli/confirm';
-import { UsageError } from '../src/cli/errors';
+import { closeWhenUnanswerable, PLAIN_THEME, promptOutput } from '../src/cli/confirm';
+import { AuthError, NotConfirmedError, UsageError } from '../src/cli/errors';
 import { opt, str, type VerbSpec } from '../src/cli/verb';
 
 async function promptPassword(ctx: Parameters<VerbSpec['run']>[0]): Promise<string> {
   const { password } = await import('@inquirer/prompts');
-  return password(
-    { message: 'Password:', mask: '*' },
-    { input: ctx.io.stdin as NodeJS.ReadStream, output: promptOutput(ctx.io.stderr) },
-  );
+  // Ctrl-C or Ctrl-D (or stdin ending) closes the question: not logged in, exit 3, as for a
+  // confirmation; never a silent exit 0.
+  const question = new AbortController();
+  const stopWatching = closeWhenUnanswerable(ctx.io.stdin, question);
+  try {
+    return await password(
+      { message: 'Password:', mask: '*', ...(ctx.out.stderrColor ? {} : { theme: PLAIN_THEME }) },
+      {
+        input: ctx.io.stdin as NodeJS.ReadStream,
+        output: promptOutput(ctx.io.stderr),
+        signal: question.signal,
+      },
+    );
+  } catch (err) {
+    if ((err as Error).name === 'ExitPromptError' || (err as Error).name === 'AbortPromptError')
+      throw new NotConfirmedError('the password prompt was closed; not logged in');
+    throw err;
+  } finally {
+    stopWatching();
+  }
 }
 
 export const loginVerb: VerbSpec = {
   name: 'login',
   summary: 'Log in and save the session in a profile',
   description: `Log in with a user name and password and save the server URL and the session token in
-the profile (--profile NAME, default: the current profile). An administrator's session works for
-every command, and is needed for \`rdadmin tokens\`. The password is asked on a terminal, or read
-from stdin with --password-stdin; it is never accepted as a flag value.`,
+the profile (--profile NAME, default: the current profile); the session replaces any token the
+profile held (such as the API token \`serve --demo\` saved), and a profile named with --profile
+becomes the current one. An administrator's session works for every command, and is needed for
+\`rdadmin tokens\` and \`rdadmin settings\`. The password is asked on a terminal, or read from stdin
+with --password-stdin; it is never accepted as a flag value.`,
   api: false,
   options: [
     opt('username', '<name>', 'user name'),
@@ -45,7 +63,15 @@ from stdin with --password-stdin; it is never accepted as a flag value.`,
       env: ctx.io.env,
     });
     try {
-      const res = await api.auth.login(username, password);
+      const res = await api.auth.login(username, password).catch((err: unknown) => {
+        if (err instanceof AuthError && err.status === 401)
+          throw new AuthError(
+            err.message,
+            401,
+            'check the user name and the password (a disabled user cannot log in)',
+          );
+        throw err;
+      });
       const config = await openConfig(ctx.io.env);
       const profile = ctx.flags.profile ?? ctx.io.env['RDADMIN_PROFILE'] ?? config.currentProfile();
       config.setProfile(profile, {

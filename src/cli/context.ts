@@ -100,7 +100,7 @@ export async function buildContext(flags: GlobalFlags, deps: CtxDeps, withApi: b
     // What was listed for the question must be out before it is asked.
     confirm: (question) => {
       out.flush();
-      return (deps.confirm ?? terminalConfirm(io))(question);
+      return (deps.confirm ?? terminalConfirm(io, { color: out.stderrColor }))(question);
     },
     config,
     interactive: isInteractive(io),
