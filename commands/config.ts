@@ -1,4 +1,12 @@
-import { openConfig, PROFILE_KEYS, type Profile, type ProfileKey, readSecret } from '../src/cli/config';
+import {
+  openConfig,
+  PROFILE_KEYS,
+  type Profile,
+  type ProfileKey,
+  readSecret,
+  resolveConfig,
+} from '../src/cli/config';
+import type { Ctx } from '../src/cli/context';
 import { UsageError } from '../src/cli/errors';
 import type { AreaSpec } from '../src/cli/verb';
 
@@ -17,6 +25,16 @@ function coerce(key: ProfileKey, value: string): Profile[ProfileKey] {
   if (key === 'url' && !/^https?:\/\/[^/]/i.test(value))
     throw new UsageError(`url must start with http:// or https:// (got '${value}')`);
   return value;
+}
+
+/**
+ * The profile a change would go to (--profile, else RDADMIN_PROFILE, else the current one) and whether
+ * it exists, read without opening the config for writing: conf writes config.json as soon as it is
+ * opened when the file is missing, which a dry run must not do.
+ */
+async function peekProfile(ctx: Ctx, name?: string): Promise<{ profile: string; exists: boolean }> {
+  const r = await resolveConfig({ profile: name ?? ctx.flags.profile }, ctx.io);
+  return { profile: r.profile, exists: r.profileExists };
 }
 
 export const configArea: AreaSpec = {
@@ -70,6 +88,13 @@ $XDG_CONFIG_HOME/rdadmin, else ~/.config/rdadmin. Precedence: flag > environment
       examples: ['rdadmin config use staging'],
       async run(ctx, o) {
         const [name] = o['_args'] as string[];
+        if (ctx.flags.dryRun) {
+          if (!(await peekProfile(ctx, name)).exists)
+            throw new UsageError(`no profile named '${name}'`, 'list them with `rdadmin config list`');
+          if (ctx.out.json) ctx.out.jsonValue({ profile: name, action: 'use', dry_run: true });
+          ctx.out.info(`Dry run: would make '${name}' the current profile; nothing was changed.`);
+          return;
+        }
         const config = await openConfig(ctx.io.env);
         if (!config.profiles()[name!]) {
           throw new UsageError(
@@ -104,9 +129,25 @@ For the token, give - as VALUE to read it from stdin instead of the command line
           ctx.out.warn(
             'a token on the command line is kept in shell history; prefer: rdadmin config set token -',
           );
+        const coerced = coerce(k, value);
+        if (ctx.flags.dryRun) {
+          const { profile, exists } = await peekProfile(ctx);
+          if (ctx.out.json)
+            ctx.out.jsonValue({
+              profile,
+              key: k,
+              ...(k === 'token' ? {} : { value: coerced }),
+              action: 'set',
+              dry_run: true,
+            });
+          ctx.out.info(
+            `Dry run: would set ${k}${k === 'token' ? '' : ` to ${value}`} in profile '${profile}'${exists ? '' : ' (a new profile)'}; nothing was changed.`,
+          );
+          return;
+        }
         const config = await openConfig(ctx.io.env);
         const profile = ctx.flags.profile ?? ctx.io.env['RDADMIN_PROFILE'] ?? config.currentProfile();
-        config.setProfile(profile, { ...config.getProfile(profile), [k]: coerce(k, value) });
+        config.setProfile(profile, { ...config.getProfile(profile), [k]: coerced });
         ctx.out.success(`Set ${k} in profile '${profile}'${k === 'token' ? '' : ` to ${value}`}.`);
       },
     },

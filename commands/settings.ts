@@ -16,6 +16,11 @@ const KEYS: Record<string, (v: string) => unknown> = {
       throw new UsageError('online_timeout must be whole seconds from 10 to 3600');
     return n;
   },
+  max_peer_one_ab: (v) => {
+    if (!/^\d{1,7}$/.test(v) || Number(v) > 1_000_000)
+      throw new UsageError('max_peer_one_ab must be a whole number of peers from 0 (no limit) to 1000000');
+    return Number(v);
+  },
   log_retention_days: (v) => {
     if (!/^\d{1,6}$/.test(v) || Number(v) > 100_000)
       throw new UsageError('log_retention_days must be whole days from 0 (keep everything) to 100000');
@@ -31,7 +36,8 @@ export const settingsArea: AreaSpec = {
   online_timeout      seconds without a heartbeat after which a device is offline (default 45)
   log_retention_days  days the audit logs are kept, applied hourly; 0 keeps everything (default)
   only_admin_unassigned   true: devices with no user and no device group are for administrators
-  only_admin_access_logs  true: users who are not administrators cannot read even their own logs`,
+  only_admin_access_logs  true: users who are not administrators cannot read even their own logs
+  max_peer_one_ab     the most peers one address book may hold; 0 = no limit (default)`,
   verbs: [
     {
       name: 'view',
@@ -58,7 +64,18 @@ export const settingsArea: AreaSpec = {
         const parse = KEYS[key!];
         if (!parse)
           throw new UsageError(`unknown setting '${key}'`, `settings: ${Object.keys(KEYS).join(', ')}`);
-        const s = await ctx.api.settings.set({ [key!]: parse(value!) });
+        const parsed = parse(value!);
+        if (ctx.flags.dryRun) {
+          // Reading the settings also checks the session, as the change would.
+          const current: Record<string, unknown> = await ctx.api.settings.get();
+          const previous = current[key!] ?? null;
+          if (ctx.out.json) ctx.out.jsonValue({ key, value: parsed, previous, action: 'set', dry_run: true });
+          ctx.out.info(
+            `Dry run: would set ${key} to ${value} (now ${previous ?? 'not set'}); nothing was changed.`,
+          );
+          return;
+        }
+        const s = await ctx.api.settings.set({ [key!]: parsed });
         if (ctx.out.json) ctx.out.jsonValue(s);
         else ctx.out.success(`Set ${key} to ${value}.`);
       },

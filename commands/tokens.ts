@@ -1,6 +1,6 @@
-import { UsageError } from '../src/cli/errors';
+import { CliError, Exit, LookupError, UsageError } from '../src/cli/errors';
 import { type AreaSpec, opt, str } from '../src/cli/verb';
-import { AREAS, formatPermissions, parsePermissions } from '../src/wire/scopes';
+import { AREAS, type Area, formatPermissions, LEVELS, parsePermissions } from '../src/wire/scopes';
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 7 * 86400 };
 
@@ -16,6 +16,32 @@ export function parseDuration(text: string): number {
   return Number(m[1]) * UNITS[(m[2] || 'd').toLowerCase()]!;
 }
 
+/** `30d` for 2592000: the largest unit that divides the lifetime (what the user typed, near enough). */
+function formatDuration(seconds: number): string {
+  const [unit, size] = Object.entries(UNITS)
+    .sort(([, a], [, b]) => b - a)
+    .find(([, size]) => seconds % size === 0)!;
+  return `${seconds / size}${unit}`;
+}
+
+/** The commands each permission area opens, for --help (a 403 names the permission and sends users there). */
+const AREA_COMMANDS: Record<Area, string> = {
+  device: 'devices',
+  user: 'users',
+  device_group: 'device-groups',
+  user_group: 'user-groups',
+  address_book: 'ab',
+  audit_log: 'audits',
+  strategy: 'strategies',
+};
+
+const PERMISSIONS_HELP = `--permissions takes AREA:LEVEL pairs separated by commas; a later pair wins,
+and an area not named gets none.
+  AREA          what it covers
+${AREAS.map((a) => `  ${a.padEnd(12)}  rdadmin ${AREA_COMMANDS[a]}`).join('\n')}
+  all           every area above
+  LEVEL         ${LEVELS.join(', ')}: no access, read (view, list), read and change`;
+
 export const tokensArea: AreaSpec = {
   name: 'tokens',
   aliases: ['token'],
@@ -27,9 +53,14 @@ Managing tokens needs an administrator's session (rdadmin login), not an API tok
     {
       name: 'create',
       summary: 'Create an API token',
+      description: `Create an API token; it is shown once.\n\n${PERMISSIONS_HELP}`,
       options: [
         opt('name', '<name>', 'a unique name for the token'),
-        opt('permissions', '<list>', 'AREA:LEVEL,… e.g. user:rw,device:r; all:r and all:rw are shorthands'),
+        opt(
+          'permissions',
+          '<list>',
+          `AREA:LEVEL,… e.g. user:rw,device:r; AREA: ${AREAS.join(', ')} or all; LEVEL: ${LEVELS.join(', ')}`,
+        ),
         opt('expires_in', '<duration>', 'lifetime: 90m, 12h, 30d, 2w (default: never expires)'),
       ],
       examples: [
@@ -48,6 +79,24 @@ Managing tokens needs an administrator's session (rdadmin login), not an API tok
           throw new UsageError((err as Error).message);
         }
         const expiresIn = str(o['expiresIn']) ? parseDuration(str(o['expiresIn'])!) : undefined;
+        if (ctx.flags.dryRun) {
+          // Names are unique among live tokens: the same refusal the server would give, by a read.
+          const { data } = await ctx.api.auth.listTokens();
+          if (data.some((x) => x.name === name))
+            throw new CliError(`a token named '${name}' already exists`, Exit.failed);
+          if (ctx.out.json)
+            ctx.out.jsonValue({
+              name,
+              permissions,
+              expires_in_seconds: expiresIn ?? null,
+              action: 'create',
+              dry_run: true,
+            });
+          ctx.out.info(
+            `Dry run: would create token '${name}' (${formatPermissions(permissions)}), ${expiresIn ? `expiring ${formatDuration(expiresIn)} after creation` : 'never expiring'}; nothing was changed.`,
+          );
+          return;
+        }
         const t = await ctx.api.auth.createToken(name, permissions, expiresIn);
         if (ctx.out.json) {
           ctx.out.jsonValue(t);
@@ -96,12 +145,13 @@ Managing tokens needs an administrator's session (rdadmin login), not an API tok
         const { data } = await ctx.api.auth.listTokens();
         const t = data.find((x) => x.name === name);
         if (!t) {
-          throw new UsageError(
+          throw new LookupError(
             `no token named '${name}'`,
             data.length ? `tokens: ${data.map((x) => x.name).join(', ')}` : 'there are no tokens',
           );
         }
         if (ctx.flags.dryRun) {
+          if (ctx.out.json) ctx.out.jsonValue({ name, guid: t.guid, action: 'revoke', dry_run: true });
           ctx.out.info(`Dry run: would revoke token '${name}'; nothing was changed.`);
           return;
         }

@@ -1,12 +1,13 @@
 import { runBulk } from '../src/cli/bulk';
 import { readSecret } from '../src/cli/config';
 import type { Ctx } from '../src/cli/context';
-import { UsageError } from '../src/cli/errors';
+import { AuthError, CliError, Exit, LookupError, UsageError } from '../src/cli/errors';
 import { confirmTargets } from '../src/cli/select';
 import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
 import { type AccessAnswer, reachableBy } from '../src/client/access-explain';
 import { escapeLike, wildcard } from '../src/client/filters';
 import { collect } from '../src/client/iter';
+import { resolveExact } from '../src/client/resolve';
 import { passwordProblem, USER_STATUS_LABEL } from '../src/wire/rules';
 import type { UserRow } from '../src/wire/users';
 
@@ -138,6 +139,44 @@ function required(o: Record<string, unknown>, flags: [string, string][], verb: s
     throw new UsageError(`${verb} needs ${missing.join(', ')}`, `see rdadmin users ${verb} --help`);
 }
 
+/** The shape local@domain; the server judges the rest (Pro and rdadmin serve differ on what else they take). */
+function checkEmail(email: string | undefined): void {
+  if (email && !/^[^\s@]+@[^\s@]+$/.test(email))
+    throw new UsageError(`invalid --email '${email}': expected an address like user@example.com`);
+}
+
+interface NewUser {
+  name: string;
+  group_name: string;
+  email?: string;
+  note?: string;
+}
+
+/**
+ * --dry-run of new / invite: the refusals a real run would get, found by reads only (the group
+ * exists, the name is free), then what would be done. The password is never shown.
+ */
+async function dryRunNewUser(ctx: Ctx, action: 'create' | 'invite', user: NewUser, what: string) {
+  try {
+    await resolveExact('user group', user.group_name, (p) => ctx.api.userGroups.list({ name: p }));
+  } catch (err) {
+    // A token for users alone (User read/write) may not read user groups: the server checks the
+    // group when the user is created.
+    if (!(err instanceof AuthError)) throw err;
+    ctx.out.warn(`could not check that user group '${user.group_name}' exists: ${err.message}`);
+  }
+  const taken = await resolveExact('user', user.name, (p) => ctx.api.users.list({ name: p })).then(
+    () => true,
+    (err) => {
+      if (err instanceof LookupError) return /ambiguous/.test(err.message);
+      throw err;
+    },
+  );
+  if (taken) throw new CliError(`a user named '${user.name}' already exists`, Exit.failed);
+  if (ctx.out.json) ctx.out.jsonValue({ ...user, action, dry_run: true });
+  ctx.out.info(`Dry run: would ${what}; nothing was changed.`);
+}
+
 const view: VerbSpec = {
   name: 'view',
   aliases: ['list'],
@@ -241,14 +280,17 @@ The password must be between 8 and 128 characters.`,
     const problem = passwordProblem(password!);
     if (problem) throw new UsageError(problem);
     const email = str(o['email']);
+    checkEmail(email);
     const note = str(o['note']);
-    const created = await ctx.api.users.create({
+    const user: NewUser = {
       name: str(o['name'])!,
-      password: password!,
       group_name: str(o['groupName'])!,
       ...(email ? { email } : {}),
       ...(note ? { note } : {}),
-    });
+    };
+    if (ctx.flags.dryRun)
+      return dryRunNewUser(ctx, 'create', user, `create user ${user.name} in group '${user.group_name}'`);
+    const created = await ctx.api.users.create({ ...user, password: password! });
     if (ctx.out.json) ctx.out.jsonValue(created ?? { name: str(o['name']) });
     else ctx.out.success(`Created user ${str(o['name'])}.`);
   },
@@ -279,13 +321,23 @@ one-time invitation link, which is printed here for you to pass on.`,
       ],
       'invite',
     );
+    const email = str(o['email'])!;
+    checkEmail(email);
     const note = str(o['note']);
-    const res = await ctx.api.users.invite({
-      email: str(o['email'])!,
+    const user = {
       name: str(o['name'])!,
+      email,
       group_name: str(o['groupName'])!,
       ...(note ? { note } : {}),
-    });
+    };
+    if (ctx.flags.dryRun)
+      return dryRunNewUser(
+        ctx,
+        'invite',
+        user,
+        `invite ${user.name} <${email}> into group '${user.group_name}'`,
+      );
+    const res = await ctx.api.users.invite(user);
     if (ctx.out.json) {
       ctx.out.jsonValue(res ?? {});
       return;

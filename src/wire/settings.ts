@@ -7,6 +7,7 @@ export const SettingsBody = z
     log_retention_days: z.number().int('must be whole days').min(0).max(100_000).optional(),
     only_admin_unassigned: z.boolean({ error: 'must be true or false' }).optional(),
     only_admin_access_logs: z.boolean({ error: 'must be true or false' }).optional(),
+    max_peer_one_ab: z.number().int('must be a whole number').min(0).max(1_000_000).optional(),
   })
   .strict();
 
@@ -16,4 +17,5 @@ export const SettingsView = z.looseObject({
   log_retention_days: z.number().optional(),
   only_admin_unassigned: z.boolean().optional(),
   only_admin_access_logs: z.boolean().optional(),
+  max_peer_one_ab: z.number().optional(),
 });

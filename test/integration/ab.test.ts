@@ -605,3 +605,24 @@ describe('rules: view-rule, add-rule, update-rule, delete-rule', () => {
 function formatHex(n: number): string {
   return `0x${n.toString(16).toUpperCase().padStart(8, '0')}`;
 }
+
+describe('max_peer_one_ab, set with rdadmin settings', () => {
+  it('an administrator sets it; add-peer is then refused past it; 0 lifts it', async () => {
+    const admin = { RDADMIN_URL: s.url, RDADMIN_TOKEN: await s.login('admin', 'test1234') };
+    try {
+      const set = await cli(['settings', 'set', 'max_peer_one_ab', '1'], { env: admin });
+      expect(set.code, set.stderr).toBe(0);
+      const view = await cli(['settings', 'view', '--json'], { env: admin });
+      expect(JSON.parse(view.stdout)).toMatchObject({ max_peer_one_ab: 1 });
+      const b = await book();
+      expect((await ab(['add-peer', '--ab-guid', b.guid, '--peer-id', '1001'])).code).toBe(0);
+      const over = await ab(['add-peer', '--ab-guid', b.guid, '--peer-id', '1002']);
+      expect(over.code).toBe(1);
+      expect(over.stderr).toContain('max_peer_one_ab');
+      expect((await cli(['settings', 'set', 'max_peer_one_ab', '1.5'], { env: admin })).code).toBe(2);
+    } finally {
+      await cli(['settings', 'set', 'max_peer_one_ab', '0'], { env: admin });
+    }
+    expect(await s.store.settings.get('max_peer_one_ab')).toBe(0);
+  });
+});

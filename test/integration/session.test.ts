@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AREAS } from '../../src/wire/scopes';
 import { cli, tempConfigDir } from '../helpers/cli';
 import { startTestServer, type TestServer } from '../helpers/server';
 
@@ -137,8 +138,25 @@ describe('tokens', () => {
     const dup = await cli(['tokens', 'create', '--name', 'dash', '--permissions', 'user:r'], { env });
     expect(dup.code).toBe(1);
     expect(dup.stderr).toContain("a token named 'dash' already exists");
+  });
+
+  it('revoke of a name not found is exit 1 (not usage), naming the tokens there are', async () => {
+    await login();
     const missing = await cli(['tokens', 'revoke', '--name', 'nope'], { env });
-    expect(missing.code).toBe(2);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("error: no token named 'nope'");
+    expect(missing.stderr).toContain('hint: tokens: all');
+    expect(s.logs.filter((l) => l.startsWith('DELETE '))).toEqual([]);
+    const usage = await cli(['tokens', 'revoke'], { env });
+    expect(usage.code).toBe(2);
+  });
+
+  it('create --help lists every permission area and level --permissions takes', async () => {
+    const r = await cli(['tokens', 'create', '--help'], { env });
+    expect(r.code).toBe(0);
+    for (const area of AREAS) expect(r.stdout).toMatch(new RegExp(`^  ${area} +rdadmin `, 'm'));
+    expect(r.stdout).toMatch(/^ {2}all +every area/m);
+    expect(r.stdout).toContain('LEVEL         none, r, rw');
   });
 
   it('an API token cannot manage tokens: exit 4 naming the fix', async () => {

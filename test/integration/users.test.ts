@@ -191,6 +191,34 @@ describe('users new and invite', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('invite needs --email, --group_name');
   });
+
+  it('an email not shaped local@domain is a usage error before any request (invite and new)', async () => {
+    for (const email of ['bad', 'a@', '@b.com', 'a b@c.com']) {
+      const r = await cli(['users', 'invite', '--email', email, '--name', 'x', '--group_name', 'Default'], {
+        env,
+      });
+      expect(r.code, email).toBe(2);
+      expect(r.stderr).toContain(`invalid --email '${email}'`);
+    }
+    const created = await cli(
+      [
+        'users',
+        'new',
+        '--name',
+        'x',
+        '--password',
+        'password123',
+        '--group_name',
+        'Default',
+        '--email',
+        'bad',
+      ],
+      { env },
+    );
+    expect(created.code).toBe(2);
+    expect(s.logs.filter((l) => l.startsWith('POST /api/users'))).toEqual([]);
+    expect(await s.store.users.getByName('x')).toBeUndefined();
+  });
 });
 
 describe('users disable / enable / delete: safety', () => {

@@ -1,0 +1,240 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hashToken } from '../../src/server/crypto';
+import { cli, tempConfigDir } from '../helpers/cli';
+import { startTestServer, type TestServer } from '../helpers/server';
+
+// --dry-run ("show what would change, change nothing") on the verbs that create or set one thing:
+// users new / invite, tokens create / revoke, settings set, config set / use. Each check runs
+// against the real server, and asserts the server (or the config file) is unchanged afterwards.
+
+let s: TestServer;
+let env: Record<string, string>;
+let admin: Record<string, string>;
+
+beforeEach(async () => {
+  s = await startTestServer();
+  env = { RDADMIN_URL: s.url, RDADMIN_TOKEN: s.token };
+  admin = { RDADMIN_URL: s.url, RDADMIN_TOKEN: await s.login('admin', 'test1234') };
+});
+afterEach(async () => {
+  await s.close();
+});
+
+/** Admin changes the server recorded (every change writes one). */
+async function consoleRecords(): Promise<number> {
+  return (await s.store.auditLogs.listConsole({}, 0, 1000)).rows.length;
+}
+
+/** Requests other than reads that reached the server. */
+function writes(): string[] {
+  return s.logs.filter((l) => /^(POST|PUT|DELETE|PATCH) /.test(l) && !l.startsWith('POST /api/login'));
+}
+
+describe('users new / invite --dry-run', () => {
+  it('new: checks, says what it would do, creates nothing', async () => {
+    const before = await consoleRecords();
+    const args = ['users', 'new', '--name', 'dry1', '--password', 'password123', '--group_name', 'Default'];
+    const r = await cli([...args, '--email', 'd@x.com', '--dry-run'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("Dry run: would create user dry1 in group 'Default'; nothing was changed.");
+    expect(r.stderr).not.toContain('Created user');
+    const json = await cli([...args, '--dry-run', '--json'], { env });
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({
+      name: 'dry1',
+      group_name: 'Default',
+      action: 'create',
+      dry_run: true,
+    });
+    expect(json.stdout).not.toContain('password123');
+    expect(await s.store.users.getByName('dry1')).toBeUndefined();
+    expect(await consoleRecords()).toBe(before);
+    expect(writes()).toEqual([]);
+  });
+
+  it('new: the checks a real run would fail on fail the dry run too, before anything changes', async () => {
+    const group = await cli(
+      ['users', 'new', '--name', 'x', '--password', 'password123', '--group_name', 'Nope', '--dry-run'],
+      { env },
+    );
+    expect(group.code).toBe(1);
+    expect(group.stderr).toContain("user group 'Nope' not found");
+    const dup = await cli(
+      [
+        'users',
+        'new',
+        '--name',
+        'admin',
+        '--password',
+        'password123',
+        '--group_name',
+        'Default',
+        '--dry-run',
+      ],
+      { env },
+    );
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toContain("a user named 'admin' already exists");
+    const short = await cli(
+      ['users', 'new', '--name', 'x', '--password', 'short', '--group_name', 'Default', '--dry-run'],
+      { env },
+    );
+    expect(short.code).toBe(2);
+    expect(writes()).toEqual([]);
+  });
+
+  it('invite: no user, no invitation link', async () => {
+    const before = await consoleRecords();
+    const args = ['users', 'invite', '--name', 'dry2', '--email', 'd@x.com', '--group_name', 'Default'];
+    const r = await cli([...args, '--dry-run'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(
+      "Dry run: would invite dry2 <d@x.com> into group 'Default'; nothing was changed.",
+    );
+    const json = await cli([...args, '--dry-run', '--json'], { env });
+    expect(JSON.parse(json.stdout)).toEqual({
+      name: 'dry2',
+      email: 'd@x.com',
+      group_name: 'Default',
+      action: 'invite',
+      dry_run: true,
+    });
+    expect(await s.store.users.getByName('dry2')).toBeUndefined();
+    expect(await consoleRecords()).toBe(before);
+    expect(writes()).toEqual([]);
+    const dup = await cli(
+      ['users', 'invite', '--name', 'admin', '--email', 'd@x.com', '--group_name', 'Default', '--dry-run'],
+      { env },
+    );
+    expect(dup.code).toBe(1);
+  });
+
+  it('the 2FA, verification and session verbs list their targets and change nothing', async () => {
+    await s.seedUsers(['bob']);
+    const session = hashToken(await s.login('bob', 'password123'));
+    const before = await s.store.users.getByName('bob');
+    const verbs = ['enable-2fa-enforce', 'disable-2fa-enforce', 'reset-2fa', 'disable-email-verification'];
+    for (const verb of [...verbs, 'force-logout']) {
+      const url = verb.endsWith('-enforce') ? ['--web-console-url', 'https://c.example.com'] : [];
+      const r = await cli(['users', verb, '--name', 'bob', ...url, '--dry-run'], { env });
+      expect(r.code, `${verb}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toBe('bob\n');
+      expect(r.stderr).toContain(`Dry run: would ${verb} 1 user; nothing was changed.`);
+    }
+    expect((await s.store.auth.sessionAndUser(session)).session).toBeDefined();
+    expect(await s.store.users.getByName('bob')).toEqual(before);
+    expect(writes()).toEqual([]);
+  });
+});
+
+describe('tokens --dry-run', () => {
+  async function tokenNames(): Promise<string[]> {
+    return (await s.store.auth.listLiveTokens()).map((t) => t.name);
+  }
+
+  it('create: checks the input and the name, shows the permissions, creates no token', async () => {
+    const r = await cli(
+      ['tokens', 'create', '--name', 'dry', '--permissions', 'user:r', '--expires-in', '2h', '--dry-run'],
+      { env: admin },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(
+      "Dry run: would create token 'dry' (user:r), expiring 2h after creation; nothing was changed.",
+    );
+    const json = await cli(
+      ['tokens', 'create', '--name', 'dry', '--permissions', 'all:r', '--dry-run', '--json'],
+      {
+        env: admin,
+      },
+    );
+    const doc = JSON.parse(json.stdout) as Record<string, unknown>;
+    expect(doc).toMatchObject({ name: 'dry', expires_in_seconds: null, action: 'create', dry_run: true });
+    expect(doc['permissions']).toMatchObject({ user: 'r', device: 'r', strategy: 'r' });
+    expect(doc).not.toHaveProperty('token');
+    expect(await tokenNames()).toEqual(['all']);
+    const dup = await cli(['tokens', 'create', '--name', 'all', '--permissions', 'user:r', '--dry-run'], {
+      env: admin,
+    });
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toContain("a token named 'all' already exists");
+    const bad = await cli(['tokens', 'create', '--name', 'x', '--permissions', 'users:r', '--dry-run'], {
+      env: admin,
+    });
+    expect(bad.code).toBe(2);
+    expect(writes()).toEqual([]);
+  });
+
+  it('revoke: the token keeps working', async () => {
+    const r = await cli(['tokens', 'revoke', '--name', 'all', '--dry-run', '--json'], { env: admin });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ name: 'all', action: 'revoke', dry_run: true });
+    expect(await tokenNames()).toEqual(['all']);
+    expect((await cli(['users', 'view', '--json'], { env })).code).toBe(0);
+  });
+});
+
+describe('settings set --dry-run', () => {
+  it('checks the name and value, shows the change, keeps the setting', async () => {
+    const r = await cli(['settings', 'set', 'online_timeout', '50', '--dry-run'], { env: admin });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('Dry run: would set online_timeout to 50 (now 45); nothing was changed.');
+    const json = await cli(['settings', 'set', 'online_timeout', '50', '--dry-run', '--json'], {
+      env: admin,
+    });
+    expect(JSON.parse(json.stdout)).toEqual({
+      key: 'online_timeout',
+      value: 50,
+      previous: 45,
+      action: 'set',
+      dry_run: true,
+    });
+    expect(await s.store.settings.get('online_timeout')).toBe(45);
+    expect((await cli(['settings', 'set', 'online_timeout', '5', '--dry-run'], { env: admin })).code).toBe(2);
+    expect((await cli(['settings', 'set', 'no_such', '5', '--dry-run'], { env: admin })).code).toBe(2);
+    expect(writes()).toEqual([]);
+  });
+});
+
+describe('config --dry-run', () => {
+  it('set and use leave config.json as it was, and create none', async () => {
+    const dir = await tempConfigDir();
+    const file = join(dir, 'config.json');
+    const cenv = { RDADMIN_CONFIG_DIR: dir };
+    // No file yet: a dry run creates none.
+    const first = await cli(['config', 'set', 'timeout', '5', '--profile', 'adm', '--dry-run'], {
+      env: cenv,
+    });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain(
+      "Dry run: would set timeout to 5 in profile 'adm' (a new profile); nothing was changed.",
+    );
+    await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+
+    expect((await cli(['config', 'set', 'url', s.url, '--profile', 'adm'], { env: cenv })).code).toBe(0);
+    const saved = await readFile(file, 'utf8');
+    const set = await cli(['config', 'set', 'timeout', '5', '--profile', 'adm', '--dry-run', '--json'], {
+      env: cenv,
+    });
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout)).toEqual({
+      profile: 'adm',
+      key: 'timeout',
+      value: 5,
+      action: 'set',
+      dry_run: true,
+    });
+    const tok = await cli(['config', 'set', 'token', '-', '--dry-run'], { env: cenv, stdin: 'secret-x\n' });
+    expect(tok.code).toBe(0);
+    expect(tok.stderr + tok.stdout).not.toContain('secret-x');
+    const use = await cli(['config', 'use', 'adm', '--dry-run'], { env: cenv });
+    expect(use.code).toBe(0);
+    expect(use.stderr).toContain("Dry run: would make 'adm' the current profile; nothing was changed.");
+    expect((await cli(['config', 'use', 'ghost', '--dry-run'], { env: cenv })).code).toBe(2);
+    expect((await cli(['config', 'set', 'timeout', '-3', '--dry-run'], { env: cenv })).code).toBe(2);
+    expect(await readFile(file, 'utf8')).toBe(saved);
+  });
+});
