@@ -1,11 +1,20 @@
 import type { Ctx } from '../src/cli/context';
 import { UsageError } from '../src/cli/errors';
+import { confirmNamed } from '../src/cli/select';
 import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
 import { commaList, wildcard } from '../src/client/filters';
 import { formatRules } from '../src/wire/access';
 import type { DeviceRow } from '../src/wire/devices';
 import type { AccessibleRow, DeviceGroupRow } from '../src/wire/groups';
-import { exactRows, type GroupKind, groupVerbs, prose, required, resolveGroup } from './groups-common';
+import {
+  exactRows,
+  type GroupKind,
+  groupMustExist,
+  groupVerbs,
+  prose,
+  required,
+  resolveGroup,
+} from './groups-common';
 
 // Mirrors device_group.py / device-groups.py: the same verbs and flags, plus `accessible` (the
 // client endpoint the user docs describe). A group that is not found is an error (exit 1), not
@@ -68,7 +77,8 @@ const addDevices: VerbSpec = {
   name: 'add-devices',
   summary: 'Put devices into a device group (a device is in at most one group)',
   description: prose(`Put devices into a device group by device ID (the RustDesk ID, not a GUID). A device
-that is in another group moves (reported). Every ID must exist, or nothing changes.`),
+that is in another group moves (reported). Every ID must exist, or nothing changes. More than one
+device is confirmed on a terminal; without one, pass --yes.`),
   options: idsOpts,
   examples: [
     'rdadmin device-groups add-devices --name "Production" --ids "123456789,987654321"',
@@ -77,15 +87,22 @@ that is in another group moves (reported). Every ID must exist, or nothing chang
   async run(ctx, o) {
     const { ids, group } = await membersInput(ctx, o, 'add-devices');
     if (dryRun(ctx, 'add-devices', ids, group)) return;
+    await confirmNamed(ctx, {
+      verb: 'add',
+      noun: ['device', 'devices'],
+      labels: ids,
+      question: `Put ${ids.length} devices into '${group.name}'?`,
+    });
     const res = await ctx.api.deviceGroups.addDevices(group.guid, ids);
     if (ctx.out.json) {
       ctx.out.jsonValue({ group: group.name, ids, ...(res ?? {}) });
       return;
     }
     for (const m of res?.moved ?? []) ctx.out.data(`Moved ${m.id} from '${m.from}'`);
-    const unchanged = typeof res?.added === 'number' ? ids.length - res.added : 0;
+    const added = typeof res?.added === 'number' ? res.added : ids.length;
+    const unchanged = ids.length - added;
     ctx.out.success(
-      `Added ${ids.length} device(s) to device group '${group.name}'${
+      `Added ${added} device(s) to device group '${group.name}'${
         unchanged > 0 ? ` (${unchanged} already in it)` : ''
       }.`,
     );
@@ -96,12 +113,19 @@ const removeDevices: VerbSpec = {
   name: 'remove-devices',
   summary: 'Take devices out of a device group (they become ungrouped)',
   description: prose(`Take devices out of a device group by device ID. Every device must exist and be in
-that group, or nothing changes (the error names the devices).`),
+that group, or nothing changes (the error names the devices). More than one device is confirmed on
+a terminal; without one, pass --yes.`),
   options: idsOpts,
   examples: ['rdadmin device-groups remove-devices --name "Production" --ids "123456789,987654321"'],
   async run(ctx, o) {
     const { ids, group } = await membersInput(ctx, o, 'remove-devices');
     if (dryRun(ctx, 'remove-devices', ids, group)) return;
+    await confirmNamed(ctx, {
+      verb: 'remove',
+      noun: ['device', 'devices'],
+      labels: ids,
+      question: `Take ${ids.length} devices out of '${group.name}'?`,
+    });
     const res = await ctx.api.deviceGroups.removeDevices(group.guid, ids);
     if (ctx.out.json) {
       ctx.out.jsonValue({ group: group.name, ids, ...(res ?? {}) });
@@ -156,13 +180,21 @@ holding '%' is a LIKE pattern, '-' means "not set"). Without any filter, every d
             (p) => ctx.api.devices.list({ ...filter, device_group_name: p }),
             (d) => d.device_group_name,
           );
+    // A group that does not exist is an error (exit 1), not an empty group.
+    const named = group !== undefined && group !== '-' ? group : undefined;
+    let n = 0;
     if (ctx.out.json) {
       const arr = ctx.out.jsonArray();
-      for await (const d of rows) arr.push(d);
+      for await (const d of rows) {
+        arr.push(d);
+        n++;
+      }
+      if (n === 0 && named !== undefined) await groupMustExist(ctx, deviceGroupKind, named);
       arr.end();
       return;
     }
-    const n = await ctx.out.table(deviceColumns, rows);
+    n = await ctx.out.table(deviceColumns, rows);
+    if (n === 0 && named !== undefined) await groupMustExist(ctx, deviceGroupKind, named);
     if (n === 0) ctx.out.info('Found 0 devices');
   },
 };

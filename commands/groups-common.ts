@@ -1,6 +1,6 @@
 import { inBatches, runBulk } from '../src/cli/bulk';
 import type { Ctx } from '../src/cli/context';
-import { LookupError, UsageError } from '../src/cli/errors';
+import { AuthError, LookupError, UsageError } from '../src/cli/errors';
 import type { Column } from '../src/cli/output';
 import { confirmTargets } from '../src/cli/select';
 import { type OptSpec, opt, str, type VerbSpec } from '../src/cli/verb';
@@ -97,6 +97,19 @@ export function required(o: Record<string, unknown>, flags: [string, string][], 
 export function resolveGroup<R extends GroupRow>(ctx: Ctx, kind: GroupKind<R>, name: string): Promise<R> {
   const api = kind.api(ctx);
   return resolveExact(kind.noun[0], name, (pattern) => api.list({ name: pattern }));
+}
+
+/**
+ * After a listing by exact group name came back empty: a group that does not exist is an error
+ * (exit 1, with similar names), not an empty group. A caller whose token cannot read groups (the
+ * listing needs user:r or device:r only) keeps the empty answer: it cannot be told apart.
+ */
+export async function groupMustExist<R extends GroupRow>(ctx: Ctx, kind: GroupKind<R>, name: string) {
+  try {
+    await resolveGroup(ctx, kind, name);
+  } catch (err) {
+    if (!(err instanceof AuthError)) throw err;
+  }
 }
 
 const accessedFromOpt = (noun: string) =>

@@ -1,5 +1,6 @@
 import type { Ctx } from '../src/cli/context';
 import { LookupError, NotConfirmedError, UsageError } from '../src/cli/errors';
+import { confirmNamed } from '../src/cli/select';
 import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
 import { commaList } from '../src/client/filters';
 import { resolveNameOrGuid } from '../src/client/resolve';
@@ -52,14 +53,27 @@ interface Targets {
   labels: string[];
 }
 
-/** Resolves every target exactly before anything is sent (D-2, D-3); one unknown → nothing sent. */
-async function resolveTargets(ctx: Ctx, o: Record<string, unknown>): Promise<Targets> {
-  const peers = commaList(str(o['peers']));
-  const users = commaList(str(o['users']));
-  const groups = commaList(str(o['deviceGroups']));
-  if (!peers.length && !users.length && !groups.length) {
+interface TargetLists {
+  peers: string[];
+  users: string[];
+  groups: string[];
+}
+
+/** The target flags, checked before any request (exit 2 when none names a target). */
+function targetLists(o: Record<string, unknown>): TargetLists {
+  const lists = {
+    peers: commaList(str(o['peers'])),
+    users: commaList(str(o['users'])),
+    groups: commaList(str(o['deviceGroups'])),
+  };
+  if (!lists.peers.length && !lists.users.length && !lists.groups.length) {
     throw new UsageError('at least one of --peers, --users, or --device-groups is required');
   }
+  return lists;
+}
+
+/** Resolves every target exactly before anything is sent (D-2, D-3); one unknown → nothing sent. */
+async function resolveTargets(ctx: Ctx, { peers, users, groups }: TargetLists): Promise<Targets> {
   const out: Targets = { peers: [], users: [], groups: [], labels: [] };
   const failures: string[] = [];
   for (const p of peers) {
@@ -108,8 +122,10 @@ function plural(n: number, one: string, many: string): string {
 async function runAssign(ctx: Ctx, o: Record<string, unknown>, assign: boolean): Promise<void> {
   if (!assign && str(o['name']) !== undefined)
     throw new UsageError('unassign takes no --name: it removes whatever strategy the targets have');
-  const strategy = assign ? await byName(ctx, needName(o, 'assign')) : undefined;
-  const t = await resolveTargets(ctx, o);
+  const name = assign ? needName(o, 'assign') : undefined;
+  const lists = targetLists(o);
+  const strategy = name === undefined ? undefined : await byName(ctx, name);
+  const t = await resolveTargets(ctx, lists);
   if (ctx.flags.dryRun) {
     for (const l of t.labels) ctx.out.data(l);
     ctx.out.info(
@@ -117,6 +133,13 @@ async function runAssign(ctx: Ctx, o: Record<string, unknown>, assign: boolean):
     );
     return;
   }
+  const n = t.labels.length;
+  await confirmNamed(ctx, {
+    verb: assign ? 'assign' : 'unassign',
+    noun: ['target', 'targets'],
+    labels: t.labels,
+    question: assign ? `Assign '${strategy!.name}' to ${n} targets?` : `Remove the strategy of ${n} targets?`,
+  });
   const r = await ctx.api.strategies.assign(strategy?.guid, t.peers, t.users, t.groups);
   const applied = {
     peers: r?.peers ?? t.peers.length,
@@ -153,7 +176,11 @@ function showStrategy(ctx: Ctx, s: StrategyRow & { assigned?: Record<string, num
   if (s.enabled !== undefined && s.enabled !== null) ctx.out.data(`enabled\t${s.enabled ? 'yes' : 'no'}`);
   if (s.assigned)
     ctx.out.data(
-      `assigned\t${s.assigned['peers']} devices, ${s.assigned['users']} users, ${s.assigned['groups']} device groups`,
+      `assigned\t${[
+        plural(s.assigned['peers'] ?? 0, 'device', 'devices'),
+        plural(s.assigned['users'] ?? 0, 'user', 'users'),
+        plural(s.assigned['groups'] ?? 0, 'device group', 'device groups'),
+      ].join(', ')}`,
     );
   for (const [k, v] of Object.entries(s.options ?? {})) ctx.out.data(`option\t${k}=${v}`);
 }
@@ -220,7 +247,8 @@ const verbs: VerbSpec[] = [
     summary: 'Assign a strategy to devices, users and device groups',
     description: `Assign a strategy. Targets are given by device ID, user name or device-group name (or by
 GUID); each is resolved exactly before anything is sent, and an unknown or ambiguous target is
-reported with nothing changed. The summary counts what the server applied.`,
+reported with nothing changed. More than one target is confirmed on a terminal; without one, pass
+--yes. The summary counts what the server applied.`,
     options: [opt('name', '<name>', 'strategy name'), ...targetOpts],
     examples: [
       'rdadmin strategies assign --name "Default" --peers "1849118658,1337348840"',
@@ -233,6 +261,9 @@ reported with nothing changed. The summary counts what the server applied.`,
   {
     name: 'unassign',
     summary: 'Remove the strategy of devices, users and device groups',
+    description: `Remove the strategy assigned to devices, users and device groups (they fall back to the
+next level). Targets are resolved exactly first, as for assign; more than one is confirmed on a
+terminal; without one, pass --yes.`,
     options: targetOpts,
     examples: [
       'rdadmin strategies unassign --peers "1849118658,1337348840"',
@@ -256,6 +287,13 @@ e.g. enable-file-transfer=N, allow-remote-config-modification=N, approve-mode=pa
     async run(ctx, o) {
       const name = needName(o, 'create');
       const options = (o['option'] as Record<string, string>) ?? {};
+      if (ctx.flags.dryRun) {
+        if (ctx.out.json) ctx.out.jsonValue({ name, options, action: 'create', dry_run: true });
+        ctx.out.info(
+          `Dry run: would create strategy '${name}' with ${plural(Object.keys(options).length, 'option', 'options')}; nothing was changed.`,
+        );
+        return;
+      }
       const s = await ctx.api.strategies.create(name, options);
       if (ctx.out.json) ctx.out.jsonValue(s);
       else
@@ -280,7 +318,7 @@ e.g. enable-file-transfer=N, allow-remote-config-modification=N, approve-mode=pa
       'rdadmin strategies update --name Kiosk --new-name Kiosks',
     ],
     async run(ctx, o) {
-      const s = await byName(ctx, needName(o, 'update'));
+      const name = needName(o, 'update');
       const set = (o['option'] as Record<string, string>) ?? {};
       const unset = (o['unset'] as string[]) ?? [];
       const newName = str(o['newName'])?.trim();
@@ -293,10 +331,19 @@ e.g. enable-file-transfer=N, allow-remote-config-modification=N, approve-mode=pa
       if (both.length) throw new UsageError(`option(s) both set and unset: ${both.join(', ')}`);
       const options: Record<string, string | null> = { ...set };
       for (const k of unset) options[k] = null;
-      const r = await ctx.api.strategies.update(s.guid, {
+      const patch = {
         ...(newName ? { name: newName } : {}),
         ...(Object.keys(options).length ? { options } : {}),
-      });
+      };
+      const s = await byName(ctx, name);
+      if (ctx.flags.dryRun) {
+        if (ctx.out.json) ctx.out.jsonValue({ guid: s.guid, name: s.name, changes: patch, dry_run: true });
+        ctx.out.info(
+          `Dry run: would update strategy '${s.name}' with ${JSON.stringify(patch)}; nothing was changed.`,
+        );
+        return;
+      }
+      const r = await ctx.api.strategies.update(s.guid, patch);
       if (ctx.out.json) ctx.out.jsonValue(r);
       else ctx.out.success(`Updated strategy '${r.name}'.`);
     },

@@ -1,5 +1,6 @@
 import { inBatches } from '../src/cli/bulk';
 import { AuthError, LookupError, PartialFailure, UsageError } from '../src/cli/errors';
+import { confirmNamed } from '../src/cli/select';
 import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
 import { commaList, wildcard } from '../src/client/filters';
 import { resolveExact } from '../src/client/resolve';
@@ -10,6 +11,7 @@ import type { UserRow } from '../src/wire/users';
 import {
   exactRows,
   type GroupKind,
+  groupMustExist,
   groupVerbs,
   mapLimit,
   prose,
@@ -76,13 +78,20 @@ either, every user is listed.`),
             (p) => ctx.api.users.list({ name, group_name: p }),
             (u) => u.group_name,
           );
+    let n = 0;
     if (ctx.out.json) {
       const arr = ctx.out.jsonArray();
-      for await (const u of rows) arr.push(u);
+      for await (const u of rows) {
+        arr.push(u);
+        n++;
+      }
+      // A group that does not exist is an error (exit 1), not an empty group.
+      if (n === 0 && group !== undefined) await groupMustExist(ctx, userGroupKind, group);
       arr.end();
       return;
     }
-    const n = await ctx.out.table(userColumns, rows);
+    n = await ctx.out.table(userColumns, rows);
+    if (n === 0 && group !== undefined) await groupMustExist(ctx, userGroupKind, group);
     if (n === 0) ctx.out.info('Found 0 users');
   },
 };
@@ -99,7 +108,8 @@ const addUsers: VerbSpec = {
   description: prose(`Move users into a user group; they leave the group they were in. --users is a comma
 list of exact user names, each found across every page of the user list (names with '_' or '%'
 are matched literally). Unknown names are reported; the others are still moved, and the exit code
-is then 1. Looking users up needs the user:r permission.`),
+is then 1. Users already in the group are reported and left alone. Moving more than one user is
+confirmed on a terminal; without one, pass --yes. Looking users up needs the user:r permission.`),
   options: [
     opt('name', '<group>', 'user group name (exact)'),
     opt('users', '<names>', 'comma-separated user names'),
@@ -173,23 +183,37 @@ is then 1. Looking users up needs the user:r permission.`),
         'list users with rdadmin users view --name …',
       );
     }
+    // Users already in the group are reported, not sent: only the others change.
+    const moving = found.filter((m) => m.user!.group_name !== group.name);
+    const already = found.length - moving.length;
+    const tail = already ? ` (${already} already in it)` : '';
     if (ctx.flags.dryRun) {
       report(found);
-      ctx.out.info(`Dry run: would add ${found.length} user(s) to '${group.name}'; nothing was changed.`);
+      ctx.out.info(
+        `Dry run: would add ${moving.length} user(s) to '${group.name}'${tail}; nothing was changed.`,
+      );
       return;
     }
-    try {
-      await ctx.api.userGroups.addUsers(
-        group.guid,
-        found.map((m) => m.user!.guid),
-      );
-    } catch (err) {
-      if (err instanceof AuthError) throw err;
-      report([]);
-      throw err;
+    if (moving.length > 0) {
+      await confirmNamed(ctx, {
+        verb: 'add',
+        noun: ['user', 'users'],
+        labels: moving.map((m) => `${m.name}${m.user!.group_name ? ` (from '${m.user!.group_name}')` : ''}`),
+        question: `Move ${moving.length} users into '${group.name}'?`,
+      });
+      try {
+        await ctx.api.userGroups.addUsers(
+          group.guid,
+          moving.map((m) => m.user!.guid),
+        );
+      } catch (err) {
+        if (err instanceof AuthError) throw err;
+        report([]);
+        throw err;
+      }
     }
     report(found);
-    const msg = `Added ${found.length} user(s) to group '${group.name}'`;
+    const msg = `Added ${moving.length} user(s) to group '${group.name}'${tail}`;
     if (failed.length)
       throw new PartialFailure(
         `${msg}; ${failed.length} not found (${failed.map((m) => m.name).join(', ')}).`,

@@ -14,7 +14,7 @@ export interface Selection<T> {
   exact: (row: T) => boolean;
 }
 
-function listTargets<T>(ctx: Ctx, s: Selection<T>, max = 20): void {
+function listTargets<T>(ctx: Ctx, s: Pick<Selection<T>, 'rows' | 'label'>, max = 20): void {
   const shown = s.rows.slice(0, max);
   for (const r of shown) ctx.out.info(`  ${s.label(r)}`);
   if (s.rows.length > shown.length) ctx.out.info(`  … and ${s.rows.length - shown.length} more`);
@@ -46,15 +46,49 @@ export async function confirmTargets<T>(ctx: Ctx, s: Selection<T>): Promise<T[] 
   if (!needsConfirm || ctx.flags.yes) return s.rows;
   const why =
     n > 1 ? `${n} ${noun} match` : `the only match, '${s.label(s.rows[0]!)}', is not an exact match`;
+  const question = `${s.verb[0]!.toUpperCase()}${s.verb.slice(1)} ${n} ${noun}?`;
+  await ask(ctx, { verb: s.verb, found: `${n} ${noun}`, question, them: n === 1 ? 'it' : 'them', why }, () =>
+    listTargets(ctx, s),
+  );
+  return s.rows;
+}
+
+/**
+ * Lists the targets (on stderr) and asks; without a terminal, lists them and refuses (exit 3), so a
+ * CI log shows what the command would have changed.
+ */
+async function ask(
+  ctx: Ctx,
+  q: { verb: string; found: string; question: string; them: string; why: string },
+  list: () => void,
+): Promise<void> {
+  ctx.out.info(`Found ${q.found}:`);
+  list();
   if (!ctx.interactive) {
     throw new NotConfirmedError(
-      `${why}; confirmation is needed and there is no terminal to ask`,
-      `pass --yes to ${s.verb} ${n === 1 ? 'it' : 'them'}, or --dry-run to list ${n === 1 ? 'it' : 'them'}`,
+      `${q.why}; confirmation is needed and there is no terminal to ask`,
+      `pass --yes to ${q.verb} ${q.them}, or --dry-run to list ${q.them}`,
     );
   }
-  ctx.out.info(`Found ${n} ${noun}:`);
-  listTargets(ctx, s);
-  const ok = await ctx.confirm(`${s.verb[0]!.toUpperCase()}${s.verb.slice(1)} ${n} ${noun}?`);
+  const ok = await ctx.confirm(q.question);
   if (!ok) throw new NotConfirmedError('cancelled; nothing was changed');
-  return s.rows;
+}
+
+/**
+ * The gate of a verb whose targets are named exactly (a comma list of names or IDs): a change to
+ * more than one record is confirmed as a filter's matches are. `question` is the whole question
+ * ("Add 3 users to 'Sales'?"). Call it after --dry-run is handled.
+ */
+export async function confirmNamed(
+  ctx: Ctx,
+  c: { verb: string; noun: [string, string]; labels: readonly string[]; question: string },
+): Promise<void> {
+  const n = c.labels.length;
+  if (n <= 1 || ctx.flags.yes) return;
+  const found = `${n} ${c.noun[1]}`;
+  await ask(
+    ctx,
+    { verb: c.verb, found, question: c.question, them: 'them', why: `this changes ${found}` },
+    () => listTargets(ctx, { rows: [...c.labels], label: (l: string) => l }),
+  );
 }

@@ -57,9 +57,40 @@ export async function resolveNameOrGuid<T extends { guid: string }>(
     const needle = text.toLowerCase();
     for await (const row of list(undefined)) {
       if (row.guid === text) return row;
-      if (near.length < 5 && key(row).toLowerCase().includes(needle)) near.push(key(row));
+      const k = key(row);
+      if (near.length < 5 && looksLike(k.toLowerCase(), needle)) near.push(k);
     }
     if (near.length && !err.hint) throw new LookupError(err.message, `similar: ${near.join(', ')}`);
     throw err;
   }
+}
+
+/**
+ * A name worth suggesting for a mistyped one: it holds the text, or is at most one edit away from it
+ * (two for texts of eight or more characters); an edit is an insertion, deletion, substitution or
+ * a swap of two neighbouring characters. Both are lower-cased by the caller.
+ */
+export function looksLike(name: string, text: string): boolean {
+  if (name.includes(text)) return true;
+  const limit = text.length >= 8 ? 2 : text.length >= 3 ? 1 : 0;
+  if (limit === 0 || Math.abs(name.length - text.length) > limit) return false;
+  // Optimal string alignment distance, three rows, given up once a row is past the limit.
+  let prev2: number[] = [];
+  let prev = Array.from({ length: text.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= name.length; i++) {
+    const row = [i];
+    let best = i;
+    for (let j = 1; j <= text.length; j++) {
+      const cost = name[i - 1] === text[j - 1] ? 0 : 1;
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && name[i - 1] === text[j - 2] && name[i - 2] === text[j - 1])
+        d = Math.min(d, prev2[j - 2]! + 1);
+      row.push(d);
+      if (d < best) best = d;
+    }
+    if (best > limit) return false;
+    prev2 = prev;
+    prev = row;
+  }
+  return prev[text.length]! <= limit;
 }

@@ -165,14 +165,14 @@ describe('device-groups add-devices / remove-devices / view-devices', () => {
 
   it('add-devices takes device IDs; a device in another group moves (reported)', async () => {
     const r = await cli(
-      ['device-groups', 'add-devices', '--name', 'New', '--ids', '111111111, 222222222,333333333'],
+      ['device-groups', 'add-devices', '--name', 'New', '--ids', '111111111, 222222222,333333333', '--yes'],
       {
         env,
       },
     );
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("Moved 111111111 from 'Old'\n");
-    expect(r.stderr).toContain("Added 3 device(s) to device group 'New' (1 already in it).");
+    expect(r.stderr).toContain("Added 2 device(s) to device group 'New' (1 already in it).");
     for (const id of ['111111111', '222222222', '333333333']) expect(await groupOf(id)).toBe('New');
     expect((await dgroup('Old'))!.device_count).toBe(0);
     expect((await dgroup('New'))!.device_count).toBe(3);
@@ -189,7 +189,12 @@ describe('device-groups add-devices / remove-devices / view-devices', () => {
   });
 
   it('an unknown device ID changes nothing (exit 1); an unknown group is exit 1, not 0 (D-11)', async () => {
-    const r = await cli(['device-groups', 'add-devices', '--name', 'New', '--ids', '111111111,999'], { env });
+    const r = await cli(
+      ['device-groups', 'add-devices', '--name', 'New', '--ids', '111111111,999', '--yes'],
+      {
+        env,
+      },
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('device not found: 999 (HTTP 404)');
     expect(await groupOf('111111111')).toBe('Old');
@@ -203,7 +208,7 @@ describe('device-groups add-devices / remove-devices / view-devices', () => {
 
   it('remove-devices ungroups; a device not in that group changes nothing', async () => {
     const wrong = await cli(
-      ['device-groups', 'remove-devices', '--name', 'New', '--ids', '333333333,111111111'],
+      ['device-groups', 'remove-devices', '--name', 'New', '--ids', '333333333,111111111', '--yes'],
       {
         env,
       },
@@ -224,6 +229,31 @@ describe('device-groups add-devices / remove-devices / view-devices', () => {
     );
     expect(r).toMatchObject({ code: 0, stdout: '111111111\n' });
     expect(await groupOf('111111111')).toBe('Old');
+  });
+
+  it('more than one device is confirmed: refused without a terminal (listed), asked on one', async () => {
+    const before = s.logs.filter((l) => l.includes('/devices')).length;
+    for (const verb of ['add-devices', 'remove-devices']) {
+      const r = await cli(['device-groups', verb, '--name', 'New', '--ids', '111111111,222222222'], { env });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain('Found 2 devices:\n  111111111\n  222222222\n');
+      expect(r.stderr).toContain('confirmation is needed and there is no terminal to ask');
+    }
+    expect(s.logs.filter((l) => l.includes('/devices')).length).toBe(before);
+    const no = await cli(['device-groups', 'add-devices', '--name', 'New', '--ids', '111111111,222222222'], {
+      env,
+      tty: true,
+      answer: false,
+    });
+    expect(no).toMatchObject({ code: 3, asked: ["Put 2 devices into 'New'?"] });
+    expect(await groupOf('111111111')).toBe('Old');
+    const yes = await cli(['device-groups', 'add-devices', '--name', 'New', '--ids', '111111111,222222222'], {
+      env,
+      tty: true,
+      answer: true,
+    });
+    expect(yes.code).toBe(0);
+    expect(await groupOf('222222222')).toBe('New');
   });
 
   it('view-devices: --name is the exact group, the other filters substrings', async () => {
@@ -252,8 +282,22 @@ describe('device-groups add-devices / remove-devices / view-devices', () => {
     expect(ids(ungrouped.stdout)).toEqual(['222222222']);
     const piped = await cli(['device-groups', 'view-devices', '--name', 'New'], { env });
     expect(piped.stdout).toBe('333333333\tserver-2\t\troot\t\tNew\n');
-    const none = await cli(['device-groups', 'view-devices', '--name', 'Lab'], { env });
+    await s.store.devices.createGroup('Empty');
+    const none = await cli(['device-groups', 'view-devices', '--name', 'Empty'], { env });
+    expect(none.code).toBe(0);
     expect(none.stderr).toContain('Found 0 devices');
+    // A group that does not exist is exit 1 (with similar names), nothing on stdout.
+    for (const json of [[], ['--json']]) {
+      const typo = await cli(['device-groups', 'view-devices', '--name', 'Nwe', ...json], { env });
+      expect(typo).toMatchObject({ code: 1, stdout: '' });
+      expect(typo.stderr).toContain("device group 'Nwe' not found");
+    }
+    // A token that may list devices but not device groups keeps the empty answer.
+    const deviceR = await s.makeToken('device:r');
+    const blind = await cli(['device-groups', 'view-devices', '--name', 'Nwe', '--json'], {
+      env: { RDADMIN_URL: s.url, RDADMIN_TOKEN: deviceR },
+    });
+    expect(blind).toMatchObject({ code: 0, stdout: '[]\n' });
   });
 
   it('scopes: members need device_group:rw; view-devices needs device:r', async () => {

@@ -126,8 +126,12 @@ describe('user docs: user_group.py examples', () => {
       'john',
     ]);
     expect(users.map((u) => u.name)).toEqual(['john', 'johnny']);
-    const r = await run(['user-groups', 'add-users', '--name', 'Engenharia', '--users', 'alice,bob,carol']);
+    const r = await run(['user-groups', 'add-users', '--name', 'Engenharia', '--users', 'alice,bob,carol'], {
+      tty: true,
+      answer: true,
+    });
     expect(r.code).toBe(0);
+    expect(r.asked).toEqual(["Move 3 users into 'Engenharia'?"]);
     expect(r.stderr).toContain("Added 3 user(s) to group 'Engenharia'.");
     const members = await json<{ name: string }[]>(['user-groups', 'view-users', '--name', 'Engenharia']);
     expect(members.map((u) => u.name)).toEqual(['alice', 'bob', 'carol']);
@@ -168,8 +172,12 @@ describe('user docs: device_group.py examples', () => {
     const servers = await json<{ id: string }[]>(['devices', 'view', '--device_name', 'srv']);
     const ids = [...johnsDevices.slice(0, 2), ...servers.slice(0, 1)].map((d) => d.id);
     expect(ids.length).toBe(3);
-    const add = await run(['device-groups', 'add-devices', '--name', 'Produção', '--ids', ids.join(',')]);
+    const add = await run(['device-groups', 'add-devices', '--name', 'Produção', '--ids', ids.join(',')], {
+      tty: true,
+      answer: true,
+    });
     expect(add.code).toBe(0);
+    expect(add.asked).toEqual(["Put 3 devices into 'Produção'?"]);
     const inGroup = await json<{ id: string }[]>(['device-groups', 'view-devices', '--name', 'Produção']);
     expect(inGroup.map((d) => d.id).sort()).toEqual([...ids].sort());
     const byName = await json<{ id: string }[]>(['device-groups', 'view-devices', '--device-name', 'srv']);
@@ -191,6 +199,7 @@ describe('user docs: device_group.py examples', () => {
       'Produção',
       '--ids',
       ids.slice(0, 2).join(','),
+      '--yes',
     ]);
     expect(rm.code).toBe(0);
     const acc = await json<{ name: string }[]>(['device-groups', 'accessible']);

@@ -84,9 +84,24 @@ describe('strategy definitions', () => {
   });
 
   it('refuses bad input before any request, and server-side conflicts with exit 1', async () => {
-    expect((await cli(['strategies', 'create', '--name', 'X', '--option', 'novalue'], { env })).code).toBe(2);
-    expect((await cli(['strategies', 'update', '--name', 'Default'], { env })).code).toBe(2);
-    expect((await cli(['strategies', 'view'], { env })).code).toBe(2);
+    // Against a port nothing listens on: a request would end in exit 5, not 2.
+    const nowhere = { ...env, RDADMIN_URL: 'http://127.0.0.1:1' };
+    for (const args of [
+      ['create', '--name', 'X', '--option', 'novalue'],
+      ['update', '--name', 'Default'],
+      ['update', '--name', 'Default', '--option', 'a=1', '--unset', 'a'],
+      ['view'],
+      ['assign', '--name', 'Default'],
+      ['assign', '--peers', '1849118658'],
+      ['unassign', '--name', 'Default', '--users', 'mike'],
+      ['unassign'],
+      ['enable'],
+      ['delete'],
+      ['effective'],
+    ]) {
+      const r = await cli(['strategies', ...args], { env: nowhere });
+      expect([args, r.code, r.stderr]).toEqual([args, 2, expect.stringMatching(/^error: /)]);
+    }
     const dup = await cli(['strategies', 'create', '--name', 'Default'], { env });
     expect(dup.code).toBe(1);
     expect(dup.stderr).toContain("a strategy named 'Default' already exists");
@@ -210,6 +225,7 @@ describe('assign / unassign targets', () => {
         '--users',
         `mike,${user1}`,
         '--json',
+        '--yes',
       ],
       { env },
     );
@@ -234,7 +250,7 @@ describe('assign / unassign targets', () => {
     await s.store.devices.createGroup('deviceXgroup1');
     const prod = await s.store.devices.createGroup('Production');
     const r = await cli(
-      ['strategies', 'assign', '--name', 'T', '--device-groups', `device_group1,${prod}`, '--json'],
+      ['strategies', 'assign', '--name', 'T', '--device-groups', `device_group1,${prod}`, '--json', '--yes'],
       { env },
     );
     expect(r.code, r.stderr).toBe(0);
@@ -246,6 +262,49 @@ describe('assign / unassign targets', () => {
     const un = await cli(['strategies', 'unassign', '--device-groups', 'Production'], { env });
     expect(un.code).toBe(0);
     expect((await s.store.devices.getGroupByGuid(prod))?.strategy_guid).toBeNull();
+  });
+
+  it('more than one target is confirmed (listed, refused without a terminal); --dry-run lists them', async () => {
+    await s.store.strategies.create('T', {});
+    const t = (await strategy('T'))!.guid;
+    const args = ['strategies', 'assign', '--name', 'T', '--peers', '1849118658', '--users', 'mike'];
+    const refused = await cli(args, { env });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('Found 2 targets:\n  device 1849118658\n  user mike\n');
+    expect((await s.store.users.getByName('mike'))?.strategy_guid).toBeNull();
+    const dry = await cli([...args, '--dry-run'], { env });
+    expect(dry).toMatchObject({ code: 0, stdout: 'device 1849118658\nuser mike\n' });
+    const no = await cli(args, { env, tty: true, answer: false });
+    expect(no).toMatchObject({ code: 3, asked: ["Assign 'T' to 2 targets?"] });
+    expect((await s.store.users.getByName('mike'))?.strategy_guid).toBeNull();
+    const yes = await cli(args, { env, tty: true, answer: true });
+    expect(yes.code).toBe(0);
+    expect((await s.store.users.getByName('mike'))?.strategy_guid).toBe(t);
+    const un = await cli(['strategies', 'unassign', '--peers', '1849118658', '--users', 'mike'], {
+      env,
+      tty: true,
+      answer: true,
+    });
+    expect(un).toMatchObject({ code: 0, asked: ['Remove the strategy of 2 targets?'] });
+    expect((await s.store.users.getByName('mike'))?.strategy_guid).toBeNull();
+  });
+
+  it('create and update with --dry-run change nothing', async () => {
+    const c = await cli(['strategies', 'create', '--name', 'Dry', '--option', 'a=1', '--dry-run'], { env });
+    expect(c.code).toBe(0);
+    expect(c.stderr).toContain("Dry run: would create strategy 'Dry' with 1 option; nothing was changed.");
+    expect(await strategy('Dry')).toBeUndefined();
+    const u = await cli(
+      ['strategies', 'update', '--name', 'Default', '--option', 'a=1', '--dry-run', '--json'],
+      { env },
+    );
+    expect(u.code).toBe(0);
+    expect(JSON.parse(u.stdout)).toMatchObject({
+      name: 'Default',
+      changes: { options: { a: '1' } },
+      dry_run: true,
+    });
+    expect(JSON.parse((await strategy('Default'))!.options)).not.toHaveProperty('a');
   });
 
   it('an unknown or fuzzy-only target lists the problem and sends nothing (D-2, D-3)', async () => {

@@ -422,6 +422,21 @@ describe('user-groups view-users and add-users', () => {
     expect(names(all.stdout)).toEqual(['admin', 'john', 'johnny', 'jon', 'mary']);
     const piped = await cli(['user-groups', 'view-users', '--name', 'EngX1'], { env });
     expect(piped.stdout).toBe('jon\t\tEngX1\tenabled\t\n');
+    // A group that does not exist is exit 1, nothing on stdout; an empty one is exit 0.
+    for (const json of [[], ['--json']]) {
+      const typo = await cli(['user-groups', 'view-users', '--name', 'EngX2', ...json], { env });
+      expect(typo).toMatchObject({ code: 1, stdout: '' });
+      expect(typo.stderr).toContain("user group 'EngX2' not found");
+    }
+    await s.store.users.createGroup('Empty');
+    const empty = await cli(['user-groups', 'view-users', '--name', 'Empty', '--json'], { env });
+    expect(empty).toMatchObject({ code: 0, stdout: '[]\n' });
+    // A token that may list users but not user groups keeps the empty answer.
+    const userR = await s.makeToken('user:r');
+    const blind = await cli(['user-groups', 'view-users', '--name', 'EngX2', '--json'], {
+      env: { RDADMIN_URL: s.url, RDADMIN_TOKEN: userR },
+    });
+    expect(blind).toMatchObject({ code: 0, stdout: '[]\n' });
   });
 
   it('view-users needs only user:r; the group verbs need user_group', async () => {
@@ -442,12 +457,15 @@ describe('user-groups view-users and add-users', () => {
   });
 
   it('add-users moves users (a user is in one group) and says where from', async () => {
-    const r = await cli(['user-groups', 'add-users', '--name', 'EngX1', '--users', 'john, mary ,jon'], {
-      env,
-    });
+    const r = await cli(
+      ['user-groups', 'add-users', '--name', 'EngX1', '--users', 'john, mary ,jon', '--yes'],
+      {
+        env,
+      },
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("Added john (from 'Eng_1')\nAdded mary (from 'Eng_1')\njon: already in 'EngX1'\n");
-    expect(r.stderr).toContain("Added 3 user(s) to group 'EngX1'.");
+    expect(r.stderr).toContain("Added 2 user(s) to group 'EngX1' (1 already in it).");
     for (const n of ['john', 'mary', 'jon'])
       expect((await s.store.users.getByName(n))!.group_name).toBe('EngX1');
     expect((await s.store.users.getByName('johnny'))!.group_name).toBe('Eng_1');
@@ -456,7 +474,7 @@ describe('user-groups view-users and add-users', () => {
     expect(requests('GET /api/users ')).toEqual([]);
     s.logs.length = 0;
     const alone = await cli(
-      ['user-groups', 'add-users', '--name', 'Eng_1', '--users', 'john,mary', '--no-batch'],
+      ['user-groups', 'add-users', '--name', 'Eng_1', '--users', 'john,mary', '--no-batch', '--yes'],
       { env },
     );
     expect(alone.code).toBe(0);
@@ -502,9 +520,12 @@ describe('user-groups view-users and add-users', () => {
 
   it('user lookups are exact, escaped and paginated (D-2)', async () => {
     await s.seedUsers(['a_b', 'aXb', 'MAX', 'Max', 'max']);
-    const r = await cli(['user-groups', 'add-users', '--name', 'EngX1', '--users', 'a_b,max', '--json'], {
-      env: { ...env, RDADMIN_PAGE_SIZE: '1' },
-    });
+    const r = await cli(
+      ['user-groups', 'add-users', '--name', 'EngX1', '--users', 'a_b,max', '--json', '--yes'],
+      {
+        env: { ...env, RDADMIN_PAGE_SIZE: '1' },
+      },
+    );
     expect(r.code).toBe(0);
     expect((await s.store.users.getByName('a_b'))!.group_name).toBe('EngX1');
     expect((await s.store.users.getByName('aXb'))!.group_name).toBe('Default');
@@ -513,6 +534,29 @@ describe('user-groups view-users and add-users', () => {
     // 'max' matched MAX, Max and max case-insensitively: three pages of one row each were read
     // (the lookups of several names go in batches).
     expect(requests('(batch) GET /api/users ').length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('moving more than one user is confirmed; users already in the group are not sent', async () => {
+    const refused = await cli(['user-groups', 'add-users', '--name', 'EngX1', '--users', 'john,mary,jon'], {
+      env,
+    });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain("Found 2 users:\n  john (from 'Eng_1')\n  mary (from 'Eng_1')\n");
+    expect(requests('POST /api/user-groups')).toEqual([]);
+    const asked = await cli(['user-groups', 'add-users', '--name', 'EngX1', '--users', 'john,mary,jon'], {
+      env,
+      tty: true,
+      answer: true,
+    });
+    expect(asked).toMatchObject({ code: 0, asked: ["Move 2 users into 'EngX1'?"] });
+    expect(requests('POST /api/user-groups')).toHaveLength(1);
+    s.logs.length = 0;
+    const again = await cli(['user-groups', 'add-users', '--name', 'EngX1', '--users', 'john,mary,jon'], {
+      env,
+    });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("Added 0 user(s) to group 'EngX1' (3 already in it).");
+    expect(requests('POST /api/user-groups')).toEqual([]);
   });
 
   it('add-users --dry-run resolves and changes nothing', async () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LookupError } from '../../src/cli/errors';
-import { resolveExact } from '../../src/client/resolve';
+import { looksLike, resolveExact, resolveNameOrGuid } from '../../src/client/resolve';
 
 interface Rec {
   guid: string;
@@ -172,5 +172,55 @@ describe('resolveExact', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('looksLike: names suggested for a mistyped one', () => {
+  it('takes a name holding the text, or one edit away (two from eight characters on)', () => {
+    expect(looksLike('alice', 'alise')).toBe(true); // substitution
+    expect(looksLike('alice', 'alcie')).toBe(true); // neighbours swapped
+    expect(looksLike('alice', 'alic')).toBe(true); // holds the text
+    expect(looksLike('alice', 'allice')).toBe(true); // insertion
+    expect(looksLike('alice', 'alxxe')).toBe(false); // two edits on a short name
+    expect(looksLike('production', 'prodcutoin')).toBe(true); // two swaps, ten characters
+    expect(looksLike('production', 'prxdxctxon')).toBe(false);
+    expect(looksLike('bob', 'ab')).toBe(false); // two characters: only a name holding them
+    expect(looksLike('ab', 'ab')).toBe(true);
+  });
+
+  it('property: agrees with a plain full-table edit distance', () => {
+    const osa = (a: string, b: string): number => {
+      const d = Array.from({ length: a.length + 1 }, (_, i) =>
+        Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+      );
+      for (let i = 1; i <= a.length; i++)
+        for (let j = 1; j <= b.length; j++) {
+          d[i]![j] = Math.min(
+            d[i - 1]![j]! + 1,
+            d[i]![j - 1]! + 1,
+            d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+          );
+          if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+            d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+        }
+      return d[a.length]![b.length]!;
+    };
+    const word = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'd'), maxLength: 10 });
+    fc.assert(
+      fc.property(word, word, (name, text) => {
+        const limit = text.length >= 8 ? 2 : text.length >= 3 ? 1 : 0;
+        expect(looksLike(name, text)).toBe(name.includes(text) || osa(name, text) <= limit);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('a name or GUID not found hints names one typo away', async () => {
+    const records = ['alice', 'bob', 'carol'].map((name, i) => ({ guid: `g${i}`, name }));
+    const server = fakeList(records, { escape: true });
+    const list = (p: string | undefined) => server.list(p ?? '%');
+    const err = await rejection(resolveNameOrGuid('user', 'alise', list));
+    expect(err.message).toBe("user 'alise' not found");
+    expect(err.hint).toBe('similar: alice');
   });
 });
