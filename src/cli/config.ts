@@ -152,8 +152,14 @@ export async function readSecret(file: string, io: IO, what: string): Promise<st
   try {
     text = file === '-' ? await readStdin(io.stdin) : await readFile(file, 'utf8');
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(
-      `cannot read ${what} from ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      `cannot read ${what} from ${file}: ${code ?? (err as Error).message}`,
+      code === 'ENOENT'
+        ? `no such file: check the path (relative to ${process.cwd()}), or pass - to read it from stdin`
+        : code === 'EACCES'
+          ? 'the file is not readable by this user'
+          : undefined,
     );
   }
   const secret = text.split(/\r?\n/)[0]?.trim() ?? '';
@@ -164,6 +170,9 @@ export async function readSecret(file: string, io: IO, what: string): Promise<st
 /** flag > environment > profile > default. The config file is read only when something is missing. */
 export async function resolveConfig(flags: GlobalFlags, io: IO): Promise<ResolvedConfig> {
   const env = io.env;
+  if (flags.token !== undefined && flags.tokenFile !== undefined) {
+    throw new UsageError('--token and --token-file both give the token: pass one of them');
+  }
   let token = flags.token;
   let tokenSource = token ? '--token' : undefined;
   if (!token && flags.tokenFile) {

@@ -42,8 +42,12 @@ export async function buildContext(flags: GlobalFlags, deps: CtxDeps, withApi: b
   }
   let api: Api | undefined;
   if (withApi) {
-    if (flags.profile && !config.profileExists) {
-      throw new UsageError(`no profile named '${flags.profile}'`, 'list them with `rdadmin config list`');
+    const named = flags.profile ?? deps.io.env['RDADMIN_PROFILE'];
+    if (named && !config.profileExists) {
+      throw new UsageError(
+        `no profile named '${named}'${flags.profile ? '' : ' (from RDADMIN_PROFILE)'}`,
+        'list them with `rdadmin config list`',
+      );
     }
     if (!config.url) {
       throw new UsageError(

@@ -655,9 +655,18 @@ export class Transport {
         'raise --timeout SECONDS, or check that the server is not overloaded',
       );
     }
-    if (TLS_CODE.test(code) || /certificate|self.signed|tls/i.test(String((err as Error)?.message))) {
+    const message = String((err as Error)?.message);
+    if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(message)) {
+      // OpenSSL's words for an answer that is not TLS at all: a plain-HTTP server on that port.
       return new NetworkError(
-        `TLS failure talking to ${this.baseUrl}: ${(err as Error).message}`,
+        `TLS failure talking to ${this.baseUrl}: the server does not answer TLS (plain HTTP on that port?)`,
+        'TLS',
+        'if the server has no TLS, use http:// in --url (or RDADMIN_URL / the profile)',
+      );
+    }
+    if (TLS_CODE.test(code) || /certificate|self.signed|tls/i.test(message)) {
+      return new NetworkError(
+        `TLS failure talking to ${this.baseUrl}: ${message.split('\n')[0]}`,
         'TLS',
         'for a self-signed or private CA, pass --ca FILE (PEM); --insecure skips verification (not recommended)',
       );
@@ -703,10 +712,14 @@ export class Transport {
       );
     }
     if (status === 403) {
+      const body = describeBody(text);
       throw new AuthError(
-        `permission denied: ${describeBody(text)} (HTTP 403)`,
+        `permission denied: ${body} (HTTP 403)`,
         403,
-        'an API token needs the permission named above (`rdadmin tokens create --help`); a user session, the right in that area',
+        // rdadmin serve's token and settings routes take an administrator's session only.
+        /administrator's session/.test(body)
+          ? 'log in as an administrator (`rdadmin login --username admin`) and run it with that profile'
+          : 'an API token needs the permission named above (`rdadmin tokens create --help`); a user session, the right in that area',
       );
     }
     if (status === 429) throw this.rateLimited(text, undefined);

@@ -1,0 +1,122 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cli, tempConfigDir } from '../helpers/cli';
+import { startTestServer, type TestServer } from '../helpers/server';
+
+// A newcomer's mistakes, each answered with the error and the hint that fit it. Where the server and
+// token come from: each mistake is a usage error (exit 2) named before any request (the URL is a
+// port nothing listens on, so a request would end in exit 5).
+
+let cfg: string;
+let env: Record<string, string>;
+
+beforeEach(async () => {
+  cfg = await tempConfigDir();
+  env = { RDADMIN_CONFIG_DIR: cfg, RDADMIN_URL: 'http://127.0.0.1:1' };
+});
+
+describe('token and profile mistakes', () => {
+  it('--token and --token-file together are refused, whichever would win', async () => {
+    const file = join(cfg, 'token.txt');
+    await writeFile(file, 'rdt_from_file\n');
+    const r = await cli(['users', 'view', '--token', 'rdt_x', '--token-file', file], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--token and --token-file both give the token: pass one of them');
+  });
+
+  it('a missing token file names the path and the fix', async () => {
+    const r = await cli(['users', 'view', '--token-file', join(cfg, 'nope.txt')], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`cannot read the token from ${join(cfg, 'nope.txt')}: ENOENT`);
+    expect(r.stderr).toContain('hint: no such file: check the path');
+  });
+
+  it('RDADMIN_PROFILE naming no profile is an error, as --profile is', async () => {
+    const r = await cli(['users', 'view'], {
+      env: { ...env, RDADMIN_TOKEN: 'rdt_x', RDADMIN_PROFILE: 'nosuch' },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("no profile named 'nosuch' (from RDADMIN_PROFILE)");
+    const flag = await cli(['users', 'view', '--profile', 'nosuch'], {
+      env: { ...env, RDADMIN_TOKEN: 'rdt_x' },
+    });
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("no profile named 'nosuch'\n");
+  });
+});
+
+describe('help', () => {
+  it("serve's help lists its own options only; a client verb's help lists the global ones", async () => {
+    const serve = await cli(['serve', '--help']);
+    expect(serve.code).toBe(0);
+    expect(serve.stdout).toContain('--data-dir');
+    expect(serve.stdout).not.toContain('Global options');
+    expect(serve.stdout).not.toContain('--token-file');
+    const view = await cli(['users', 'view', '--help']);
+    expect(view.stdout).toContain('Global options (before or after the verb):');
+    expect(view.stdout).toContain('--token-file');
+  });
+});
+
+describe('serve: a data folder that cannot be used', () => {
+  it('is a usage error naming the folder (exit 2), not an unexpected failure', async () => {
+    const file = join(cfg, 'a-file');
+    await writeFile(file, 'x');
+    const r = await cli(['serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', join(file, 'data')], {
+      env: { RDADMIN_CONFIG_DIR: cfg },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error: cannot use the data folder ${join(file, 'data')}: ENOTDIR`);
+    expect(r.stderr).toContain('hint: pass --data-dir with a folder this user may create or write');
+    expect(r.stderr).not.toContain('unexpected failure');
+  });
+});
+
+describe('hints that fit the mistake', () => {
+  let s: TestServer;
+  beforeEach(async () => {
+    s = await startTestServer();
+  });
+  afterEach(async () => {
+    await s.close();
+  });
+
+  it('https:// to a plain-HTTP server: one line saying so, and the hint to use http://', async () => {
+    const r = await cli(['users', 'view'], {
+      env: { RDADMIN_CONFIG_DIR: cfg, RDADMIN_URL: s.url.replace('http:', 'https:'), RDADMIN_TOKEN: s.token },
+    });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('the server does not answer TLS (plain HTTP on that port?)');
+    expect(r.stderr).toContain('hint: if the server has no TLS, use http://');
+    expect(r.stderr.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('a wrong password at login points at the user name and password, not at a token', async () => {
+    const r = await cli(['login', '--url', s.url, '--username', 'admin', '--password-stdin'], {
+      env: { RDADMIN_CONFIG_DIR: cfg },
+      stdin: 'wrong-password\n',
+    });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('hint: check the user name and the password');
+    expect(r.stderr).not.toContain('check the token');
+  });
+
+  it("an API token on an administrator's-session route is told to log in", async () => {
+    const env = { RDADMIN_CONFIG_DIR: cfg, RDADMIN_URL: s.url, RDADMIN_TOKEN: s.token };
+    for (const args of [
+      ['tokens', 'list'],
+      ['settings', 'view'],
+    ]) {
+      const r = await cli(args, { env });
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain("needs an administrator's session");
+      expect(r.stderr).toContain('hint: log in as an administrator (`rdadmin login --username admin`)');
+    }
+    const perm = await cli(['users', 'view'], {
+      env: { ...env, RDADMIN_TOKEN: await s.makeToken('device:r') },
+    });
+    expect(perm.code).toBe(4);
+    expect(perm.stderr).toContain('hint: an API token needs the permission named above');
+  });
+});
