@@ -218,9 +218,12 @@ const canReach: VerbSpec = {
     if (!name) throw new UsageError('can-reach needs --name');
     let seen = 0;
     let n = 0;
+    // What stopped how many devices: one that stopped every device (the user is disabled) is said.
+    const stopped = new Map<string, number>();
     async function* reachable() {
       for await (const a of reachableBy(ctx.api, name!)) {
         seen++;
+        for (const b of a.blockers) stopped.set(b, (stopped.get(b) ?? 0) + 1);
         if (!a.reachable) continue;
         n++;
         yield a;
@@ -238,7 +241,10 @@ const canReach: VerbSpec = {
         ],
         reachable(),
       );
-    ctx.out.info(`${name} may connect to ${n} of ${seen} devices.`);
+    const everywhere = [...stopped].filter(([, c]) => seen > 0 && c === seen).map(([b]) => b);
+    ctx.out.info(
+      `${name} may connect to ${n} of ${seen} devices${everywhere.length ? ` (${everywhere.join('; ')})` : ''}.`,
+    );
   },
 };
 

@@ -129,6 +129,11 @@ describe('explain-access', () => {
       [...(await accessible('dave'))].sort(),
     );
     expect((await cli(['users', 'can-reach'], { env })).code).toBe(2);
+    expect(reach.stderr).toMatch(/^dave may connect to \d+ of \d+ devices\.$/m);
+    // A disabled user reaches nothing, and the summary says why.
+    const erin = await cli(['users', 'can-reach', '--name', 'erin'], { env });
+    expect(erin.code).toBe(0);
+    expect(erin.stderr).toMatch(/erin may connect to 0 of \d+ devices \(user erin is disabled\)\./);
   });
 
   it('names each grant and blocker', async () => {
