@@ -3,6 +3,7 @@ import {
   PROFILE_KEYS,
   type Profile,
   type ProfileKey,
+  readProfiles,
   readSecret,
   resolveConfig,
 } from '../src/cli/config';
@@ -49,9 +50,10 @@ $XDG_CONFIG_HOME/rdadmin, else ~/.config/rdadmin. Precedence: flag > environment
       api: false,
       examples: ['rdadmin config list', 'rdadmin config list --json'],
       async run(ctx) {
-        const config = await openConfig(ctx.io.env);
-        const current = config.currentProfile();
-        const profiles = Object.entries(config.profiles()).map(([name, p]) => ({
+        // Read only: opening the config store would write config.json when it is missing.
+        const config = await readProfiles(ctx.io.env);
+        const current = config.current;
+        const profiles = Object.entries(config.profiles).map(([name, p]) => ({
           name,
           current: name === current,
           url: p.url ?? null,

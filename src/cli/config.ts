@@ -87,14 +87,20 @@ export function configFilePath(env: IO['env']): string {
  * conf (with its schema validator) costs more start-up time than the rest of the command line.
  * Writers still go through openConfig(). A missing file means no profiles.
  */
-async function readProfiles(env: IO['env']): Promise<{ current: string; profiles: Record<string, Profile> }> {
+export async function readProfiles(
+  env: IO['env'],
+): Promise<{ current: string; profiles: Record<string, Profile>; path: string }> {
   let data: Partial<ConfigShape> = {};
   try {
     data = JSON.parse(await readFile(configFilePath(env), 'utf8')) as Partial<ConfigShape>;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  return { current: data.currentProfile || 'default', profiles: data.profiles ?? {} };
+  return {
+    current: data.currentProfile || 'default',
+    profiles: data.profiles ?? {},
+    path: configFilePath(env),
+  };
 }
 
 export interface GlobalFlags {

@@ -237,4 +237,16 @@ describe('config --dry-run', () => {
     expect((await cli(['config', 'set', 'timeout', '-3', '--dry-run'], { env: cenv })).code).toBe(2);
     expect(await readFile(file, 'utf8')).toBe(saved);
   });
+
+  it('config list only reads: with no file it says so and creates none', async () => {
+    const dir = await tempConfigDir();
+    const list = await cli(['config', 'list', '--json'], { env: { RDADMIN_CONFIG_DIR: dir } });
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual({
+      path: join(dir, 'config.json'),
+      current: 'default',
+      profiles: [],
+    });
+    await expect(stat(join(dir, 'config.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
 });
