@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openConfig } from '../src/cli/config';
@@ -93,9 +93,10 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
       keepAliveMs: seconds('keepAliveTimeout', 'keep-alive-timeout'),
     };
     const demo = o['demo'] === true;
+    const tempDir = demo && str(o['dataDir']) === undefined;
     const dataDir =
       str(o['dataDir']) ??
-      (demo ? await mkdtemp(join(tmpdir(), 'rdadmin-demo-')) : defaultDataDir(ctx.io.env));
+      (tempDir ? await mkdtemp(join(tmpdir(), 'rdadmin-demo-')) : defaultDataDir(ctx.io.env));
     const { startServer, lineLog } = await import('../src/server/serve');
     const log = lineLog(ctx.io.stderr, () => `${new Date().toISOString()} `);
     // The demo runs with the default administrator password and prints an all:rw token: it stays
@@ -108,7 +109,9 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
       config: str(o['publicUrl']) ? { publicUrl: str(o['publicUrl']) } : {},
       ...(retention !== undefined ? { logRetentionDays: Number(retention) } : {}),
       timeouts: Object.fromEntries(Object.entries(timeouts).filter(([, v]) => v !== undefined)),
-    }).catch((err: NodeJS.ErrnoException) => {
+    }).catch(async (err: NodeJS.ErrnoException) => {
+      // A demo's temporary folder that never served is not left behind.
+      if (tempDir) await rm(dataDir, { recursive: true, force: true });
       if (err.code === 'EADDRINUSE')
         throw new UsageError(`port ${port} is already in use`, 'pick another with --port');
       if (err.syscall === 'listen' && err.code === 'EACCES')

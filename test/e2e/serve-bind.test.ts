@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,6 +134,16 @@ describe('a port that is taken', () => {
       expect(r.code).toBe(2);
       // Nothing was set up: no database, so no administrator created.
       expect(existsSync(data) ? await readdir(data) : []).toEqual([]);
+      // --demo without --data-dir: its temporary folder is removed again.
+      const tmp = join(dir, 'tmp');
+      await mkdir(tmp);
+      const demo = await rdadmin(
+        ['serve', '--demo', '--port', String(port)],
+        childEnv({ RDADMIN_CONFIG_DIR: join(dir, 'taken-config'), TMPDIR: tmp }),
+      );
+      expect(demo.code).toBe(2);
+      expect(demo.stderr).toContain(`error: port ${port} is already in use`);
+      expect(await readdir(tmp)).toEqual([]);
     } finally {
       await new Promise<void>((resolve) => taken.close(() => resolve()));
     }
