@@ -4,6 +4,7 @@ import { BATCH_HEADER, BATCH_MAX_REQUESTS } from '../wire/batch';
 import type { AppDeps, AppEnv } from './context';
 import { SECURITY_HEADERS } from './headers';
 import { HttpError } from './http';
+import { loggedError, loggedPath, logSafe } from './line-log';
 import { RouteTable } from './routes';
 import { registerAddressBookRoutes } from './routes/address-books';
 import { registerAuditRoutes } from './routes/audits';
@@ -18,9 +19,6 @@ import { registerUserRoutes } from './routes/users';
 import { constraintViolation } from './store/db';
 
 export const SERVER_VERSION = '0.1.0';
-
-/** Secrets can sit in these path segments; the request log shows them redacted. */
-const SECRET_PATH = /^(\/api\/invitations\/)[^/]+/;
 
 const CONFLICT = {
   unique:
@@ -71,7 +69,7 @@ export function createApp(deps: AppDeps) {
     await next();
     const ms = (performance.now() - started).toFixed(1);
     deps.log(
-      `${c.env?.batch ? '(batch) ' : ''}${c.req.method} ${c.req.path.replace(SECRET_PATH, '$1***')} ${c.res.status} ${ms}ms`,
+      `${c.env?.batch ? '(batch) ' : ''}${c.req.method} ${loggedPath(c.req.path)} ${c.res.status} ${ms}ms`,
     );
   });
 
@@ -84,10 +82,12 @@ export function createApp(deps: AppDeps) {
     const conflict = constraintViolation(err);
     if (conflict) {
       // Check-then-write races between concurrent requests end here, not in a 500.
-      deps.log(`conflict on ${c.req.method} ${c.req.path}: ${(err as Error).message}`);
+      deps.log(
+        `conflict on ${c.req.method} ${loggedPath(c.req.path)}: ${logSafe(String((err as Error).message))}`,
+      );
       return c.json({ error: CONFLICT[conflict] }, 409);
     }
-    deps.log(`internal error on ${c.req.method} ${c.req.path}: ${(err as Error)?.stack ?? err}`);
+    deps.log(`internal error on ${c.req.method} ${loggedPath(c.req.path)}: ${loggedError(err)}`);
     return c.json({ error: 'internal server error' }, 500);
   });
 

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { z } from 'zod';
@@ -40,8 +41,16 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, where:
   return r.data;
 }
 
-/** Reads and validates a JSON body. A missing body is treated as `null` (so "required" errors name it). */
-export async function readBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+/**
+ * Reads and validates a JSON body. A missing body is treated as `null` (so "required" errors name it).
+ * Every string in it must be well-formed Unicode, unless `textInside` (a batch: the request bodies
+ * it holds are checked as each request reads its own, so one bad body fails only that request).
+ */
+export async function readBody<T extends z.ZodType>(
+  c: Context,
+  schema: T,
+  o: { textInside?: boolean } = {},
+): Promise<z.infer<T>> {
   const text = await readText(c);
   let value: unknown = null;
   if (text.trim() !== '') {
@@ -50,9 +59,73 @@ export async function readBody<T extends z.ZodType>(c: Context, schema: T): Prom
     } catch {
       throw new HttpError(400, 'request body is not valid JSON');
     }
+    if (!o.textInside) checkWellFormed(value, text, 'request body');
   }
   if (value === null) throw new HttpError(400, 'request body is required (a JSON value)');
   return parseWith(schema, value, 'request body');
+}
+
+/**
+ * A `\uD800`–`\uDFFF` escape in JSON text: only such an escape can make JSON.parse produce a lone
+ * surrogate (the text itself is well-formed, as decodeUtf8 made it), so other texts skip the walk.
+ */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+
+/**
+ * Refuses a parsed JSON value holding a string (a value or a field name) that is not well-formed
+ * Unicode: a lone surrogate escape such as `"\ud800"`. Stored, it would come back as U+FFFD (in
+ * SQLite, in UTF-8 answers), so two different names or passwords would become one.
+ * `text` is the JSON text `value` was parsed from.
+ */
+export function checkWellFormed(value: unknown, text: string, where: string): void {
+  if (!SURROGATE_ESCAPE.test(text)) return;
+  // Iterative, and each step keeps only its parent and key: the nesting depth is the client's to
+  // choose, and a field's path is spelled out only for the error.
+  const todo: Step[] = [{ v: value }];
+  for (let step = todo.pop(); step; step = todo.pop()) {
+    const { v } = step;
+    if (typeof v === 'string') {
+      if (!isWellFormed(v)) throw new HttpError(400, `${fieldAt(where, step)} ${NOT_UNICODE}`);
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) todo.push({ v: v[i], parent: step, key: String(i) });
+    } else if (v !== null && typeof v === 'object') {
+      for (const [key, x] of Object.entries(v)) {
+        if (!isWellFormed(key))
+          throw new HttpError(400, `${fieldAt(where, step)} has a field name that ${NOT_UNICODE}`);
+        todo.push({ v: x, parent: step, key });
+      }
+    }
+  }
+}
+
+interface Step {
+  v: unknown;
+  parent?: Step;
+  key?: string;
+}
+
+/** `request body field 'a.b.0'`, the path cut short when it is deep. */
+function fieldAt(where: string, step: Step): string {
+  const keys: string[] = [];
+  for (let s: Step | undefined = step; s?.key !== undefined; s = s.parent) keys.push(s.key);
+  if (!keys.length) return where;
+  const path = keys.reverse().join('.');
+  return `${where} field '${path.length > 200 ? `${path.slice(0, 200)}…` : path}'`;
+}
+
+const NOT_UNICODE =
+  'is not valid Unicode text: it holds a lone surrogate (a \\uD800-\\uDFFF code unit not in a pair)';
+
+/**
+ * UTF-8 bytes as text, strictly: invalid bytes are refused, not turned into U+FFFD (eight different
+ * invalid bytes would otherwise be one password, or the same name as eight U+FFFD). A leading BOM
+ * stays in the text, as before (JSON.parse refuses it).
+ */
+function decodeUtf8(bytes: Buffer): string {
+  if (!isUtf8(bytes)) throw new HttpError(400, 'the request body is not valid UTF-8');
+  return bytes.toString('utf8');
 }
 
 /**
@@ -63,12 +136,15 @@ export async function readBody<T extends z.ZodType>(c: Context, schema: T): Prom
  */
 export async function readText(c: Context): Promise<string> {
   const batched = (c.env as { batch?: BatchItemEnv } | undefined)?.batch;
-  if (batched) return batched.body;
+  if (batched) {
+    // The text a batch holds for this request: as strict as bytes sent alone.
+    if (!isWellFormed(batched.body)) throw new HttpError(400, `request body ${NOT_UNICODE}`);
+    return batched.body;
+  }
   const declared = Number(c.req.header('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) throw tooLarge();
-  // Like Request.text(): invalid UTF-8 becomes U+FFFD.
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming && typeof incoming.on === 'function') return (await readIncoming(incoming)).toString('utf8');
+  if (incoming && typeof incoming.on === 'function') return decodeUtf8(await readIncoming(incoming));
   const stream = c.req.raw.body;
   if (!stream) return '';
   const reader = stream.getReader();
@@ -89,7 +165,7 @@ export async function readText(c: Context): Promise<string> {
     }
     chunks.push(step.value);
   }
-  return new TextDecoder().decode(Buffer.concat(chunks));
+  return decodeUtf8(Buffer.concat(chunks));
 }
 
 /**

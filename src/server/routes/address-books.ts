@@ -29,7 +29,7 @@ import { formatColor, RULE_WORDS } from '../../wire/ab-rules';
 import { listOf } from '../../wire/common';
 import { changeRecorded } from '../audit-log';
 import type { AppDeps, AppEnv, Principal } from '../context';
-import { HttpError, parseWith, readBody, readQuery, readText } from '../http';
+import { checkWellFormed, HttpError, parseWith, readBody, readQuery, readText } from '../http';
 import type { Handler, RouteSpec, RouteTable } from '../routes';
 import type { Store } from '../store';
 import {
@@ -401,11 +401,14 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
 
   /** Parses JSON held in a string field, naming the field when it is not JSON. */
   function innerJson(text: string, where: string): unknown {
+    let value: unknown;
     try {
-      return JSON.parse(text);
+      value = JSON.parse(text);
     } catch {
       throw new HttpError(400, `${where} is not valid JSON`);
     }
+    checkWellFormed(value, text, where);
+    return value;
   }
 
   add(

@@ -20,7 +20,7 @@ import {
 import { parseJsonLossless, stringifyJson } from '../../wire/json-lossless';
 import { clientIp } from '../auth';
 import type { AppDeps, Principal } from '../context';
-import { HttpError, parseWith, readBody, readQuery, readText } from '../http';
+import { checkWellFormed, HttpError, parseWith, readBody, readQuery, readText } from '../http';
 import type { RouteTable } from '../routes';
 import type { AlarmRecord, ConnRecord, ConsoleRecord, FileRecord, Own, TimeRange } from '../store/audit-logs';
 import { fold } from '../store/like';
@@ -41,6 +41,7 @@ async function readLosslessBody<T extends z.ZodType>(c: Context, schema: T): Pro
     } catch {
       throw new HttpError(400, 'request body is not valid JSON');
     }
+    checkWellFormed(value, text, 'request body');
   }
   if (value === null) throw new HttpError(400, 'request body is required (a JSON object)');
   return parseWith(schema, value, 'request body');

@@ -16,6 +16,7 @@ import { changeRecorded } from '../audit-log';
 import { clientIp } from '../auth';
 import type { AppDeps } from '../context';
 import { HttpError, readBody, readQuery, readText } from '../http';
+import { logSafe } from '../line-log';
 import type { RouteTable } from '../routes';
 import { ConsoleOp, ConsoleType } from '../store/audit';
 import { constraintViolation } from '../store/db';
@@ -314,7 +315,9 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
           note: body['preset-address-book-note'],
         };
         await assignToBook(deps, device, entry, null).catch((err: Error) =>
-          deps.log(`sysinfo from ${device.id}: preset address book '${book}' not applied: ${err.message}`),
+          deps.log(
+            logSafe(`sysinfo from ${device.id}: preset address book '${book}' not applied: ${err.message}`),
+          ),
         );
       }
       for (const [type, value, unset] of presets) {
@@ -323,7 +326,9 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
           await assign(deps, device, type, value);
         } catch (err) {
           deps.log(
-            `sysinfo from ${device.id}: preset ${type}='${value}' not applied: ${(err as Error).message}`,
+            logSafe(
+              `sysinfo from ${device.id}: preset ${type}='${value}' not applied: ${(err as Error).message}`,
+            ),
           );
         }
       }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
@@ -50,9 +50,60 @@ export function withStatementCache(sqlite: SQLite.Database): {
   };
 }
 
+/**
+ * The data folder, made if missing: readable by its owner only (it holds every password hash,
+ * session and the secret key). Its parents are made as usual; a folder that exists keeps its mode
+ * (its owner chose it).
+ */
+function makeDataDir(dir: string): void {
+  mkdirSync(dirname(dir), { recursive: true });
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
+/**
+ * The database file (and its -wal and -shm files) readable and writable by its owner only: made
+ * with mode 0600 when missing, group and other bits taken away when present. SQLite gives the
+ * -wal and -shm files it makes the mode of the database file.
+ */
+function ownerOnly(file: string, create: boolean): void {
+  if (create) {
+    try {
+      closeSync(openSync(file, 'wx', 0o600));
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  let mode: number;
+  try {
+    mode = statSync(file).mode;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if ((mode & 0o077) === 0) return;
+  try {
+    chmodSync(file, mode & 0o700);
+  } catch (err) {
+    // Not this user's file (it may still write to it through its group): its owner decides.
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+  }
+}
+
 /** Opens (creating if needed) the SQLite file in WAL mode and brings its schema up to date. */
 export async function openDatabase(file: string): Promise<Database> {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const onDisk = file !== ':memory:' && file !== '';
+  if (onDisk) {
+    makeDataDir(dirname(file));
+    ownerOnly(file, true);
+    // Left by a server that did not close cleanly, maybe before their modes were kept tight.
+    ownerOnly(`${file}-wal`, false);
+    ownerOnly(`${file}-shm`, false);
+  }
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
