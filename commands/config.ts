@@ -9,6 +9,7 @@ import {
 } from '../src/cli/config';
 import type { Ctx } from '../src/cli/context';
 import { UsageError } from '../src/cli/errors';
+import { shownUrl } from '../src/cli/output';
 import type { AreaSpec } from '../src/cli/verb';
 
 function coerce(key: ProfileKey, value: string): Profile[ProfileKey] {
@@ -24,7 +25,7 @@ function coerce(key: ProfileKey, value: string): Profile[ProfileKey] {
     return value === 'true';
   }
   if (key === 'url' && !/^https?:\/\/[^/]/i.test(value))
-    throw new UsageError(`url must start with http:// or https:// (got '${value}')`);
+    throw new UsageError(`url must start with http:// or https:// (got '${shownUrl(value)}')`);
   return value;
 }
 
@@ -56,7 +57,7 @@ $XDG_CONFIG_HOME/rdadmin, else ~/.config/rdadmin. Precedence: flag > environment
         const profiles = Object.entries(config.profiles).map(([name, p]) => ({
           name,
           current: name === current,
-          url: p.url ?? null,
+          url: p.url ? shownUrl(p.url) : null, // a password in the URL is not shown
           token: p.token ? 'set' : 'not set',
           timeout: p.timeout ?? null,
           concurrency: p.concurrency ?? null,
@@ -105,6 +106,7 @@ $XDG_CONFIG_HOME/rdadmin, else ~/.config/rdadmin. Precedence: flag > environment
           );
         }
         config.setCurrentProfile(name!);
+        if (ctx.out.json) ctx.out.jsonValue({ profile: name, action: 'use' });
         ctx.out.success(`Current profile: ${name}.`);
       },
     },
@@ -138,19 +140,28 @@ For the token, give - as VALUE to read it from stdin instead of the command line
             ctx.out.jsonValue({
               profile,
               key: k,
-              ...(k === 'token' ? {} : { value: coerced }),
+              ...(k === 'token' ? {} : { value: k === 'url' ? shownUrl(value) : coerced }),
               action: 'set',
               dry_run: true,
             });
           ctx.out.info(
-            `Dry run: would set ${k}${k === 'token' ? '' : ` to ${value}`} in profile '${profile}'${exists ? '' : ' (a new profile)'}; nothing was changed.`,
+            `Dry run: would set ${k}${k === 'token' ? '' : ` to ${k === 'url' ? shownUrl(value) : value}`} in profile '${profile}'${exists ? '' : ' (a new profile)'}; nothing was changed.`,
           );
           return;
         }
         const config = await openConfig(ctx.io.env);
         const profile = ctx.flags.profile ?? ctx.io.env['RDADMIN_PROFILE'] ?? config.currentProfile();
         config.setProfile(profile, { ...config.getProfile(profile), [k]: coerced });
-        ctx.out.success(`Set ${k} in profile '${profile}'${k === 'token' ? '' : ` to ${value}`}.`);
+        if (ctx.out.json)
+          ctx.out.jsonValue({
+            profile,
+            key: k,
+            ...(k === 'token' ? {} : { value: k === 'url' ? shownUrl(value) : coerced }),
+            action: 'set',
+          });
+        ctx.out.success(
+          `Set ${k} in profile '${profile}'${k === 'token' ? '' : ` to ${k === 'url' ? shownUrl(value) : value}`}.`,
+        );
       },
     },
   ],

@@ -42,14 +42,19 @@ export interface ConfigStore {
 
 export async function openConfig(env: IO['env']): Promise<ConfigStore> {
   const { default: Conf } = await import('conf');
-  const conf = new Conf<ConfigShape>({
-    projectName: 'rdadmin',
-    projectSuffix: '',
-    configName: 'config',
-    configFileMode: 0o600,
-    ...(env['RDADMIN_CONFIG_DIR'] ? { cwd: env['RDADMIN_CONFIG_DIR'] } : {}),
-    defaults: { currentProfile: 'default', profiles: {} },
-  });
+  let conf: InstanceType<typeof Conf<ConfigShape>>;
+  try {
+    conf = new Conf<ConfigShape>({
+      projectName: 'rdadmin',
+      projectSuffix: '',
+      configName: 'config',
+      configFileMode: 0o600,
+      ...(env['RDADMIN_CONFIG_DIR'] ? { cwd: env['RDADMIN_CONFIG_DIR'] } : {}),
+      defaults: { currentProfile: 'default', profiles: {} },
+    });
+  } catch (err) {
+    throw unreadable(configFilePath(env), err);
+  }
   return {
     path: conf.path,
     currentProfile: () => conf.get('currentProfile') || 'default',
@@ -90,17 +95,68 @@ export function configFilePath(env: IO['env']): string {
 export async function readProfiles(
   env: IO['env'],
 ): Promise<{ current: string; profiles: Record<string, Profile>; path: string }> {
-  let data: Partial<ConfigShape> = {};
+  const path = configFilePath(env);
+  let data: unknown = {};
   try {
-    data = JSON.parse(await readFile(configFilePath(env), 'utf8')) as Partial<ConfigShape>;
+    data = JSON.parse(await readFile(path, 'utf8'));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw unreadable(path, err);
   }
-  return {
-    current: data.currentProfile || 'default',
-    profiles: data.profiles ?? {},
-    path: configFilePath(env),
-  };
+  const { currentProfile, profiles } = (data ?? {}) as Partial<ConfigShape>;
+  if (
+    typeof data !== 'object' ||
+    data === null ||
+    Array.isArray(data) ||
+    (currentProfile !== undefined && typeof currentProfile !== 'string') ||
+    (profiles !== undefined && (typeof profiles !== 'object' || profiles === null || Array.isArray(profiles)))
+  ) {
+    throw new UsageError(
+      `${path} does not hold rdadmin's profiles ({"currentProfile": …, "profiles": {…}})`,
+      'fix it, or move it away to start afresh',
+    );
+  }
+  return { current: currentProfile || 'default', profiles: profiles ?? {}, path };
+}
+
+/** The config file exists but cannot be read or parsed. */
+function unreadable(path: string, err: unknown): UsageError {
+  const code = (err as NodeJS.ErrnoException).code;
+  return err instanceof SyntaxError
+    ? new UsageError(`${path} is not valid JSON: ${err.message}`, 'fix it, or move it away to start afresh')
+    : new UsageError(`cannot read ${path}: ${code ?? (err as Error).message}`);
+}
+
+/**
+ * A profile's values as the file holds them, checked: a hand-edited file may hold "false" for
+ * insecure (which must not turn TLS checks off) or a string for a number.
+ */
+export function checkedProfile(path: string, name: string, raw: unknown): Profile {
+  const bad = (key: string, what: string) =>
+    new UsageError(
+      `${path}: profile '${name}': ${key} must be ${what}`,
+      `set it with rdadmin config set ${key} VALUE --profile ${name}`,
+    );
+  if (raw === undefined) return {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('the profile', 'an object');
+  const p = raw as Record<string, unknown>;
+  for (const key of ['url', 'token', 'ca'] as const)
+    if (p[key] !== undefined && typeof p[key] !== 'string') throw bad(key, 'a string');
+  if (p['insecure'] !== undefined && typeof p['insecure'] !== 'boolean')
+    throw bad('insecure', 'true or false');
+  if (
+    p['timeout'] !== undefined &&
+    (typeof p['timeout'] !== 'number' || !(p['timeout'] > 0 && p['timeout'] <= 3600))
+  )
+    throw bad('timeout', 'a number of seconds from 1 to 3600');
+  if (
+    p['concurrency'] !== undefined &&
+    (typeof p['concurrency'] !== 'number' ||
+      !Number.isInteger(p['concurrency']) ||
+      p['concurrency'] < 1 ||
+      p['concurrency'] > 64)
+  )
+    throw bad('concurrency', 'a whole number from 1 to 64');
+  return p as Profile;
 }
 
 export interface GlobalFlags {
@@ -174,7 +230,11 @@ export async function readSecret(file: string, io: IO, what: string): Promise<st
 }
 
 /** flag > environment > profile > default. The config file is read only when something is missing. */
-export async function resolveConfig(flags: GlobalFlags, io: IO): Promise<ResolvedConfig> {
+export async function resolveConfig(
+  flags: GlobalFlags,
+  io: IO,
+  o: { ignoreFile?: boolean } = {},
+): Promise<ResolvedConfig> {
   const env = io.env;
   if (flags.token !== undefined && flags.tokenFile !== undefined) {
     throw new UsageError('--token and --token-file both give the token: pass one of them');
@@ -199,13 +259,11 @@ export async function resolveConfig(flags: GlobalFlags, io: IO): Promise<Resolve
     flags.profile !== undefined ||
     env['RDADMIN_PROFILE'] !== undefined ||
     flags.timeout === undefined;
-  if (needProfile) {
-    const file = await readProfiles(env).catch(() => undefined);
-    if (file) {
-      profileName ??= file.current;
-      profile = file.profiles[profileName] ?? {};
-      profileExists = file.profiles[profileName] !== undefined;
-    }
+  if (needProfile && !o.ignoreFile) {
+    const file = await readProfiles(env);
+    profileName ??= file.current;
+    profile = checkedProfile(file.path, profileName, file.profiles[profileName]);
+    profileExists = file.profiles[profileName] !== undefined;
   }
   if (!token && profile.token) {
     token = profile.token;

@@ -5,7 +5,7 @@ import { type Confirm, isInteractive, terminalConfirm } from './confirm';
 import { UsageError } from './errors';
 import type { IO } from './io';
 import { type ListingProgressTiming, listingProgress } from './listing-progress';
-import { Output } from './output';
+import { Output, shownUrl, visible } from './output';
 
 /** What a command handler gets. Handlers never touch undici, process.*, or the config file. */
 export interface Ctx {
@@ -34,7 +34,12 @@ export function makeOutput(flags: GlobalFlags, io: IO): Output {
 export async function buildContext(flags: GlobalFlags, deps: CtxDeps, withApi: boolean): Promise<Ctx> {
   const { io } = deps;
   const out = makeOutput(flags, io);
-  const config = await resolveConfig(flags, io);
+  // A verb that needs no server (serve, login, config) still runs when the config file is broken;
+  // the ones that need it get the error that names the file.
+  const config = await resolveConfig(flags, io).catch((err: unknown) => {
+    if (withApi || !(err instanceof UsageError)) throw err;
+    return resolveConfig(flags, io, { ignoreFile: true });
+  });
   if (flags.token) {
     out.warn(
       'a token given with --token is visible in the process list and shell history; prefer --token-file FILE or RDADMIN_TOKEN',
@@ -56,12 +61,26 @@ export async function buildContext(flags: GlobalFlags, deps: CtxDeps, withApi: b
       );
     }
     if (!/^https?:\/\/[^/]/i.test(config.url)) {
-      throw new UsageError(`invalid server URL '${config.url}': it must start with http:// or https://`);
+      throw new UsageError(
+        `invalid server URL '${visible(shownUrl(config.url))}': it must start with http:// or https://`,
+      );
     }
     if (!config.token) {
       throw new UsageError(
         'no token',
         'pass --token-file FILE (or - for stdin), set RDADMIN_TOKEN, or run `rdadmin login` to save a session',
+      );
+    }
+    // A bearer token is printable ASCII (RFC 6750). undici refuses to send anything else in a header,
+    // a refusal that would read as an unreachable server (exit 5, after retries). Never the token itself.
+    const bad = /[^\x21-\x7e]/.exec(config.token);
+    if (bad) {
+      const c = bad[0].charCodeAt(0);
+      const what =
+        c < 0x20 || c === 0x7f ? 'a control character' : c === 0x20 ? 'a space' : 'a non-ASCII character';
+      throw new UsageError(
+        `the token from ${config.tokenSource ?? 'the configuration'} is malformed: it holds ${what} (at character ${bad.index + 1})`,
+        'a token is one line of printable ASCII, as `rdadmin tokens create` or `rdadmin login` shows it; check that source (a binary file, a line break, an encoding)',
       );
     }
     let ca: string | undefined;
@@ -104,7 +123,8 @@ export async function buildContext(flags: GlobalFlags, deps: CtxDeps, withApi: b
     // What was listed for the question must be out before it is asked.
     confirm: (question) => {
       out.flush();
-      return (deps.confirm ?? terminalConfirm(io, { color: out.stderrColor }))(question);
+      // The question may hold names from the server: shown escaped, as every other message.
+      return (deps.confirm ?? terminalConfirm(io, { color: out.stderrColor }))(visible(question));
     },
     config,
     interactive: isInteractive(io),

@@ -17,6 +17,43 @@ export function colorEnabled(stream: Writable, env: IO['env'], noColor: boolean)
   return stream.isTTY === true;
 }
 
+/**
+ * What `visible` leaves as it is: nothing ('line', one line of a message built from a server's
+ * answer); a table cell's line breaks ('cell'); the tabs and line ends (LF, CRLF) that lines of data
+ * and messages are made of ('lines').
+ */
+export type Keep = 'line' | 'cell' | 'lines';
+
+// C0, DEL, C1, and the bidi embeddings, overrides and isolates (which make a terminal show text in
+// another order than it is written, e.g. a name that reads "exe.txt" while it is "txt.exe").
+const UNSAFE: Record<Keep, RegExp> = {
+  line: /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+  cell: /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+  lines: /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|\r(?!\n)/g,
+};
+const NAMED: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+function escaped(c: string): string {
+  const code = c.charCodeAt(0);
+  if (NAMED[c]) return NAMED[c];
+  // \xNN for C0 (as a shell or a debugger shows it); \uNNNN from DEL on, which is also a JSON
+  // escape: JSON text (`audits … --format json`) stays valid JSON of the same value.
+  return code < 0x20
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * Text from elsewhere (a server; device fields come from any RustDesk client, unauthenticated)
+ * made safe to print on a terminal: each control character and bidi control becomes a visible
+ * escape (ESC → `\x1b`, U+202E → `\u202e`), except those `keep` allows. Raw, they would let that
+ * text clear the screen, set the window title, recolour or hide what follows, or forge a line.
+ * Our own colour is added after this, never before.
+ */
+export function visible(text: string, keep: Keep = 'line'): string {
+  return text.replace(UNSAFE[keep], escaped);
+}
+
 const ESC = '\u001b[';
 function paint(on: boolean, code: string, s: string): string {
   return on ? `${ESC}${code}m${s}${ESC}0m` : s;
@@ -96,14 +133,18 @@ export class Output {
     return this.drained;
   }
 
-  /** Raw text on stdout, as it is (no newline added): for output written piece by piece. */
+  /**
+   * Text on stdout (no newline added): for output written piece by piece. Controls other than tabs
+   * and line ends are shown escaped (see visible), except with --json (JSON.stringify escapes them).
+   */
   text(text: string): void {
-    this.write(text);
+    this.write(this.json ? text : visible(text, 'lines'));
   }
 
-  /** Raw data line(s) on stdout. */
+  /** Data line(s) on stdout, controls escaped as for text(). */
   data(text: string): void {
-    this.write(text.endsWith('\n') ? text : `${text}\n`);
+    const t = this.json ? text : visible(text, 'lines');
+    this.write(t.endsWith('\n') ? t : `${t}\n`);
   }
 
   /** A JSON document on stdout. */
@@ -137,25 +178,30 @@ export class Output {
     else print();
   }
 
-  /** A message for the person at the terminal (stderr); suppressed nowhere, so keep it short. */
+  /**
+   * A message for the person at the terminal (stderr); suppressed nowhere, so keep it short.
+   * Messages often hold names from the server: the controls in them are escaped (see visible), and
+   * only then is colour added (here and below).
+   */
   info(text: string): void {
-    this.message(text);
+    this.message(visible(text, 'lines'));
   }
 
   success(text: string): void {
-    this.message(paint(this.stderrColor, '32', text));
+    this.message(paint(this.stderrColor, '32', visible(text, 'lines')));
   }
 
   warn(text: string): void {
-    this.message(paint(this.stderrColor, '33', `warning: ${text}`));
+    this.message(paint(this.stderrColor, '33', `warning: ${visible(text, 'lines')}`));
   }
 
+  /** `error: …`, always one line: a line break in it (a name from the server) is shown as `\n`. */
   error(text: string): void {
-    this.message(paint(this.stderrColor, '31', `error: ${text}`));
+    this.message(paint(this.stderrColor, '31', `error: ${visible(text)}`));
   }
 
   dim(text: string): string {
-    return paint(this.stderrColor, '2', text);
+    return paint(this.stderrColor, '2', visible(text, 'lines'));
   }
 
   /**
@@ -171,9 +217,11 @@ export class Output {
       }
       return count;
     }
-    // Every row is needed before the first line (the columns' widths), but only as its cells' text.
+    // Every row is needed before the first line (the columns' widths), but only as its cells' text,
+    // controls escaped (a cell keeps its line breaks: the table draws them inside its borders), so
+    // that the widths are those of what is shown.
     const cells: string[][] = [];
-    for await (const row of rows) cells.push(columns.map((c) => c.value(row)));
+    for await (const row of rows) cells.push(columns.map((c) => visible(c.value(row), 'cell')));
     count = cells.length;
     if (count === 0) return 0;
     // string-width measures characters as a terminal shows them (wide CJK, emoji, accents).
@@ -196,6 +244,21 @@ export class Output {
   }
 }
 
+/** A cell of a tab-separated line: the separators it holds become spaces, other controls escapes. */
 function tsvCell(s: string): string {
-  return s.replace(/[\t\n\r]/g, ' ');
+  return visible(s.replace(/[\t\n\r]/g, ' '));
+}
+
+/**
+ * The URL as messages show it: a password in it (`http://user:pw@host`) replaced by `***`. The
+ * userinfo ends at the last `@` before the path, as URL parsing has it (a password may hold `@`).
+ */
+export function shownUrl(url: string): string {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#\\]*)/i.exec(url);
+  if (!m) return url;
+  const authority = m[2]!;
+  const at = authority.lastIndexOf('@');
+  const colon = authority.indexOf(':');
+  if (at < 0 || colon < 0 || colon > at) return url;
+  return `${m[1]}${authority.slice(0, colon)}:***${authority.slice(at)}${url.slice(m[0].length)}`;
 }

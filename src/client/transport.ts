@@ -1,6 +1,10 @@
 import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
 import type { z } from 'zod';
 import { ApiError, AuthError, NetworkError, RateLimitedError, TimeoutError, UsageError } from '../cli/errors';
+import { shownUrl, visible } from '../cli/output';
+
+export { shownUrl };
+
 import { BATCH_ACCEPT_JSON, BATCH_HEADER, BATCH_PATH, BatchAnswerLine, BatchLimits } from '../wire/batch';
 
 export interface TransportOptions {
@@ -134,8 +138,15 @@ function shorten(text: string, max = 200): string {
   return t.length > max ? `${t.slice(0, max)}…` : t;
 }
 
-/** A readable message from an error body: `{"error"}`, an HTML page's title, or the text itself. */
+/**
+ * A readable message from an error body: `{"error"}`, an HTML page's title, or the text itself; on
+ * one line, its controls escaped (it is the server's text, printed on the user's terminal).
+ */
 function describeBody(text: string): string {
+  return visible(bodyText(text));
+}
+
+function bodyText(text: string): string {
   if (!text.trim()) return 'empty body';
   try {
     const v = JSON.parse(text) as { error?: unknown; message?: unknown };
@@ -228,6 +239,8 @@ const BATCHES_IN_FLIGHT = 2;
 
 export class Transport {
   readonly baseUrl: string;
+  /** baseUrl as messages show it: without a password it may hold (requests use baseUrl). */
+  private readonly shown: string;
   private readonly dispatcher: Dispatcher;
   /** While batching (see Batching). */
   private batching?: Batching;
@@ -246,6 +259,7 @@ export class Transport {
 
   constructor(private readonly opts: TransportOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.shown = shownUrl(this.baseUrl);
     if (opts.dispatcher) {
       this.dispatcher = opts.dispatcher;
     } else {
@@ -651,22 +665,27 @@ export class Transport {
     const secs = this.opts.timeoutMs / 1000;
     if (TIMEOUT_CODES.has(code) || (err as Error)?.name === 'TimeoutError') {
       return new TimeoutError(
-        `no answer from ${this.baseUrl} within ${secs}s`,
+        `no answer from ${this.shown} within ${secs}s`,
         'raise --timeout SECONDS, or check that the server is not overloaded',
       );
     }
-    const message = String((err as Error)?.message);
+    // Its text may carry the server's (a certificate's names): on one line, controls escaped, and
+    // the URL (should it name it) without its password.
+    const raw = String(err instanceof Error ? err.message : err)
+      .split(this.baseUrl)
+      .join(this.shown);
+    const message = visible(raw);
     if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(message)) {
       // OpenSSL's words for an answer that is not TLS at all: a plain-HTTP server on that port.
       return new NetworkError(
-        `TLS failure talking to ${this.baseUrl}: the server does not answer TLS (plain HTTP on that port?)`,
+        `TLS failure talking to ${this.shown}: the server does not answer TLS (plain HTTP on that port?)`,
         'TLS',
         'if the server has no TLS, use http:// in --url (or RDADMIN_URL / the profile)',
       );
     }
     if (TLS_CODE.test(code) || /certificate|self.signed|tls/i.test(message)) {
       return new NetworkError(
-        `TLS failure talking to ${this.baseUrl}: ${message.split('\n')[0]}`,
+        `TLS failure talking to ${this.shown}: ${visible(raw.split('\n')[0]!)}`,
         'TLS',
         'for a self-signed or private CA, pass --ca FILE (PEM); --insecure skips verification (not recommended)',
       );
@@ -675,22 +694,22 @@ export class Transport {
     if (BROKEN_OFF.has(code)) {
       // The server was reached: the request may have been applied, the answer is what got lost.
       return new NetworkError(
-        `lost the connection to ${this.baseUrl} before the answer came: ${what}`,
+        `lost the connection to ${this.shown} before the answer came: ${what}`,
         code,
         'the server (or a proxy in front of it) closed the connection; check its log, then try again',
       );
     }
     if (what || code) {
       return new NetworkError(
-        `cannot reach ${this.baseUrl}: ${what ?? (err as Error).message}`,
+        `cannot reach ${this.shown}: ${what ?? message}`,
         code,
         'check --url (or RDADMIN_URL / the profile) and that the server is running',
       );
     }
     if (err instanceof Error && err.name === 'InvalidArgumentError') {
-      return new NetworkError(`invalid request to ${this.baseUrl}: ${err.message}`, 'EINVAL');
+      return new NetworkError(`invalid request to ${this.shown}: ${message}`, 'EINVAL');
     }
-    return new NetworkError(`request to ${this.baseUrl} failed: ${(err as Error)?.message ?? err}`);
+    return new NetworkError(`request to ${this.shown} failed: ${message}`);
   }
 
   /**
@@ -768,7 +787,7 @@ export class Transport {
     if (value && typeof value === 'object' && !Array.isArray(value) && 'error' in value) {
       const e = (value as { error: unknown }).error;
       if (e !== null && e !== undefined && e !== '') {
-        throw new ApiError(typeof e === 'string' ? e : JSON.stringify(e), status);
+        throw new ApiError(visible(typeof e === 'string' ? e : JSON.stringify(e)), status);
       }
     }
     if (!schema) return value as z.infer<T>;
@@ -776,7 +795,7 @@ export class Transport {
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new ApiError(
-        `unexpected answer from the server: ${issue?.path.join('.') || 'body'} ${issue?.message ?? 'is invalid'}`,
+        `unexpected answer from the server: ${visible(`${issue?.path.join('.') || 'body'} ${issue?.message ?? 'is invalid'}`)}`,
         status,
       );
     }

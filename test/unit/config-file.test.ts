@@ -59,7 +59,7 @@ describe('the config file', () => {
     expect(await resolveConfig({ profile: 'nope' }, io(env))).toMatchObject({ profileExists: false });
   });
 
-  it('no file means no profiles; an unreadable file is ignored as before', async () => {
+  it('no file means no profiles; a file that is not JSON is an error naming it', async () => {
     expect(await resolveConfig({}, io({ RDADMIN_CONFIG_DIR: dir }))).toMatchObject({
       profile: 'default',
       profileExists: false,
@@ -67,9 +67,12 @@ describe('the config file', () => {
       timeoutMs: 30_000,
     });
     await writeFile(join(dir, 'config.json'), '{ not json');
-    expect(await resolveConfig({}, io({ RDADMIN_CONFIG_DIR: dir }))).toMatchObject({
-      profile: 'default',
-      profileExists: false,
-    });
+    await expect(resolveConfig({}, io({ RDADMIN_CONFIG_DIR: dir }))).rejects.toThrow(
+      `${join(dir, 'config.json')} is not valid JSON`,
+    );
+    // Flags and environment that need no profile do not read the file at all.
+    expect(
+      await resolveConfig({ url: 'http://x', token: 't', timeout: '5' }, io({ RDADMIN_CONFIG_DIR: dir })),
+    ).toMatchObject({ url: 'http://x', token: 't' });
   });
 });
