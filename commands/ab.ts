@@ -275,6 +275,14 @@ const getPersonalAb: VerbSpec = {
   description: `Print the GUID of the personal address book of the token's owner. Other verbs take --personal instead of --ab-guid to work on it directly.`,
   examples: ['rdadmin ab get-personal-ab', 'rdadmin ab view-peer --personal'],
   async run(ctx) {
+    // The server creates the book on first use: a dry run does not ask.
+    if (ctx.flags.dryRun) {
+      if (ctx.out.json) ctx.out.jsonValue({ action: 'get-personal-ab', dry_run: true });
+      ctx.out.info(
+        'Dry run: would print the GUID of your personal address book (the server creates it on first use); nothing was changed.',
+      );
+      return;
+    }
     const res = await ctx.api.ab.personal();
     if (ctx.out.json) ctx.out.jsonValue(res);
     else ctx.out.data(res.guid);
@@ -574,6 +582,7 @@ const emptyRecycle: VerbSpec = {
     if (given === undefined) {
       for await (const p of ctx.api.ab.listRecycled(book.guid)) ids.push(p.id);
       if (ids.length === 0) {
+        if (ctx.out.json) ctx.out.jsonValue([]);
         ctx.out.info(`The recycle bin of ${book.label} is empty.`);
         return;
       }

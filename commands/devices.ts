@@ -98,7 +98,7 @@ async function select(
   ctx: Ctx,
   o: Record<string, unknown>,
   verb: string,
-  exact = isExact,
+  always?: string,
 ): Promise<DeviceRow[] | null> {
   if (!hasFilter(o) && !ctx.flags.all) {
     throw new UsageError(
@@ -114,7 +114,8 @@ async function select(
     rows,
     label,
     describe: (d) => ({ guid: d.guid, id: d.id }),
-    exact: (d) => exact(o, d),
+    exact: (d) => isExact(o, d),
+    ...(always ? { always } : {}),
   });
 }
 
@@ -314,7 +315,7 @@ is interrupted can simply be run again: it picks up the devices that are left.${
   async run(ctx, o) {
     const days = o['offlineDays'] as number | undefined;
     if (days === undefined || days < 1) throw new UsageError('purge needs --offline_days N (1 or more)');
-    const rows = await select(ctx, o, 'purge', () => false);
+    const rows = await select(ctx, o, 'purge', 'purging deletes it for good');
     if (!rows) return;
     return runBulk(ctx, rows, {
       done: 'Purged',
@@ -356,15 +357,18 @@ const exportVerb: VerbSpec = {
   summary: 'Export the (filtered) device list as CSV or JSON, streamed',
   description: `Write every matching device to stdout as it is read, page by page: CSV with a header
 row (default), or a JSON array (--format json).${OFFLINE_HELP}`,
-  options: [...filterOpts, opt('format', '<csv|json>', 'output format', { defaultValue: 'csv' })],
+  options: [...filterOpts, opt('format', '<csv|json>', 'output format (default csv; json with --json)')],
   examples: [
     'rdadmin devices export > devices.csv',
     'rdadmin devices export --device_group_name Production --format json',
   ],
   async run(ctx, o) {
-    const format = ctx.out.json ? 'json' : str(o['format']);
-    if (format !== 'csv' && format !== 'json')
-      throw new UsageError(`invalid --format '${format}': csv or json`);
+    const given = str(o['format']);
+    if (given !== undefined && given !== 'csv' && given !== 'json')
+      throw new UsageError(`invalid --format '${given}': csv or json`);
+    if (ctx.out.json && given === 'csv')
+      throw new UsageError('--json and --format csv contradict each other: give one of them');
+    const format = given ?? (ctx.out.json ? 'json' : 'csv');
     let n = 0;
     if (format === 'json') {
       const arr = ctx.out.jsonArray();

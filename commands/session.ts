@@ -1,4 +1,4 @@
-import { openConfig, readSecret } from '../src/cli/config';
+import { openConfig, readProfiles, readSecret } from '../src/cli/config';
 import { closeWhenUnanswerable, PLAIN_THEME, promptOutput } from '../src/cli/confirm';
 import { AuthError, NotConfirmedError, UsageError } from '../src/cli/errors';
 import { opt, str, type VerbSpec } from '../src/cli/verb';
@@ -50,6 +50,16 @@ with --password-stdin; it is never accepted as a flag value.`,
     const username = str(o['username']);
     if (!url) throw new UsageError('login needs --url URL (or RDADMIN_URL)');
     if (!username) throw new UsageError('login needs --username NAME');
+    if (ctx.flags.dryRun) {
+      // A login creates a session on the server and writes the profile: a dry run does neither.
+      const profile =
+        ctx.flags.profile ?? ctx.io.env['RDADMIN_PROFILE'] ?? (await readProfiles(ctx.io.env)).current;
+      if (ctx.out.json) ctx.out.jsonValue({ url, username, profile, action: 'login', dry_run: true });
+      ctx.out.info(
+        `Dry run: would log in to ${url} as ${username} and save the session in profile '${profile}'; nothing was changed.`,
+      );
+      return;
+    }
     let password: string;
     if (o['passwordStdin']) password = await readSecret('-', ctx.io, 'the password');
     else if (ctx.interactive) password = await promptPassword(ctx);
@@ -100,11 +110,23 @@ export const logoutVerb: VerbSpec = {
   api: false,
   examples: ['rdadmin logout', 'rdadmin logout --profile staging'],
   async run(ctx) {
-    const config = await openConfig(ctx.io.env);
-    const profile = ctx.flags.profile ?? ctx.io.env['RDADMIN_PROFILE'] ?? config.currentProfile();
-    const p = config.getProfile(profile);
+    // Read first: with nothing to forget, or in a dry run, the config file is not opened for writing.
+    const saved = await readProfiles(ctx.io.env);
+    const named = ctx.flags.profile ?? ctx.io.env['RDADMIN_PROFILE'];
+    const profile = named ?? saved.current;
+    if (named !== undefined && !saved.profiles[named])
+      throw new UsageError(`no profile named '${named}'`, 'list them with `rdadmin config list`');
+    const p = saved.profiles[profile] ?? {};
     if (!p.token) {
+      if (ctx.out.json) ctx.out.jsonValue({ profile, action: 'logout', had_token: false });
       ctx.out.info(`Profile '${profile}' holds no token; nothing to do.`);
+      return;
+    }
+    if (ctx.flags.dryRun) {
+      if (ctx.out.json) ctx.out.jsonValue({ profile, url: p.url ?? null, action: 'logout', dry_run: true });
+      ctx.out.info(
+        `Dry run: would end the session of profile '${profile}' and remove its token; nothing was changed.`,
+      );
       return;
     }
     if (p.url) {
@@ -120,7 +142,9 @@ export const logoutVerb: VerbSpec = {
       await api.auth.logout().catch(() => undefined);
       await api.close();
     }
-    config.setProfile(profile, { ...p, token: undefined });
+    const config = await openConfig(ctx.io.env);
+    config.setProfile(profile, { ...config.getProfile(profile), token: undefined });
+    if (ctx.out.json) ctx.out.jsonValue({ profile, action: 'logout', had_token: true });
     ctx.out.success(`Logged out; profile '${profile}' no longer holds a token.`);
   },
 };

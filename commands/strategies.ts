@@ -1,5 +1,5 @@
 import type { Ctx } from '../src/cli/context';
-import { LookupError, NotConfirmedError, UsageError } from '../src/cli/errors';
+import { CliError, Exit, LookupError, NotConfirmedError, UsageError } from '../src/cli/errors';
 import { confirmNamed } from '../src/cli/select';
 import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
 import { commaList } from '../src/client/filters';
@@ -18,6 +18,12 @@ async function byName(ctx: Ctx, name: string): Promise<StrategyRow> {
     `strategy '${name}' not found`,
     all.length ? `strategies: ${all.map((s) => s.name).join(', ')}` : undefined,
   );
+}
+
+/** What a real create or rename would be refused for, found by reading (a dry run's check). */
+async function nameIsFree(ctx: Ctx, name: string): Promise<void> {
+  if ((await ctx.api.strategies.list()).some((s) => s.name === name))
+    throw new CliError(`a strategy named '${name}' already exists`, Exit.failed);
 }
 
 function needName(o: Record<string, unknown>, verb: string): string {
@@ -127,7 +133,17 @@ async function runAssign(ctx: Ctx, o: Record<string, unknown>, assign: boolean):
   const strategy = name === undefined ? undefined : await byName(ctx, name);
   const t = await resolveTargets(ctx, lists);
   if (ctx.flags.dryRun) {
-    for (const l of t.labels) ctx.out.data(l);
+    if (ctx.out.json)
+      ctx.out.jsonValue({
+        strategy: strategy?.name ?? null,
+        action: assign ? 'assign' : 'unassign',
+        targets: t.labels,
+        peers: t.peers,
+        users: t.users,
+        groups: t.groups,
+        dry_run: true,
+      });
+    else for (const l of t.labels) ctx.out.data(l);
     ctx.out.info(
       `Dry run: would ${assign ? `assign '${strategy!.name}' to` : 'unassign'} ${t.labels.length} target(s); nothing was changed.`,
     );
@@ -164,6 +180,16 @@ async function runAssign(ctx: Ctx, o: Record<string, unknown>, assign: boolean):
   );
   if (typeof r?.peers !== 'number')
     ctx.out.warn('the server did not report what it applied; the counts are what was sent');
+}
+
+/** What a strategy is assigned to, when the server says (rdadmin serve does; Pro may not). */
+function assignedCounts(s: StrategyRow): { peers: number; users: number; groups: number } | undefined {
+  const a = (s as { assigned?: unknown }).assigned as Record<string, unknown> | undefined;
+  if (!a || typeof a !== 'object') return undefined;
+  const { peers, users, groups } = a;
+  return typeof peers === 'number' && typeof users === 'number' && typeof groups === 'number'
+    ? { peers, users, groups }
+    : undefined;
 }
 
 function showStrategy(ctx: Ctx, s: StrategyRow & { assigned?: Record<string, number> }): void {
@@ -233,6 +259,7 @@ const verbs: VerbSpec[] = [
       async run(ctx, o) {
         const s = await byName(ctx, needName(o, verb));
         if (ctx.flags.dryRun) {
+          if (ctx.out.json) ctx.out.jsonValue({ name: s.name, guid: s.guid, action: verb, dry_run: true });
           ctx.out.info(`Dry run: would ${verb} strategy '${s.name}'; nothing was changed.`);
           return;
         }
@@ -288,6 +315,7 @@ e.g. enable-file-transfer=N, allow-remote-config-modification=N, approve-mode=pa
       const name = needName(o, 'create');
       const options = (o['option'] as Record<string, string>) ?? {};
       if (ctx.flags.dryRun) {
+        await nameIsFree(ctx, name);
         if (ctx.out.json) ctx.out.jsonValue({ name, options, action: 'create', dry_run: true });
         ctx.out.info(
           `Dry run: would create strategy '${name}' with ${plural(Object.keys(options).length, 'option', 'options')}; nothing was changed.`,
@@ -337,7 +365,9 @@ e.g. enable-file-transfer=N, allow-remote-config-modification=N, approve-mode=pa
       };
       const s = await byName(ctx, name);
       if (ctx.flags.dryRun) {
-        if (ctx.out.json) ctx.out.jsonValue({ guid: s.guid, name: s.name, changes: patch, dry_run: true });
+        if (newName && newName !== s.name) await nameIsFree(ctx, newName);
+        if (ctx.out.json)
+          ctx.out.jsonValue({ guid: s.guid, name: s.name, changes: patch, action: 'update', dry_run: true });
         ctx.out.info(
           `Dry run: would update strategy '${s.name}' with ${JSON.stringify(patch)}; nothing was changed.`,
         );
@@ -355,13 +385,39 @@ e.g. enable-file-transfer=N, allow-remote-config-modification=N, approve-mode=pa
     examples: ['rdadmin strategies delete --name Kiosk --yes'],
     async run(ctx, o) {
       const s = await byName(ctx, needName(o, 'delete'));
+      // One exact name: asked only when the strategy is assigned to something (deleting it then
+      // changes what those devices get), or when the server does not say.
+      const assigned = assignedCounts(await ctx.api.strategies.get(s.guid));
+      const uses = assigned ? assigned.peers + assigned.users + assigned.groups : undefined;
+      const what = assigned
+        ? [
+            plural(assigned.peers, 'device', 'devices'),
+            plural(assigned.users, 'user', 'users'),
+            plural(assigned.groups, 'device group', 'device groups'),
+          ].join(', ')
+        : 'targets the server does not list';
       if (ctx.flags.dryRun) {
-        ctx.out.info(`Dry run: would delete strategy '${s.name}'; nothing was changed.`);
+        if (ctx.out.json)
+          ctx.out.jsonValue({
+            name: s.name,
+            guid: s.guid,
+            action: 'delete',
+            assigned: assigned ?? null,
+            dry_run: true,
+          });
+        ctx.out.info(
+          `Dry run: would delete strategy '${s.name}' (assigned to ${what}); nothing was changed.`,
+        );
         return;
       }
-      if (!ctx.flags.yes) {
+      if (!ctx.flags.yes && uses !== 0) {
+        const why = `strategy '${s.name}' is assigned to ${what}`;
         if (!ctx.interactive)
-          throw new NotConfirmedError(`deleting strategy '${s.name}' needs confirmation`, 'pass --yes');
+          throw new NotConfirmedError(
+            `${why}; deleting it needs confirmation and there is no terminal to ask`,
+            'pass --yes to delete it; those targets fall back to the next level',
+          );
+        ctx.out.info(`${why[0]!.toUpperCase()}${why.slice(1)}; they fall back to the next level.`);
         if (!(await ctx.confirm(`Delete strategy '${s.name}'?`)))
           throw new NotConfirmedError('cancelled; nothing was changed');
       }

@@ -12,6 +12,8 @@ export interface Selection<T> {
   describe: (row: T) => Record<string, unknown>;
   /** True when the single match is exactly what was asked for (no confirmation needed). */
   exact: (row: T) => boolean;
+  /** Set for a verb confirmed even for one exact match: why (e.g. it deletes for good). */
+  always?: string;
 }
 
 function listTargets<T>(ctx: Ctx, s: Pick<Selection<T>, 'rows' | 'label'>, max = 20): void {
@@ -42,10 +44,14 @@ export async function confirmTargets<T>(ctx: Ctx, s: Selection<T>): Promise<T[] 
     ctx.out.info(`Dry run: would ${s.verb} ${n} ${noun}; nothing was changed.`);
     return null;
   }
-  const needsConfirm = n > 1 || !s.exact(s.rows[0]!);
+  const needsConfirm = s.always !== undefined || n > 1 || !s.exact(s.rows[0]!);
   if (!needsConfirm || ctx.flags.yes) return s.rows;
   const why =
-    n > 1 ? `${n} ${noun} match` : `the only match, '${s.label(s.rows[0]!)}', is not an exact match`;
+    n > 1
+      ? `${n} ${noun} match`
+      : s.exact(s.rows[0]!)
+        ? `${s.label(s.rows[0]!)}: ${s.always}`
+        : `the only match, '${s.label(s.rows[0]!)}', is not an exact match`;
   const question = `${s.verb[0]!.toUpperCase()}${s.verb.slice(1)} ${n} ${noun}?`;
   await ask(ctx, { verb: s.verb, found: `${n} ${noun}`, question, them: n === 1 ? 'it' : 'them', why }, () =>
     listTargets(ctx, s),

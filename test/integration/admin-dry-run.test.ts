@@ -6,7 +6,8 @@ import { cli, tempConfigDir } from '../helpers/cli';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 // --dry-run ("show what would change, change nothing") on the verbs that create or set one thing:
-// users new / invite, tokens create / revoke, settings set, config set / use. Each check runs
+// users new / invite, tokens create / revoke, settings set, config set / use, login / logout, ab
+// get-personal-ab (and --json where those printed nothing). Each check runs
 // against the real server, and asserts the server (or the config file) is unchanged afterwards.
 
 let s: TestServer;
@@ -248,5 +249,81 @@ describe('config --dry-run', () => {
       profiles: [],
     });
     await expect(stat(join(dir, 'config.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('login, logout and the personal address book with --dry-run; --json on config and logout', () => {
+  it('login --dry-run asks for no password, creates no session and writes no profile', async () => {
+    const dir = await tempConfigDir();
+    const before = s.logs.length;
+    const r = await cli(
+      ['login', '--url', s.url, '--username', 'admin', '--profile', 'dryp', '--dry-run', '--json'],
+      { env: { RDADMIN_CONFIG_DIR: dir } },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      url: s.url,
+      username: 'admin',
+      profile: 'dryp',
+      action: 'login',
+      dry_run: true,
+    });
+    expect(s.logs.length).toBe(before);
+    await expect(stat(join(dir, 'config.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('logout --dry-run keeps the session and the token; logout --json says what it did', async () => {
+    const dir = await tempConfigDir();
+    const cenv = { RDADMIN_CONFIG_DIR: dir };
+    const login = await cli(['login', '--url', s.url, '--username', 'admin', '--password-stdin'], {
+      env: cenv,
+      stdin: 'test1234\n',
+    });
+    expect(login.code, login.stderr).toBe(0);
+    const saved = await readFile(join(dir, 'config.json'), 'utf8');
+    const dry = await cli(['logout', '--dry-run', '--json'], { env: cenv });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ profile: 'default', action: 'logout', dry_run: true });
+    expect(await readFile(join(dir, 'config.json'), 'utf8')).toBe(saved);
+    expect((await cli(['users', 'view', '--json'], { env: cenv })).code).toBe(0); // the session still works
+    const out = await cli(['logout', '--json'], { env: cenv });
+    expect(JSON.parse(out.stdout)).toEqual({ profile: 'default', action: 'logout', had_token: true });
+    const again = await cli(['logout', '--json'], { env: cenv });
+    expect(JSON.parse(again.stdout)).toEqual({ profile: 'default', action: 'logout', had_token: false });
+    const unknown = await cli(['logout', '--profile', 'nosuch'], { env: cenv });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("no profile named 'nosuch'");
+  });
+
+  it('config use and set print a JSON document with --json', async () => {
+    const dir = await tempConfigDir();
+    const cenv = { RDADMIN_CONFIG_DIR: dir };
+    const set = await cli(['config', 'set', 'timeout', '40', '--profile', 'adm', '--json'], { env: cenv });
+    expect(JSON.parse(set.stdout)).toEqual({ profile: 'adm', key: 'timeout', value: 40, action: 'set' });
+    const tok = await cli(['config', 'set', 'token', '-', '--profile', 'adm', '--json'], {
+      env: cenv,
+      stdin: 'rdt_secret_value\n',
+    });
+    expect(JSON.parse(tok.stdout)).toEqual({ profile: 'adm', key: 'token', action: 'set' });
+    const use = await cli(['config', 'use', 'adm', '--json'], { env: cenv });
+    expect(JSON.parse(use.stdout)).toEqual({ profile: 'adm', action: 'use' });
+  });
+
+  it('ab get-personal-ab --dry-run does not ask the server (which creates the book on first use)', async () => {
+    const before = s.logs.length;
+    const r = await cli(['ab', 'get-personal-ab', '--dry-run', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ action: 'get-personal-ab', dry_run: true });
+    expect(s.logs.length).toBe(before);
+  });
+
+  it('ab empty-recycle on an empty bin prints [] with --json', async () => {
+    const book = await s.store.addressBooks.createShared({
+      name: 'Empty bin',
+      ownerGuid: (await s.store.users.getByName('admin'))!.guid,
+    });
+    const r = await cli(['ab', 'empty-recycle', '--ab-guid', book, '--yes', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([]);
   });
 });

@@ -407,6 +407,13 @@ describe('rdadmin devices', () => {
     expect(again.stderr).toContain('Found 0 devices');
     const missing = await cli(['devices', 'purge'], { env });
     expect(missing.code).toBe(2);
+    // One exact match is still confirmed (it deletes for good), and the reason says so.
+    await s.store.devices.update([(await device('100000002'))!.guid], { last_online: '2020-01-01T00:00:00' });
+    const one = await cli(['devices', 'purge', '--offline_days', '30', '--id', '100000002'], { env });
+    expect(one.code).toBe(3);
+    expect(one.stderr).toContain('100000002');
+    expect(one.stderr).toContain(': purging deletes it for good; confirmation is needed');
+    expect(one.stderr).not.toContain('not an exact match');
   });
 
   it('export streams CSV (escaped) or JSON', async () => {
@@ -423,6 +430,13 @@ describe('rdadmin devices', () => {
     });
     expect(ids(json.stdout)).toEqual(['100000000', '100000002']);
     expect((await cli(['devices', 'export', '--format', 'xml'], { env })).code).toBe(2);
+    // --json is JSON; with --format it must agree (a bad format is refused with --json too).
+    expect(ids((await cli(['devices', 'export', '--json'], { env })).stdout)).toHaveLength(6);
+    expect((await cli(['devices', 'export', '--json', '--format', 'json'], { env })).code).toBe(0);
+    for (const format of ['csv', 'xml']) {
+      const r = await cli(['devices', 'export', '--json', '--format', format], { env });
+      expect([format, r.code, r.stdout]).toEqual([format, 2, '']);
+    }
   });
 
   it('records device changes in the console log', async () => {

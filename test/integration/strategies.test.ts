@@ -78,8 +78,8 @@ describe('strategy definitions', () => {
     });
     const byGuid = await cli(['strategies', 'view', '--guid', (await strategy('Kiosks'))!.guid], { env });
     expect(byGuid.stdout).toContain('option\tenable-audio=N');
-    expect((await cli(['strategies', 'delete', '--name', 'Kiosks'], { env })).code).toBe(3);
-    expect((await cli(['strategies', 'delete', '--name', 'Kiosks', '--yes'], { env })).code).toBe(0);
+    // Assigned to nothing: one exact name is deleted without a question.
+    expect((await cli(['strategies', 'delete', '--name', 'Kiosks'], { env })).code).toBe(0);
     expect(await strategy('Kiosks')).toBeUndefined();
   });
 
@@ -287,6 +287,62 @@ describe('assign / unassign targets', () => {
     });
     expect(un).toMatchObject({ code: 0, asked: ['Remove the strategy of 2 targets?'] });
     expect((await s.store.users.getByName('mike'))?.strategy_guid).toBeNull();
+  });
+
+  it('deleting a strategy that is assigned to something is confirmed; --dry-run says to what', async () => {
+    await s.store.strategies.create('Used', {});
+    expect((await cli(['strategies', 'assign', '--name', 'Used', '--users', 'mike'], { env })).code).toBe(0);
+    const dry = await cli(['strategies', 'delete', '--name', 'Used', '--dry-run', '--json'], { env });
+    expect(JSON.parse(dry.stdout)).toMatchObject({
+      name: 'Used',
+      action: 'delete',
+      assigned: { peers: 0, users: 1, groups: 0 },
+      dry_run: true,
+    });
+    const refused = await cli(['strategies', 'delete', '--name', 'Used'], { env });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain("strategy 'Used' is assigned to 0 devices, 1 user, 0 device groups");
+    const asked = await cli(['strategies', 'delete', '--name', 'Used'], { env, tty: true, answer: true });
+    expect(asked).toMatchObject({ code: 0, asked: ["Delete strategy 'Used'?"] });
+    expect(await strategy('Used')).toBeUndefined();
+  });
+
+  it('dry runs print JSON with --json, and check what a real run would be refused for', async () => {
+    await s.store.strategies.create('T', {});
+    const assign = await cli(
+      [
+        'strategies',
+        'assign',
+        '--name',
+        'T',
+        '--peers',
+        '1849118658',
+        '--users',
+        'mike',
+        '--dry-run',
+        '--json',
+      ],
+      { env },
+    );
+    expect(assign.code).toBe(0);
+    expect(JSON.parse(assign.stdout)).toMatchObject({
+      strategy: 'T',
+      action: 'assign',
+      targets: ['device 1849118658', 'user mike'],
+      dry_run: true,
+    });
+    for (const verb of ['enable', 'disable']) {
+      const r = await cli(['strategies', verb, '--name', 'T', '--dry-run', '--json'], { env });
+      expect(JSON.parse(r.stdout)).toMatchObject({ name: 'T', action: verb, dry_run: true });
+    }
+    const taken = await cli(['strategies', 'create', '--name', 'T', '--dry-run'], { env });
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain("a strategy named 'T' already exists");
+    const rename = await cli(['strategies', 'update', '--name', 'T', '--new-name', 'Default', '--dry-run'], {
+      env,
+    });
+    expect(rename.code).toBe(1);
+    expect(rename.stderr).toContain("a strategy named 'Default' already exists");
   });
 
   it('create and update with --dry-run change nothing', async () => {
