@@ -134,34 +134,27 @@ For the token, give - as VALUE to read it from stdin instead of the command line
             'a token on the command line is kept in shell history; prefer: rdadmin config set token -',
           );
         const coerced = coerce(k, value);
+        // What is shown of the value: never a token, and a URL without its password.
+        const shown = k === 'token' ? undefined : k === 'url' ? shownUrl(value) : coerced;
+        const doc = (profile: string) => ({
+          profile,
+          key: k,
+          ...(shown === undefined ? {} : { value: shown }),
+        });
+        const to = shown === undefined ? '' : ` to ${shown}`;
         if (ctx.flags.dryRun) {
           const { profile, exists } = await peekProfile(ctx);
-          if (ctx.out.json)
-            ctx.out.jsonValue({
-              profile,
-              key: k,
-              ...(k === 'token' ? {} : { value: k === 'url' ? shownUrl(value) : coerced }),
-              action: 'set',
-              dry_run: true,
-            });
+          if (ctx.out.json) ctx.out.jsonValue({ ...doc(profile), action: 'set', dry_run: true });
           ctx.out.info(
-            `Dry run: would set ${k}${k === 'token' ? '' : ` to ${k === 'url' ? shownUrl(value) : value}`} in profile '${profile}'${exists ? '' : ' (a new profile)'}; nothing was changed.`,
+            `Dry run: would set ${k}${to} in profile '${profile}'${exists ? '' : ' (a new profile)'}; nothing was changed.`,
           );
           return;
         }
         const config = await openConfig(ctx.io.env);
         const profile = ctx.flags.profile ?? ctx.io.env['RDADMIN_PROFILE'] ?? config.currentProfile();
         config.setProfile(profile, { ...config.getProfile(profile), [k]: coerced });
-        if (ctx.out.json)
-          ctx.out.jsonValue({
-            profile,
-            key: k,
-            ...(k === 'token' ? {} : { value: k === 'url' ? shownUrl(value) : coerced }),
-            action: 'set',
-          });
-        ctx.out.success(
-          `Set ${k} in profile '${profile}'${k === 'token' ? '' : ` to ${k === 'url' ? shownUrl(value) : value}`}.`,
-        );
+        if (ctx.out.json) ctx.out.jsonValue({ ...doc(profile), action: 'set' });
+        ctx.out.success(`Set ${k} in profile '${profile}'${to}.`);
       },
     },
   ],
