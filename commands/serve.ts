@@ -14,6 +14,7 @@ function defaultDataDir(env: Record<string, string | undefined>): string {
 /** Errors of the file system (or of SQLite opening its file) that mean the data folder is unusable. */
 const DATA_DIR_CODES = new Set([
   'ENOTDIR',
+  'EISDIR',
   'EACCES',
   'EPERM',
   'EROFS',
@@ -118,6 +119,16 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
         throw new UsageError(`not allowed to listen on port ${port}`);
       if (err.syscall === 'listen' && err.code === 'EADDRNOTAVAIL')
         throw new UsageError(`cannot listen on ${str(o['host'])}: no such address on this machine`);
+      if (err.syscall === 'getaddrinfo')
+        throw new UsageError(
+          `cannot listen on ${str(o['host'])}: no such host name`,
+          'give an address, e.g. --host 127.0.0.1',
+        );
+      if (err.code === 'SQLITE_NOTADB' || err.code === 'SQLITE_CORRUPT')
+        throw new UsageError(
+          `${join(dataDir, 'db.sqlite3')} is not a usable SQLite database (${err.code})`,
+          'restore it from a backup, or point --data-dir at another folder',
+        );
       // The data folder (made if missing) or the database file in it could not be used.
       if (DATA_DIR_CODES.has(String(err.code)))
         throw new UsageError(

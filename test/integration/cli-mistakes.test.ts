@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli, tempConfigDir } from '../helpers/cli';
@@ -131,6 +131,29 @@ describe('serve: a data folder that cannot be used', () => {
     expect(r.stderr).toMatch(/^error: cannot use the data folder .*\/a-file\/data: (ENOTDIR|EEXIST)$/m);
     expect(r.stderr).toContain('hint: pass --data-dir with a folder this user may create or write');
     expect(r.stderr).not.toContain('unexpected failure');
+  });
+
+  it('a database file that is not SQLite, a folder where the key file goes, a host that does not resolve', async () => {
+    const serve = (args: string[]) =>
+      cli(['serve', '--port', '0', ...args], { env: { RDADMIN_CONFIG_DIR: cfg } });
+    const garbage = join(cfg, 'garbage');
+    await mkdir(garbage);
+    await writeFile(
+      join(garbage, 'db.sqlite3'),
+      'this is not a database, only text that is long enough'.repeat(100),
+    );
+    const db = await serve(['--host', '127.0.0.1', '--data-dir', garbage]);
+    expect(db.code).toBe(2);
+    expect(db.stderr).toContain(`${join(garbage, 'db.sqlite3')} is not a usable SQLite database`);
+    const keyDir = join(cfg, 'keydir');
+    await mkdir(join(keyDir, 'secret.key'), { recursive: true });
+    const key = await serve(['--host', '127.0.0.1', '--data-dir', keyDir]);
+    expect(key.code).toBe(2);
+    expect(key.stderr).toContain(`cannot use the data folder ${keyDir}: EISDIR`);
+    const host = await serve(['--host', 'no-such-host.invalid', '--data-dir', join(cfg, 'h')]);
+    expect(host.code).toBe(2);
+    expect(host.stderr).toContain('cannot listen on no-such-host.invalid: no such host name');
+    for (const r of [db, key, host]) expect(r.stderr).not.toContain('unexpected failure');
   });
 });
 
