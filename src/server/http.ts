@@ -30,7 +30,17 @@ function describeIssues(error: z.ZodError, where: string, value: unknown): strin
     if (i.code === 'invalid_type' && path && valueAt(value, i.path) === undefined) {
       return `${where} field '${path}' is required`;
     }
-    return path ? `${where} field '${path}' ${i.message}` : `${where} ${i.message}`;
+    // A schema's own error ('must be a string') also stands for its length checks that have no
+    // message of their own: name the limit instead.
+    const message =
+      i.message !== 'must be a string'
+        ? i.message
+        : i.code === 'too_big'
+          ? `must be at most ${String(i.maximum)} characters`
+          : i.code === 'too_small'
+            ? `must be at least ${String(i.minimum)} characters`
+            : i.message;
+    return path ? `${where} field '${path}' ${message}` : `${where} ${message}`;
   });
   return parts.join('; ');
 }

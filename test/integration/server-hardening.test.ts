@@ -355,3 +355,30 @@ describe('request bodies must be valid UTF-8 and valid Unicode', () => {
     expect(JSON.parse(ab.text).error).toContain('lone surrogate');
   });
 });
+
+describe('length limits are named, not taken for a wrong type', () => {
+  it.each([
+    [
+      'a login password over 1,000 characters',
+      '/api/login',
+      { username: 'admin', password: 'x'.repeat(1001) },
+      "field 'password' must be at most 1000 characters",
+    ],
+    [
+      'a user name over 100 characters',
+      '/api/users',
+      { name: 'n'.repeat(101), password: 'password123', group_name: 'Default' },
+      "field 'name' must be at most 100 characters",
+    ],
+  ])('%s', async (_what, path, body, message) => {
+    const r = await send(s.url, {
+      method: 'POST',
+      path,
+      headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.text).error).toContain(message);
+    expect(r.text).not.toContain('must be a string');
+  });
+});
