@@ -192,8 +192,51 @@ describe('delivery to clients by heartbeat', () => {
     await s.store.strategies.update(id, { enabled: false });
     const off = await dev.heartbeat();
     expect(off.modified_at).toBeDefined();
-    expect(off.strategy).toBeUndefined();
-    expect(dev.strategy?.config_options).toEqual({ 'enable-file-transfer': 'N', 'enable-audio': 'N' });
+    // Unmanaged now: what the strategy set goes back to the client's defaults (empty values).
+    expect(off.strategy).toEqual({
+      config_options: { 'enable-file-transfer': '', 'enable-audio': '' },
+      extra: {},
+    });
+    expect((await dev.heartbeat()).strategy).toBeUndefined();
+  });
+
+  it('an option a strategy no longer sets is sent empty (the client then goes back to its default)', async () => {
+    await s.store.strategies.create('Kiosk', {
+      'enable-file-transfer': 'N',
+      'approve-mode': 'password',
+    });
+    await s.store.strategies.create('Servers', { 'enable-audio': 'N' });
+    dev = new SimClient(s.url, { id: '1849118658', uuid: dev.info.uuid });
+    await dev.heartbeat();
+    expect(
+      (await cli(['strategies', 'assign', '--name', 'Kiosk', '--peers', '1849118658'], { env })).code,
+    ).toBe(0);
+    expect((await dev.heartbeat()).strategy?.config_options).toEqual({
+      'enable-file-transfer': 'N',
+      'approve-mode': 'password',
+    });
+    // An option removed from the strategy.
+    await cli(['strategies', 'update', '--name', 'Kiosk', '--unset', 'enable-file-transfer'], { env });
+    expect((await dev.heartbeat()).strategy?.config_options).toEqual({
+      'enable-file-transfer': '',
+      'approve-mode': 'password',
+    });
+    // Another strategy: the first one's options are cleared, also those an earlier answer cleared
+    // (an answer may have been lost).
+    await cli(['strategies', 'assign', '--name', 'Servers', '--peers', '1849118658'], { env });
+    expect((await dev.heartbeat()).strategy?.config_options).toEqual({
+      'enable-file-transfer': '',
+      'approve-mode': '',
+      'enable-audio': 'N',
+    });
+    // Unassigned: back to Default (empty), every option sent before is cleared.
+    await cli(['strategies', 'unassign', '--peers', '1849118658'], { env });
+    expect((await dev.heartbeat()).strategy?.config_options).toEqual({
+      'enable-file-transfer': '',
+      'approve-mode': '',
+      'enable-audio': '',
+    });
+    expect((await dev.heartbeat()).strategy).toBeUndefined();
   });
 
   it('preset-strategy-name and rustdesk --assign --strategy_name use the same assignment', async () => {

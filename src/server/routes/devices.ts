@@ -264,9 +264,23 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
       const want = handshakeValue(effective);
       if (String(body.modified_at ?? '') !== String(want)) {
         answer['modified_at'] = want;
-        if (effective.strategy && effective.managed) {
-          answer['strategy'] = { config_options: JSON.parse(effective.strategy.options), extra: {} };
+        const options: Record<string, string> =
+          effective.strategy && effective.managed ? JSON.parse(effective.strategy.options) : {};
+        // A client changes only the options an answer names; an empty value sets one back to its
+        // default. So every option a strategy once sent this device and does not set now is sent
+        // empty: removed from the strategy, unassigned, replaced, or the strategy disabled. The
+        // keys are remembered for good (an answer may be lost; sending one empty again is harmless).
+        const sent: string[] = JSON.parse(hb.strategy_keys);
+        const cleared = sent.filter((k) => !Object.hasOwn(options, k));
+        if (cleared.length || (effective.strategy && effective.managed)) {
+          const config_options = Object.fromEntries([
+            ...cleared.map((k) => [k, ''] as const),
+            ...Object.entries(options),
+          ]);
+          answer['strategy'] = { config_options, extra: {} };
         }
+        const added = Object.keys(options).filter((k) => !sent.includes(k));
+        if (added.length) await store.devices.setStrategyKeys(hb.guid, [...sent, ...added]);
       }
       return c.json(answer);
     },

@@ -209,13 +209,15 @@ export interface BeatResult {
   uuid: string;
   sysinfo_at: string | null;
   chain: StrategyChain;
+  /** The client option keys strategies have sent this device (JSON array). */
+  strategy_keys: string;
   /** Connection ids the console asked this device to drop (now taken). */
   disconnects: number[];
 }
 
 // The heartbeat path runs thousands of times a second: fixed SQL, prepared once (see the statement
 // cache in db.ts), no query building.
-const BEAT_LOOKUP = `SELECT d.guid, d.uuid, d.ip, d.sysinfo_at, d.strategy_guid AS device,
+const BEAT_LOOKUP = `SELECT d.guid, d.uuid, d.ip, d.sysinfo_at, d.strategy_keys, d.strategy_guid AS device,
     u.strategy_guid AS user, g.strategy_guid AS device_group
   FROM devices d
   LEFT JOIN users u ON u.guid = d.user_guid
@@ -292,6 +294,7 @@ export class DeviceRepo {
       uuid: string;
       ip: string;
       sysinfo_at: string | null;
+      strategy_keys: string;
       device: string | null;
       user: string | null;
       device_group: string | null;
@@ -314,9 +317,19 @@ export class DeviceRepo {
       guid: d.guid,
       uuid: d.uuid,
       sysinfo_at: d.sysinfo_at,
+      strategy_keys: d.strategy_keys,
       chain: { device: d.device, user: d.user, device_group: d.device_group },
       disconnects,
     };
+  }
+
+  /** Records the option keys strategies have now sent a device (see migration 0015). */
+  async setStrategyKeys(guid: string, keys: readonly string[]): Promise<void> {
+    await this.db
+      .updateTable('devices')
+      .set({ strategy_keys: JSON.stringify(keys) })
+      .where('guid', '=', guid)
+      .execute();
   }
 
   private base() {

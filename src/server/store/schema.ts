@@ -114,6 +114,8 @@ export interface DeviceTable {
   sysinfo_at: string | null;
   /** JSON array of active connection ids from the last heartbeat. */
   conns: Generated<string>;
+  /** JSON array of the client option keys strategies have sent this device (grown, never shrunk). */
+  strategy_keys: Generated<string>;
   created_at: string;
   updated_at: string;
 }
