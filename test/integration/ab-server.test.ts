@@ -300,6 +300,12 @@ describe('validation, scopes and the console log', () => {
     expect((await call('POST', `/api/ab/tag/add/${b.guid}`, r, { name: 'x' })).status).toBe(403);
     const profiles = await call('GET', '/api/ab/shared/profiles?pageSize=1000', r);
     expect((profiles.json!['data'] as Json[]).find((x) => x['guid'] === b.guid)!['rule']).toBe(1);
+    // Reading includes the sharing rules and the recycle bin (as the README's table says).
+    expect((await call('GET', `/api/ab/rules?ab=${b.guid}`, r)).status).toBe(200);
+    expect((await call('GET', `/api/ab/recycle?ab=${b.guid}`, r)).status).toBe(200);
+    expect((await call('POST', '/api/ab/rule', r, { guid: b.guid, rule: 1, group: 'Sales' })).status).toBe(
+      403,
+    );
     const other = await s.makeToken('device:rw,user:rw');
     expect((await call('GET', '/api/ab/shared/profiles', other)).status).toBe(403);
     const rw = await s.makeToken('address_book:rw');

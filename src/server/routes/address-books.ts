@@ -116,7 +116,13 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
       return { book, rule: 3 };
     }
     const viewer = viewerOf(p);
-    const rule = viewer ? await books.effectiveRule(book, viewer) : privilegedRule(p);
+    // An administrator or an API token: the route checked the token's scope, so a read-only token
+    // reads all that a read route shows (the sharing rules and the recycle bin too).
+    const rule = viewer
+      ? await books.effectiveRule(book, viewer)
+      : c.req.method === 'GET'
+        ? 3
+        : privilegedRule(p);
     if (rule === 0) throw new HttpError(404, `address book not found or not shared with you: ${guid}`);
     if (rule < need) {
       throw new HttpError(
