@@ -316,14 +316,14 @@ const addAb: VerbSpec = {
 const updateAb: VerbSpec = {
   name: 'update-ab',
   summary: 'Change a shared address book: name, note, owner, shared password',
-  description: `Change a shared address book. Give at least one of --ab-update-name, --note, --owner (a user name), --password. An empty value clears the note or removes the shared password.`,
+  description: `Change a shared address book. Give at least one of --ab-update-name, --note, --owner (a user name), --password. An empty value clears the note, and --password '' removes the shared password (an empty line on stdin with --password-stdin is refused, as a likely mistake).`,
   options: [
     abNameOpt,
     abGuidOpt,
     opt('ab-update-name', '<name>', 'the new name'),
     noteOpt,
     opt('owner', '<user>', 'the new owner (user name)'),
-    ...passwordOpts("the book-level shared password ('' removes it)"),
+    ...passwordOpts('the book-level shared password'),
   ],
   examples: [
     'rdadmin ab update-ab --ab-guid <guid> --ab-update-name "Team EU" --note "EU desk"',
@@ -402,7 +402,7 @@ const viewPeer: VerbSpec = {
   name: 'view-peer',
   summary: 'List the peers of an address book',
   description: `List the peers of an address book. --peer-id and --alias are substring matches (a value holding '%' is your own LIKE pattern, '-' means "not set"). Passwords are never printed: the PASSWORD column and "has_password" in --json only say whether one is set.`,
-  options: [...bookOpts, peerIdOpt, aliasOpt],
+  options: [...bookOpts, peerIdOpt, opt('alias', '<alias>', 'alias, substring match')],
   examples: [
     'rdadmin ab view-peer --ab-guid <guid>',
     'rdadmin ab view-peer --ab-name Team --peer-id 123',
