@@ -112,6 +112,10 @@ describe('registration by RustDesk clients', () => {
     });
     await c.sysinfo();
     expect(await device('444')).toMatchObject({ user_name: 'anna', note: 'moved' });
+    // and a removal sticks too: the client sends its presets with every upload
+    await s.store.devices.update([d!.guid], { user_guid: null, device_group_guid: null, note: '' });
+    await c.sysinfo();
+    expect(await device('444')).toMatchObject({ user_name: null, device_group_name: null, note: '' });
   });
 
   it('an unknown preset user is logged and not applied', async () => {

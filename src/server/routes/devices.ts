@@ -292,7 +292,7 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
       path: '/api/sysinfo',
       tag: 'client',
       summary:
-        "A client's system info (`cpu`, `memory`, `os`, `hostname`, `username`, `version`) and `preset-*` keys. Presets fill what is not set yet (user, device group, note) and override the device name/username. Answers plain text `SYSINFO_UPDATED`, or `ID_NOT_FOUND` for an ID that may not register.",
+        "A client's system info (`cpu`, `memory`, `os`, `hostname`, `username`, `version`) and `preset-*` keys. At the first upload, presets fill what is not set yet (user, device group, note, strategy, an address book); the device name/username presets override the reported ones at every upload. Answers plain text `SYSINFO_UPDATED`, or `ID_NOT_FOUND` for an ID that may not register.",
       access: 'public',
       body: SysinfoBody,
       responseText: 'SYSINFO_UPDATED or ID_NOT_FOUND',
@@ -313,6 +313,10 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
         sysinfo_at: now,
         last_online: now,
       });
+      // Presets are the settings a device registers with: applied at its first system-info upload
+      // (to what is not set yet, e.g. by --assign), not again. A client sends them with every upload,
+      // so applying them later would undo an administrator's removal.
+      const first = device.sysinfo_at === null;
       const presets: [AssignType, string | undefined, boolean][] = [
         ['user_name', body['preset-user-name'], device.user_guid === null],
         ['device_group_name', body['preset-device-group-name'], device.device_group_guid === null],
@@ -320,7 +324,7 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
         ['strategy_name', body['preset-strategy-name'], device.strategy_guid === null],
       ];
       const book = body['preset-address-book-name'];
-      if (book && device.sysinfo_at === null) {
+      if (book && first) {
         const entry = {
           book,
           tag: body['preset-address-book-tag'],
@@ -335,7 +339,7 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
         );
       }
       for (const [type, value, unset] of presets) {
-        if (!value || !unset) continue;
+        if (!first || !value || !unset) continue;
         try {
           await assign(deps, device, type, value);
         } catch (err) {
