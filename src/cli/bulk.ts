@@ -1,5 +1,6 @@
 import type { Ctx } from './context';
 import { AuthError, type CliError, Exit, NetworkError, PartialFailure, TimeoutError } from './errors';
+import { visible } from './output';
 
 export interface BulkSpec<T> {
   /** Past tense for results: 'Disabled'. */
@@ -123,10 +124,13 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
       });
       return;
     }
-    const what = `${spec.verb} ${spec.label(r.target)}`;
+    // One line per target: a label holds names from the server (a device name any client sets),
+    // so its line breaks are shown as \n too.
+    const label = visible(spec.label(r.target));
+    const what = `${spec.verb} ${label}`;
     const line =
       r.outcome === 'done'
-        ? `${spec.done} ${spec.label(r.target)}`
+        ? `${spec.done} ${label}`
         : r.outcome === 'unknown'
           ? `NOT CONFIRMED: ${what}: ${r.error?.replace(/^not confirmed \(outcome unknown\): /, 'outcome unknown, ')}`
           : `FAILED to ${what}: ${r.error}`;

@@ -1,5 +1,6 @@
 import type { Ctx } from './context';
 import { NotConfirmedError } from './errors';
+import { visible } from './output';
 
 export interface Selection<T> {
   /** Singular and plural nouns: ['user', 'users']. */
@@ -18,7 +19,8 @@ export interface Selection<T> {
 
 function listTargets<T>(ctx: Ctx, s: Pick<Selection<T>, 'rows' | 'label'>, max = 20): void {
   const shown = s.rows.slice(0, max);
-  for (const r of shown) ctx.out.info(`  ${s.label(r)}`);
+  // One line per target (a label may hold a server's line break: shown as \n).
+  for (const r of shown) ctx.out.info(`  ${visible(s.label(r))}`);
   if (s.rows.length > shown.length) ctx.out.info(`  … and ${s.rows.length - shown.length} more`);
 }
 
@@ -39,7 +41,7 @@ export async function confirmTargets<T>(ctx: Ctx, s: Selection<T>): Promise<T[] 
     if (ctx.out.json) {
       ctx.out.jsonValue(s.rows.map((r) => ({ ...s.describe(r), action: s.verb, dry_run: true })));
     } else {
-      for (const r of s.rows) ctx.out.data(s.label(r));
+      for (const r of s.rows) ctx.out.data(visible(s.label(r)));
     }
     ctx.out.info(`Dry run: would ${s.verb} ${n} ${noun}; nothing was changed.`);
     return null;

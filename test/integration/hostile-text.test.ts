@@ -63,6 +63,20 @@ describe('device fields from a RustDesk client (devices view, real server)', () 
     expect(r.stdout).toContain('\tlin\\x1b[31mux\\u202e\\u0085\t');
   });
 
+  it('a bulk run and its target list keep one line per device, whatever its name holds', async () => {
+    await s.fetch('/api/sysinfo', {
+      method: 'POST',
+      body: JSON.stringify({ id: '555000112', uuid: 'ZXZpbDI=', hostname: 'EVIL\nDeleted 123456789 (FAKE)' }),
+    });
+    const listed = await cli(['devices', 'disable', '--id', '55500011'], { env });
+    expect(listed.code).toBe(3);
+    expect(listed.stderr).toContain('  555000112 (EVIL\\nDeleted 123456789 (FAKE))\n');
+    const r = await cli(['devices', 'disable', '--id', '55500011', '--yes'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Disabled 555000112 (EVIL\\nDeleted 123456789 (FAKE))\n');
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('Deleted'))).toEqual([]);
+  });
+
   it('--json keeps the exact value (JSON escapes it)', async () => {
     const r = await cli(['devices', 'view', '--id', '555000111', '--json'], { env });
     expect(r.stdout).not.toContain('\u001b');
