@@ -90,7 +90,7 @@ function hslToArgb(h: number, s: number, l: number): number {
  * The automatic colour of a new tag (D-17 fixed): the colour the name stands for (`red`, …) or
  * else the palette entry of (sum of code points mod 12), as ab.py and the client pick it; but when
  * that colour is already used in the book, the first unused palette colour, and once all twelve
- * are used, a further distinct hue.
+ * are used, the colour farthest from every one the book uses (see farthestColor).
  */
 export function autoTagColor(name: string, used: Iterable<number>): number {
   const taken = new Set<number>();
@@ -100,11 +100,34 @@ export function autoTagColor(name: string, used: Iterable<number>): number {
   const preferred = NAMED_COLORS[name.toLowerCase()] ?? PALETTE[sum % PALETTE.length]![1];
   if (!taken.has(preferred)) return preferred;
   for (const [, c] of PALETTE) if (!taken.has(c)) return c;
-  for (let i = 1; i < 720; i++) {
-    const c = hslToArgb((sum + i * 137.508) % 360, 0.6 + (i % 3) * 0.1, 0.45 + (i % 4) * 0.05);
-    if (!taken.has(c)) return c;
+  return farthestColor(taken) ?? preferred;
+}
+
+/** The RGB channels of an ARGB colour. */
+const rgb = (c: number): [number, number, number] => [(c >>> 16) & 0xff, (c >>> 8) & 0xff, c & 0xff];
+
+/**
+ * Of 360 candidate colours (hues a golden angle apart, three lightnesses), the first one farthest
+ * (in RGB) from its nearest colour in `taken`: a tag made after the palette is used up looks unlike
+ * every other tag of the book, whatever its name (names alike, such as auto1 and auto2, would
+ * otherwise land on hues alike).
+ */
+function farthestColor(taken: ReadonlySet<number>): number | undefined {
+  const used = [...taken].map(rgb);
+  let best: number | undefined;
+  let bestGap = -1;
+  for (let i = 0; i < 360; i++) {
+    const c = hslToArgb((i * 137.508) % 360, 0.65, [0.45, 0.6, 0.35][i % 3]!);
+    if (taken.has(c)) continue;
+    const [r, g, b] = rgb(c);
+    let gap = Number.POSITIVE_INFINITY;
+    for (const [ur, ug, ub] of used) gap = Math.min(gap, (r - ur) ** 2 + (g - ug) ** 2 + (b - ub) ** 2);
+    if (gap > bestGap) {
+      bestGap = gap;
+      best = c;
+    }
   }
-  return preferred;
+  return best;
 }
 
 /**

@@ -40,6 +40,18 @@ describe('tag colours', () => {
     }
   });
 
+  it('after the palette, names alike still get colours unlike each other and the palette', () => {
+    const used: number[] = PALETTE.map(([, c]) => c);
+    const rgb = (c: number) => [(c >>> 16) & 0xff, (c >>> 8) & 0xff, c & 0xff];
+    const dist = (a: number, b: number) => Math.hypot(...rgb(a).map((x, i) => x - rgb(b)[i]!));
+    for (const name of ['auto1', 'auto2', 'auto3', 'auto4']) {
+      const c = autoTagColor(name, used);
+      // Far from every colour the book already has (the 12 palette colours are about 100 apart).
+      expect(Math.min(...used.map((u) => dist(c, u)))).toBeGreaterThan(40);
+      used.push(c);
+    }
+  });
+
   it('property: never returns a used colour while a palette colour is free', () => {
     fc.assert(
       fc.property(fc.string(), fc.subarray(PALETTE.map(([, c]) => c)), (name, used) => {
