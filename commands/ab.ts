@@ -1,7 +1,7 @@
 import { runBulk } from '../src/cli/bulk';
 import { readSecret } from '../src/cli/config';
 import type { Ctx } from '../src/cli/context';
-import { UsageError } from '../src/cli/errors';
+import { Exit, LookupError, UsageError } from '../src/cli/errors';
 import { confirmTargets } from '../src/cli/select';
 import { type AreaSpec, type OptSpec, opt, str, type VerbSpec } from '../src/cli/verb';
 import type { PeerFields } from '../src/client/ab';
@@ -206,6 +206,13 @@ async function* fromArray<T>(rows: T[]): AsyncGenerator<T> {
 
 // ---- comma lists (deletes, restores): shown and confirmed, one result per target ----
 
+/** The IDs of a book's peers (or of its recycle bin), read to the end. */
+async function idsOf(rows: AsyncIterable<{ id: string }>): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for await (const r of rows) ids.add(r.id);
+  return ids;
+}
+
 async function confirmEach(
   ctx: Ctx,
   items: string[],
@@ -216,25 +223,42 @@ async function confirmEach(
     call: (item: string) => Promise<unknown>;
     /** The summary's first word (default "Deleted"). */
     done?: string;
+    /**
+     * What there is to act on, read first, so that the list to confirm, a dry run and the count
+     * hold only items that exist; the others fail without a request ("not found").
+     */
+    present?: () => Promise<ReadonlySet<string>>;
+    /** Where an item that is not there is missing from: "not in address book 'X'". */
+    absent?: string;
   },
 ): Promise<number | undefined> {
   const label = (x: string) => `${s.noun[0]} ${x}${s.where}`;
+  const present = s.present ? await s.present() : undefined;
+  const missing = present ? items.filter((x) => !present.has(x)) : [];
+  const absent = s.absent ?? `not found${s.where}`;
+  if (missing.length)
+    ctx.out.warn(
+      `${absent}: ${missing.join(', ')} (nothing is sent for ${missing.length === 1 ? 'it' : 'them'})`,
+    );
   const rows = await confirmTargets(ctx, {
     noun: s.noun,
     verb: s.verb,
-    rows: items,
+    rows: missing.length ? items.filter((x) => present!.has(x)) : items,
     label,
     describe: (x) => ({ [s.noun[0]]: x }),
     exact: () => true,
   });
-  if (!rows) return;
-  return runBulk(ctx, rows, {
+  if (!rows && (ctx.flags.dryRun || !missing.length)) return missing.length ? Exit.failed : undefined;
+  // The missing ones first: they fail at once, without a request, and so come first in the results.
+  const gone = new Set(missing);
+  return runBulk(ctx, [...missing, ...(rows ?? [])], {
     done: s.done ?? 'Deleted',
     verb: s.verb,
     noun: s.noun,
     label,
     describe: (x) => ({ [s.noun[0]]: x }),
-    action: s.call,
+    action: (x) =>
+      gone.has(x) ? Promise.reject(new LookupError(`${s.noun[0]} ${x}: ${absent}`)) : s.call(x),
   });
 }
 
@@ -508,6 +532,8 @@ const deletePeer: VerbSpec = {
       verb: 'delete',
       where: ` from ${book.label}`,
       call: (id) => ctx.api.ab.deletePeers(book.guid, [id]),
+      present: () => idsOf(ctx.api.ab.listPeers(book.guid)),
+      absent: `not in ${book.label}`,
     });
   },
 };
@@ -560,6 +586,8 @@ const restorePeer: VerbSpec = {
       done: 'Restored',
       where: ` to ${book.label}`,
       call: (id) => ctx.api.ab.restorePeers(book.guid, [id]),
+      present: () => idsOf(ctx.api.ab.listRecycled(book.guid)),
+      absent: `not in the recycle bin of ${book.label}`,
     });
   },
 };
@@ -593,6 +621,8 @@ const emptyRecycle: VerbSpec = {
       verb: 'delete for good',
       where: ` from the recycle bin of ${book.label}`,
       call: (id) => ctx.api.ab.purgeRecycled(book.guid, [id]),
+      present: () => idsOf(ctx.api.ab.listRecycled(book.guid)),
+      absent: `not in the recycle bin of ${book.label}`,
     });
   },
 };
@@ -725,6 +755,8 @@ const deleteTag: VerbSpec = {
       verb: 'delete',
       where: ` from ${book.label}`,
       call: (n) => ctx.api.ab.deleteTags(book.guid, [n]),
+      present: async () => new Set((await ctx.api.ab.tags(book.guid)).map((t) => t.name)),
+      absent: `not in ${book.label}`,
     });
   },
 };

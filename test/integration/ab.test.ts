@@ -324,12 +324,23 @@ describe('peers: view-peer, add-peer, update-peer, delete-peer', () => {
     const r = await ab(['delete-peer', '--ab-guid', b.guid, '--peer-id', '12, 13,99', '--yes', '--json']);
     expect(r.code).toBe(1);
     const results = JSON.parse(r.stdout) as { peer: string; ok: boolean; error?: string }[];
+    // The unknown one is found missing before anything is sent, and fails first (no request).
     expect(results.map((x) => [x.peer, x.ok])).toEqual([
+      ['99', false],
       ['12', true],
       ['13', true],
-      ['99', false],
     ]);
-    expect(results[2]!.error).toContain('not in');
+    expect(results[0]!.error).toContain('not in');
+    expect(r.stderr).toContain(`warning: not in address book ${b.guid}: 99 (nothing is sent for it)`);
+    // A dry run lists only what is there, and exits 1 like the real run would.
+    for (const id of ['20', '21']) await s.store.addressBooks.addPeer(ref(b), id, {});
+    const before = s.logs.filter((l) => /DELETE \/api\/ab\/peer/.test(l)).length;
+    const dry = await ab(['delete-peer', '--ab-guid', b.guid, '--peer-id', '20,98,21', '--dry-run']);
+    expect(dry.code).toBe(1);
+    expect(dry.stdout).toBe(`peer 20 from address book ${b.guid}\npeer 21 from address book ${b.guid}\n`);
+    expect(dry.stderr).toContain('Dry run: would delete 2 peers');
+    expect(s.logs.filter((l) => /DELETE \/api\/ab\/peer/.test(l)).length).toBe(before);
+    await ab(['delete-peer', '--ab-guid', b.guid, '--peer-id', '20,21', '--yes']);
     expect((await peers(b.guid)).map((p) => p.id)).toEqual(['14']);
     const one = await ab(['delete-peer', '--ab-guid', b.guid, '--peer-id', '14']);
     expect(one.code).toBe(0);
@@ -439,6 +450,12 @@ describe('tags: view-tag, add-tag, update-tag, rename-tag, delete-tag', () => {
     expect(r.stderr).toContain('Deleted 2 tags.');
     expect((await tags(b.guid)).map((t) => t.name)).toEqual(['b']);
     expect((await peers(b.guid))[0]!.tags).toEqual(['b']);
+    // A tag the book does not have: named before anything is sent, left out of the count, exit 1.
+    const dry = await ab(['delete-tag', '--ab-guid', b.guid, '--tag-name', 'b,nosuch', '--dry-run']);
+    expect(dry.code).toBe(1);
+    expect(dry.stderr).toContain(`warning: not in address book ${b.guid}: nosuch`);
+    expect(dry.stderr).toContain('Dry run: would delete 1 tag;');
+    expect((await tags(b.guid)).map((t) => t.name)).toEqual(['b']);
   });
 });
 
