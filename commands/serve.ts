@@ -44,6 +44,11 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
     opt('demo', undefined, 'seed a demo fleet (into a temporary folder unless --data-dir is given)'),
     opt('public_url', '<url>', 'base URL for links the server hands out (default: taken from each request)'),
     opt(
+      'trust_proxy',
+      undefined,
+      "behind a reverse proxy: take the client's address from the last X-Forwarded-For entry (the proxy's)",
+    ),
+    opt(
       'log_retention_days',
       '<days>',
       'keep audit logs this many days, checked hourly; 0 keeps everything (stored: later starts keep it)',
@@ -107,7 +112,10 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
       port,
       dataDir,
       log,
-      config: str(o['publicUrl']) ? { publicUrl: str(o['publicUrl']) } : {},
+      config: {
+        ...(str(o['publicUrl']) ? { publicUrl: str(o['publicUrl']) } : {}),
+        ...(o['trustProxy'] === true ? { trustProxy: true } : {}),
+      },
       ...(retention !== undefined ? { logRetentionDays: Number(retention) } : {}),
       timeouts: Object.fromEntries(Object.entries(timeouts).filter(([, v]) => v !== undefined)),
     }).catch(async (err: NodeJS.ErrnoException) => {

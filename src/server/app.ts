@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { BATCH_HEADER, BATCH_MAX_REQUESTS } from '../wire/batch';
+import { forwardedFor } from './auth';
 import type { AppDeps, AppEnv } from './context';
 import { SECURITY_HEADERS } from './headers';
 import { HttpError } from './http';
@@ -60,6 +61,8 @@ export function createApp(deps: AppDeps) {
   app.use(async (c, next) => {
     const started = performance.now();
     if (c.env?.batch) keepJsonAnswers(c, c.env.batch.answers);
+    // Inside a batch the connection's address is already the one resolved for the batch.
+    else if (deps.config.trustProxy) c.set('forwardedFor', forwardedFor(c.req.header('x-forwarded-for')));
     // The headers every answer carries go on Node's response before anything is written: Node
     // sends them with whatever the answer sets (theirs win). Set on the Response instead, they made
     // Hono and the Node adapter build web Headers objects for every answer (a tenth of a small

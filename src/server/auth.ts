@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Context } from 'hono';
 import { allows, type Permissions } from '../wire/scopes';
 import type { AppDeps, AppEnv, Principal } from './context';
@@ -95,5 +96,16 @@ export async function authorize(
 }
 
 export function clientIp(c: Context<AppEnv>): string {
-  return c.env?.incoming?.socket?.remoteAddress ?? '';
+  return c.get('forwardedFor') ?? c.env?.incoming?.socket?.remoteAddress ?? '';
+}
+
+/**
+ * The address a trusted reverse proxy says the request came from: the last entry of
+ * X-Forwarded-For, which that proxy appended (entries before it are whatever the client sent, and
+ * are not believed). Undefined when there is none or it is not an IP address.
+ */
+export function forwardedFor(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const last = header.slice(header.lastIndexOf(',') + 1).trim();
+  return isIP(last) ? last : undefined;
 }

@@ -21,6 +21,11 @@ export interface ServerConfig {
   invitationTtl: number;
   /** Failed-login throttling; defaults to LOGIN_LIMITS. */
   loginLimits?: Partial<LoginLimits>;
+  /**
+   * Behind a reverse proxy (serve --trust-proxy): the client's address is the last one of
+   * X-Forwarded-For, the one that proxy added; else the connection's.
+   */
+  trustProxy?: boolean;
 }
 
 export interface AppDeps {
@@ -42,6 +47,8 @@ export type AppEnv = {
   Variables: {
     route: RouteSpec;
     principal: Principal | undefined;
+    /** The client's address from X-Forwarded-For, with --trust-proxy (see clientIp). */
+    forwardedFor: string | undefined;
   };
   Bindings: {
     incoming?: { socket?: { remoteAddress?: string } };

@@ -382,3 +382,40 @@ describe('length limits are named, not taken for a wrong type', () => {
     expect(r.text).not.toContain('must be a string');
   });
 });
+
+describe('behind a reverse proxy (--trust-proxy)', () => {
+  const beat = (t: TestServer, id: string, xff?: string) =>
+    send(t.url, {
+      method: 'POST',
+      path: '/api/heartbeat',
+      headers: { 'content-type': 'application/json', ...(xff ? { 'x-forwarded-for': xff } : {}) },
+      body: JSON.stringify({ id, uuid: 'dXVpZA==' }),
+    });
+  const failedLogin = (t: TestServer, xff: string) =>
+    send(t.url, {
+      method: 'POST',
+      path: '/api/login',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': xff },
+      body: JSON.stringify({ username: `ghost-${xff}`, password: 'wrong-password' }),
+    });
+
+  it("takes the client's address from the proxy's X-Forwarded-For entry, only when trusted", async () => {
+    const proxied = await startTestServer({ config: { trustProxy: true } });
+    try {
+      // The last entry is the proxy's; one the client wrote itself before it is not believed.
+      expect((await beat(proxied, '770000001', '6.6.6.6, 203.0.113.7')).status).toBe(200);
+      expect((await proxied.store.devices.getById('770000001'))?.ip).toBe('203.0.113.7');
+      expect((await beat(proxied, '770000002', 'not-an-address')).status).toBe(200);
+      expect((await proxied.store.devices.getById('770000002'))?.ip).toBe('127.0.0.1');
+      // Failed logins are throttled per client, not for everyone behind the proxy.
+      let last = 0;
+      for (let i = 0; i < 8; i++) last = (await failedLogin(proxied, '198.51.100.1')).status;
+      expect(last).toBe(429);
+      expect((await failedLogin(proxied, '198.51.100.2')).status).toBe(401);
+    } finally {
+      await proxied.close();
+    }
+    expect((await beat(s, '770000003', '203.0.113.7')).status).toBe(200);
+    expect((await s.store.devices.getById('770000003'))?.ip).toBe('127.0.0.1');
+  });
+});
