@@ -1,30 +1,17 @@
 import { openConfig, readProfiles, readSecret } from '../src/cli/config';
-import { closeWhenUnanswerable, PLAIN_THEME, promptOutput } from '../src/cli/confirm';
-import { AuthError, NotConfirmedError, UsageError } from '../src/cli/errors';
+import { closableQuestion } from '../src/cli/confirm';
+import { AuthError, UsageError } from '../src/cli/errors';
 import { opt, str, type VerbSpec } from '../src/cli/verb';
 
 async function promptPassword(ctx: Parameters<VerbSpec['run']>[0]): Promise<string> {
   const { password } = await import('@inquirer/prompts');
   // Ctrl-C or Ctrl-D (or stdin ending) closes the question: not logged in, exit 3, as for a
   // confirmation; never a silent exit 0.
-  const question = new AbortController();
-  const stopWatching = closeWhenUnanswerable(ctx.io.stdin, question);
-  try {
-    return await password(
-      { message: 'Password:', mask: '*', ...(ctx.out.stderrColor ? {} : { theme: PLAIN_THEME }) },
-      {
-        input: ctx.io.stdin as NodeJS.ReadStream,
-        output: promptOutput(ctx.io.stderr),
-        signal: question.signal,
-      },
-    );
-  } catch (err) {
-    if ((err as Error).name === 'ExitPromptError' || (err as Error).name === 'AbortPromptError')
-      throw new NotConfirmedError('the password prompt was closed; not logged in');
-    throw err;
-  } finally {
-    stopWatching();
-  }
+  return closableQuestion(
+    ctx.io,
+    { color: ctx.out.stderrColor, closed: 'the password prompt was closed; not logged in' },
+    ({ look, ...context }) => password({ message: 'Password:', mask: '*', ...look }, context),
+  );
 }
 
 export const loginVerb: VerbSpec = {

@@ -51,7 +51,7 @@ export const PLAIN_THEME = {
  * of stdin closes it; and should the process run out of work while the question is still open
  * (`beforeExit`), it is closed then, whatever the reason.
  */
-export function closeWhenUnanswerable(input: IO['stdin'], question: AbortController): () => void {
+function closeWhenUnanswerable(input: IO['stdin'], question: AbortController): () => void {
   const close = () => question.abort();
   const onKey = (_text: unknown, key: { name?: string; ctrl?: boolean } | undefined) => {
     if (key?.ctrl === true && key.name === 'd') close();
@@ -68,28 +68,50 @@ export function closeWhenUnanswerable(input: IO['stdin'], question: AbortControl
   };
 }
 
+/** What a question of the prompt library is given: the streams, the signal that closes it, its look. */
+export interface QuestionContext {
+  input: NodeJS.ReadStream;
+  output: NodeJS.WriteStream;
+  signal: AbortSignal;
+  /** Spread into the question's options: the plain theme when colour is off. */
+  look: { theme?: typeof PLAIN_THEME };
+}
+
+/**
+ * Asks one question of the prompt library that can be closed: Ctrl-C, Ctrl-D or the end of stdin
+ * (see closeWhenUnanswerable) end it as not confirmed (exit 3) with the message `closed`.
+ */
+export async function closableQuestion<T>(
+  io: IO,
+  o: { color: boolean; closed: string },
+  ask: (q: QuestionContext) => Promise<T>,
+): Promise<T> {
+  const question = new AbortController();
+  const stopWatching = closeWhenUnanswerable(io.stdin, question);
+  try {
+    return await ask({
+      input: io.stdin as NodeJS.ReadStream,
+      output: promptOutput(io.stderr),
+      signal: question.signal,
+      look: o.color ? {} : { theme: PLAIN_THEME },
+    });
+  } catch (err) {
+    const name = (err as Error).name;
+    if (name === 'ExitPromptError' || name === 'AbortPromptError') throw new NotConfirmedError(o.closed);
+    throw err;
+  } finally {
+    stopWatching();
+  }
+}
+
 export function terminalConfirm(io: IO, look: { color: boolean } = { color: true }): Confirm {
   return async (message) => {
     const { confirm } = await import('@inquirer/prompts');
-    const question = new AbortController();
-    const stopWatching = closeWhenUnanswerable(io.stdin, question);
-    try {
-      return await confirm(
-        { message, default: false, ...(look.color ? {} : { theme: PLAIN_THEME }) },
-        {
-          input: io.stdin as NodeJS.ReadStream,
-          output: promptOutput(io.stderr),
-          clearPromptOnDone: false,
-          signal: question.signal,
-        },
-      );
-    } catch (err) {
-      if ((err as Error).name === 'ExitPromptError' || (err as Error).name === 'AbortPromptError') {
-        throw new NotConfirmedError('the confirmation prompt was closed; nothing was changed');
-      }
-      throw err;
-    } finally {
-      stopWatching();
-    }
+    return closableQuestion(
+      io,
+      { color: look.color, closed: 'the confirmation prompt was closed; nothing was changed' },
+      ({ look, ...context }) =>
+        confirm({ message, default: false, ...look }, { ...context, clearPromptOnDone: false }),
+    );
   };
 }
