@@ -121,6 +121,15 @@ async function resolveTargets(ctx: Ctx, { peers, users, groups }: TargetLists): 
   return out;
 }
 
+/** "1 device, 2 users, 0 device groups": what an assignment names or a strategy is assigned to. */
+function targetCounts(c: { peers: number; users: number; groups: number }): string {
+  return [
+    plural(c.peers, 'device', 'devices'),
+    plural(c.users, 'user', 'users'),
+    plural(c.groups, 'device group', 'device groups'),
+  ].join(', ');
+}
+
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
@@ -170,11 +179,7 @@ async function runAssign(ctx: Ctx, o: Record<string, unknown>, assign: boolean):
     });
     return;
   }
-  const what = [
-    plural(applied.peers, 'device', 'devices'),
-    plural(applied.users, 'user', 'users'),
-    plural(applied.groups, 'device group', 'device groups'),
-  ].join(', ');
+  const what = targetCounts(applied);
   ctx.out.success(
     assign ? `Assigned strategy '${strategy!.name}' to ${what}.` : `Unassigned the strategy of ${what}.`,
   );
@@ -192,7 +197,7 @@ function assignedCounts(s: StrategyRow): { peers: number; users: number; groups:
     : undefined;
 }
 
-function showStrategy(ctx: Ctx, s: StrategyRow & { assigned?: Record<string, number> }): void {
+function showStrategy(ctx: Ctx, s: StrategyRow): void {
   if (ctx.out.json) {
     ctx.out.jsonValue(s);
     return;
@@ -200,14 +205,8 @@ function showStrategy(ctx: Ctx, s: StrategyRow & { assigned?: Record<string, num
   ctx.out.data(`name\t${s.name}`);
   ctx.out.data(`guid\t${s.guid}`);
   if (s.enabled !== undefined && s.enabled !== null) ctx.out.data(`enabled\t${s.enabled ? 'yes' : 'no'}`);
-  if (s.assigned)
-    ctx.out.data(
-      `assigned\t${[
-        plural(s.assigned['peers'] ?? 0, 'device', 'devices'),
-        plural(s.assigned['users'] ?? 0, 'user', 'users'),
-        plural(s.assigned['groups'] ?? 0, 'device group', 'device groups'),
-      ].join(', ')}`,
-    );
+  const assigned = assignedCounts(s);
+  if (assigned) ctx.out.data(`assigned\t${targetCounts(assigned)}`);
   for (const [k, v] of Object.entries(s.options ?? {})) ctx.out.data(`option\t${k}=${v}`);
 }
 
@@ -389,13 +388,7 @@ e.g. enable-file-transfer=N, allow-remote-config-modification=N, approve-mode=pa
       // changes what those devices get), or when the server does not say.
       const assigned = assignedCounts(await ctx.api.strategies.get(s.guid));
       const uses = assigned ? assigned.peers + assigned.users + assigned.groups : undefined;
-      const what = assigned
-        ? [
-            plural(assigned.peers, 'device', 'devices'),
-            plural(assigned.users, 'user', 'users'),
-            plural(assigned.groups, 'device group', 'device groups'),
-          ].join(', ')
-        : 'targets the server does not list';
+      const what = assigned ? targetCounts(assigned) : 'targets the server does not list';
       if (ctx.flags.dryRun) {
         if (ctx.out.json)
           ctx.out.jsonValue({
