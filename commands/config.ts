@@ -3,6 +3,7 @@ import {
   PROFILE_KEYS,
   type Profile,
   type ProfileKey,
+  profileValueProblem,
   readProfiles,
   readSecret,
   resolveConfig,
@@ -12,21 +13,21 @@ import { UsageError } from '../src/cli/errors';
 import { shownUrl } from '../src/cli/output';
 import type { AreaSpec } from '../src/cli/verb';
 
+/** The value as the profile keeps it, checked by the same rule as a profile read from the file. */
 function coerce(key: ProfileKey, value: string): Profile[ProfileKey] {
-  if (key === 'timeout' || key === 'concurrency') {
-    const n = Number(value);
-    const max = key === 'timeout' ? 3600 : 64;
-    if (!Number.isFinite(n) || n <= 0 || n > max)
-      throw new UsageError(`${key} must be a number between 1 and ${max}`);
-    return n;
-  }
-  if (key === 'insecure') {
-    if (!['true', 'false'].includes(value)) throw new UsageError('insecure must be true or false');
-    return value === 'true';
-  }
+  const typed =
+    key === 'timeout' || key === 'concurrency'
+      ? value.trim() === ''
+        ? Number.NaN
+        : Number(value)
+      : key === 'insecure'
+        ? ({ true: true, false: false } as Record<string, boolean>)[value]
+        : value;
+  const problem = profileValueProblem(key, typed);
+  if (problem) throw new UsageError(`${key} must be ${problem}`);
   if (key === 'url' && !/^https?:\/\/[^/]/i.test(value))
     throw new UsageError(`url must start with http:// or https:// (got '${shownUrl(value)}')`);
-  return value;
+  return typed as Profile[ProfileKey];
 }
 
 /**

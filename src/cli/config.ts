@@ -127,10 +127,27 @@ function unreadable(path: string, err: unknown): UsageError {
 }
 
 /**
- * A profile's values as the file holds them, checked: a hand-edited file may hold "false" for
- * insecure (which must not turn TLS checks off) or a string for a number.
+ * What a profile value must be, when it is not that ('a string', …); undefined when it is. The
+ * one rule for `config set` and for a hand-edited file (which may hold "false" for insecure, which
+ * must not turn TLS checks off, or a string for a number).
  */
-export function checkedProfile(path: string, name: string, raw: unknown): Profile {
+export function profileValueProblem(key: ProfileKey, v: unknown): string | undefined {
+  switch (key) {
+    case 'insecure':
+      return typeof v === 'boolean' ? undefined : 'true or false';
+    case 'timeout':
+      return typeof v === 'number' && v > 0 && v <= 3600 ? undefined : 'a number of seconds from 1 to 3600';
+    case 'concurrency':
+      return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 64
+        ? undefined
+        : 'a whole number from 1 to 64';
+    default:
+      return typeof v === 'string' ? undefined : 'a string';
+  }
+}
+
+/** The profile `name` as the file holds it, each value checked (profileValueProblem). */
+function checkedProfile(path: string, name: string, raw: unknown): Profile {
   const bad = (key: string, what: string) =>
     new UsageError(
       `${path}: profile '${name}': ${key} must be ${what}`,
@@ -139,23 +156,10 @@ export function checkedProfile(path: string, name: string, raw: unknown): Profil
   if (raw === undefined) return {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('the profile', 'an object');
   const p = raw as Record<string, unknown>;
-  for (const key of ['url', 'token', 'ca'] as const)
-    if (p[key] !== undefined && typeof p[key] !== 'string') throw bad(key, 'a string');
-  if (p['insecure'] !== undefined && typeof p['insecure'] !== 'boolean')
-    throw bad('insecure', 'true or false');
-  if (
-    p['timeout'] !== undefined &&
-    (typeof p['timeout'] !== 'number' || !(p['timeout'] > 0 && p['timeout'] <= 3600))
-  )
-    throw bad('timeout', 'a number of seconds from 1 to 3600');
-  if (
-    p['concurrency'] !== undefined &&
-    (typeof p['concurrency'] !== 'number' ||
-      !Number.isInteger(p['concurrency']) ||
-      p['concurrency'] < 1 ||
-      p['concurrency'] > 64)
-  )
-    throw bad('concurrency', 'a whole number from 1 to 64');
+  for (const key of PROFILE_KEYS) {
+    const problem = p[key] === undefined ? undefined : profileValueProblem(key, p[key]);
+    if (problem) throw bad(key, problem);
+  }
   return p as Profile;
 }
 

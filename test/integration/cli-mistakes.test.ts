@@ -83,6 +83,25 @@ describe('a hand-edited config.json', () => {
     }
   });
 
+  it('config set refuses what a profile read from the file would refuse (one rule)', async () => {
+    for (const [key, value, what] of [
+      ['concurrency', '1.5', 'a whole number from 1 to 64'],
+      ['concurrency', '65', 'a whole number from 1 to 64'],
+      ['timeout', '0', 'a number of seconds from 1 to 3600'],
+      ['insecure', 'yes', 'true or false'],
+    ]) {
+      const r = await cli(['config', 'set', key!, value!, '--profile', 'p'], {
+        env: { RDADMIN_CONFIG_DIR: cfg },
+      });
+      expect([key, value, r.code]).toEqual([key, value, 2]);
+      expect(r.stderr).toContain(`${key} must be ${what}`);
+    }
+    const ok = await cli(['config', 'set', 'concurrency', '16', '--profile', 'p'], {
+      env: { RDADMIN_CONFIG_DIR: cfg },
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
   it('invalid JSON is named (file and problem) by the verbs that need it; serve and login do not need it', async () => {
     await writeFile(join(cfg, 'config.json'), '{ not json');
     for (const args of [
