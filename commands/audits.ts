@@ -241,6 +241,8 @@ function columnsFor(kind: AuditKind, t: TimeStyle): Column<AuditRow>[] {
         },
         { header: 'NOTE', value: (r) => text(r['note']) },
         { header: 'SESSION', value: (r) => text(r['session_id']) },
+        // What `rdadmin devices disconnect --conn` takes (an open connection has no END).
+        { header: 'CONN', value: (r) => text(r['conn_id']) },
       ];
     case 'file':
       return [

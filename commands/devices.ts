@@ -1,7 +1,8 @@
 import { runBulk } from '../src/cli/bulk';
 import type { Ctx } from '../src/cli/context';
 import { csvLine } from '../src/cli/csv';
-import { UsageError } from '../src/cli/errors';
+import { LookupError, UsageError } from '../src/cli/errors';
+import { visible } from '../src/cli/output';
 import { confirmTargets } from '../src/cli/select';
 import { offlineDays } from '../src/cli/time';
 import { type AreaSpec, type OptSpec, opt, str, type VerbSpec } from '../src/cli/verb';
@@ -10,7 +11,7 @@ import { wildcard } from '../src/client/filters';
 import type { DeviceRow } from '../src/wire/devices';
 import { ASSIGN_TYPES, type AssignType } from '../src/wire/rules';
 
-// Mirrors devices.py (view, enable, disable, delete, assign) and adds purge and export.
+// Mirrors devices.py (view, enable, disable, delete, assign) and adds disconnect, purge and export.
 
 const NOUN: [string, string] = ['device', 'devices'];
 
@@ -98,7 +99,7 @@ async function select(
   ctx: Ctx,
   o: Record<string, unknown>,
   verb: string,
-  always?: string,
+  { always, narrow }: { always?: string; narrow?: (rows: DeviceRow[]) => DeviceRow[] | null } = {},
 ): Promise<DeviceRow[] | null> {
   if (!hasFilter(o) && !ctx.flags.all) {
     throw new UsageError(
@@ -106,8 +107,13 @@ async function select(
       'select devices with --id, --device_name, --user_name, … or --offline_days, or pass --all',
     );
   }
-  const rows: DeviceRow[] = [];
+  let rows: DeviceRow[] = [];
   for await (const d of matching(ctx, o)) rows.push(d);
+  if (narrow) {
+    const kept = narrow(rows);
+    if (!kept) return null;
+    rows = kept;
+  }
   return confirmTargets(ctx, {
     noun: NOUN,
     verb,
@@ -301,6 +307,96 @@ The value is checked before any request.${OFFLINE_HELP}`,
   },
 };
 
+/** --conn of disconnect: connection ids (RustDesk's are 32-bit integers), checked before any request. */
+export function parseConns(text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  const hint = "connection ids are the CONN column of 'rdadmin audits view-conn --device ID'";
+  if (!parts.length) throw new UsageError('--conn needs connection ids, e.g. --conn 3 or --conn 3,5', hint);
+  return parts.map((p) => {
+    const n = Number(p);
+    if (!/^-?\d+$/.test(p) || n < -2147483648 || n > 2147483647)
+      throw new UsageError(`invalid --conn '${p}': a connection id is a whole number`, hint);
+    return n;
+  });
+}
+
+const disconnectVerb: VerbSpec = {
+  name: 'disconnect',
+  summary: "Disconnect devices' running connections (rdadmin serve)",
+  description: `Ask the matching devices to drop their running connections, as the console's Disconnect
+does. Each device drops them at its next heartbeat (every 3 s while it has connections), so a
+result line says what was asked, not that the connection has already ended: its record in
+'rdadmin audits view-conn' gets its end time when it has. Offline devices have no live connection
+and are left out. --conn IDS drops only those connections (the CONN column of 'rdadmin audits
+view-conn', conn_id with --json) of the one device given by its exact --id; a connection that is
+not live is refused. rdadmin serve only: Pro keeps this action to its web console, and answers
+that the endpoint does not exist.${OFFLINE_HELP}`,
+  options: [
+    ...filterOpts,
+    opt('conn', '<ids>', 'only these connection ids (comma list), of the device given by --id'),
+  ],
+  examples: [
+    'rdadmin devices disconnect --id 123456789',
+    'rdadmin devices disconnect --id 123456789 --conn 3',
+    'rdadmin devices disconnect --user_name mike --yes --json',
+  ],
+  async run(ctx, o) {
+    const conns = parseConns(str(o['conn']));
+    const id = str(o['id']);
+    if (conns && id === undefined)
+      throw new UsageError(
+        "--conn needs the device's exact --id",
+        'rdadmin devices disconnect --id ID --conn 3',
+      );
+    const rows = await select(ctx, o, 'disconnect', {
+      narrow: (all) => {
+        if (conns) {
+          // One device: the server checks that the connections are live on it.
+          const exact = all.filter((d) => d.id === id);
+          if (!exact.length) throw new LookupError(`no device has the ID '${visible(id!)}'`);
+          return exact;
+        }
+        const online = all.filter((d) => d.is_online);
+        const offline = all.length - online.length;
+        if (offline && online.length)
+          ctx.out.info(`Left out ${offline} offline device${offline === 1 ? '' : 's'}: no live connection.`);
+        if (offline && !online.length) {
+          if (ctx.out.json) ctx.out.jsonValue([]);
+          ctx.out.info(
+            offline === 1
+              ? `${visible(label(all[0]!))} is offline: no live connection to drop.`
+              : `All ${offline} matching devices are offline: no live connection to drop.`,
+          );
+          return null;
+        }
+        return online;
+      },
+    });
+    if (!rows) return;
+    return runBulk(ctx, rows, {
+      done: 'Asked to disconnect',
+      verb: 'disconnect',
+      noun: NOUN,
+      label,
+      describe: (d) => ({ guid: d.guid, id: d.id }),
+      action: (d) => ctx.api.devices.disconnect(d.guid, conns),
+      report: (answer) => {
+        const dropped = (answer as { conns: number[] }).conns;
+        return {
+          text: dropped.length
+            ? `${dropped.length === 1 ? 'connection' : 'connections'} ${dropped.join(', ')}`
+            : 'it has no live connection',
+          json: { conns: dropped },
+        };
+      },
+    });
+  },
+};
+
 const purge: VerbSpec = {
   name: 'purge',
   summary: 'Disable, then delete, devices offline for N days (confirmed, resumable)',
@@ -315,7 +411,7 @@ is interrupted can simply be run again: it picks up the devices that are left.${
   async run(ctx, o) {
     const days = o['offlineDays'] as number | undefined;
     if (days === undefined || days < 1) throw new UsageError('purge needs --offline_days N (1 or more)');
-    const rows = await select(ctx, o, 'purge', 'purging deletes it for good');
+    const rows = await select(ctx, o, 'purge', { always: 'purging deletes it for good' });
     if (!rows) return;
     return runBulk(ctx, rows, {
       done: 'Purged',
@@ -403,6 +499,7 @@ before touching more than one device or a non-exact match; without a terminal th
       ctx.api.devices.delete(d.guid),
     ),
     assignVerb,
+    disconnectVerb,
     explainAccessVerb,
     whoCan,
     purge,

@@ -11,6 +11,8 @@ export interface BulkSpec<T> {
   label: (t: T) => string;
   describe: (t: T) => Record<string, unknown>;
   action: (t: T) => Promise<unknown>;
+  /** What a done target's answer adds: to its result line (after a colon) and its JSON entry. */
+  report?: (answer: unknown) => { text: string; json: Record<string, unknown> };
 }
 
 /**
@@ -27,6 +29,8 @@ export interface BulkResult<T> {
   outcome: Outcome;
   error?: string;
   status?: number;
+  /** The action's answer, for `report`. */
+  answer?: unknown;
 }
 
 /** Transport failures in which the request certainly never reached the server. */
@@ -108,11 +112,13 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
   const emit = (r: BulkResult<T>) => {
     results.push(r);
     bar?.increment();
+    const extra = r.outcome === 'done' && spec.report ? spec.report(r.answer) : undefined;
     if (json) {
       json.push({
         ...spec.describe(r.target),
         action: spec.verb,
         ok: r.ok,
+        ...extra?.json,
         ...(r.ok
           ? {}
           : {
@@ -130,7 +136,7 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
     const what = `${spec.verb} ${label}`;
     const line =
       r.outcome === 'done'
-        ? `${spec.done} ${label}`
+        ? `${spec.done} ${label}${extra ? `: ${visible(extra.text)}` : ''}`
         : r.outcome === 'unknown'
           ? `NOT CONFIRMED: ${what}: ${r.error?.replace(/^not confirmed \(outcome unknown\): /, 'outcome unknown, ')}`
           : `FAILED to ${what}: ${r.error}`;
@@ -145,8 +151,8 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
     while (!stopped && next < targets.length) {
       const target = targets[next++]!;
       try {
-        await spec.action(target);
-        emit({ target, ok: true, attempted: true, outcome: 'done' });
+        const answer = await spec.action(target);
+        emit({ target, ok: true, attempted: true, outcome: 'done', answer });
       } catch (err) {
         const { outcome, stop } = judge(err);
         if (stop) stopped ??= stop;

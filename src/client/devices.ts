@@ -1,4 +1,4 @@
-import { type AssignType, DeviceRow, type DeviceRow as DeviceRowT } from '../wire/devices';
+import { type AssignType, DeviceRow, type DeviceRow as DeviceRowT, DisconnectAnswer } from '../wire/devices';
 import { SettingsView } from '../wire/settings';
 import { paginate } from './paginate';
 import { path, type Transport } from './transport';
@@ -29,6 +29,13 @@ export function devicesApi(t: Transport, pageSize = 100, prefetch = 0) {
     },
     assign(guid: string, type: AssignType, value: string) {
       return t.call('POST', path`/api/devices/${guid}/assign`, { body: { type, value } });
+    },
+    /** rdadmin serve: queues the drop of `conns` (all live connections when omitted). */
+    disconnect(guid: string, conns?: readonly number[]) {
+      return t.call('POST', path`/api/devices/${guid}/disconnect`, {
+        body: conns ? { conns } : {},
+        schema: DisconnectAnswer,
+      });
     },
   };
 }

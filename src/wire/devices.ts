@@ -51,6 +51,21 @@ export const AssignBody = z.object({
   value: z.string({ error: 'must be a string' }).max(2000),
 });
 
+/** A RustDesk connection id (an i32 in the client). */
+const ConnId = z
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .min(-2147483648, 'must be a connection id (a 32-bit integer)')
+  .max(2147483647, 'must be a connection id (a 32-bit integer)');
+
+/** POST /api/devices/{guid}/disconnect: the connections to drop (all live ones when omitted). */
+export const DisconnectBody = z.strictObject({
+  conns: z.array(ConnId).min(1, 'must name at least one connection').max(1000).optional(),
+});
+
+/** What a disconnect queued: the connection ids the device will be told to drop. */
+export const DisconnectAnswer = z.object({ conns: z.array(z.number().int()) });
+
 const PeerId = z
   .string({ error: 'must be a string' })
   .trim()

@@ -57,8 +57,8 @@ describe('view-conn', () => {
     const r = await run(['view-conn', '--remote', '123456789']);
     expect(r.code, r.stderr).toBe(0);
     expect(lines(r.stdout)).toEqual([
-      '2026-03-01T12:04:08+01:00\t\topen\tFile Transfer\t123456789\t987654321 (alice)\t203.0.113.9\tone-time password\t\t6',
-      '2026-03-01T11:00:00+01:00\t2026-03-01T12:02:07+01:00\t1h 02m 07s\tRemote Desktop\t123456789\t987654321 (alice)\t203.0.113.9\tpermanent password + TOTP code\t\t18446744073709551615',
+      '2026-03-01T12:04:08+01:00\t\topen\tFile Transfer\t123456789\t987654321 (alice)\t203.0.113.9\tone-time password\t\t6\t2',
+      '2026-03-01T11:00:00+01:00\t2026-03-01T12:02:07+01:00\t1h 02m 07s\tRemote Desktop\t123456789\t987654321 (alice)\t203.0.113.9\tpermanent password + TOTP code\t\t18446744073709551615\t1',
     ]);
     const all = await run(['view-conn', '--utc']);
     expect(lines(all.stdout).map((l) => l.split('\t').slice(0, 4))).toEqual([

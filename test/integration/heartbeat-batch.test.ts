@@ -22,9 +22,13 @@ describe('heartbeats in batches', () => {
     for (const a of first) expect(a.sysinfo).toBe(1);
     expect(await s.store.devices.count()).toBe(120);
 
-    // Disconnects queued for every third device only; a new uuid for device 5.
+    // Disconnects queued for every third device only (of the connections it reports: a queued drop
+    // is delivered by a heartbeat that reports its connection); a new uuid for device 5.
     const guids = await Promise.all(fleet.map(async (c) => (await s.store.devices.getById(c.info.id))!.guid));
-    for (let i = 0; i < fleet.length; i += 3) await s.store.devices.queueDisconnect(guids[i]!, [i, 1000 + i]);
+    for (let i = 0; i < fleet.length; i += 3) {
+      fleet[i]!.conns = [i, 1000 + i];
+      await s.store.devices.queueDisconnect(guids[i]!, [i, 1000 + i]);
+    }
     fleet[5] = new SimClient(s.url, { id: fleet[5]!.info.id });
     now += 5_000;
     const second = await Promise.all(fleet.map((c) => c.heartbeat()));

@@ -7,6 +7,8 @@ import {
   DeployBody,
   DeviceFilterQuery,
   DeviceList,
+  DisconnectAnswer,
+  DisconnectBody,
   HeartbeatBody,
   PeersQuery,
   SysinfoBody,
@@ -202,6 +204,68 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
         (detail) => detail,
       );
       return c.json({});
+    },
+  );
+
+  /**
+   * The connections live on a device now: those its last heartbeat reported, while it is online,
+   * and those its connection log opened since (not reported yet). An offline device has none.
+   */
+  async function liveConns(d: DeviceRecord): Promise<number[]> {
+    const timeout = await store.settings.get('online_timeout');
+    const last = d.last_online ? Date.parse(d.last_online) : Number.NaN;
+    if (!(deps.clock().getTime() - last <= timeout * 1000)) return [];
+    let reported: number[] = [];
+    try {
+      const v: unknown = JSON.parse(d.conns);
+      if (Array.isArray(v)) reported = v.filter((x): x is number => Number.isInteger(x));
+    } catch {
+      // Written by the heartbeat as a JSON array; anything else counts as none.
+    }
+    const opened = await store.auditLogs.openConnsSince(d.id, d.last_online!);
+    return [...new Set([...reported, ...opened])].sort((a, b) => a - b);
+  }
+
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/devices/{guid}/disconnect',
+      tag: 'devices',
+      summary:
+        "Disconnect a device's running connections (the console's Disconnect): `conns` names connection ids (as in the connection log's `conn_id`), or all of the device's live connections when omitted (`{}`). The device drops them at its next heartbeat (every 3 s while it has connections). A named connection that is not live is refused (400); a device that is offline or has no live connection answers `conns: []` and nothing is queued.",
+      access: { area: 'device', level: 'rw' },
+      body: DisconnectBody,
+      response: DisconnectAnswer,
+    },
+    async (c) => {
+      const d = await loadOne(c.req.param('guid') ?? '');
+      const body = await readBody(c, DisconnectBody);
+      const live = await liveConns(d);
+      let conns = live;
+      if (body.conns) {
+        conns = [...new Set(body.conns)].sort((a, b) => a - b);
+        const gone = conns.filter((n) => !live.includes(n));
+        if (gone.length) {
+          const state = live.length
+            ? `its live connections are ${live.join(', ')}`
+            : 'it has no live connection (it may be offline)';
+          throw new HttpError(
+            400,
+            `${gone.length === 1 ? 'connection' : 'connections'} ${gone.join(', ')} not live on device ${d.id}: ${state}`,
+          );
+        }
+      }
+      if (conns.length) {
+        await changeRecorded(
+          deps,
+          c,
+          ConsoleType.device,
+          ConsoleOp.disconnectDevice,
+          (tx) => tx.devices.queueDisconnect(d.guid, conns),
+          `disconnected device ${d.id}: ${conns.length === 1 ? 'connection' : 'connections'} ${conns.join(', ')}`,
+        );
+      }
+      return c.json({ conns });
     },
   );
 

@@ -576,6 +576,22 @@ export class AuditLogRepo {
   }
 
   /**
+   * Connection ids of the device's connections that are still open and were opened after `since`
+   * (ISO 8601 UTC): those its heartbeats may not have reported yet.
+   */
+  async openConnsSince(deviceId: string, since: string): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('audit_conn')
+      .select('conn_id')
+      .distinct()
+      .where('device_id', '=', deviceId)
+      .where('end_time', 'is', null)
+      .where('created_at', '>', since)
+      .execute();
+    return rows.map((r) => r.conn_id);
+  }
+
+  /**
    * Deletes records older than `cutoff` (ISO 8601 UTC) from the four logs; a connection counts
    * from its end (or its start while it has none). Returns how many rows went from each.
    */

@@ -226,7 +226,19 @@ const BEAT_LOOKUP = `SELECT d.guid, d.uuid, d.ip, d.sysinfo_at, d.strategy_keys,
 const BEAT_UPDATE =
   'UPDATE devices SET last_online = ?, conns = ?, ip = ?, uuid = ?, updated_at = ? WHERE guid = ?';
 const BEAT_PENDING = 'SELECT 1 FROM pending_disconnects WHERE device_guid = ? LIMIT 1';
-const BEAT_TAKE = 'DELETE FROM pending_disconnects WHERE device_guid = ? RETURNING conn_id';
+// A queued disconnect is settled by the first heartbeat that reports its connection (delivered),
+// or dropped once older than DISCONNECT_TTL_MS; until then it waits (a connection may be audited
+// before a heartbeat reports it).
+const BEAT_TAKE = `DELETE FROM pending_disconnects
+  WHERE device_guid = ? AND (conn_id IN (SELECT value FROM json_each(?)) OR created_at < ?)
+  RETURNING conn_id, created_at`;
+
+/**
+ * How long a queued disconnect waits for a heartbeat that reports its connection. A client with
+ * live connections beats every 3 s; a connection id that turns up only later may be a new
+ * connection of a restarted client that reuses the id, so it is not dropped.
+ */
+export const DISCONNECT_TTL_MS = 60_000;
 
 interface Queued {
   beat: Beat;
@@ -310,9 +322,7 @@ export class DeviceRepo {
       d.guid,
     ]);
     const pending = (await run(BEAT_PENDING, [d.guid])).length > 0;
-    const disconnects = pending
-      ? (await run<{ conn_id: number }>(BEAT_TAKE, [d.guid])).map((r) => r.conn_id)
-      : [];
+    const disconnects = pending ? await this.takeDisconnectsIn(run, d.guid, b.conns) : [];
     return {
       guid: d.guid,
       uuid: d.uuid,
@@ -321,6 +331,25 @@ export class DeviceRepo {
       chain: { device: d.device, user: d.user, device_group: d.device_group },
       disconnects,
     };
+  }
+
+  /** The queued disconnects of a device that this heartbeat's live connections settle (BEAT_TAKE). */
+  private async takeDisconnectsIn(
+    run: <R>(text: string, params: unknown[]) => Promise<R[]>,
+    guid: string,
+    conns: readonly number[],
+  ): Promise<number[]> {
+    const cutoff = new Date(this.now().getTime() - DISCONNECT_TTL_MS).toISOString();
+    const taken = await run<{ conn_id: number; created_at: string }>(BEAT_TAKE, [
+      guid,
+      JSON.stringify(conns),
+      cutoff,
+    ]);
+    // Taken rows are reported by this heartbeat or too old; only the former are delivered.
+    return taken
+      .filter((r) => r.created_at >= cutoff)
+      .map((r) => r.conn_id)
+      .sort((a, b) => a - b);
   }
 
   /** Records the option keys strategies have now sent a device (see migration 0015). */
@@ -624,24 +653,17 @@ export class DeviceRepo {
       .execute();
   }
 
-  async queueDisconnect(deviceGuid: string, connIds: number[]): Promise<void> {
-    const ts = this.now().toISOString();
-    for (const conn_id of connIds) {
-      await this.db
-        .insertInto('pending_disconnects')
-        .values({ device_guid: deviceGuid, conn_id, created_at: ts })
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-    }
-  }
-
-  /** Takes (and removes) the connection ids waiting to be dropped by this device. */
-  async takeDisconnects(deviceGuid: string): Promise<number[]> {
-    const rows = await this.db
-      .deleteFrom('pending_disconnects')
-      .where('device_guid', '=', deviceGuid)
-      .returning('conn_id')
+  /**
+   * Queues connection ids for a device to drop at its next heartbeat that reports them (see
+   * BEAT_TAKE); queuing one again restarts its wait.
+   */
+  async queueDisconnect(deviceGuid: string, connIds: readonly number[]): Promise<void> {
+    if (!connIds.length) return;
+    const created_at = this.now().toISOString();
+    await this.db
+      .insertInto('pending_disconnects')
+      .values(connIds.map((conn_id) => ({ device_guid: deviceGuid, conn_id, created_at })))
+      .onConflict((oc) => oc.columns(['device_guid', 'conn_id']).doUpdateSet({ created_at }))
       .execute();
-    return rows.map((r) => r.conn_id);
   }
 }
