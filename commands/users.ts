@@ -112,8 +112,22 @@ function batched(
       extra.validate?.(o);
       const rows = await selectUsers(ctx, o, name);
       if (!rows) return;
-      const batches = new Map<number, Promise<unknown>>();
-      const index = new Map(rows.map((u, i) => [u.guid, i]));
+      // Up to BATCH users per request; an administrator in a request of its own, since an API
+      // token may not change administrator accounts (rdadmin serve refuses the whole request), and
+      // that must fail the administrator alone.
+      const chunks: string[][] = [];
+      const chunkOf = new Map<string, number>();
+      let open: number | undefined;
+      for (const u of rows) {
+        if (u.is_admin) {
+          chunkOf.set(u.guid, chunks.push([u.guid]) - 1);
+          continue;
+        }
+        if (open === undefined || chunks[open]!.length >= BATCH) open = chunks.push([]) - 1;
+        chunks[open]!.push(u.guid);
+        chunkOf.set(u.guid, open);
+      }
+      const sent = new Map<number, Promise<unknown>>();
       return runBulk(ctx, rows, {
         done,
         verb: name,
@@ -121,12 +135,9 @@ function batched(
         label: (u) => u.name,
         describe: (u) => ({ guid: u.guid, name: u.name }),
         action: (u) => {
-          const b = Math.floor(index.get(u.guid)! / BATCH);
-          if (!batches.has(b)) {
-            const guids = rows.slice(b * BATCH, (b + 1) * BATCH).map((r) => r.guid);
-            batches.set(b, call(ctx, guids, o));
-          }
-          return batches.get(b)!;
+          const k = chunkOf.get(u.guid)!;
+          if (!sent.has(k)) sent.set(k, call(ctx, chunks[k]!, o));
+          return sent.get(k)!;
         },
       });
     },

@@ -122,6 +122,12 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
     },
     async (c) => {
       const body = await readBody(c, CreateUserBody);
+      if (body.is_admin && c.get('principal')?.kind === 'token') {
+        throw new HttpError(
+          403,
+          "an API token cannot create an administrator: that takes an administrator's session (rdadmin login)",
+        );
+      }
       const group = await store.users.getGroupByName(body.group_name);
       if (!group) throw new HttpError(400, `user group '${body.group_name}' does not exist`);
       const taken = () => new HttpError(409, `a user named '${body.name}' already exists`);
@@ -259,6 +265,28 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
     }
   }
 
+  /**
+   * An API token acts for an administrator within its areas, as a delegate: it neither makes an
+   * administrator nor changes one (server-model.md §1.1, "non-admin delegates can never edit
+   * administrator accounts"), so `user:rw` cannot grow into every right, settings and tokens
+   * included, nor lock the administrators out. An administrator's session can do both. A 400 like
+   * refuseSelf's: it concerns these records, not the token's rights, so a bulk run goes on.
+   */
+  function refuseAdminsForTokens(
+    c: Parameters<Parameters<RouteTable['add']>[1]>[0],
+    users: Pick<UserRecord, 'name' | 'is_admin'>[],
+    what: string,
+  ) {
+    if (c.get('principal')?.kind !== 'token') return;
+    const admins = users.filter((u) => u.is_admin);
+    if (!admins.length) return;
+    const shown = admins.slice(0, 5).map((u) => `'${u.name}'`);
+    throw new HttpError(
+      400,
+      `an API token cannot ${what} an administrator account (${shown.join(', ')}${admins.length > 5 ? ', …' : ''}): that takes an administrator's session (rdadmin login)`,
+    );
+  }
+
   for (const action of ['enable', 'disable'] as const) {
     r.add(
       {
@@ -281,6 +309,7 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
             `user '${user.name}' has not accepted the invitation yet and has no password`,
           );
         }
+        refuseAdminsForTokens(c, [user], action);
         // The change, the end of the sessions and the audit record: all or nothing.
         await changeRecorded(
           deps,
@@ -312,6 +341,7 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
     async (c) => {
       const user = await loadOne(c.req.param('guid') ?? '');
       refuseSelf(c, [user], 'delete');
+      refuseAdminsForTokens(c, [user], 'delete');
       if (user.status === UserStatus.enabled) {
         throw new HttpError(400, `user '${user.name}' is enabled: disable it first, then delete it`);
       }
@@ -347,6 +377,7 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
         );
       }
       const users = await loadAll(body.user_guids);
+      refuseAdminsForTokens(c, users, 'change the 2FA enforcement of');
       await changeRecorded(
         deps,
         c,
@@ -376,6 +407,7 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
     async (c) => {
       const body = await readBody(c, LoginVerificationBody);
       const users = await loadAll(body.user_guids);
+      refuseAdminsForTokens(c, users, 'change the login verification of');
       const guids = users.map((u) => u.guid);
       const what = body.type === 'email' ? 'disabled email login verification' : 'reset 2FA';
       await changeRecorded(
@@ -404,6 +436,7 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
     async (c) => {
       const body = await readBody(c, UserGuidsBody);
       const users = await loadAll(body.user_guids);
+      refuseAdminsForTokens(c, users, 'force the logout of');
       const n = await changeRecorded(
         deps,
         c,
