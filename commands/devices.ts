@@ -498,6 +498,12 @@ before touching more than one device or a non-exact match; without a terminal th
     perDevice('delete', 'Deleted', 'Delete devices (a device must be disabled first, as in Pro)', (ctx, d) =>
       ctx.api.devices.delete(d.guid),
     ),
+    perDevice(
+      'reset-uuid',
+      'Reset the uuid of',
+      "Let a reinstalled or replaced machine take over a device's ID (rdadmin serve): its next contact registers its uuid, and the device keeps its user, groups and history",
+      (ctx, d) => ctx.api.devices.resetUuid(d.guid),
+    ),
     assignVerb,
     disconnectVerb,
     explainAccessVerb,

@@ -30,6 +30,10 @@ export function devicesApi(t: Transport, pageSize = 100, prefetch = 0) {
     assign(guid: string, type: AssignType, value: string) {
       return t.call('POST', path`/api/devices/${guid}/assign`, { body: { type, value } });
     },
+    /** rdadmin serve: the next contact with the device's ID registers its machine's uuid. */
+    resetUuid(guid: string) {
+      return t.call('POST', path`/api/devices/${guid}/reset-uuid`);
+    },
     /** rdadmin serve: queues the drop of `conns` (all live connections when omitted). */
     disconnect(guid: string, conns?: readonly number[]) {
       return t.call('POST', path`/api/devices/${guid}/disconnect`, {

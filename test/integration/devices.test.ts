@@ -52,12 +52,60 @@ describe('registration by RustDesk clients', () => {
     expect(c.sysinfoUploads).toBe(1);
   });
 
-  it('a changed uuid for a known ID asks for sysinfo again', async () => {
-    const a = new SimClient(s.url, { id: '111' });
+  it('a registered ID refuses another uuid until an administrator resets it; then the new machine registers', async () => {
+    const a = new SimClient(s.url, { id: '111', hostname: 'real-pc' });
     await a.heartbeat();
-    const b = new SimClient(s.url, { id: '111' });
+    a.conns = [4];
+    await a.heartbeat();
+    await s.store.devices.queueDisconnect((await device('111'))!.guid, [4]);
+    await s.seedUsers(['mallory']);
+
+    // another machine (or anyone who knows the ID): heartbeat, system info and audit posts refused
+    const b = new SimClient(s.url, {
+      id: '111',
+      hostname: 'pwned',
+      presets: { 'preset-user-name': 'mallory' },
+    });
+    b.conns = [4];
+    const hb = await b.heartbeat();
+    expect(hb.error).toMatch(/^device 111 is registered with another uuid: refused\. .*reset-uuid --id 111/);
+    expect(b.sysinfoUploads).toBe(0);
+    expect(await b.sysinfo()).toContain('registered with another uuid');
+    expect((await b.connectionOpened(9, 1n, '10.6.6.6')).status).toBe(403);
+    const noUuid = await s.fetch('/api/heartbeat', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"id":"111"}',
+    });
+    expect(noUuid.status).toBe(403);
+    expect(await device('111')).toMatchObject({ uuid: a.info.uuid, device_name: 'real-pc', user_guid: null });
+    // the real device still gets its queued disconnect
+    expect((await a.heartbeat()).disconnect).toEqual([4]);
+
+    // the administrator resets the uuid: the next machine to report the ID takes it, keeping the device
+    const reset = await cli(['devices', 'reset-uuid', '--id', '111'], { env });
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(reset.stdout).toBe('Reset the uuid of 111 (real-pc)\n');
+    expect((await s.store.audit.listConsole())[0]).toMatchObject({
+      iop: 12,
+      detail: `reset the uuid of device 111 (was '${a.info.uuid}') (API token 'all')`,
+    });
+    const guid = (await device('111'))!.guid;
     expect((await b.heartbeat()).sysinfo).toBe(1);
-    expect((await device('111'))?.uuid).toBe(b.info.uuid);
+    expect(await device('111')).toMatchObject({ guid, uuid: b.info.uuid, device_name: 'pwned' });
+    // presets are for a device's first upload only: this one had uploaded before
+    expect((await device('111'))!.user_guid).toBeNull();
+    expect((await a.heartbeat()).error).toMatch(/registered with another uuid/);
+  });
+
+  it('an ID deployed from one machine reports from that machine only', async () => {
+    await s.store.settings.set('require_deployment', true);
+    const a = new SimClient(s.url, { id: '112' });
+    expect(await a.deploy(s.token)).toBe('OK');
+    const other = new SimClient(s.url, { id: '112' });
+    expect((await other.heartbeat()).error).toMatch(/registered with another uuid/);
+    expect((await a.heartbeat()).sysinfo).toBe(1);
+    expect((await device('112'))!.uuid).toBe(a.info.uuid);
   });
 
   it('is online while heartbeats arrive and offline 45 s after the last one', async () => {

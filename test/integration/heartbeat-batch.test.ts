@@ -23,24 +23,27 @@ describe('heartbeats in batches', () => {
     expect(await s.store.devices.count()).toBe(120);
 
     // Disconnects queued for every third device only (of the connections it reports: a queued drop
-    // is delivered by a heartbeat that reports its connection); a new uuid for device 5.
+    // is delivered by a heartbeat that reports its connection); device 5's ID from another machine
+    // (another uuid), refused in the same batch.
     const guids = await Promise.all(fleet.map(async (c) => (await s.store.devices.getById(c.info.id))!.guid));
     for (let i = 0; i < fleet.length; i += 3) {
       fleet[i]!.conns = [i, 1000 + i];
       await s.store.devices.queueDisconnect(guids[i]!, [i, 1000 + i]);
     }
+    const first5uuid = fleet[5]!.info.uuid;
     fleet[5] = new SimClient(s.url, { id: fleet[5]!.info.id });
     now += 5_000;
     const second = await Promise.all(fleet.map((c) => c.heartbeat()));
     for (const [i, a] of second.entries()) {
       expect(a.disconnect).toEqual(i % 3 === 0 ? [i, 1000 + i] : undefined);
-      expect(a.sysinfo).toBe(i === 5 ? 1 : undefined);
+      expect(a.sysinfo).toBeUndefined();
+      expect(a.error).toEqual(i === 5 ? expect.stringContaining('registered with another uuid') : undefined);
     }
     for (const [i, c] of fleet.entries()) {
       const d = await s.store.devices.getById(c.info.id);
-      expect(d?.last_online).toBe(new Date(now).toISOString());
-      expect(d?.uuid).toBe(c.info.uuid);
-      expect(d?.device_name).toBe(i === 5 ? `host-${c.info.id}` : `pc-${i}`);
+      expect(d?.last_online).toBe(new Date(i === 5 ? now - 5_000 : now).toISOString());
+      expect(d?.uuid).toBe(i === 5 ? first5uuid : c.info.uuid);
+      expect(d?.device_name).toBe(`pc-${i}`);
     }
     const third = await Promise.all(fleet.map((c) => c.heartbeat()));
     for (const a of third) expect(a.disconnect).toBeUndefined();

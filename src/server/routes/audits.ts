@@ -172,11 +172,17 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
     return { userGuid: p.user.guid, nameFold: fold(p.user.name) };
   }
 
-  /** The posting device, if registered: a known device must post with its own uuid. */
+  /**
+   * The posting device, if registered: a known device must post with its own uuid (RustDesk
+   * clients send it with every record), as it must heartbeat with it.
+   */
   async function checkDevice(id: string, uuid: string | undefined): Promise<void> {
     const device = await store.devices.getById(id);
-    if (device?.uuid && uuid && device.uuid !== uuid) {
-      throw new HttpError(403, `device '${id}' is registered with another uuid; audit record refused`);
+    if (device?.uuid && device.uuid !== (uuid ?? '')) {
+      throw new HttpError(
+        403,
+        `device '${id}' is registered with ${uuid ? 'another' : 'a'} uuid; audit record refused`,
+      );
     }
   }
 

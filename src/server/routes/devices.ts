@@ -207,6 +207,30 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
     },
   );
 
+  r.add(
+    {
+      method: 'POST',
+      path: '/api/devices/{guid}/reset-uuid',
+      tag: 'devices',
+      summary:
+        "Forget a device's uuid, so that the next heartbeat or system info with its ID registers its machine (a reinstalled or replaced one): a registered device otherwise refuses another uuid (403), as hbbs does. The device keeps its user, groups, strategy and history.",
+      access: { area: 'device', level: 'rw' },
+      response: Ok,
+    },
+    async (c) => {
+      const d = await loadOne(c.req.param('guid') ?? '');
+      await changeRecorded(
+        deps,
+        c,
+        ConsoleType.device,
+        ConsoleOp.updateDevice,
+        (tx) => tx.devices.update([d.guid], { uuid: '' }),
+        `reset the uuid of device ${d.id} (was '${logSafe(d.uuid)}')`,
+      );
+      return c.json({});
+    },
+  );
+
   /**
    * The connections live on a device now: those its last heartbeat reported, while it is online,
    * and those its connection log opened since (not reported yet). An offline device has none.
@@ -271,6 +295,18 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
 
   // ---- what RustDesk clients call ----
 
+  /**
+   * A registered device keeps the uuid it registered with (as hbbs refuses UUID_MISMATCH): a
+   * heartbeat or system info from another machine with the same ID, or from anyone who knows the
+   * ID, must not take the device over (its name, presets, queued disconnects, audit records).
+   */
+  function uuidRefused(id: string): HttpError {
+    return new HttpError(
+      403,
+      `device ${id} is registered with another uuid: refused. A reinstalled or replaced machine registers again once an administrator resets the device's uuid (rdadmin devices reset-uuid --id ${id})`,
+    );
+  }
+
   /** The device a client speaks for, created on first contact unless deployment is required. */
   async function deviceFor(id: string, uuid: string): Promise<{ device?: DeviceRecord; created: boolean }> {
     const existing = await store.devices.getById(id);
@@ -318,7 +354,9 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
         hb = await store.devices.heartbeat(beat);
         if (!hb) throw new HttpError(404, `device ${body.id} was deleted while it reported`);
       }
-      const changed = !created && body.uuid !== '' && hb.uuid !== '' && body.uuid !== hb.uuid;
+      if (hb.uuidMismatch) throw uuidRefused(body.id);
+      // A device whose uuid an administrator reset has just taken this one: ask for its system info.
+      const changed = !created && hb.uuid === '' && body.uuid !== '';
       const answer: Record<string, unknown> = {};
       if (created || changed || !hb.sysinfo_at) answer['sysinfo'] = 1;
       if (hb.disconnects.length) answer['disconnect'] = hb.disconnects;
@@ -365,6 +403,7 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
       const body = await readBody(c, SysinfoBody);
       const { device } = await deviceFor(body.id, body.uuid);
       if (!device) return text(200, 'ID_NOT_FOUND');
+      if (device.uuid !== '' && device.uuid !== body.uuid) throw uuidRefused(body.id);
       const now = deps.clock().toISOString();
       await store.devices.update([device.guid], {
         cpu: body.cpu ?? device.cpu,

@@ -213,6 +213,11 @@ export interface BeatResult {
   strategy_keys: string;
   /** Connection ids the console asked this device to drop (now taken). */
   disconnects: number[];
+  /**
+   * The heartbeat came with another uuid than the device's (or none): nothing was recorded or
+   * taken. A registered device keeps its uuid, as hbbs keeps it (UUID_MISMATCH).
+   */
+  uuidMismatch?: true;
 }
 
 // The heartbeat path runs thousands of times a second: fixed SQL, prepared once (see the statement
@@ -312,7 +317,16 @@ export class DeviceRepo {
       device_group: string | null;
     }>(BEAT_LOOKUP, [b.id]);
     if (!d) return undefined;
-    const uuid = b.uuid && b.uuid !== d.uuid ? b.uuid : d.uuid;
+    const known = {
+      guid: d.guid,
+      uuid: d.uuid,
+      sysinfo_at: d.sysinfo_at,
+      strategy_keys: d.strategy_keys,
+      chain: { device: d.device, user: d.user, device_group: d.device_group },
+    };
+    if (d.uuid !== '' && b.uuid !== d.uuid) return { ...known, disconnects: [], uuidMismatch: true };
+    // A device without a uuid yet (reset by an administrator) takes the one it reports.
+    const uuid = d.uuid || b.uuid;
     await run(BEAT_UPDATE, [
       b.at,
       JSON.stringify(b.conns),
@@ -323,14 +337,7 @@ export class DeviceRepo {
     ]);
     const pending = (await run(BEAT_PENDING, [d.guid])).length > 0;
     const disconnects = pending ? await this.takeDisconnectsIn(run, d.guid, b.conns) : [];
-    return {
-      guid: d.guid,
-      uuid: d.uuid,
-      sysinfo_at: d.sysinfo_at,
-      strategy_keys: d.strategy_keys,
-      chain: { device: d.device, user: d.user, device_group: d.device_group },
-      disconnects,
-    };
+    return { ...known, disconnects };
   }
 
   /** The queued disconnects of a device that this heartbeat's live connections settle (BEAT_TAKE). */
