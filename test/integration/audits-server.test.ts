@@ -192,6 +192,18 @@ describe('a device that registered through heartbeat and system info', () => {
     expect(r.status).toBe(403);
     expect((await list('alarm')).total).toBe(0);
   });
+
+  it("login alarms (types 3–5) are the server's own: a client post of one is refused", async () => {
+    await s.seedUsers(['alice']);
+    const c = new SimClient(s.url, { id: 'nonexistent-1' });
+    for (const typ of [3, 4, 5]) {
+      const r = await c.alarm(typ, { name: 'alice', ip: '1.2.3.4' });
+      expect(r.status, String(typ)).toBe(400);
+      expect(r.text).toContain(`alarm type ${typ} is a login alarm the server raises itself`);
+    }
+    expect((await list('alarm')).total).toBe(0);
+    expect((await c.alarm(6, { ip: '1.2.3.4' })).status).toBe(200);
+  });
 });
 
 describe('file and alarm audits from clients', () => {
@@ -335,10 +347,21 @@ describe('listings 47–50: filters, bounds, paging', () => {
   });
 });
 
+/** A RustDesk client's login: the user, from the client with this ID. */
+async function clientLogin(username: string, id: string): Promise<string> {
+  const r = await s.call('POST', '/api/login', '', {
+    username,
+    password: 'password123',
+    id,
+    uuid: 'dXVpZA==',
+  });
+  return r.json!['access_token'] as string;
+}
+
 describe('notes and the live connection (controlling client)', () => {
   it('finds the live connection by device id + session, and sets its note', async () => {
     await s.seedUsers(['helper']);
-    const session = await s.login('helper', 'password123');
+    const session = await clientLogin('helper', '999');
     const c = new SimClient(s.url, dev);
     await c.connectionOpened(8, 18446744073709551615n, '10.0.0.1');
     await c.connectionAuthorised(8, 18446744073709551615n, ['999', 'helper'], 0);
@@ -369,5 +392,41 @@ describe('notes and the live connection (controlling client)', () => {
       body: JSON.stringify({ guid: 'nope', note: 'x' }),
     });
     expect(missing.status).toBe(404);
+  });
+
+  it("another user's session can neither find nor note the connection; the controller can, whatever the settings", async () => {
+    await s.seedUsers(['helper', 'mallory']);
+    const c = new SimClient(s.url, dev);
+    await c.connectionOpened(8, 77n, '10.0.0.1');
+    await c.connectionAuthorised(8, 77n, ['999', 'helper'], 0);
+    const guid = (await list('conn')).data[0]!['guid'] as string;
+    const note = (token: string, text: string) =>
+      s.fetch('/api/audit', {
+        method: 'PUT',
+        token,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ guid, note: text }),
+      });
+    const active = (token: string) => s.fetch('/api/audit/conn/active?id=123456789&session_id=77', { token });
+    for (const intruder of [await clientLogin('mallory', '555'), await s.login('mallory', 'password123')]) {
+      expect((await active(intruder)).status).toBe(404);
+      const r = await note(intruder, 'overwritten');
+      expect(r.status).toBe(404);
+      expect(((await r.json()) as { error: string }).error).toBe(`connection record not found: ${guid}`);
+    }
+    expect((await list('conn')).data[0]!['note']).toBe('');
+
+    // the controlling client notes its session, even when only administrators may read the logs
+    await s.store.settings.set('only_admin_access_logs', true);
+    const helper = await clientLogin('helper', '999');
+    expect(await (await active(helper)).json()).toBe(guid);
+    expect((await note(helper, 'printer fixed')).status).toBe(200);
+    // and so may the user the controlled device is assigned to, and an administrator
+    await s.store.devices.create('123456789', { uuid: '', status: 1 });
+    const d = await s.store.devices.getById('123456789');
+    await s.store.devices.update([d!.guid], { user_guid: (await s.store.users.getByName('mallory'))!.guid });
+    expect((await note(await s.login('mallory', 'password123'), 'owner note')).status).toBe(200);
+    expect((await note(await s.login('admin', 'test1234'), 'admin note')).status).toBe(200);
+    expect((await list('conn')).data[0]!['note']).toBe('admin note');
   });
 });

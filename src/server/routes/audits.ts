@@ -22,7 +22,15 @@ import { clientIp } from '../auth';
 import type { AppDeps, Principal } from '../context';
 import { checkWellFormed, HttpError, parseWith, readBody, readQuery, readText } from '../http';
 import type { RouteTable } from '../routes';
-import type { AlarmRecord, ConnRecord, ConsoleRecord, FileRecord, Own, TimeRange } from '../store/audit-logs';
+import type {
+  AlarmRecord,
+  ConnRecord,
+  ConsoleRecord,
+  FileRecord,
+  NoteScope,
+  Own,
+  TimeRange,
+} from '../store/audit-logs';
 import { fold } from '../store/like';
 
 // Audit logs. Clients post connection, file and alarm records (public routes: the device names
@@ -172,6 +180,14 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
     return { userGuid: p.user.guid, nameFold: fold(p.user.name) };
   }
 
+  /** For a session that is not an administrator's: the connection records it may note (NoteScope). */
+  async function noteScope(c: Context): Promise<NoteScope | undefined> {
+    const p = c.get('principal') as Principal;
+    if (p.kind !== 'session' || p.user.is_admin) return undefined;
+    const { session } = await store.auth.sessionAndUser(p.sessionHash!);
+    return { userGuid: p.user.guid, deviceId: session?.device_id || null };
+  }
+
   /**
    * The posting device, if registered: a known device must post with its own uuid (RustDesk
    * clients send it with every record), as it must heartbeat with it.
@@ -271,13 +287,21 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
       path: '/api/audit/alarm',
       tag: 'audit (clients)',
       summary:
-        'An alarm raised by a client (`typ` 0–10, e.g. 0 IP whitelist, 1 over 30 consecutive access attempts, 2 many attempts within one minute); `info` is a JSON string. De-duplicated by `nonce`.',
+        "An alarm raised by a client (`typ` 0–2 and 6–10, e.g. 0 IP whitelist, 1 over 30 consecutive access attempts, 2 many attempts within one minute; 3–5 are the server's own login alarms, refused with 400); `info` is a JSON string. De-duplicated by `nonce`.",
       access: 'public',
       body: AuditAlarmBody,
       responseText: Empty,
     },
     async (c) => {
       const b = await readLosslessBody(c, AuditAlarmBody);
+      // 3–5 are the server's own login alarms (server-model §1.8), shown to the account they name:
+      // posted by anyone, they would put forged alarms into that user's personal log.
+      if (b.typ >= 3 && b.typ <= 5) {
+        throw new HttpError(
+          400,
+          `alarm type ${b.typ} is a login alarm the server raises itself; clients post types 0–2 and 6–10`,
+        );
+      }
       await checkDevice(b.id, b.uuid);
       await store.auditLogs.alarmEvent({
         device_id: b.id,
@@ -299,14 +323,14 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
       path: '/api/audit/conn/active',
       tag: 'audit (clients)',
       summary:
-        'The GUID (a JSON string) of the live connection to device `id` with this `session_id` (and `conn_type`), so the controlling client can attach a note.',
+        "The GUID (a JSON string) of the live connection to device `id` with this `session_id` (and `conn_type`), so the controlling client can attach a note. For a session that is not an administrator's, only among the connections it may note (see PUT /api/audit).",
       access: { area: 'audit_log', level: 'r', allowUserSession: true },
       query: ActiveConnQuery,
       response: z.string(),
     },
     async (c) => {
       const q = readQuery(c, ActiveConnQuery);
-      const guid = await store.auditLogs.activeConn(q.id, q.session_id, q.conn_type);
+      const guid = await store.auditLogs.activeConn(q.id, q.session_id, q.conn_type, await noteScope(c));
       if (!guid)
         throw new HttpError(404, `no live connection to device '${q.id}' with session ${q.session_id}`);
       return c.json(guid);
@@ -318,14 +342,15 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
       method: 'PUT',
       path: '/api/audit',
       tag: 'audit (clients)',
-      summary: 'Set the note of a connection record (by its GUID).',
+      summary:
+        "Set the note of a connection record (by its GUID). A session that is not an administrator's may note only the connections its own client controlled (the device ID it logged in from) or where one of its user's devices is either side; others answer 404, as if absent.",
       access: { area: 'audit_log', level: 'rw', allowUserSession: true },
       body: AuditNoteBody,
       response: z.object({}),
     },
     async (c) => {
       const b = await readBody(c, AuditNoteBody);
-      if (!(await store.auditLogs.setNote(b.guid, b.note)))
+      if (!(await store.auditLogs.setNote(b.guid, b.note, await noteScope(c))))
         throw new HttpError(404, `connection record not found: ${b.guid}`);
       return c.json({});
     },

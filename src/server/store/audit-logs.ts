@@ -65,6 +65,21 @@ function eitherSideOwned(table: 'audit_conn' | 'audit_file', own: Own) {
   return sql<SqlBool>`(${sql.ref(`${table}.device_id`)} IN ${mine} OR ${sql.ref(`${table}.peer_id`)} IN ${mine})`;
 }
 
+/**
+ * Whose connection records a session that is not an administrator's may look up and annotate (the
+ * note a controlling client attaches after a session): those its own client controlled (`peer_id`,
+ * the device ID it logged in from) and those where a device of its user is either side.
+ */
+export interface NoteScope {
+  userGuid: string;
+  deviceId: string | null;
+}
+
+function noteable(scope: NoteScope) {
+  const own = eitherSideOwned('audit_conn', { userGuid: scope.userGuid, nameFold: '' });
+  return scope.deviceId === null ? own : sql<SqlBool>`(audit_conn.peer_id = ${scope.deviceId} OR ${own})`;
+}
+
 interface Poster {
   device_id: string;
   device_uuid: string;
@@ -554,17 +569,21 @@ export class AuditLogRepo {
       .executeTakeFirst();
   }
 
-  async setNote(guid: string, note: string): Promise<boolean> {
-    const r = await this.db
-      .updateTable('audit_conn')
-      .set({ note })
-      .where('guid', '=', guid)
-      .executeTakeFirst();
+  /** Sets a connection record's note; false if there is none (within `scope`, when given). */
+  async setNote(guid: string, note: string, scope?: NoteScope): Promise<boolean> {
+    let q = this.db.updateTable('audit_conn').set({ note }).where('guid', '=', guid);
+    if (scope) q = q.where(noteable(scope));
+    const r = await q.executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   }
 
-  /** The live (not closed) connection of device `id` with this session, newest first. */
-  async activeConn(deviceId: string, sessionId: string, connType?: number): Promise<string | undefined> {
+  /** The live (not closed) connection of device `id` with this session, newest first (within `scope`). */
+  async activeConn(
+    deviceId: string,
+    sessionId: string,
+    connType?: number,
+    scope?: NoteScope,
+  ): Promise<string | undefined> {
     let q = this.db
       .selectFrom('audit_conn')
       .select('guid')
@@ -572,6 +591,7 @@ export class AuditLogRepo {
       .where('session_id', '=', sessionId)
       .where('end_time', 'is', null);
     if (connType !== undefined) q = q.where('conn_type', '=', connType);
+    if (scope) q = q.where(noteable(scope));
     return (await q.orderBy('id', 'desc').executeTakeFirst())?.guid;
   }
 
