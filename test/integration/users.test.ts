@@ -186,6 +186,29 @@ describe('users new and invite', () => {
     });
   });
 
+  it('an invitee disabled before accepting and enabled again gets the invitation back, not a login without a password', async () => {
+    const r = await cli(
+      ['users', 'invite', '--email', 'i@example.com', '--name', 'invitee', '--group_name', 'Default'],
+      { env },
+    );
+    const link = r.stdout.trim();
+    expect((await cli(['users', 'disable', '--name', 'invitee'], { env })).code).toBe(0);
+    const suspended = await fetch(link, {
+      method: 'POST',
+      body: JSON.stringify({ password: 'password123' }),
+    });
+    expect(suspended.status).toBe(404);
+    const enabled = await cli(['users', 'enable', '--name', 'invitee'], { env });
+    expect(enabled.code, enabled.stderr).toBe(0);
+    expect(await status('invitee')).toBe(-1);
+    expect((await s.store.audit.listConsole())[0]!.detail).toContain(
+      "enabled user 'invitee' (invitation pending again)",
+    );
+    const accept = await fetch(link, { method: 'POST', body: JSON.stringify({ password: 'password123' }) });
+    expect(accept.status).toBe(200);
+    expect(await s.login('invitee', 'password123')).toMatch(/^rds_/);
+  });
+
   it('invite needs --email, --name and --group_name', async () => {
     const r = await cli(['users', 'invite', '--name', 'x'], { env });
     expect(r.code).toBe(2);

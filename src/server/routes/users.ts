@@ -311,6 +311,9 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
         }
         refuseAdminsForTokens(c, [user], action);
         // The change, the end of the sessions and the audit record: all or nothing.
+        // An invited user who was disabled before accepting has no password: enabling them again
+        // gives the invitation back (valid until it expires), not an account nobody can log in to.
+        const pending = action === 'enable' && user.password_hash === null;
         await changeRecorded(
           deps,
           c,
@@ -318,11 +321,16 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
           action === 'disable' ? ConsoleOp.disableUsers : ConsoleOp.enableUsers,
           async (tx) => {
             await tx.users.update([user.guid], {
-              status: action === 'disable' ? UserStatus.disabled : UserStatus.enabled,
+              status:
+                action === 'disable'
+                  ? UserStatus.disabled
+                  : pending
+                    ? UserStatus.unverified
+                    : UserStatus.enabled,
             });
             if (action === 'disable') await tx.auth.deleteSessionsOf([user.guid]);
           },
-          `${action}d user '${user.name}'`,
+          `${action}d user '${user.name}'${pending ? ' (invitation pending again)' : ''}`,
         );
         return c.json({});
       },
