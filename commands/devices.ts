@@ -7,7 +7,7 @@ import { confirmTargets } from '../src/cli/select';
 import { offlineDays } from '../src/cli/time';
 import { type AreaSpec, type OptSpec, opt, str, type VerbSpec } from '../src/cli/verb';
 import { type AccessAnswer, explainAccessVia, whoCanReach } from '../src/client/access-explain';
-import { wildcard } from '../src/client/filters';
+import { escapeLike, wildcard } from '../src/client/filters';
 import type { DeviceRow } from '../src/wire/devices';
 import { ASSIGN_TYPES, type AssignType } from '../src/wire/rules';
 
@@ -32,6 +32,7 @@ const filterOpts: OptSpec[] = [
   opt('offline_days', '<days>', 'only devices offline for at least this many whole days (see --help)', {
     parser: nonNegativeInt('--offline_days'),
   }),
+  opt('exact', undefined, '--id and --device_name must match the whole value exactly (case-sensitive)'),
 ];
 
 const OFFLINE_HELP = `
@@ -57,14 +58,23 @@ function hasFilter(o: Record<string, unknown>): boolean {
 /** Streams the devices matching the filters, with --offline_days applied client-side. */
 async function* matching(ctx: Ctx, o: Record<string, unknown>): AsyncGenerator<DeviceRow> {
   const w = (k: string) => (str(o[k]) === undefined ? undefined : wildcard(str(o[k])!));
-  const rows = ctx.api.devices.list({
-    id: w('id'),
-    device_name: w('deviceName'),
+  // --exact: the server matches the text literally (case-insensitively); the rows are then held
+  // to the exact value here.
+  const id = str(o['id']);
+  const name = str(o['deviceName']);
+  const exact = o['exact'] === true;
+  if (exact && id === undefined && name === undefined)
+    throw new UsageError('--exact applies to --id and --device_name: give one of them');
+  const e = (v: string | undefined, k: string) => (exact && v !== undefined ? escapeLike(v) : w(k));
+  const listed = ctx.api.devices.list({
+    id: e(id, 'id'),
+    device_name: e(name, 'deviceName'),
     user_name: w('userName'),
     group_name: w('groupName'),
     device_group_name: w('deviceGroupName'),
     device_username: w('deviceUsername'),
   });
+  const rows = exact ? exactly(listed, id, name) : listed;
   const min = o['offlineDays'] as number | undefined;
   if (min === undefined) {
     yield* rows;
@@ -81,6 +91,16 @@ async function* matching(ctx: Ctx, o: Record<string, unknown>): AsyncGenerator<D
     ctx.out.warn(
       `left out ${unreadable.length} device(s) whose last_online could not be read: ${unreadable.slice(0, 5).join(', ')}`,
     );
+  }
+}
+
+async function* exactly(
+  rows: AsyncIterable<DeviceRow>,
+  id: string | undefined,
+  name: string | undefined,
+): AsyncGenerator<DeviceRow> {
+  for await (const d of rows) {
+    if ((id === undefined || d.id === id) && (name === undefined || d.info?.device_name === name)) yield d;
   }
 }
 

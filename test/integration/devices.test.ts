@@ -349,6 +349,26 @@ describe('rdadmin devices', () => {
     }
   });
 
+  it('--exact: the whole ID or device name, case-sensitive; a longer ID is not touched', async () => {
+    await new SimClient(s.url, { id: '1000000001', hostname: 'pc01' }).heartbeat();
+    expect(ids((await cli(['devices', 'view', '--id', '100000000', '--json'], { env })).stdout)).toEqual([
+      '100000000',
+      '1000000001',
+    ]);
+    const exact = await cli(['devices', 'view', '--id', '100000000', '--exact', '--json'], { env });
+    expect(ids(exact.stdout)).toEqual(['100000000']);
+    const byName = await cli(['devices', 'view', '--device_name', 'PC01', '--exact', '--json'], { env });
+    expect(ids(byName.stdout)).toEqual(['100000000']);
+    // one exact match: changed without a question, the longer ID left alone
+    const d = await cli(['devices', 'disable', '--id', '100000000', '--exact'], { env });
+    expect(d.code, d.stderr).toBe(0);
+    expect((await device('1000000001'))!.status).toBe(1);
+    expect((await device('100000000'))!.status).toBe(0);
+    const bare = await cli(['devices', 'view', '--exact', '--user_name', 'mike'], { env });
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('--exact applies to --id and --device_name');
+  });
+
   it('view prints a table on a terminal, TSV when piped', async () => {
     const tty = await cli(['devices', 'view', '--id', '100000000', '--no-color'], { env, tty: true });
     expect(tty.stdout).toContain('DEVICE GROUP');
