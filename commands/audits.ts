@@ -309,8 +309,13 @@ async function render(ctx: Ctx, kind: AuditKind, p: Plan, rows: AsyncIterable<Au
   const w = (s: string) => ctx.out.text(s);
   let n = 0;
   if (p.format === 'json') {
-    for await (const r of rows) w(`${n++ === 0 ? '[\n' : ',\n'}  ${stringifyJson(r)}`);
-    w(n === 0 ? '[]\n' : '\n]\n');
+    // Through text() too; an interrupted listing still ends its array (Output.endUnfinished).
+    const arr = ctx.out.jsonArray({ stringify: (r) => stringifyJson(r), text: true });
+    for await (const r of rows) {
+      n++;
+      arr.push(r);
+    }
+    arr.end();
     return n;
   }
   if (p.format === 'csv') {

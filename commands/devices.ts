@@ -1,7 +1,7 @@
 import { runBulk } from '../src/cli/bulk';
 import type { Ctx } from '../src/cli/context';
 import { csvLine } from '../src/cli/csv';
-import { LookupError, UsageError } from '../src/cli/errors';
+import { CliError, Exit, LookupError, RequestInterruptedError, UsageError } from '../src/cli/errors';
 import { visible } from '../src/cli/output';
 import { confirmTargets } from '../src/cli/select';
 import { offlineDays } from '../src/cli/time';
@@ -441,7 +441,12 @@ is interrupted can simply be run again: it picks up the devices that are left.${
       describe: (d) => ({ guid: d.guid, id: d.id }),
       action: async (d) => {
         if (d.status !== 0) await ctx.api.devices.disable(d.guid);
-        await ctx.api.devices.delete(d.guid);
+        await ctx.api.devices.delete(d.guid).catch((err: unknown) => {
+          // Refused by a signal after the disable went through: done in part, not "not attempted".
+          if (d.status !== 0 && err instanceof RequestInterruptedError && !err.unknown)
+            throw new CliError(`disabled, not deleted: ${err.message}`, Exit.failed);
+          throw err;
+        });
       },
     });
   },

@@ -37,6 +37,8 @@ token can do everything.
 Stop with Ctrl-C (SIGINT) or SIGTERM.`,
   api: false,
   globalsHelp: false,
+  // SIGINT and SIGTERM shut it down (exit 0); a second one ends it at once (main()).
+  signals: 'own',
   options: [
     opt('host', '<host>', 'address to listen on (default 0.0.0.0: every interface; 127.0.0.1 with --demo)'),
     opt('port', '<port>', 'port to listen on', { defaultValue: '21114' }),
@@ -176,8 +178,7 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
         log(`${sig} received, shutting down`);
         server.close().then(resolve, resolve).finally(log.flush);
       };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
+      ctx.interrupt.on(stop);
     });
   },
 };

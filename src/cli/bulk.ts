@@ -1,5 +1,14 @@
 import type { Ctx } from './context';
-import { AuthError, type CliError, Exit, NetworkError, PartialFailure, TimeoutError } from './errors';
+import {
+  AuthError,
+  type CliError,
+  Exit,
+  InterruptedError,
+  NetworkError,
+  PartialFailure,
+  RequestInterruptedError,
+  TimeoutError,
+} from './errors';
 import { visible } from './output';
 
 export interface BulkSpec<T> {
@@ -39,7 +48,9 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNR
 type Stop = { kind: 'auth'; err: AuthError } | { kind: 'unreachable'; err: NetworkError };
 
 /** How a failed action counts, and whether it should stop the run. */
-function judge(err: unknown): { outcome: 'failed' | 'unknown'; stop?: Stop } {
+function judge(err: unknown): { outcome: Exclude<Outcome, 'done'>; stop?: Stop } {
+  // A signal: the change was not sent (or only a read before it), or sent and abandoned unanswered.
+  if (err instanceof RequestInterruptedError) return { outcome: err.unknown ? 'unknown' : 'not_attempted' };
   if (err instanceof AuthError) return { outcome: 'failed', stop: { kind: 'auth', err } };
   if (err instanceof NetworkError && UNREACHABLE.has(err.code ?? ''))
     return { outcome: 'failed', stop: { kind: 'unreachable', err } };
@@ -76,6 +87,11 @@ export async function inBatches<R>(
  * A target whose request got no answer is reported as not confirmed (outcome unknown), never as
  * failed or done; once the server is unreachable no new request is started and the rest are
  * reported as not attempted.
+ * A signal (SIGINT, SIGTERM: ctx.interrupt) stops the run the same way: no new request, the
+ * requests under way get a few seconds to answer (the transport then abandons them: not
+ * confirmed), the progress bar goes at once, and every result is printed as usual (a closed JSON
+ * array); the summary says it was interrupted and the exit code is the signal's (130, 143), unless
+ * the signal came too late to leave anything undone.
  */
 export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Promise<number> {
   const { out } = ctx;
@@ -108,6 +124,20 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
       b.start(targets.length, results.length);
     };
   }
+
+  // Actions started and not settled yet.
+  let underWay = 0;
+  const stopHearing = ctx.interrupt.on((signal) => {
+    // The terminal is given back at once (cursor shown, line wrap on); the report follows.
+    out.aroundMessage = undefined;
+    bar?.stop();
+    bar = undefined;
+    if (underWay) {
+      out.info(
+        `interrupted by ${signal}: starting nothing new; waiting at most ${ctx.interrupt.graceMs / 1000} s for the answers to the requests already sent (a second ${signal} stops at once, without this report)`,
+      );
+    }
+  });
 
   const emit = (r: BulkResult<T>) => {
     results.push(r);
@@ -148,8 +178,9 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
   let stopped: Stop | undefined;
   let next = 0;
   const worker = async () => {
-    while (!stopped && next < targets.length) {
+    while (!stopped && !ctx.interrupt.signal && next < targets.length) {
       const target = targets[next++]!;
+      underWay++;
       try {
         const answer = await spec.action(target);
         emit({ target, ok: true, attempted: true, outcome: 'done', answer });
@@ -158,12 +189,25 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
         if (stop) stopped ??= stop;
         const e = err as CliError & { status?: number };
         const error =
-          outcome === 'unknown'
-            ? `not confirmed (outcome unknown): no answer from the server (${e.message})`
-            : stop?.kind === 'unreachable'
-              ? `not done: ${e.message}`
-              : e.message;
-        emit({ target, ok: false, attempted: true, outcome, error, status: e.status });
+          err instanceof RequestInterruptedError
+            ? err.unknown
+              ? `not confirmed (outcome unknown): ${e.message}`
+              : `not attempted: ${e.message}`
+            : outcome === 'unknown'
+              ? `not confirmed (outcome unknown): no answer from the server (${e.message})`
+              : stop?.kind === 'unreachable'
+                ? `not done: ${e.message}`
+                : e.message;
+        emit({
+          target,
+          ok: false,
+          attempted: outcome !== 'not_attempted',
+          outcome,
+          error,
+          status: e.status,
+        });
+      } finally {
+        underWay--;
       }
     }
   };
@@ -173,17 +217,21 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
       Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, targets.length)) }, worker)),
     );
   } finally {
+    stopHearing();
     out.aroundMessage = undefined;
     bar?.stop();
   }
-  const why = stopped?.kind === 'unreachable' ? 'the server became unreachable' : 'an authentication error';
+  const signal = ctx.interrupt.signal;
+  const why = stopped
+    ? `the run stopped on ${stopped.kind === 'unreachable' ? 'the server became unreachable' : 'an authentication error'}`
+    : `interrupted by ${signal}`;
   for (const target of targets.slice(next)) {
     emit({
       target,
       ok: false,
       attempted: false,
       outcome: 'not_attempted',
-      error: `not attempted: the run stopped on ${why}`,
+      error: `not attempted: ${why}`,
     });
   }
   for (const line of held)
@@ -205,6 +253,17 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
   const rerun = unknown
     ? 'the targets marked NOT CONFIRMED may or may not have changed: check them, or run the same command again once the server answers (it selects its targets afresh)'
     : undefined;
+  if (signal && (unknown || skipped)) {
+    // The report is complete: every target has its result above, the summary says what stopped it.
+    throw new InterruptedError(
+      signal,
+      `interrupted by ${signal}: ${msg}${stopped ? ` Stopped: ${stopped.err.message}` : ''}`,
+      rerun ??
+        (skipped
+          ? 'run the same command again to finish the job (it selects its targets afresh)'
+          : undefined),
+    );
+  }
   if (stopped?.kind === 'auth') {
     out.error(`${msg} Stopped: ${stopped.err.message}`);
     if (stopped.err.hint) out.info(`hint: ${stopped.err.hint}`);

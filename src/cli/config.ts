@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { UsageError } from './errors';
+import { InterruptedError, UsageError } from './errors';
 import type { IO } from './io';
 
 // Profiles live in $RDADMIN_CONFIG_DIR/config.json (else $XDG_CONFIG_HOME/rdadmin, else
@@ -206,9 +206,19 @@ function positiveNumber(name: string, raw: string | number | undefined, max: num
   return n;
 }
 
-async function readStdin(stdin: IO['stdin']): Promise<string> {
+async function readStdin(io: IO): Promise<string> {
+  const { stdin, interrupt } = io;
   const chunks: Buffer[] = [];
-  for await (const c of stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
+  // A signal ends the wait: a terminal, or a pipe whose writer never ends it, would hold the process.
+  const stopHearing = interrupt?.on(() => (stdin as { destroy?: () => void }).destroy?.());
+  try {
+    for await (const c of stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
+  } catch (err) {
+    if (!interrupt?.signal) throw err;
+  } finally {
+    stopHearing?.();
+  }
+  if (interrupt?.signal) throw new InterruptedError(interrupt.signal);
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -216,8 +226,9 @@ async function readStdin(stdin: IO['stdin']): Promise<string> {
 export async function readSecret(file: string, io: IO, what: string): Promise<string> {
   let text: string;
   try {
-    text = file === '-' ? await readStdin(io.stdin) : await readFile(file, 'utf8');
+    text = file === '-' ? await readStdin(io) : await readFile(file, 'utf8');
   } catch (err) {
+    if (err instanceof InterruptedError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(
       `cannot read ${what} from ${file}: ${code ?? (err as Error).message}`,

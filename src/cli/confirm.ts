@@ -49,10 +49,14 @@ export const PLAIN_THEME = {
  * paused, and the pending question keeps nothing alive, so the process would simply run out of
  * work and exit 0, as if all had gone well. So: Ctrl-D closes the prompt, as Ctrl-C does; the end
  * of stdin closes it; and should the process run out of work while the question is still open
- * (`beforeExit`), it is closed then, whatever the reason.
+ * (`beforeExit`), it is closed then, whatever the reason. A signal (SIGINT, SIGTERM: see
+ * interrupt.ts) closes it too: the prompt library's own handler for them stands aside once the CLI
+ * has one.
  */
-function closeWhenUnanswerable(input: IO['stdin'], question: AbortController): () => void {
+function closeWhenUnanswerable(io: IO, question: AbortController): () => void {
+  const input = io.stdin;
   const close = () => question.abort();
+  const stopHearing = io.interrupt?.on(close);
   const onKey = (_text: unknown, key: { name?: string; ctrl?: boolean } | undefined) => {
     if (key?.ctrl === true && key.name === 'd') close();
   };
@@ -65,6 +69,7 @@ function closeWhenUnanswerable(input: IO['stdin'], question: AbortController): (
     input.removeListener('end', close);
     input.removeListener('close', close);
     process.removeListener('beforeExit', close);
+    stopHearing?.();
   };
 }
 
@@ -79,7 +84,8 @@ export interface QuestionContext {
 
 /**
  * Asks one question of the prompt library that can be closed: Ctrl-C, Ctrl-D or the end of stdin
- * (see closeWhenUnanswerable) end it as not confirmed (exit 3) with the message `closed`.
+ * (see closeWhenUnanswerable) end it as not confirmed (exit 3) with the message `closed`. (A signal
+ * ends it the same way; the command then exits with the signal's code: see addVerb.)
  */
 export async function closableQuestion<T>(
   io: IO,
@@ -87,7 +93,7 @@ export async function closableQuestion<T>(
   ask: (q: QuestionContext) => Promise<T>,
 ): Promise<T> {
   const question = new AbortController();
-  const stopWatching = closeWhenUnanswerable(io.stdin, question);
+  const stopWatching = closeWhenUnanswerable(io, question);
   try {
     return await ask({
       input: io.stdin as NodeJS.ReadStream,

@@ -3,6 +3,7 @@ import type { Api } from '../client';
 import { type GlobalFlags, type ResolvedConfig, resolveConfig } from './config';
 import { type Confirm, isInteractive, terminalConfirm } from './confirm';
 import { UsageError } from './errors';
+import { Interruption } from './interrupt';
 import type { IO } from './io';
 import { type ListingProgressTiming, listingProgress } from './listing-progress';
 import { Output, shownUrl, visible } from './output';
@@ -16,6 +17,8 @@ export interface Ctx {
   interactive: boolean;
   flags: GlobalFlags;
   io: IO;
+  /** The signal that stops the command early, once one came (see interrupt.ts). */
+  interrupt: Interruption;
 }
 
 export interface CtxDeps {
@@ -45,6 +48,7 @@ export async function buildContext(flags: GlobalFlags, deps: CtxDeps, withApi: b
       'a token given with --token is visible in the process list and shell history; prefer --token-file FILE or RDADMIN_TOKEN',
     );
   }
+  const interrupt = io.interrupt ?? new Interruption();
   let api: Api | undefined;
   if (withApi) {
     const named = flags.profile ?? deps.io.env['RDADMIN_PROFILE'];
@@ -111,9 +115,17 @@ export async function buildContext(flags: GlobalFlags, deps: CtxDeps, withApi: b
       debug: flags.debug ? (line) => io.stderr.write(`${out.dim(`debug: ${line}`)}\n`) : undefined,
       notice: (line) => out.warn(line),
       rows: listingProgress(io, out, deps.listingProgress),
-      pace: () => out.waiting(),
+      // A slow reader is waited for, but not past a signal (a paused pager may never read on).
+      pace: () => {
+        const drained = out.waiting();
+        return drained && !interrupt.signal
+          ? Promise.race([drained, interrupt.fired.then(() => undefined)])
+          : undefined;
+      },
     });
   }
+  const transport = api?.transport;
+  if (transport) interrupt.on((signal) => transport.interrupt(signal, interrupt.graceMs));
   return {
     get api(): Api {
       if (!api) throw new Error('this command has no API client');
@@ -130,5 +142,6 @@ export async function buildContext(flags: GlobalFlags, deps: CtxDeps, withApi: b
     interactive: isInteractive(io),
     flags,
     io,
+    interrupt,
   };
 }

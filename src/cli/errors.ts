@@ -6,7 +6,15 @@ export const Exit = {
   notConfirmed: 3,
   auth: 4,
   network: 5,
+  /** Stopped by SIGINT (Ctrl-C): 128 + 2, as a shell reports a process a signal ended. */
+  interrupted: 130,
+  /** Stopped by SIGTERM (a CI job cancelled, `kill`): 128 + 15. */
+  terminated: 143,
 } as const;
+
+/** The signals on which a command stops early, reports what it did, and exits with its own code. */
+export type StopSignal = 'SIGINT' | 'SIGTERM';
+export const SIGNAL_EXIT: Record<StopSignal, number> = { SIGINT: Exit.interrupted, SIGTERM: Exit.terminated };
 
 /** An error meant for a person: printed without a stack (unless --debug), with an optional hint. */
 export class CliError extends Error {
@@ -94,5 +102,31 @@ export class LookupError extends CliError {
 export class PartialFailure extends CliError {
   constructor(message: string, hint?: string) {
     super(message, Exit.failed, hint);
+  }
+}
+
+/** The command was stopped by a signal (see interrupt.ts): its exit code is the signal's. */
+export class InterruptedError extends CliError {
+  constructor(
+    readonly signal: StopSignal,
+    message = `interrupted by ${signal}`,
+    hint?: string,
+  ) {
+    super(message, SIGNAL_EXIT[signal], hint);
+  }
+}
+
+/**
+ * One request a signal cut short (Transport.interrupt): refused because it would have started
+ * after the signal (it never reached the server), a read dropped under way, or a change abandoned
+ * without an answer (`unknown`: it may or may not have been carried out).
+ */
+export class RequestInterruptedError extends InterruptedError {
+  constructor(
+    signal: StopSignal,
+    message: string,
+    readonly unknown = false,
+  ) {
+    super(signal, message);
   }
 }

@@ -1,3 +1,5 @@
+import type { Interruption } from './interrupt';
+
 /** The process surface a command may touch, injected so tests can fake a terminal. */
 export interface Writable {
   /** false: the stream holds more than it likes (a pipe read slowly); 'drain' comes when it does not. */
@@ -15,4 +17,6 @@ export interface IO {
   stdout: Writable;
   stderr: Writable;
   env: Record<string, string | undefined>;
+  /** The signals the process gets (SIGINT, SIGTERM; main() wires them); none when absent. */
+  interrupt?: Interruption;
 }

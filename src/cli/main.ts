@@ -1,5 +1,7 @@
 import { areas, topLevel } from '../../commands';
 import type { CtxDeps } from './context';
+import { SIGNAL_EXIT, type StopSignal } from './errors';
+import { GRACE_MS, Interruption } from './interrupt';
 import type { IO } from './io';
 import { buildProgram, type RunState, reportError } from './program';
 
@@ -17,6 +19,50 @@ export async function run(argv: string[], io: IO, extra: Omit<CtxDeps, 'io'> = {
   }
 }
 
+/**
+ * After the first signal the command has this long to report and end before the process stops
+ * anyway: past the wait for the answers under way (GRACE_MS), time to print the results. A safety
+ * net for what nothing ends (a read of stdin that no signal reaches).
+ */
+const STOP_AFTER_MS = GRACE_MS + 5_000;
+
+/**
+ * SIGINT and SIGTERM. The first one is handed to the command (interrupt.ts): it stops early,
+ * reports what it did and exits 130 or 143. A second one stops the process at once (the terminal
+ * put back first), as does a command that has not ended STOP_AFTER_MS later.
+ */
+function hearSignals(interrupt: Interruption): void {
+  const stopAtOnce = (signal: StopSignal, why: string) => {
+    // What a progress bar or a status line may have left: the line cleared, the cursor shown, line
+    // wrap back on. Writes to a terminal are synchronous: they are out before the exit.
+    if (process.stderr.isTTY) process.stderr.write('\r\u001b[2K\u001b[?25h\u001b[?7h');
+    process.stderr.write(`error: ${why}\n`);
+    process.exit(SIGNAL_EXIT[signal]);
+  };
+  const hear = (signal: StopSignal) => {
+    if (interrupt.signal) {
+      stopAtOnce(signal, `${signal} again: stopped at once, without the report of what was done`);
+      return;
+    }
+    try {
+      interrupt.fire(signal);
+    } catch (err) {
+      stopAtOnce(signal, `interrupted by ${signal}: ${(err as Error)?.message ?? err}`);
+    }
+    // Unreferenced: it fires only while something else keeps the process alive.
+    setTimeout(
+      () =>
+        stopAtOnce(
+          signal,
+          `interrupted by ${signal}: the command did not end within ${STOP_AFTER_MS / 1000} s; stopped`,
+        ),
+      STOP_AFTER_MS,
+    ).unref();
+  };
+  process.on('SIGINT', hear);
+  process.on('SIGTERM', hear);
+}
+
 export async function main(): Promise<void> {
   // `rdadmin … | head`: the reader left; stay quiet and let the command finish its work.
   const ignoreEpipe = (err: NodeJS.ErrnoException) => {
@@ -24,6 +70,8 @@ export async function main(): Promise<void> {
   };
   process.stdout.on('error', ignoreEpipe);
   process.stderr.on('error', ignoreEpipe);
+  const interrupt = new Interruption();
+  hearSignals(interrupt);
   process.exitCode = await run(process.argv.slice(2), {
     // Only commands that read stdin create it (creating it loads the socket machinery).
     get stdin() {
@@ -32,5 +80,6 @@ export async function main(): Promise<void> {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
+    interrupt,
   });
 }

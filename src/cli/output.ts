@@ -152,17 +152,43 @@ export class Output {
     this.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 
-  /** Starts a JSON array on stdout whose items are written as they arrive (valid JSON when ended). */
-  jsonArray(): { push(item: unknown): void; end(): void } {
+  /**
+   * Starts a JSON array on stdout whose items are written as they arrive (valid JSON when ended).
+   * `o.stringify` writes an item (JSON.stringify by default); `o.text` writes through text() (its
+   * escapes) rather than as it is.
+   */
+  jsonArray(o: { stringify?: (item: unknown) => string; text?: boolean } = {}): {
+    push(item: unknown): void;
+    end(): void;
+  } {
+    const stringify = o.stringify ?? JSON.stringify;
+    const put = (s: string) => (o.text ? this.text(s) : this.write(s));
     let n = 0;
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      if (this.unfinished === end) this.unfinished = undefined;
+      put(n === 0 ? '[]\n' : '\n]\n');
+    };
+    this.unfinished = end;
     return {
       push: (item) => {
-        this.write(`${n++ === 0 ? '[\n' : ',\n'}  ${JSON.stringify(item)}`);
+        put(`${n++ === 0 ? '[\n' : ',\n'}  ${stringify(item)}`);
       },
-      end: () => {
-        this.write(n === 0 ? '[]\n' : '\n]\n');
-      },
+      end,
     };
+  }
+
+  // The JSON array being written, until it is ended.
+  private unfinished?: () => void;
+
+  /**
+   * Ends the JSON array a command left open on stdout (a listing cut short by a signal): what was
+   * written stays valid JSON, the items read so far.
+   */
+  endUnfinished(): void {
+    this.unfinished?.();
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_CONCURRENCY, type GlobalFlags } from './config';
 import { buildContext, type CtxDeps, makeOutput } from './context';
-import { CliError, Exit } from './errors';
+import { CliError, Exit, InterruptedError, RequestInterruptedError, type StopSignal } from './errors';
 import type { AreaSpec, VerbSpec } from './verb';
 
 export const VERSION = '0.1.0';
@@ -133,15 +133,44 @@ function addVerb(area: Command, spec: VerbSpec, deps: CtxDeps, state: RunState):
   cmd.action(async (...params: unknown[]) => {
     const command = params[params.length - 1] as Command;
     const flags = command.optsWithGlobals() as GlobalFlags;
-    const ctx = await buildContext(flags, deps, spec.api !== false);
+    const interrupt = spec.signals === 'own' ? undefined : deps.io.interrupt;
     try {
-      const code = await spec.run(ctx, { ...command.opts(), _args: command.processedArgs });
-      state.code = typeof code === 'number' ? code : Exit.ok;
-    } finally {
-      ctx.out.flush();
-      if (spec.api !== false) await ctx.api.close().catch(() => undefined);
+      const ctx = await buildContext(flags, deps, spec.api !== false);
+      try {
+        const code = await spec.run(ctx, { ...command.opts(), _args: command.processedArgs });
+        state.code = typeof code === 'number' ? code : Exit.ok;
+      } finally {
+        // A listing cut short by a signal: stdout still holds valid JSON, the rows read so far.
+        if (interrupt?.signal) ctx.out.endUnfinished();
+        ctx.out.flush();
+        if (spec.api !== false) await ctx.api.close().catch(() => undefined);
+      }
+    } catch (err) {
+      // Cut short by a signal (a verb that ended its work anyway, as the signal came, ends as usual).
+      throw interrupt?.signal ? interrupted(err, interrupt.signal) : err;
     }
   });
+}
+
+/**
+ * The error a verb that a signal stopped ends with; always the signal's exit code. A bulk run's
+ * report says it all already; a request cut short says only what became of it; anything else
+ * that went wrong meanwhile is told (`the confirmation prompt was closed; nothing was changed`).
+ */
+function interrupted(err: unknown, signal: StopSignal): CliError {
+  if (err instanceof RequestInterruptedError) {
+    return err.unknown
+      ? new InterruptedError(
+          signal,
+          `interrupted by ${signal}: a change was sent and got ${err.message}: it may or may not have been made`,
+          'check, then run the same command again if need be',
+        )
+      : new InterruptedError(signal);
+  }
+  if (err instanceof InterruptedError) return err;
+  if (err instanceof CliError)
+    return new InterruptedError(signal, `interrupted by ${signal}: ${err.message}`, err.hint);
+  return new InterruptedError(signal);
 }
 
 export function buildProgram(
@@ -175,7 +204,8 @@ Examples:
   $ rdadmin users view --group_name Default
   $ rdadmin users disable --name bob --dry-run
 
-Exit codes: 0 ok, 1 failed, 2 usage, 3 not confirmed, 4 auth/permission, 5 network/timeout/TLS.
+Exit codes: 0 ok, 1 failed, 2 usage, 3 not confirmed, 4 auth/permission, 5 network/timeout/TLS,
+130 interrupted (Ctrl-C, SIGINT), 143 terminated (SIGTERM).
 `,
   );
   // Without argv (a caller that wants the whole tree), every area is built.

@@ -37,6 +37,11 @@ export interface VerbSpec {
   api?: boolean;
   /** Lists the client's global options in its help (default true; `serve` takes none of them). */
   globalsHelp?: boolean;
+  /**
+   * 'own': the verb ends itself on SIGINT/SIGTERM (ctx.interrupt) and its exit code stands (serve
+   * shuts down, exit 0). Otherwise a verb that a signal cuts short exits 130/143 (see addVerb).
+   */
+  signals?: 'own';
   /** Resolves to an exit code, or to nothing for success. */
   run(ctx: Ctx, opts: Record<string, unknown>): Promise<unknown>;
 }

@@ -1,6 +1,15 @@
 import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
 import type { z } from 'zod';
-import { ApiError, AuthError, NetworkError, RateLimitedError, TimeoutError, UsageError } from '../cli/errors';
+import {
+  ApiError,
+  AuthError,
+  NetworkError,
+  RateLimitedError,
+  RequestInterruptedError,
+  type StopSignal,
+  TimeoutError,
+  UsageError,
+} from '../cli/errors';
 import { shownUrl, visible } from '../cli/output';
 
 export { shownUrl };
@@ -202,6 +211,8 @@ interface Queued {
   method: Dispatcher.HttpMethod;
   path: string;
   body?: string;
+  /** A read (see RequestOptions.idempotent): dropped at once when the command is interrupted. */
+  idempotent: boolean;
   /** Its answer: the status and body text, or (a JSON answer to BATCH_ACCEPT_JSON) the document. */
   settle: (status: number, text: string, json?: { value: unknown }) => void;
   fail: (err: unknown) => void;
@@ -221,6 +232,20 @@ interface Batching {
   queue: Queued[];
   scheduled: boolean;
   inFlight: number;
+}
+
+/** One request under way (see Transport.interrupt). */
+interface Exchange {
+  /** What the request is sent with: aborted by its deadline, or by abandon(). */
+  signal: AbortSignal;
+  /** The whole exchange's deadline (--timeout). */
+  deadline: AbortSignal;
+  idempotent: boolean;
+  /** Set by abandon(): the error the request fails with. */
+  abandoned?: RequestInterruptedError;
+  abandon(err: RequestInterruptedError): void;
+  /** The answer is in (or the request failed): no longer under way. */
+  end(): void;
 }
 
 /** How rdadmin serve refuses a request inside a batch that it takes only alone. */
@@ -256,6 +281,12 @@ export class Transport {
   private pausedUntil = 0;
   /** Waits under way (timers), cut short by close(): a command that ends does not sit out a wait. */
   private readonly waits = new Set<{ timer: ReturnType<typeof setTimeout>; end: () => void }>();
+  /** Set by interrupt(): no request starts any more. */
+  private stopped?: StopSignal;
+  /** Requests sent and not answered yet (see interrupt()). */
+  private readonly underWay = new Set<Exchange>();
+  /** interrupt()'s timer that abandons the changes still under way when their time is up. */
+  private abandonTimer?: ReturnType<typeof setTimeout>;
 
   constructor(private readonly opts: TransportOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -281,12 +312,52 @@ export class Transport {
   }
 
   async close(): Promise<void> {
+    this.endWaits();
+    clearTimeout(this.abandonTimer);
+    if (!this.opts.dispatcher) await this.dispatcher.close();
+  }
+
+  private endWaits(): void {
     for (const w of this.waits) {
       clearTimeout(w.timer);
       w.end();
     }
     this.waits.clear();
-    if (!this.opts.dispatcher) await this.dispatcher.close();
+  }
+
+  /**
+   * The command was interrupted (a signal). No request starts from now on: a call, one waiting for
+   * its batch, one waiting out a 429 or a retry's pause, fails with a RequestInterruptedError
+   * (not sent). Reads under way are dropped at once. Changes under way get `graceMs` to
+   * answer (their answers say what was done), then are abandoned: they fail with a
+   * RequestInterruptedError whose outcome is `unknown` (they may or may not have been carried out).
+   */
+  interrupt(signal: StopSignal, graceMs: number): void {
+    if (this.stopped) return;
+    this.stopped = signal;
+    for (const b of [this.batching, this.reads])
+      for (const item of b?.queue.splice(0) ?? []) item.fail(this.refused());
+    this.endWaits();
+    for (const x of this.underWay)
+      if (x.idempotent)
+        x.abandon(new RequestInterruptedError(signal, `interrupted by ${signal} before the answer came`));
+    if (!this.underWay.size) return;
+    this.abandonTimer = setTimeout(() => {
+      const unknown = new RequestInterruptedError(
+        signal,
+        `no answer within ${graceMs / 1000} s of ${signal}`,
+        true,
+      );
+      const read = new RequestInterruptedError(signal, `interrupted by ${signal} before the answer came`);
+      for (const x of this.underWay) x.abandon(x.idempotent ? read : unknown);
+    }, graceMs);
+    // The requests under way keep the process alive until then; the timer alone does not.
+    this.abandonTimer.unref?.();
+  }
+
+  /** The error of a call that would start after interrupt(). */
+  private refused(): RequestInterruptedError {
+    return new RequestInterruptedError(this.stopped!, `interrupted by ${this.stopped}`);
   }
 
   /**
@@ -385,6 +456,7 @@ export class Transport {
           }
         },
         ownParse: o.parse !== undefined,
+        idempotent,
         // A read whose batch failed the way a lone read is retried is sent alone (with its retries).
         fail: (err) => {
           if (idempotent && retryable(err)) this.alone(method, p, o).then(resolve, reject);
@@ -423,14 +495,17 @@ export class Transport {
       requests: items.map(({ method, path, body }) => ({ method, path, body })),
     });
     let answered = 0;
+    let sent: Exchange | undefined;
     try {
       // JSON answers as JSON values, unless a call reads its answer with its own parser.
-      const { res, deadline, started } = await this.send(
+      const { res, x, started } = await this.send(
         'POST',
         this.url(BATCH_PATH),
         body,
         items.some((i) => i.ownParse) ? 'application/x-ndjson' : BATCH_ACCEPT_JSON,
+        items.every((i) => i.idempotent),
       );
+      sent = x;
       if (res.statusCode === 404) {
         // Announced but missing (say, a server behind the same address without batches): no
         // request of this batch ran; each goes alone, and so does everything after it.
@@ -482,7 +557,7 @@ export class Transport {
         }
       } catch (err) {
         if (err instanceof NetworkError) throw err;
-        throw this.mapError(deadline.aborted ? deadline.reason : err);
+        throw this.failure(x, err);
       }
       this.opts.debug?.(`← 200 POST ${BATCH_PATH} ${(performance.now() - started).toFixed(0)}ms`);
       if (answered < items.length) {
@@ -493,6 +568,8 @@ export class Transport {
       }
     } catch (err) {
       for (const item of items.slice(answered)) item.fail(err);
+    } finally {
+      sent?.end();
     }
   }
 
@@ -512,6 +589,7 @@ export class Transport {
     p: string,
     o: RequestOptions<T> = {},
   ): Promise<z.infer<T>> {
+    if (this.stopped) throw this.refused();
     if (this.batching) return this.enqueue(this.batching, method, p, o);
     if (o.batch && this.batchSize() > 1) {
       this.reads ??= { max: this.batchLimit!, queue: [], scheduled: false, inFlight: 0 };
@@ -610,12 +688,20 @@ export class Transport {
     o: RequestOptions<T>,
   ): Promise<z.infer<T>> {
     const body = o.body === undefined ? undefined : JSON.stringify(o.body);
-    const { res, deadline, started } = await this.send(method, url, body, 'application/json');
+    const { res, x, started } = await this.send(
+      method,
+      url,
+      body,
+      'application/json',
+      o.idempotent ?? method === 'GET',
+    );
     let text: string;
     try {
       text = await res.body.text();
     } catch (err) {
-      throw this.mapError(deadline.aborted ? deadline.reason : err);
+      throw this.failure(x, err);
+    } finally {
+      x.end();
     }
     this.opts.debug?.(`← ${res.statusCode} ${method} ${p} ${(performance.now() - started).toFixed(0)}ms`);
     if (res.statusCode === 429) throw this.rateLimited(text, retryAfterMs(res.headers['retry-after']));
@@ -627,21 +713,26 @@ export class Transport {
     return this.interpret(res.statusCode, text, o.schema, o.parse);
   }
 
-  /** Sends one request (a JSON body, if any) and waits for its headers; transport errors mapped. */
+  /**
+   * Sends one request (a JSON body, if any) and waits for its headers; transport errors mapped.
+   * The caller reads the body, then ends the exchange (`x.end()`).
+   */
   private async send(
     method: Dispatcher.HttpMethod,
     url: string,
     body: string | undefined,
     accept: string,
-  ): Promise<{ res: Dispatcher.ResponseData; deadline: AbortSignal; started: number }> {
+    idempotent: boolean,
+  ): Promise<{ res: Dispatcher.ResponseData; x: Exchange; started: number }> {
     while (this.paused) await this.paused;
+    if (this.stopped) throw this.refused();
     const headers: Record<string, string> = { accept, 'user-agent': 'rdadmin' };
     if (this.opts.token) headers['authorization'] = `Bearer ${this.opts.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     // One deadline for the whole exchange, enforced here rather than by the dispatcher: undici's
     // headers/body timeouts only bound the gaps, and an injected dispatcher may not apply them.
     // The caller reads the body under the same deadline.
-    const deadline = AbortSignal.timeout(this.opts.timeoutMs);
+    const x = this.exchange(idempotent);
     const started = performance.now();
     this.opts.debug?.(`→ ${method} ${url.slice(this.baseUrl.length)}`);
     try {
@@ -650,14 +741,44 @@ export class Transport {
         headers,
         body,
         dispatcher: this.dispatcher,
-        signal: deadline,
+        signal: x.signal,
         headersTimeout: this.opts.timeoutMs,
         bodyTimeout: this.opts.timeoutMs,
       });
-      return { res, deadline, started };
+      return { res, x, started };
     } catch (err) {
-      throw this.mapError(deadline.aborted ? deadline.reason : err);
+      x.end();
+      throw this.failure(x, err);
     }
+  }
+
+  /** A request under way until end(): aborted by its deadline, or abandoned by interrupt(). */
+  private exchange(idempotent: boolean): Exchange {
+    const deadline = AbortSignal.timeout(this.opts.timeoutMs);
+    const ctl = new AbortController();
+    const onDeadline = () => ctl.abort(deadline.reason);
+    deadline.addEventListener('abort', onDeadline, { once: true });
+    const x: Exchange = {
+      signal: ctl.signal,
+      deadline,
+      idempotent,
+      abandon: (err) => {
+        x.abandoned ??= err;
+        ctl.abort(err);
+      },
+      end: () => {
+        deadline.removeEventListener('abort', onDeadline);
+        this.underWay.delete(x);
+      },
+    };
+    this.underWay.add(x);
+    return x;
+  }
+
+  /** What a request that failed under way fails with. */
+  private failure(x: Exchange, err: unknown): Error {
+    if (x.abandoned) return x.abandoned;
+    return this.mapError(x.deadline.aborted ? x.deadline.reason : err);
   }
 
   private mapError(err: unknown): Error {
