@@ -64,12 +64,15 @@ function hearSignals(interrupt: Interruption): void {
 }
 
 export async function main(): Promise<void> {
-  // `rdadmin … | head`: the reader left; stay quiet and let the command finish its work.
-  const ignoreEpipe = (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
-  };
-  process.stdout.on('error', ignoreEpipe);
-  process.stderr.on('error', ignoreEpipe);
+  // `rdadmin … | head`: the reader left; stay quiet and let the command finish its work. Any other
+  // failure to write stdout (a full disk, `> /dev/full`): the command still finishes its work (a
+  // bulk run, its changes), and then says that what it printed is incomplete (exit 1), no stack.
+  let outputLost: NodeJS.ErrnoException | undefined;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') outputLost ??= err;
+  });
+  // Nowhere left to say anything.
+  process.stderr.on('error', () => undefined);
   const interrupt = new Interruption();
   hearSignals(interrupt);
   process.exitCode = await run(process.argv.slice(2), {
@@ -82,4 +85,11 @@ export async function main(): Promise<void> {
     env: process.env,
     interrupt,
   });
+  if (outputLost) {
+    const why = outputLost.code === 'ENOSPC' ? 'no space left on the device' : outputLost.message;
+    process.stderr.write(
+      `error: the output could not be written (${why}), so it is incomplete; the command itself ran to its end\n`,
+    );
+    if (!process.exitCode) process.exitCode = 1;
+  }
 }

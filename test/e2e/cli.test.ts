@@ -247,6 +247,24 @@ describe('piping', () => {
   });
 });
 
+describe('output that cannot be written', () => {
+  it('stdout on a full disk (/dev/full): the command ends, says the output is incomplete, exit 1, no stack', async () => {
+    const script = '"$NODE" "$BIN" users view --json >/dev/full';
+    const r = await runProcess('sh', ['-c', script], env({ NODE: process.execPath, BIN }));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'error: the output could not be written (no space left on the device), so it is incomplete; the command itself ran to its end\n',
+    );
+    const help = await runProcess(
+      'sh',
+      ['-c', '"$NODE" "$BIN" --help >/dev/full'],
+      env({ NODE: process.execPath, BIN }),
+    );
+    expect(help.code).toBe(1);
+    expect(help.stderr).not.toContain('    at ');
+  });
+});
+
 describe('a slow reader', () => {
   it('a listing waits for a pipe that is not read (no rows piling up in memory), then finishes', async () => {
     const own = await startTestServer();
