@@ -8,6 +8,15 @@ import type { Access } from './routes';
 
 const TOUCH_INTERVAL_MS = 60_000;
 
+/**
+ * A session unused this long has expired (its last use is recorded at most a minute late). A
+ * RustDesk client uses its session whenever it syncs its address book or asks who is logged in,
+ * an administrator's `rdadmin login` profile with every command; a session forgotten in a config
+ * file or a client that is never started again does not stay a way in for good.
+ */
+export const SESSION_IDLE_DAYS = 30;
+const SESSION_IDLE_MS = SESSION_IDLE_DAYS * 86_400_000;
+
 function bearer(c: Context<AppEnv>): string | undefined {
   const header = c.req.header('authorization');
   if (header === undefined) return undefined;
@@ -25,6 +34,13 @@ async function principalFor(deps: AppDeps, token: string): Promise<Principal> {
     if (!session)
       throw new HttpError(401, 'session is not valid (expired, logged out or revoked): log in again');
     if (user?.status !== 1) throw new HttpError(401, 'the session user is disabled or gone: log in again');
+    if (now.getTime() - Date.parse(session.last_used_at) > SESSION_IDLE_MS) {
+      await store.auth.deleteSession(hash);
+      throw new HttpError(
+        401,
+        `session expired: unused for more than ${SESSION_IDLE_DAYS} days; log in again`,
+      );
+    }
     if (now.getTime() - Date.parse(session.last_used_at) > TOUCH_INTERVAL_MS)
       await store.auth.touchSession(hash);
     return { kind: 'session', user, sessionHash: hash };

@@ -6,9 +6,11 @@ import { startTestServer, type TestServer } from '../helpers/server';
 // within its areas (server-model.md §1.1: delegates never edit administrator accounts).
 
 let s: TestServer;
+let now: number;
 
 beforeEach(async () => {
-  s = await startTestServer();
+  now = Date.parse('2026-11-26T12:00:00.000Z');
+  s = await startTestServer({ clock: () => new Date(now) });
 });
 afterEach(async () => {
   await s.close();
@@ -110,5 +112,22 @@ describe('an API token never makes or changes an administrator', () => {
       ['ops-user', true],
       ['ops-user2', true],
     ]);
+  });
+});
+
+describe('sessions do not last for ever', () => {
+  it('a session unused for more than 30 days has expired (401, gone); one in use stays', async () => {
+    const idle = await s.login('admin', 'test1234');
+    const busy = await s.login('admin', 'test1234');
+    const me = (token: string) => s.call('POST', '/api/currentUser', token, {});
+    for (let day = 0; day < 40; day += 10) {
+      now += 10 * 86_400_000;
+      expect((await me(busy)).status, `day ${day + 10}`).toBe(200);
+    }
+    const r = await me(idle);
+    expect(r.status).toBe(401);
+    expect(r.json?.['error']).toBe('session expired: unused for more than 30 days; log in again');
+    const rows = s.store.database.sqlite.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number };
+    expect(rows.n).toBe(1);
   });
 });
