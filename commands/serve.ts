@@ -5,6 +5,8 @@ import { openConfig } from '../src/cli/config';
 import { UsageError } from '../src/cli/errors';
 import { opt, str, type VerbSpec } from '../src/cli/verb';
 import { packageRoot } from '../src/package-root';
+import type { LineLog } from '../src/server/line-log';
+import type { RunningServer } from '../src/server/serve';
 
 function defaultDataDir(env: Record<string, string | undefined>): string {
   const base = env['XDG_DATA_HOME'] || join(homedir(), '.local', 'share');
@@ -34,10 +36,11 @@ The first start creates the administrator admin / test1234 (change it!) and the 
 and saves it as the profile 'demo', so \`rdadmin users view\` works at once in another terminal.
 It listens on 127.0.0.1 only (unless --host is given): its password is the default one and the
 token can do everything.
-Stop with Ctrl-C (SIGINT) or SIGTERM.`,
+Stop with Ctrl-C (SIGINT) or SIGTERM: it takes no new connection, lets the requests being handled
+finish (at most --shutdown-timeout), then closes the database. A second Ctrl-C cuts them off at once.`,
   api: false,
   globalsHelp: false,
-  // SIGINT and SIGTERM shut it down (exit 0); a second one ends it at once (main()).
+  // SIGINT and SIGTERM shut it down (exit 0; stopOnSignals), not main()'s interruption.
   signals: 'own',
   options: [
     opt('host', '<host>', 'address to listen on (default 0.0.0.0: every interface; 127.0.0.1 with --demo)'),
@@ -70,6 +73,11 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
       '<seconds>',
       'an idle keep-alive connection is closed after this time (default 65)',
     ),
+    opt(
+      'shutdown_timeout',
+      '<seconds>',
+      'on SIGINT/SIGTERM, requests being handled get this long to finish before they are cut off (default 10)',
+    ),
   ],
   examples: [
     'rdadmin serve',
@@ -99,13 +107,14 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
       requestMs: seconds('requestTimeout', 'request-timeout'),
       headersMs: seconds('headersTimeout', 'headers-timeout'),
       keepAliveMs: seconds('keepAliveTimeout', 'keep-alive-timeout'),
+      shutdownGraceMs: seconds('shutdownTimeout', 'shutdown-timeout'),
     };
     const demo = o['demo'] === true;
     const tempDir = demo && str(o['dataDir']) === undefined;
     const dataDir =
       str(o['dataDir']) ??
       (tempDir ? await mkdtemp(join(tmpdir(), 'rdadmin-demo-')) : defaultDataDir(ctx.io.env));
-    const { startServer, lineLog } = await import('../src/server/serve');
+    const { startServer, lineLog, DataFileError } = await import('../src/server/serve');
     const log = lineLog(ctx.io.stderr, () => `${new Date().toISOString()} `);
     // The demo runs with the default administrator password and prints an all:rw token: it stays
     // on this machine unless asked. A real server listens on every interface (clients reach it).
@@ -134,6 +143,9 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
           `cannot listen on ${str(o['host'])}: no such host name`,
           'give an address, e.g. --host 127.0.0.1',
         );
+      // A file of the data folder that is there but unusable as it is (read-only, a secret.key that
+      // does not belong with the database): named, with its fix.
+      if (err instanceof DataFileError) throw new UsageError(err.message, err.hint);
       if (err.code === 'SQLITE_NOTADB' || err.code === 'SQLITE_CORRUPT')
         throw new UsageError(
           `${join(dataDir, 'db.sqlite3')} is not a usable SQLite database (${err.code})`,
@@ -147,38 +159,78 @@ Stop with Ctrl-C (SIGINT) or SIGTERM.`,
         );
       throw err;
     });
+    // The signals are taken before the "listening" line: a SIGTERM right after it shuts down like
+    // any other. A shutdown waits for the demo fleet (if any) to be seeded.
+    let seeded: Promise<void> = Promise.resolve();
+    const stopped = stopOnSignals(server, log, () => seeded);
+    // A signal that came while the server was starting (main() held it): shut down now.
+    if (ctx.interrupt.signal) process.kill(process.pid, ctx.interrupt.signal);
     ctx.out.info(
       server.allInterfaces
         ? `rdadmin console server listening on all interfaces, port ${server.port} (${server.url} from this machine; data: ${dataDir})`
         : `rdadmin console server listening on ${server.url} (data: ${dataDir})`,
     );
     if (demo) {
-      const { loadDemoFleet, seedDemo } = await import('../src/server/demo');
-      const fleet = await loadDemoFleet(join(packageRoot(), 'fixtures', 'demo.json'));
-      const token = await seedDemo(server.store, fleet);
-      if (token) {
-        const config = await openConfig(ctx.io.env);
-        config.setProfile('demo', { url: server.url, token });
-        config.setCurrentProfile('demo');
-        ctx.out.info(
-          `Demo fleet: ${await server.store.users.countAll()} users, ${await server.store.devices.count()} devices.`,
-        );
-        ctx.out.info(
-          `API token (all:rw), saved as profile 'demo', now the current profile (${config.path}):`,
-        );
-        ctx.out.data(token);
-        ctx.out.info(`Try in another terminal:  npx rdadmin users view --group_name Default`);
-        ctx.out.info(`Console login: admin / test1234; demo users' password: ${fleet.password}`);
-      } else {
-        ctx.out.info('Demo fleet already seeded in this data folder; the profile demo keeps its token.');
-      }
+      seeded = showDemo(ctx, server);
+      await seeded;
     }
-    await new Promise<void>((resolve) => {
-      const stop = (sig: string) => {
-        log(`${sig} received, shutting down`);
-        server.close().then(resolve, resolve).finally(log.flush);
-      };
-      ctx.interrupt.on(stop);
-    });
+    await stopped;
   },
 };
+
+/** Seeds the demo fleet, saves its token as the profile 'demo', and says how to use it. */
+async function showDemo(ctx: Parameters<VerbSpec['run']>[0], server: RunningServer): Promise<void> {
+  const { loadDemoFleet, seedDemo } = await import('../src/server/demo');
+  const fleet = await loadDemoFleet(join(packageRoot(), 'fixtures', 'demo.json'));
+  const token = await seedDemo(server.store, fleet);
+  if (token) {
+    const config = await openConfig(ctx.io.env);
+    config.setProfile('demo', { url: server.url, token });
+    config.setCurrentProfile('demo');
+    ctx.out.info(
+      `Demo fleet: ${await server.store.users.countAll()} users, ${await server.store.devices.count()} devices.`,
+    );
+    ctx.out.info(`API token (all:rw), saved as profile 'demo', now the current profile (${config.path}):`);
+    ctx.out.data(token);
+    ctx.out.info(`Try in another terminal:  npx rdadmin users view --group_name Default`);
+    ctx.out.info(`Console login: admin / test1234; demo users' password: ${fleet.password}`);
+  } else {
+    ctx.out.info('Demo fleet already seeded in this data folder; the profile demo keeps its token.');
+  }
+}
+
+/**
+ * Resolves once a signal has shut the server down. The first SIGINT or SIGTERM shuts down
+ * gracefully (after `ready`); a second one (an impatient Ctrl-C) cuts off the requests still
+ * running at once; after that the signals' default actions apply again.
+ */
+function stopOnSignals(server: RunningServer, log: LineLog, ready: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let signals = 0;
+    const forget = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    };
+    function onSignal(sig: NodeJS.Signals) {
+      signals++;
+      if (signals === 1) {
+        log(`${sig} received, shutting down`);
+        ready()
+          .catch(() => undefined)
+          .then(() => server.close())
+          .catch((err: Error) => log(`shutdown failed: ${err?.message ?? err}`))
+          .finally(() => {
+            forget();
+            log.flush();
+            resolve();
+          });
+      } else {
+        log(`${sig} received again: cutting off the requests still running`);
+        forget();
+        void server.close({ graceMs: 0 });
+      }
+    }
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -32,6 +32,18 @@ export class Interruption {
     this.listeners.clear();
   }
 
+  /** Set by main(): stops hearing the signals (see release()). */
+  releaseWith?: () => void;
+
+  /**
+   * For a command that takes the signals itself (`serve`): from now on SIGINT and SIGTERM are its
+   * own, and neither this interruption nor main()'s stop at once and safety net apply.
+   */
+  release(): void {
+    this.releaseWith?.();
+    this.releaseWith = undefined;
+  }
+
   /** Calls `fn` on the first signal (now, if it came already); returns what stops listening. */
   on(fn: (signal: StopSignal) => void): () => void {
     if (this.signal) {

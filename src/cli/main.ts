@@ -61,6 +61,10 @@ function hearSignals(interrupt: Interruption): void {
   };
   process.on('SIGINT', hear);
   process.on('SIGTERM', hear);
+  interrupt.releaseWith = () => {
+    process.off('SIGINT', hear);
+    process.off('SIGTERM', hear);
+  };
 }
 
 export async function main(): Promise<void> {

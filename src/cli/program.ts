@@ -133,6 +133,9 @@ function addVerb(area: Command, spec: VerbSpec, deps: CtxDeps, state: RunState):
   cmd.action(async (...params: unknown[]) => {
     const command = params[params.length - 1] as Command;
     const flags = command.optsWithGlobals() as GlobalFlags;
+    // A verb that takes the signals itself (serve) gets them from now on (a signal that came
+    // before reached the interruption: the verb sees it there).
+    if (spec.signals === 'own') deps.io.interrupt?.release();
     const interrupt = spec.signals === 'own' ? undefined : deps.io.interrupt;
     try {
       const ctx = await buildContext(flags, deps, spec.api !== false);

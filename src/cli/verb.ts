@@ -38,8 +38,9 @@ export interface VerbSpec {
   /** Lists the client's global options in its help (default true; `serve` takes none of them). */
   globalsHelp?: boolean;
   /**
-   * 'own': the verb ends itself on SIGINT/SIGTERM (ctx.interrupt) and its exit code stands (serve
-   * shuts down, exit 0). Otherwise a verb that a signal cuts short exits 130/143 (see addVerb).
+   * 'own': the verb takes SIGINT/SIGTERM itself (main()'s handlers are released) and its exit code
+   * stands (serve shuts down, exit 0). Otherwise a verb that a signal cuts short exits 130/143
+   * (see addVerb).
    */
   signals?: 'own';
   /** Resolves to an exit code, or to nothing for success. */

@@ -1,3 +1,4 @@
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
@@ -5,10 +6,12 @@ import { createApp } from './app';
 import { bootstrap } from './bootstrap';
 import type { ServerConfig } from './context';
 import { SECURITY_HEADERS } from './headers';
+import { loggedPath } from './line-log';
 import { startRetention } from './retention';
 import { openStore, type Store } from './store';
 
 export { lineLog } from './line-log';
+export { DataFileError } from './store/data-file-error';
 
 export interface ServeOptions {
   host: string;
@@ -30,9 +33,19 @@ export interface Timeouts {
   headersMs: number;
   /** An idle keep-alive connection is closed after this time. */
   keepAliveMs: number;
+  /** At shutdown, the requests being handled get this long to finish; then they are cut off. */
+  shutdownGraceMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: Timeouts = { requestMs: 30_000, headersMs: 15_000, keepAliveMs: 65_000 };
+/** At a shutdown, how long a connection accepted just before has to bring its first request. */
+const NEW_CONNECTION_MS = 1_000;
+
+export const DEFAULT_TIMEOUTS: Timeouts = {
+  requestMs: 30_000,
+  headersMs: 15_000,
+  keepAliveMs: 65_000,
+  shutdownGraceMs: 10_000,
+};
 
 const CLIENT_ERRORS: Record<string, [number, string, string]> = {
   HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'request headers (or URL) are too large'],
@@ -77,7 +90,14 @@ export interface RunningServer {
   /** Bound to every interface (0.0.0.0, ::): reachable from the network, not only at `url`. */
   allInterfaces: boolean;
   store: Store;
-  close(): Promise<void>;
+  /**
+   * Shuts down: takes no new connection, closes idle keep-alive ones, lets the requests being
+   * handled finish and answers them (their connections close after the answer), and closes the
+   * database once none uses it. A request still running after `graceMs` (default: the
+   * shutdownGraceMs timeout) is cut off, and logged. Called again during a shutdown (a second
+   * Ctrl-C), a shorter grace cuts off sooner; every call resolves when the shutdown is done.
+   */
+  close(o?: { graceMs?: number }): Promise<void>;
 }
 
 type Fetch = Parameters<typeof createAdaptorServer>[0]['fetch'];
@@ -100,8 +120,26 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const limits = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
   limits.headersMs = Math.min(limits.headersMs, limits.requestMs); // Node refuses headers > request
   let handle = starting;
+  // What the shutdown waits for: handlers that have not returned (a handler may still run after
+  // its client has gone) and answers not yet written whole (a batch's answer streams after its
+  // handler returned, running its requests as it goes).
+  let handlers = 0;
+  const answering = new Map<ServerResponse, IncomingMessage>();
+  let closing = false;
+  let changed: (() => void) | undefined;
+  const handlerDone = () => {
+    handlers--;
+    changed?.();
+  };
   const server = createAdaptorServer({
-    fetch: (request, env) => handle(request, env),
+    fetch: (request, env) => {
+      const answer = handle(request, env);
+      if (answer instanceof Promise) {
+        handlers++;
+        answer.then(handlerDone, handlerDone);
+      }
+      return answer;
+    },
     hostname: opts.host,
     // Slow or stuck clients must not hold sockets forever. Node checks the request and header
     // deadlines every connectionsCheckingInterval (30 s by default, too coarse for 30 s limits).
@@ -115,6 +153,31 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) =>
     answerClientError(err, socket, opts.log),
   );
+  const http = server as unknown as HttpServer;
+  // The open connections, and those that have brought a request: at a shutdown, a connection
+  // accepted a moment before that has not brought one yet may have it on the way.
+  const connections = new Set<Socket>();
+  const served = new WeakSet<Socket>();
+  http.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => {
+      connections.delete(socket);
+      if (closing) changed?.();
+    });
+  });
+  http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    served.add(req.socket);
+    answering.set(res, req);
+    // During a shutdown every connection closes after its answer (a pipelined request is answered too).
+    if (closing && !res.headersSent) res.shouldKeepAlive = false;
+    res.once('close', () => {
+      answering.delete(res);
+      if (closing) {
+        http.closeIdleConnections();
+        changed?.();
+      }
+    });
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
@@ -135,12 +198,16 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   } catch (err) {
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      http.closeAllConnections();
     });
     await store?.close();
     throw err;
   }
   const stopRetention = startRetention(store, clock, opts.log);
+  let shutdown: Promise<void> | undefined;
+  let shorten: ((graceMs: number) => void) | undefined;
+  let cutEarly = false;
+  let firstGraceMs = 0;
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const allInterfaces = host === '0.0.0.0' || host === '[::]';
@@ -149,13 +216,107 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     port: addr.port,
     allInterfaces,
     store,
-    async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      });
-      await stopRetention();
-      await store.close();
+    close(o = {}) {
+      const graceMs = o.graceMs ?? limits.shutdownGraceMs;
+      if (shutdown) {
+        if (graceMs < firstGraceMs) cutEarly = true;
+        shorten?.(graceMs);
+        return shutdown;
+      }
+      closing = true;
+      firstGraceMs = graceMs;
+      shutdown = (async () => {
+        // No new connection; the idle keep-alive ones are closed (Node's idle: served a request
+        // and waiting for the next; not one that has not brought its first request yet).
+        const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+        http.closeIdleConnections();
+        for (const res of answering.keys()) if (!res.headersSent) res.shouldKeepAlive = false;
+        // A connection accepted just before gets a moment to bring its request (its bytes may be
+        // on the way); one that has brought none by then is closed.
+        let firstWait = true;
+        const firstRequests = setTimeout(
+          () => {
+            firstWait = false;
+            for (const socket of connections) if (!served.has(socket)) socket.destroy();
+            changed?.();
+          },
+          Math.min(NEW_CONNECTION_MS, graceMs),
+        );
+        const idle = () =>
+          handlers === 0 &&
+          answering.size === 0 &&
+          (!firstWait || [...connections].every((c) => served.has(c)));
+        /** Resolves true once nothing runs, false when `ms` (or a shorter grace) ran out first. */
+        const until = (ms: number) =>
+          new Promise<boolean>((resolve) => {
+            if (idle()) return resolve(true);
+            const end = (drained: boolean) => {
+              clearTimeout(timer);
+              changed = shorten = undefined;
+              resolve(drained);
+            };
+            const started = Date.now();
+            let deadline = started + ms;
+            let timer = setTimeout(() => end(false), ms);
+            changed = () => idle() && end(true);
+            shorten = (shorter) => {
+              if (started + shorter >= deadline) return;
+              deadline = started + shorter;
+              clearTimeout(timer);
+              timer = setTimeout(() => end(false), Math.max(0, deadline - Date.now()));
+            };
+          });
+        const closeAll = () => {
+          clearTimeout(firstRequests);
+          firstWait = false;
+          http.closeAllConnections();
+          for (const socket of connections) socket.destroy();
+        };
+        const running = Math.max(answering.size, handlers);
+        if (running > 0)
+          opts.log(`shutdown: waiting up to ${seconds(graceMs)} for ${requests(running)} still running`);
+        let leaveOpen = false;
+        if (!(await until(graceMs))) {
+          const cut = [...answering.values()].map((req) => `${req.method} ${loggedPath(pathOf(req.url))}`);
+          const n = Math.max(cut.length, handlers);
+          if (n > 0) {
+            const when = cutEarly ? '' : ` after ${seconds(graceMs)}`;
+            opts.log(
+              `shutdown: cut off ${requests(n)} still running${when}${cut.length ? `: ${cut.join(', ')}` : ''}`,
+            );
+          }
+          closeAll();
+          // Their handlers end soon once their connections are gone (a body read fails, a batch
+          // stops before its next request); the database is closed only after them.
+          if (!(await until(2_000))) {
+            opts.log(
+              `shutdown: ${requests(handlers)} did not end; the database is left to close with the process`,
+            );
+            leaveOpen = true;
+          }
+        }
+        // Nothing is being answered now: what is left is idle.
+        closeAll();
+        await stopped;
+        await stopRetention();
+        if (!leaveOpen) await store.close();
+      })();
+      return shutdown;
     },
   };
+}
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+function requests(n: number): string {
+  return `${n} request${n === 1 ? '' : 's'}`;
+}
+
+/** The path of a request target (its query may hold a secret, and says little in a log line). */
+function pathOf(url: string | undefined): string {
+  const target = url ?? '';
+  const q = target.indexOf('?');
+  return q < 0 ? target : target.slice(0, q);
 }

@@ -237,9 +237,14 @@ describe('request and header deadlines', () => {
     );
   });
 
-  it('the production defaults are 30 s for a request and 15 s for its headers', async () => {
+  it('the production defaults are 30 s for a request and 15 s for its headers, 10 s to finish at shutdown', async () => {
     const { DEFAULT_TIMEOUTS } = await import('../../src/server/serve');
-    expect(DEFAULT_TIMEOUTS).toEqual({ requestMs: 30_000, headersMs: 15_000, keepAliveMs: 65_000 });
+    expect(DEFAULT_TIMEOUTS).toEqual({
+      requestMs: 30_000,
+      headersMs: 15_000,
+      keepAliveMs: 65_000,
+      shutdownGraceMs: 10_000,
+    });
   });
 });
 

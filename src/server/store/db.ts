@@ -1,7 +1,9 @@
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, chmodSync, closeSync, constants, mkdirSync, openSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { basename, dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { DataFileError } from './data-file-error';
 import { fold } from './like';
 import { migrationProvider } from './migrations';
 import type { DB } from './schema';
@@ -94,6 +96,61 @@ function ownerOnly(file: string, create: boolean): void {
   }
 }
 
+/**
+ * Writes to the database (its user_version, unchanged) and commits, so that a database this user
+ * cannot write fails here, at the start, rather than in every request after the server said it
+ * was listening. Only a real write tells: SQLite opens a file it may not write read-only without a
+ * word and even begins an IMMEDIATE transaction on it; mode bits do not bind root, and an
+ * immutable file or a read-only mount binds everyone.
+ */
+function mustWrite(sqlite: SQLite.Database): void {
+  const version = Number(sqlite.pragma('user_version', { simple: true }));
+  sqlite.pragma(`user_version = ${version}`);
+}
+
+function runningUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}`;
+  }
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What a failed write at open means, as an error naming the file or folder and the fix; undefined
+ * for other failures. SQLITE_READONLY: the database file itself may not be written. A folder it
+ * may not write in: SQLite cannot make the -wal and -shm files beside the database
+ * (SQLITE_READONLY_DIRECTORY, or SQLITE_CANTOPEN where the folder is immutable).
+ */
+function readOnly(file: string, err: unknown): DataFileError | undefined {
+  const code = String((err as { code?: unknown })?.code ?? '');
+  const user = runningUser();
+  if (code === 'SQLITE_READONLY')
+    return new DataFileError(
+      `the database ${file} is read-only: the server cannot write to it (${code})`,
+      `make it writable by the user running the server (${user}), or pass --data-dir with a folder this user may write`,
+    );
+  if (code.startsWith('SQLITE_READONLY_') || code === 'SQLITE_CANTOPEN') {
+    const dir = dirname(file);
+    const name = basename(file);
+    const fileToo = writable(file) ? '' : ` (and ${name} in it is read-only too)`;
+    return new DataFileError(
+      `cannot write in the data folder ${dir}: SQLite keeps ${name}-wal and ${name}-shm there beside the database${fileToo} (${code})`,
+      `make the folder writable by the user running the server (${user})${fileToo ? ', and the database file too' : ''}, or pass --data-dir with a folder this user may write`,
+    );
+  }
+  return undefined;
+}
+
 /** Opens (creating if needed) the SQLite file in WAL mode and brings its schema up to date. */
 export async function openDatabase(file: string): Promise<Database> {
   const onDisk = file !== ':memory:' && file !== '';
@@ -105,10 +162,16 @@ export async function openDatabase(file: string): Promise<Database> {
     ownerOnly(`${file}-shm`, false);
   }
   const sqlite = new SQLite(file);
-  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('busy_timeout = 5000');
+  try {
+    sqlite.pragma('journal_mode = WAL');
+    if (onDisk) mustWrite(sqlite);
+  } catch (err) {
+    sqlite.close();
+    throw readOnly(file, err) ?? err;
+  }
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
   // The folding of like.ts, for values SQL reads out of JSON text (stored columns are folded already).
   sqlite.function('rd_fold', { deterministic: true }, (s: unknown) =>
     typeof s === 'string' ? fold(s) : null,

@@ -7,7 +7,7 @@ import { type Database, openDatabase } from './db';
 import { DeviceRepo } from './devices';
 import { GroupRepo } from './groups';
 import { LoginThrottleRepo } from './login-throttle';
-import { secretBoxFor } from './secret-box';
+import { type SecretBox, secretBoxFor } from './secret-box';
 import { SettingsRepo } from './settings';
 import { StrategyRepo } from './strategies';
 import { UserRepo } from './users';
@@ -31,6 +31,13 @@ export interface Store {
 
 export async function openStore(file: string, now: () => Date = () => new Date()): Promise<Store> {
   const database = await openDatabase(file);
+  let secrets: SecretBox;
+  try {
+    secrets = await secretBoxFor(file, database);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
   const audit = new AuditRepo(database.db, now, database.fixed);
   return {
     users: new UserRepo(database.db, now, database.fixed),
@@ -41,7 +48,7 @@ export async function openStore(file: string, now: () => Date = () => new Date()
     settings: new SettingsRepo(database.db),
     groups: new GroupRepo(database.db, now),
     strategies: new StrategyRepo(database.db, now),
-    addressBooks: new AddressBookRepo(database.db, now, secretBoxFor(file), audit),
+    addressBooks: new AddressBookRepo(database.db, now, secrets, audit),
     loginThrottle: new LoginThrottleRepo(database.db),
     database,
     close: () => database.close(),

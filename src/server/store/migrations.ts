@@ -14,6 +14,7 @@ import { m0012 } from './migrations/0012_device_access_walk';
 import { m0013 } from './migrations/0013_audit_ids';
 import { m0014 } from './migrations/0014_audit_operators';
 import { m0015 } from './migrations/0015_strategy_keys';
+import { m0016 } from './migrations/0016_store_meta';
 
 // Versioned schema migrations, applied in name order at start-up. Never edit one that has shipped:
 // add a new one (one file per change, registered here).
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '0013_audit_ids': m0013,
   '0014_audit_operators': m0014,
   '0015_strategy_keys': m0015,
+  '0016_store_meta': m0016,
 };
 
 export const migrationProvider: MigrationProvider = {

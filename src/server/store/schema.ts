@@ -330,7 +330,14 @@ export interface AbRecycleTable extends AbPeerTable {
   deleted_at: string;
 }
 
+/** Facts about the database itself (migration 0016), e.g. `secret_check`. */
+export interface StoreMetaTable {
+  key: string;
+  value: string;
+}
+
 export interface DB {
   login_throttle: LoginThrottleTable;
   ab_recycle: AbRecycleTable;
+  store_meta: StoreMetaTable;
 }

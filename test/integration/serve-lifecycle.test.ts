@@ -1,0 +1,520 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer } from '../../src/server/serve';
+import { assertBuilt, BIN, childEnv, ROOT } from '../helpers/spawn';
+
+// The life of `rdadmin serve` as a process: a shutdown with requests in flight, and the data
+// folder checks made before it says it is listening (a database it cannot write, a secret.key that
+// does not belong with the database). The built binary, spawned, on real SQLite files; run
+// `npm run build` first.
+
+let root: string;
+beforeAll(async () => {
+  assertBuilt();
+  root = await mkdtemp(join(tmpdir(), 'rdadmin-lifecycle-'));
+});
+afterAll(async () => {
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+interface Serving {
+  child: ChildProcess;
+  port: number;
+  url: string;
+  /** Everything the server wrote to stderr so far. */
+  stderr(): string;
+  exited: Promise<Exit>;
+}
+
+function spawnServe(dataDir: string, args: string[] = []): ChildProcess {
+  return spawn(
+    process.execPath,
+    [BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...args],
+    {
+      cwd: ROOT,
+      env: childEnv({ RDADMIN_CONFIG_DIR: join(root, 'config') }),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+}
+
+/** Starts `rdadmin serve` on a free port and waits for its "listening on" line. */
+async function serve(dataDir: string, args: string[] = []): Promise<Serving> {
+  const child = spawnServe(dataDir, args);
+  let stderr = '';
+  const exited = new Promise<Exit>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 15_000);
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    void exited.then(() => reject(new Error(`serve exited early:\n${stderr}`)));
+  });
+  return { child, port, url: `http://127.0.0.1:${port}`, stderr: () => stderr, exited };
+}
+
+/**
+ * `rdadmin serve` expected to refuse to start: its exit and stderr. Should it start after all
+ * (`started`), it is stopped again, so the test fails on its assertions rather than hanging.
+ */
+async function refusedStart(dataDir: string): Promise<Exit & { stderr: string; started: boolean }> {
+  const child = spawnServe(dataDir);
+  let stderr = '';
+  let started = false;
+  const exited = new Promise<Exit>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+    stderr += c;
+    if (!started && /listening on/.test(stderr)) {
+      started = true;
+      child.kill('SIGTERM');
+    }
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const exit = await exited;
+  clearTimeout(timer);
+  return { ...exit, stderr, started };
+}
+
+/** Resolves once `p` settles, or rejects after `ms` (the child is killed: nothing is left running). */
+async function within<T>(p: Promise<T>, ms: number, what: string, child?: ChildProcess): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          child?.kill('SIGKILL');
+          reject(new Error(`${what}: not within ${ms} ms`));
+        }, ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function adminSession(url: string): Promise<string> {
+  const r = await fetch(`${url}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'test1234' }),
+  });
+  const body = (await r.json()) as { access_token: string };
+  return body.access_token;
+}
+
+/** A raw connection: what it has received, and a promise of its end. */
+interface Raw {
+  sock: Socket;
+  received(): string;
+  closed: Promise<void>;
+}
+
+function rawConnection(port: number): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const sock = connect(port, '127.0.0.1');
+    const closed = new Promise<void>((done) => sock.on('close', () => done()));
+    sock.setEncoding('utf8').on('data', (c: string) => {
+      text += c;
+    });
+    sock.on('error', () => undefined); // a reset ends it like a close; the assertions say what was expected
+    sock.once('connect', () => resolve({ sock, received: () => text, closed }));
+    sock.once('error', reject);
+  });
+}
+
+/**
+ * Starts POST /api/users: sends its head with `Expect: 100-continue` and waits for the server's
+ * `100 Continue`, which Node sends as it hands the request to the server: from then on the request
+ * is being handled (it waits for its body). Returns the body, to be sent later.
+ */
+async function startCreateUser(raw: Raw, token: string, name: string): Promise<string> {
+  const body = JSON.stringify({ name, password: 'Passw0rd-long-1', group_name: 'Default' });
+  raw.sock.write(
+    `POST /api/users HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`,
+  );
+  await within(
+    new Promise<void>((resolve) => {
+      const check = () => (raw.received().startsWith(CONTINUE) ? resolve() : setTimeout(check, 5));
+      check();
+    }),
+    5_000,
+    `100 Continue for ${name}`,
+  );
+  return body;
+}
+
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+
+/** A request on a connection of its own answered (the server has accepted the ones opened before). */
+async function roundTrip(url: string): Promise<void> {
+  const r = await fetch(`${url}/api/login-options`);
+  expect(r.status).toBe(200);
+  await r.text();
+}
+
+/** Resolves once `s` has written `text` to stderr. */
+async function untilLogged(s: Serving, text: string): Promise<void> {
+  while (!s.stderr().includes(text)) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** Resolves once a new connection to the port is refused: the server no longer listens. */
+async function untilRefused(port: number): Promise<void> {
+  for (;;) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const sock = connect(port, '127.0.0.1', () => {
+        sock.destroy();
+        resolve(false);
+      });
+      sock.on('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+    });
+    if (refused) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const STACK_FRAME = /^\s+at /m;
+
+describe('shutdown with requests in flight', () => {
+  it('SIGTERM: no new connections, idle ones closed, every request in flight answered, then exit 0', async () => {
+    const data = join(root, 'drain');
+    const s = await serve(data);
+    try {
+      const token = await adminSession(s.url);
+      // An idle keep-alive connection: one request answered, then nothing.
+      const idle = await rawConnection(s.port);
+      idle.sock.write('GET /api/login-options HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      await within(
+        new Promise<void>((resolve) => {
+          const check = () => (/\r\n\r\n\[\]/.test(idle.received()) ? resolve() : setTimeout(check, 10));
+          check();
+        }),
+        5_000,
+        'the idle connection’s answer',
+      );
+      // A connection the server has accepted, whose request has not come yet.
+      const early = await rawConnection(s.port);
+      // 40 requests the server is handling, each waiting for its body. (Accepted after the one
+      // above: the server has accepted that one too by the time they are under way.)
+      const names = Array.from({ length: 40 }, (_, i) => `drain-${i}`);
+      const inFlight = await Promise.all(names.map(() => rawConnection(s.port)));
+      const bodies = await Promise.all(inFlight.map((raw, i) => startCreateUser(raw, token, names[i]!)));
+
+      s.child.kill('SIGTERM');
+      await within(untilRefused(s.port), 5_000, 'refusing new connections', s.child);
+      // The request of the connection accepted before the signal is answered (within a moment).
+      early.sock.write('GET /api/login-options HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      await within(idle.closed, 5_000, 'closing the idle connection', s.child);
+      // Still waiting for the bodies of the requests in flight: none was cut off or answered yet.
+      for (const raw of inFlight) expect(raw.received()).toBe(CONTINUE);
+
+      inFlight.forEach((raw, i) => {
+        raw.sock.write(bodies[i]!);
+      });
+      await within(Promise.all(inFlight.map((raw) => raw.closed)), 10_000, 'the answers', s.child);
+      await within(early.closed, 5_000, 'the early connection’s answer', s.child);
+      expect(early.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(early.received().toLowerCase()).toContain('\r\nconnection: close\r\n');
+      inFlight.forEach((raw, i) => {
+        const answer = raw.received().slice(CONTINUE.length);
+        expect(answer, names[i]).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+        expect(answer.toLowerCase(), names[i]).toContain('\r\nconnection: close\r\n');
+        expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), names[i]).toMatchObject({
+          name: names[i],
+        });
+      });
+      expect(await within(s.exited, 10_000, 'the exit', s.child)).toEqual({ code: 0, signal: null });
+      const log = s.stderr();
+      expect(log).toContain('SIGTERM received, shutting down');
+      expect(log.match(/ POST \/api\/users 200 /g)).toHaveLength(40);
+      expect(log).not.toContain('internal error');
+      expect(log).not.toContain('destroyed');
+      expect(log).not.toMatch(STACK_FRAME);
+      // Every user was written (the database was closed after the last of them).
+      const db = new SQLite(join(data, 'db.sqlite3'), { readonly: true });
+      try {
+        expect(db.prepare("SELECT count(*) FROM users WHERE name LIKE 'drain-%'").pluck().get()).toBe(40);
+      } finally {
+        db.close();
+      }
+    } finally {
+      s.child.kill('SIGKILL');
+    }
+  });
+
+  it('a connection accepted just before the signal, its request not there yet: still answered', async () => {
+    const s = await serve(join(root, 'early'));
+    try {
+      const early = await rawConnection(s.port);
+      await roundTrip(s.url);
+      s.child.kill('SIGTERM');
+      await within(untilLogged(s, 'SIGTERM received, shutting down'), 5_000, 'the signal', s.child);
+      early.sock.write('GET /api/login-options HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      await within(early.closed, 5_000, 'the answer', s.child);
+      expect(early.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(early.received().toLowerCase()).toContain('\r\nconnection: close\r\n');
+      expect(await within(s.exited, 5_000, 'the exit', s.child)).toEqual({ code: 0, signal: null });
+      expect(s.stderr()).toContain('GET /api/login-options 200');
+    } finally {
+      s.child.kill('SIGKILL');
+    }
+  });
+
+  it('a request still running after --shutdown-timeout is cut off, and the log says which', async () => {
+    const s = await serve(join(root, 'grace'), ['--shutdown-timeout', '0.5']);
+    try {
+      const token = await adminSession(s.url);
+      const stuck = await rawConnection(s.port);
+      await startCreateUser(stuck, token, 'never-finished'); // its body never comes
+      s.child.kill('SIGTERM');
+      expect(await within(s.exited, 8_000, 'the exit', s.child)).toEqual({ code: 0, signal: null });
+      await within(stuck.closed, 2_000, 'closing the stuck connection');
+      expect(stuck.received()).toBe(CONTINUE);
+      const log = s.stderr();
+      expect(log).toContain('shutdown: waiting up to 0.5 s for 1 request still running');
+      expect(log).toContain('shutdown: cut off 1 request still running after 0.5 s: POST /api/users');
+      expect(log).not.toContain('internal error');
+      expect(log).not.toMatch(STACK_FRAME);
+    } finally {
+      s.child.kill('SIGKILL');
+    }
+  });
+
+  it('a second signal cuts off what is still running at once (well before the 10 s grace)', async () => {
+    const s = await serve(join(root, 'twice'));
+    try {
+      const token = await adminSession(s.url);
+      const stuck = await rawConnection(s.port);
+      await startCreateUser(stuck, token, 'never-finished');
+      s.child.kill('SIGTERM');
+      await within(untilRefused(s.port), 5_000, 'refusing new connections', s.child);
+      expect(s.stderr()).toContain('shutdown: waiting up to 10 s for 1 request still running');
+      s.child.kill('SIGINT');
+      expect(await within(s.exited, 5_000, 'the exit after the second signal', s.child)).toEqual({
+        code: 0,
+        signal: null,
+      });
+      const log = s.stderr();
+      expect(log).toContain('SIGINT received again: cutting off the requests still running');
+      expect(log).toContain('shutdown: cut off 1 request still running');
+      expect(log).not.toMatch(STACK_FRAME);
+    } finally {
+      s.child.kill('SIGKILL');
+    }
+  });
+});
+
+/** A data folder with a database made by the server (closed cleanly: no -wal or -shm left). */
+async function madeDataDir(
+  name: string,
+  seed?: (s: Awaited<ReturnType<typeof startServer>>) => Promise<void>,
+) {
+  const dir = join(root, name);
+  const s = await startServer({ host: '127.0.0.1', port: 0, dataDir: dir, log: () => undefined });
+  try {
+    await seed?.(s);
+  } finally {
+    await s.close();
+  }
+  return dir;
+}
+
+const isRoot = process.getuid?.() === 0;
+
+/**
+ * Makes a file or folder read-only for this user. root ignores mode bits: it gets the immutable
+ * attribute instead (chattr +i), which binds root too. Returns the undo, or undefined where root
+ * cannot set it (no chattr, no CAP_LINUX_IMMUTABLE, a file system without attributes).
+ */
+async function makeReadOnly(path: string, mode: number): Promise<(() => Promise<void>) | undefined> {
+  if (!isRoot) {
+    await chmod(path, mode);
+    return async () => chmod(path, mode | 0o200);
+  }
+  try {
+    execFileSync('chattr', ['+i', path], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  return async () => {
+    execFileSync('chattr', ['-i', path], { stdio: 'ignore' });
+  };
+}
+
+describe('a database the server cannot write', () => {
+  it('a read-only db.sqlite3 (its folder writable) ends the start with exit 2, naming the file and the fix', async (ctx) => {
+    const dir = await madeDataDir('ro-file');
+    const file = join(dir, 'db.sqlite3');
+    const undo = await makeReadOnly(file, 0o444);
+    // Only root without chattr gets here: mode bits do not bind root, and nothing else makes a
+    // file read-only for it without mounting a file system.
+    if (!undo) return ctx.skip('running as root where chattr +i is not available');
+    try {
+      const r = await refusedStart(dir);
+      expect(r.started).toBe(false);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`error: the database ${file} is read-only: the server cannot write to it`);
+      expect(r.stderr).toMatch(/^hint: make it writable by the user running the server \(.+\)/m);
+      expect(r.stderr).not.toContain('unexpected failure');
+      expect(r.stderr).not.toMatch(STACK_FRAME);
+    } finally {
+      await undo();
+    }
+  });
+
+  it('a read-only data folder (with or without the file read-only too) is exit 2 naming the folder', async (ctx) => {
+    for (const fileToo of [false, true]) {
+      const dir = await madeDataDir(`ro-folder-${fileToo}`);
+      expect(existsSync(join(dir, 'db.sqlite3-wal'))).toBe(false);
+      const undoFile = fileToo ? await makeReadOnly(join(dir, 'db.sqlite3'), 0o444) : async () => undefined;
+      const undoDir = await makeReadOnly(dir, 0o555);
+      if (!undoFile || !undoDir) return ctx.skip('running as root where chattr +i is not available');
+      try {
+        const r = await refusedStart(dir);
+        expect(r.started, `file read-only too: ${fileToo}`).toBe(false);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toContain(`error: cannot write in the data folder ${dir}:`);
+        expect(r.stderr).toMatch(/^hint: make the folder writable by the user running the server \(.+\)/m);
+        expect(r.stderr).not.toContain('unexpected failure');
+        expect(r.stderr).not.toMatch(STACK_FRAME);
+      } finally {
+        await undoDir();
+        await undoFile();
+      }
+    }
+  });
+});
+
+describe('secret.key must belong with the database', () => {
+  const RESTORE = 'hint: restore the secret.key that belongs with this database';
+  const otherKey = `${Buffer.alloc(32, 7).toString('base64')}\n`;
+
+  /** A data folder holding a shared address book whose password is sealed with its secret.key. */
+  const withSealedPassword = (name: string) =>
+    madeDataDir(name, async (s) => {
+      const admin = (await s.store.users.getByName('admin'))!;
+      await s.store.addressBooks.createShared({ name: 'Ops', ownerGuid: admin.guid, password: 'book-pw' });
+    });
+
+  async function bookPassword(dir: string): Promise<string> {
+    const s = await startServer({ host: '127.0.0.1', port: 0, dataDir: dir, log: () => undefined });
+    try {
+      return s.store.addressBooks.bookPassword((await s.store.addressBooks.getSharedByName('Ops'))!);
+    } finally {
+      await s.close();
+    }
+  }
+
+  it('a missing, another or a malformed key: exit 2 naming secret.key, and no new key is made', async () => {
+    const dir = await withSealedPassword('key');
+    const keyFile = join(dir, 'secret.key');
+    const original = await readFile(keyFile, 'utf8');
+
+    await rename(keyFile, `${keyFile}.kept`);
+    const missing = await refusedStart(dir);
+    expect(missing.started).toBe(false);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(
+      `error: ${keyFile} is missing, but this database belongs with the key it held`,
+    );
+    expect(missing.stderr).toContain(RESTORE);
+    expect(existsSync(keyFile)).toBe(false);
+
+    await writeFile(keyFile, otherKey, { mode: 0o600 });
+    const other = await refusedStart(dir);
+    expect(other.started).toBe(false);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain(`error: ${keyFile} does not belong with this database`);
+    expect(other.stderr).toContain(RESTORE);
+    expect(await readFile(keyFile, 'utf8')).toBe(otherKey);
+
+    for (const garbage of ['not a key at all\n', 'c2hvcnQ=\n', '']) {
+      await writeFile(keyFile, garbage);
+      const bad = await refusedStart(dir);
+      expect(bad.started, JSON.stringify(garbage)).toBe(false);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain(`error: ${keyFile} does not hold a key: it must be 32 bytes in base64`);
+      expect(bad.stderr).toContain(RESTORE);
+      expect(bad.stderr).not.toContain('unexpected failure');
+      expect(await readFile(keyFile, 'utf8')).toBe(garbage);
+    }
+
+    // The key that belongs with it: the server starts, and the password reads as it was stored.
+    await writeFile(keyFile, original);
+    expect(await bookPassword(dir)).toBe('book-pw');
+  });
+
+  it('a database from before the check value: its sealed passwords tell whether the key belongs', async () => {
+    const dir = await withSealedPassword('legacy');
+    const keyFile = join(dir, 'secret.key');
+    const original = await readFile(keyFile, 'utf8');
+    const forgetCheck = () => {
+      const db = new SQLite(join(dir, 'db.sqlite3'));
+      db.prepare("DELETE FROM store_meta WHERE key = 'secret_check'").run();
+      db.close();
+    };
+    forgetCheck();
+    await writeFile(keyFile, otherKey);
+    const other = await refusedStart(dir);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain(`error: ${keyFile} does not belong with this database`);
+    await rm(keyFile);
+    const missing = await refusedStart(dir);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`error: ${keyFile} is missing`);
+    expect(existsSync(keyFile)).toBe(false);
+    // With its own key it starts and records the check value: from then on that alone decides.
+    await writeFile(keyFile, original);
+    expect(await bookPassword(dir)).toBe('book-pw');
+    const db = new SQLite(join(dir, 'db.sqlite3'), { readonly: true });
+    try {
+      expect(db.prepare("SELECT count(*) FROM store_meta WHERE key = 'secret_check'").pluck().get()).toBe(1);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('a fresh data folder makes its key without a word; a database without secrets may get a new one', async () => {
+    const dir = join(root, 'fresh');
+    const s = await serve(dir);
+    // At once after the "listening" line: the signal handlers are in place by then (exit 0, not
+    // killed by the signal).
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toEqual({ code: 0, signal: null });
+    expect(s.stderr()).not.toContain('secret.key');
+    const key = await readFile(join(dir, 'secret.key'), 'utf8');
+    expect(Buffer.from(key.trim(), 'base64')).toHaveLength(32);
+    // An older database with nothing sealed and no check value, its key lost: a new key is made.
+    const legacy = await madeDataDir('nothing-sealed');
+    const db = new SQLite(join(legacy, 'db.sqlite3'));
+    db.prepare("DELETE FROM store_meta WHERE key = 'secret_check'").run();
+    db.close();
+    await rm(join(legacy, 'secret.key'));
+    const again = await serve(legacy);
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toEqual({ code: 0, signal: null });
+    expect(existsSync(join(legacy, 'secret.key'))).toBe(true);
+  });
+});
