@@ -87,7 +87,8 @@ finish (at most --shutdown-timeout), then closes the database. A second Ctrl-C c
     'rdadmin serve --request-timeout 60 --keep-alive-timeout 120   # behind a slow proxy',
   ],
   async run(ctx, o) {
-    const port = Number(o['port']);
+    // Number('') is 0 (any free port): an empty value, such as an unset $PORT, is a mistake.
+    const port = /^\s*\d+\s*$/.test(String(o['port'])) ? Number(o['port']) : Number.NaN;
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new UsageError(`invalid --port '${o['port']}'`);
     const retention = str(o['logRetentionDays']);

@@ -5,6 +5,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from './app';
 import { bootstrap } from './bootstrap';
 import type { ServerConfig } from './context';
+import { lockDataFolder } from './data-lock';
 import { SECURITY_HEADERS } from './headers';
 import { loggedPath } from './line-log';
 import { startRetention } from './retention';
@@ -183,8 +184,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     server.listen(opts.port, opts.host, () => resolve());
   });
   let store: Store | undefined;
+  let unlock: (() => void) | undefined;
   try {
     store = await openStore(join(opts.dataDir, 'db.sqlite3'), clock);
+    unlock = lockDataFolder(opts.dataDir);
     await bootstrap(store, opts.log);
     if (opts.logRetentionDays !== undefined)
       await store.settings.set('log_retention_days', opts.logRetentionDays);
@@ -201,6 +204,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       http.closeAllConnections();
     });
     await store?.close();
+    unlock?.();
     throw err;
   }
   const stopRetention = startRetention(store, clock, opts.log);
@@ -300,6 +304,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         await stopped;
         await stopRetention();
         if (!leaveOpen) await store.close();
+        unlock?.();
       })();
       return shutdown;
     },

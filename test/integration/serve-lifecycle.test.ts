@@ -518,3 +518,40 @@ describe('secret.key must belong with the database', () => {
     expect(existsSync(join(legacy, 'secret.key'))).toBe(true);
   });
 });
+
+describe('one server per data folder', () => {
+  it('a second serve on the same folder is refused (exit 2, naming the first); a lock left by a dead process is taken over', async () => {
+    const dir = await mkdtemp(join(root, 'lock-'));
+    const first = await serve(dir);
+    const second = await refusedStart(dir);
+    expect(second.started).toBe(false);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(
+      `error: another rdadmin serve (pid ${first.child.pid}) is using the data folder ${dir}`,
+    );
+    expect(second.stderr).not.toMatch(/\n\s+at /);
+    first.child.kill('SIGTERM');
+    expect((await first.exited).code).toBe(0);
+    expect(existsSync(join(dir, 'serve.lock'))).toBe(false);
+
+    // a crash leaves its lock behind: the next start takes it over
+    await writeFile(join(dir, 'serve.lock'), '2147483646\n');
+    const again = await serve(dir);
+    expect(await readFile(join(dir, 'serve.lock'), 'utf8')).toBe(`${again.child.pid}\n`);
+    again.child.kill('SIGTERM');
+    expect((await again.exited).code).toBe(0);
+  });
+
+  it('an empty --port (an unset $PORT) is a usage error, not any free port', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '', '--data-dir', join(root, 'no-port')], {
+      cwd: ROOT,
+      env: childEnv({ RDADMIN_CONFIG_DIR: join(root, 'config') }),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain("invalid --port ''");
+  });
+});
