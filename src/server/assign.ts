@@ -48,7 +48,8 @@ export async function assignToBook(
  * One place for every way a device gets assigned: the console's `assign` (`{type, value}`),
  * (the `ab` type: `BOOK[,TAG[,ALIAS[,PASSWORD[,NOTE]]]]`),
  * `rustdesk --assign` (/api/devices/cli) and the client's `preset-*` keys (/api/sysinfo).
- * An empty value (or `-`) clears user, device group and strategy.
+ * An empty value (or `-`) clears user, device group and strategy, and gives the device name and
+ * username back to what the client reports.
  * Returns a short description of the change, for the console log.
  */
 export async function assign(
@@ -91,12 +92,26 @@ export async function assign(
       patch.note = value;
       what = 'note set';
       break;
+    // Set by an administrator, a name stays over what the client reports (its host name, its OS
+    // user) at each system-info upload; an empty value (or '-') gives it back to the client.
     case 'device_name':
+      if (clear) {
+        patch.device_name_set = 0;
+        what = 'device name given back to the client';
+        break;
+      }
       patch.device_name = value;
+      patch.device_name_set = 1;
       what = `device name set to '${value}'`;
       break;
     case 'device_username':
+      if (clear) {
+        patch.device_username_set = 0;
+        what = 'device username given back to the client';
+        break;
+      }
       patch.device_username = value;
+      patch.device_username_set = 1;
       what = `device username set to '${value}'`;
       break;
     case 'strategy_name': {

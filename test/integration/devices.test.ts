@@ -166,6 +166,24 @@ describe('registration by RustDesk clients', () => {
     expect(await device('444')).toMatchObject({ user_name: null, device_group_name: null, note: '' });
   });
 
+  it('a name an administrator sets stays over what the client reports; an empty value gives it back', async () => {
+    const c = new SimClient(s.url, { id: '445', hostname: 'DESKTOP-X1', username: 'jo' });
+    await c.heartbeat();
+    const assign = (type: string, value: string) =>
+      cli(['devices', 'assign', '--id', '445', '--exact', '--assign_to', `${type}=${value}`], { env });
+    expect((await assign('device_name', 'Reception PC')).code).toBe(0);
+    expect((await assign('device_username', 'front-desk')).code).toBe(0);
+    await c.sysinfo(); // the client reports its host name again (every restart does)
+    expect(await device('445')).toMatchObject({ device_name: 'Reception PC', device_username: 'front-desk' });
+    // rustdesk --assign --device_name sets it the same way
+    expect((await c.assign(await s.makeToken('device:rw'), { device_name: 'Lobby PC' })).text).toBe('');
+    await c.sysinfo();
+    expect((await device('445'))!.device_name).toBe('Lobby PC');
+    expect((await assign('device_name', '')).code).toBe(0);
+    await c.sysinfo();
+    expect(await device('445')).toMatchObject({ device_name: 'DESKTOP-X1', device_username: 'front-desk' });
+  });
+
   it('an unknown preset user is logged and not applied', async () => {
     await new SimClient(s.url, { id: '555', presets: { 'preset-user-name': 'ghost' } }).heartbeat();
     expect((await device('555'))?.user_guid).toBeNull();

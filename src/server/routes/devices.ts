@@ -410,8 +410,12 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
         memory: body.memory ?? device.memory,
         os: body.os ?? device.os,
         version: body.version ?? device.version,
-        device_name: body['preset-device-name'] || body.hostname || device.device_name,
-        device_username: body['preset-device-username'] || body.username || device.device_username,
+        device_name: device.device_name_set
+          ? device.device_name
+          : body['preset-device-name'] || body.hostname || device.device_name,
+        device_username: device.device_username_set
+          ? device.device_username
+          : body['preset-device-username'] || body.username || device.device_username,
         ...(body.uuid ? { uuid: body.uuid } : {}),
         sysinfo_at: now,
         last_online: now,

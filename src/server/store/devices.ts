@@ -190,6 +190,8 @@ export type DevicePatch = Partial<
     | 'last_online'
     | 'sysinfo_at'
     | 'conns'
+    | 'device_name_set'
+    | 'device_username_set'
   >
 >;
 

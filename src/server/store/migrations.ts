@@ -15,6 +15,7 @@ import { m0013 } from './migrations/0013_audit_ids';
 import { m0014 } from './migrations/0014_audit_operators';
 import { m0015 } from './migrations/0015_strategy_keys';
 import { m0016 } from './migrations/0016_store_meta';
+import { m0017 } from './migrations/0017_device_name_set';
 
 // Versioned schema migrations, applied in name order at start-up. Never edit one that has shipped:
 // add a new one (one file per change, registered here).
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '0014_audit_operators': m0014,
   '0015_strategy_keys': m0015,
   '0016_store_meta': m0016,
+  '0017_device_name_set': m0017,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -116,6 +116,10 @@ export interface DeviceTable {
   conns: Generated<string>;
   /** JSON array of the client option keys strategies have sent this device (grown, never shrunk). */
   strategy_keys: Generated<string>;
+  /** 1: device_name was set by an administrator and system info does not replace it (0017). */
+  device_name_set: Generated<number>;
+  /** 1: device_username likewise. */
+  device_username_set: Generated<number>;
   created_at: string;
   updated_at: string;
 }
