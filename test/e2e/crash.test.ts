@@ -9,7 +9,7 @@ import { hashPassword, hashToken, newSecret } from '../../src/server/crypto';
 import { openStore } from '../../src/server/store';
 import { BATCH_MAX_REQUESTS } from '../../src/wire/batch';
 import { AREAS } from '../../src/wire/scopes';
-import { assertBuilt, BIN, childEnv, ROOT } from '../helpers/spawn';
+import { assertBuilt, BIN, childEnv, ROOT, serveProcess } from '../helpers/spawn';
 
 // Crash safety (docs/reliability.md §4): the server is killed with SIGKILL in the middle of a
 // 1,000-user bulk disable run by the built `rdadmin`, then restarted on the same data folder.
@@ -94,26 +94,9 @@ function readUsers(): UserRow[] {
 }
 
 /** `rdadmin serve` in a child process on a free port; resolves with its URL once it listens. */
-function startServer(): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  const child = spawn(
-    process.execPath,
-    [BIN, 'serve', '--data-dir', dir, '--port', '0', '--host', '127.0.0.1'],
-    { cwd: ROOT, env: childEnv({ RDADMIN_CONFIG_DIR: configDir }), stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  children.push(child);
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${err}`)), 15_000);
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]!, stderr: () => err });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${err}`)));
-  });
+async function startServer(): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+  const { child, url, log } = await serveProcess(dir, configDir, children);
+  return { child, url, stderr: log };
 }
 
 interface CliResult {

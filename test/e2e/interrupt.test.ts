@@ -8,7 +8,7 @@ import { bootstrap } from '../../src/server/bootstrap';
 import { hashPassword, hashToken, newSecret } from '../../src/server/crypto';
 import { openStore } from '../../src/server/store';
 import { AREAS } from '../../src/wire/scopes';
-import { assertBuilt, BIN, childEnv, ROOT, rdadminInPty } from '../helpers/spawn';
+import { assertBuilt, BIN, childEnv, ROOT, rdadminInPty, serveProcess } from '../helpers/spawn';
 
 // SIGINT (Ctrl-C) and SIGTERM (a cancelled CI job) in the middle of a bulk run of the built
 // `rdadmin` against a real `rdadmin serve` (README "Output, safety and exit codes"). The run must
@@ -89,25 +89,7 @@ afterAll(async () => {
 
 /** `rdadmin serve` in a child process on a free port; resolves with its URL once it listens. */
 function startServer(): Promise<typeof server> {
-  const child = spawn(
-    process.execPath,
-    [BIN, 'serve', '--data-dir', dir, '--port', '0', '--host', '127.0.0.1'],
-    { cwd: ROOT, env: childEnv({ RDADMIN_CONFIG_DIR: configDir }), stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  children.push(child);
-  let log = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 15_000);
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      log += d;
-      const m = /listening on (http:\/\/\S+)/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]!, log: () => log });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${log}`)));
-  });
+  return serveProcess(dir, configDir, children);
 }
 
 /** Disables the server has answered so far (its request log; in batches too, one line each). */

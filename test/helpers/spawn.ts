@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,4 +147,45 @@ export function screen(transcript: string): string[] {
     } else put(ch);
   }
   return lines.map((l) => l.trimEnd());
+}
+
+export interface ServeProcess {
+  child: ChildProcess;
+  url: string;
+  /** Everything the server wrote to stderr so far (its request log). */
+  log: () => string;
+}
+
+/**
+ * `rdadmin serve` on `dataDir` in a child process, on 127.0.0.1 and a free port; resolves once it
+ * listens. The child is pushed onto `children` at once, so the caller can stop it whatever happens.
+ */
+export function serveProcess(
+  dataDir: string,
+  configDir: string,
+  children: ChildProcess[],
+): Promise<ServeProcess> {
+  const child = spawn(
+    process.execPath,
+    [BIN, 'serve', '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1'],
+    {
+      cwd: ROOT,
+      env: childEnv({ RDADMIN_CONFIG_DIR: configDir }),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  children.push(child);
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 15_000);
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      log += d;
+      const m = /listening on (http:\/\/\S+)/.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1]!, log: () => log });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${log}`)));
+  });
 }
