@@ -10,6 +10,7 @@ const KEYS: Record<string, (v: string) => unknown> = {
   require_deployment: flag('require_deployment'),
   only_admin_unassigned: flag('only_admin_unassigned'),
   only_admin_access_logs: flag('only_admin_access_logs'),
+  non_admin_share_other_groups: flag('non_admin_share_other_groups'),
   online_timeout: (v) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 10 || n > 3600)
@@ -37,7 +38,10 @@ export const settingsArea: AreaSpec = {
   log_retention_days  days the audit logs are kept, applied hourly; 0 keeps everything (default)
   only_admin_unassigned   true: devices with no user and no device group are for administrators
   only_admin_access_logs  true: users who are not administrators cannot read even their own logs
-  max_peer_one_ab     the most peers one address book may hold; 0 = no limit (default)`,
+  max_peer_one_ab     the most peers one address book may hold; 0 = no limit (default)
+  non_admin_share_other_groups  true: users who are not administrators may share their address
+                      books with other user groups and with everyone (default: users and their
+                      own group only)`,
   verbs: [
     {
       name: 'view',
@@ -58,6 +62,7 @@ export const settingsArea: AreaSpec = {
         'rdadmin settings set log_retention_days 180',
         'rdadmin settings set only_admin_unassigned true',
         'rdadmin settings set only_admin_access_logs true',
+        'rdadmin settings set non_admin_share_other_groups true',
       ],
       async run(ctx, o) {
         const [key, value] = o['_args'] as string[];

@@ -8,6 +8,7 @@ export const SettingsBody = z
     only_admin_unassigned: z.boolean({ error: 'must be true or false' }).optional(),
     only_admin_access_logs: z.boolean({ error: 'must be true or false' }).optional(),
     max_peer_one_ab: z.number().int('must be a whole number').min(0).max(1_000_000).optional(),
+    non_admin_share_other_groups: z.boolean({ error: 'must be true or false' }).optional(),
   })
   .strict();
 
@@ -18,4 +19,5 @@ export const SettingsView = z.looseObject({
   only_admin_unassigned: z.boolean().optional(),
   only_admin_access_logs: z.boolean().optional(),
   max_peer_one_ab: z.number().optional(),
+  non_admin_share_other_groups: z.boolean().optional(),
 });

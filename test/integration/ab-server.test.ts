@@ -120,6 +120,30 @@ describe('user sessions: the most specific rule decides (user > group > everyone
   });
 });
 
+describe('sharing with other groups ("Allow non-admin to share address books to other groups")', () => {
+  it('a user shares with users and their own group; other groups and everyone need the setting or an administrator', async () => {
+    const b = await book({ owner: 'ben' }); // ben is in Sales
+    const share = (token: string, target: Json) =>
+      call('POST', '/api/ab/rule', token, { guid: b.guid, rule: 1, ...target });
+    expect((await share(session['ben']!, { user: 'cid' })).status).toBe(200);
+    expect((await share(session['ben']!, { group: 'Sales' })).status).toBe(200);
+    const other = await share(session['ben']!, { group: 'Default' });
+    expect(other.status).toBe(403);
+    expect(other.json!['error']).toBe(
+      "sharing a book with another user group ('Default') takes an administrator's session, unless the setting non_admin_share_other_groups is on; users share with users and their own user group",
+    );
+    expect((await share(session['ben']!, {})).json!['error']).toContain('sharing a book with everyone takes');
+    // an administrator's session and an API token may; so may users once the setting is on
+    expect((await share(await s.login('admin', 'test1234'), { group: 'Default' })).status).toBe(200);
+    await s.store.settings.set('non_admin_share_other_groups', true);
+    try {
+      expect((await share(session['ben']!, {})).status).toBe(200);
+    } finally {
+      await s.store.settings.set('non_admin_share_other_groups', false);
+    }
+  });
+});
+
 describe("the RustDesk client's requests", () => {
   it('POST forms of the reads, and empty bodies for every change', async () => {
     const t = session['ann']!;

@@ -887,6 +887,16 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
         if (!g) throw new HttpError(400, `user group '${body.group}' does not exist`);
         groupGuid = g.guid;
       }
+      // "Allow non-admin to share address books to other groups" (server-model §1.6), off by default.
+      const p = c.get('principal');
+      if (p?.kind === 'session' && !p.user.is_admin && !userGuid && groupGuid !== p.user.group_guid) {
+        if (!(await store.settings.get('non_admin_share_other_groups'))) {
+          throw new HttpError(
+            403,
+            `sharing a book with ${groupGuid ? `another user group ('${body.group}')` : 'everyone'} takes an administrator's session, unless the setting non_admin_share_other_groups is on; users share with users and their own user group`,
+          );
+        }
+      }
       const guid = await audited(
         c,
         ConsoleOp.addAddressBookRule,

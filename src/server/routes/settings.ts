@@ -14,7 +14,7 @@ export function registerSettingsRoutes(r: RouteTable, deps: AppDeps): void {
       path: '/api/settings',
       tag: 'settings',
       summary:
-        'Server settings: `require_deployment` (new devices must be deployed with `rustdesk --deploy`), `online_timeout` (seconds), `log_retention_days` (audit logs kept this many days, applied hourly; 0 keeps everything), `only_admin_unassigned` (devices with no user and no device group are left out of what clients list as accessible), `only_admin_access_logs` (users who are not administrators cannot read their own audit records), `max_peer_one_ab` (the most peers one address book may hold; 0 = no limit).',
+        'Server settings: `require_deployment` (new devices must be deployed with `rustdesk --deploy`), `online_timeout` (seconds), `log_retention_days` (audit logs kept this many days, applied hourly; 0 keeps everything), `only_admin_unassigned` (devices with no user and no device group are left out of what clients list as accessible), `only_admin_access_logs` (users who are not administrators cannot read their own audit records), `max_peer_one_ab` (the most peers one address book may hold; 0 = no limit), `non_admin_share_other_groups` (users who are not administrators may share address books with other user groups and with everyone; off: with users and their own group only).',
       access: 'admin-session',
       response: SettingsView,
     },

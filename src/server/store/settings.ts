@@ -15,6 +15,11 @@ export const SETTING_DEFAULTS = {
   only_admin_unassigned: false,
   /** "Only admin can access logs": off, a non-admin user session reads its own records (personal logs). */
   only_admin_access_logs: false,
+  /**
+   * "Allow non-admin to share address books to other groups": off, a user who is not an
+   * administrator shares a book with users and with their own user group only.
+   */
+  non_admin_share_other_groups: false,
 } as const;
 export type Settings = {
   -readonly [K in keyof typeof SETTING_DEFAULTS]: (typeof SETTING_DEFAULTS)[K] extends boolean
