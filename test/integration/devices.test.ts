@@ -303,6 +303,13 @@ describe('rustdesk --assign (/api/devices/cli)', () => {
     expect((await unknown.assign(token, { note: 'x' })).status).toBe(404);
     const ro = await s.makeToken('device:r');
     expect((await c.assign(ro, { note: 'x' })).status).toBe(403);
+    // another machine with the same ID (another uuid) cannot reassign the device
+    const clone = new SimClient(s.url, { id: '888' });
+    expect(await clone.assign(token, { device_name: 'renamed' })).toEqual({
+      status: 403,
+      text: 'device 888 is registered with another uuid (rdadmin devices reset-uuid --id 888)',
+    });
+    expect((await device('888'))!.device_name).not.toBe('renamed');
   });
 });
 

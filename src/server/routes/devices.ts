@@ -497,6 +497,12 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
       }
       const device = await store.devices.getById(body.id);
       if (!device) return text(404, `device ${body.id} not found: start RustDesk on it once so it registers`);
+      // The client sends its uuid: another machine with the same ID must not reassign the device.
+      if (body.uuid && device.uuid && body.uuid !== device.uuid)
+        return text(
+          403,
+          `device ${body.id} is registered with another uuid (rdadmin devices reset-uuid --id ${body.id})`,
+        );
       const operator = c.get('principal')?.user.guid ?? null;
       // Each step is applied and recorded on its own (a later step's error keeps the earlier ones).
       const steps: ((d: AppDeps) => Promise<string>)[] = [];
