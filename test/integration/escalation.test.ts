@@ -18,6 +18,14 @@ afterEach(async () => {
 
 const guidOf = async (name: string) => (await s.store.users.getByName(name))!.guid;
 
+/** A second administrator, 'ops-admin', made by admin's session (which it answers). */
+async function makeOpsAdmin(): Promise<string> {
+  const session = await s.login('admin', 'test1234');
+  const body = { name: 'ops-admin', password: 'opsadmin123', group_name: 'Default', is_admin: true };
+  expect((await s.call('POST', '/api/users', session, body)).status).toBe(200);
+  return session;
+}
+
 describe('an API token never makes or changes an administrator', () => {
   it('user:rw cannot create an administrator; an administrator session can', async () => {
     const userRw = await s.makeToken('user:rw');
@@ -41,13 +49,7 @@ describe('an API token never makes or changes an administrator', () => {
   });
 
   it('disable, enable, delete, 2FA, login verification and force-logout of an administrator are refused to tokens', async () => {
-    const session = await s.login('admin', 'test1234');
-    await s.call('POST', '/api/users', session, {
-      name: 'ops-admin',
-      password: 'opsadmin123',
-      group_name: 'Default',
-      is_admin: true,
-    });
+    const session = await makeOpsAdmin();
     await s.seedUsers(['alice']);
     const ops = await guidOf('ops-admin');
     const alice = await guidOf('alice');
@@ -80,13 +82,7 @@ describe('an API token never makes or changes an administrator', () => {
   });
 
   it('a bulk run says which accounts were refused, changes the others, and exits 1', async () => {
-    const session = await s.login('admin', 'test1234');
-    await s.call('POST', '/api/users', session, {
-      name: 'ops-admin',
-      password: 'opsadmin123',
-      group_name: 'Default',
-      is_admin: true,
-    });
+    await makeOpsAdmin();
     await s.seedUsers(['ops-user']);
     const r = await cli(['users', 'disable', '--name', 'ops', '--yes'], {
       env: { RDADMIN_URL: s.url, RDADMIN_TOKEN: s.token },
