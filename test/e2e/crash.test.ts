@@ -4,11 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrap } from '../../src/server/bootstrap';
-import { hashPassword, hashToken, newSecret } from '../../src/server/crypto';
-import { openStore } from '../../src/server/store';
 import { BATCH_MAX_REQUESTS } from '../../src/wire/batch';
-import { AREAS } from '../../src/wire/scopes';
+import { seedDatabase } from '../helpers/seed';
 import { assertBuilt, BIN, childEnv, ROOT, serveProcess } from '../helpers/spawn';
 
 // Crash safety (docs/reliability.md §4): the server is killed with SIGKILL in the middle of a
@@ -48,29 +45,11 @@ async function seed(): Promise<void> {
   configDir = await mkdtemp(join(tmpdir(), 'rdadmin-crash-cfg-'));
   folders.push(dir, configDir);
   dbFile = join(dir, 'db.sqlite3');
-  const store = await openStore(dbFile);
-  await bootstrap(store, () => {});
-  const hash = await hashPassword('password123'); // one shared hash: seeding stays fast
-  const group = (await store.users.getGroupByName('Default'))!;
-  for (let i = 0; i < N; i++) {
-    await store.users.create({
-      name: `${PREFIX}${String(i).padStart(4, '0')}`,
-      password_hash: hash,
-      group_guid: group.guid,
-      status: 1,
-      note: `seed ${i}`,
-    });
-  }
-  token = newSecret('rdt');
-  const admin = (await store.users.getByName('admin'))!;
-  await store.auth.createToken({
-    name: 'crash',
-    tokenHash: hashToken(token),
-    ownerGuid: admin.guid,
-    permissions: JSON.stringify(Object.fromEntries(AREAS.map((a) => [a, 'rw']))),
-    expiresAt: null,
-  });
-  await store.close();
+  const users = Array.from({ length: N }, (_, i) => ({
+    name: `${PREFIX}${String(i).padStart(4, '0')}`,
+    note: `seed ${i}`,
+  }));
+  token = await seedDatabase(dbFile, users, 'crash');
   before = new Map(readUsers().map((u) => [u.guid, u]));
   expect(before.size).toBe(N);
 }

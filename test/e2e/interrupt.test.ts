@@ -4,10 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrap } from '../../src/server/bootstrap';
-import { hashPassword, hashToken, newSecret } from '../../src/server/crypto';
-import { openStore } from '../../src/server/store';
-import { AREAS } from '../../src/wire/scopes';
+import { seedDatabase } from '../helpers/seed';
 import { assertBuilt, BIN, childEnv, ROOT, rdadminInPty, serveProcess } from '../helpers/spawn';
 
 // SIGINT (Ctrl-C) and SIGTERM (a cancelled CI job) in the middle of a bulk run of the built
@@ -44,35 +41,14 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rdadmin-interrupt-'));
   configDir = await mkdtemp(join(tmpdir(), 'rdadmin-interrupt-cfg-'));
   dbFile = join(dir, 'db.sqlite3');
-  const store = await openStore(dbFile);
-  await bootstrap(store, () => {});
-  const hash = await hashPassword('password123'); // one shared hash: seeding stays fast
-  const group = (await store.users.getGroupByName('Default'))!;
   const sets: [string, number][] = [
     ...Object.values(SETS).map((p): [string, number] => [p, N]),
     [TTY_SET, TTY_N],
   ];
-  for (const [prefix, n] of sets) {
-    for (let i = 0; i < n; i++) {
-      await store.users.create({
-        name: `${prefix}${String(i).padStart(4, '0')}`,
-        password_hash: hash,
-        group_guid: group.guid,
-        status: 1,
-        note: '',
-      });
-    }
-  }
-  token = newSecret('rdt');
-  const admin = (await store.users.getByName('admin'))!;
-  await store.auth.createToken({
-    name: 'interrupt',
-    tokenHash: hashToken(token),
-    ownerGuid: admin.guid,
-    permissions: JSON.stringify(Object.fromEntries(AREAS.map((a) => [a, 'rw']))),
-    expiresAt: null,
-  });
-  await store.close();
+  const users = sets.flatMap(([prefix, n]) =>
+    Array.from({ length: n }, (_, i) => ({ name: `${prefix}${String(i).padStart(4, '0')}` })),
+  );
+  token = await seedDatabase(dbFile, users, 'interrupt');
   server = await startServer();
 }, 120_000);
 
