@@ -338,8 +338,8 @@ export function parseConns(text: string | undefined): number[] | undefined {
   if (!parts.length) throw new UsageError('--conn needs connection ids, e.g. --conn 3 or --conn 3,5', hint);
   return parts.map((p) => {
     const n = Number(p);
-    if (!/^-?\d+$/.test(p) || n < -2147483648 || n > 2147483647)
-      throw new UsageError(`invalid --conn '${p}': a connection id is a whole number`, hint);
+    if (!/^\d+$/.test(p) || n < 1 || n > 2147483647)
+      throw new UsageError(`invalid --conn '${p}': a connection id is a whole number from 1`, hint);
     return n;
   });
 }

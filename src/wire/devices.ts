@@ -51,11 +51,11 @@ export const AssignBody = z.object({
   value: z.string({ error: 'must be a string' }).max(2000),
 });
 
-/** A RustDesk connection id (an i32 in the client). */
+/** A RustDesk connection id (an i32 the client counts up from 1). */
 const ConnId = z
   .number({ error: 'must be a number' })
   .int('must be a whole number')
-  .min(-2147483648, 'must be a connection id (a 32-bit integer)')
+  .min(1, 'must be a connection id (a whole number from 1)')
   .max(2147483647, 'must be a connection id (a 32-bit integer)');
 
 /** POST /api/devices/{guid}/disconnect: the connections to drop (all live ones when omitted). */

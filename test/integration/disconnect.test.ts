@@ -131,6 +131,7 @@ describe('POST /api/devices/{guid}/disconnect', () => {
       [{ conns: ['1'] }, /'conns\.0' must be a number/],
       [{ conns: [1.5] }, /whole number/],
       [{ conns: [2 ** 31] }, /32-bit integer/],
+      [{ conns: [0] }, /from 1/],
       [{ conn: [1] }, /conn/],
     ] as const) {
       const r = await s.call('POST', `/api/devices/${guid}/disconnect`, s.token, body);
@@ -166,6 +167,8 @@ describe('rdadmin devices disconnect', () => {
       ['--conn', '4'],
       ['--id', '100000002', '--conn', 'x'],
       ['--id', '100000002', '--conn', '2147483648'],
+      ['--id', '100000002', '--conn', '0'],
+      ['--id', '100000002', '--conn', '-1'],
       ['--id', '100000002', '--conn', ','],
     ]) {
       const r = await cli(['devices', 'disconnect', ...args], { env });
