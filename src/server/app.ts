@@ -90,6 +90,12 @@ export function createApp(deps: AppDeps) {
       );
       return c.json({ error: CONFLICT[conflict] }, 409);
     }
+    if ((err as { code?: unknown }).code === 'SQLITE_FULL') {
+      // The transaction was rolled back: nothing of the request was kept.
+      deps.log(`disk full on ${c.req.method} ${loggedPath(c.req.path)}: ${loggedError(err)}`);
+      c.header('retry-after', '60');
+      return c.json({ error: "the server's disk is full: nothing was changed; try again later" }, 503);
+    }
     deps.log(`internal error on ${c.req.method} ${loggedPath(c.req.path)}: ${loggedError(err)}`);
     return c.json({ error: 'internal server error' }, 500);
   });

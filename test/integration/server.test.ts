@@ -188,3 +188,29 @@ describe('OpenAPI document', () => {
     expect(JSON.stringify(doc.paths['/api/users']!['post'])).toContain('password');
   });
 });
+
+describe('a full disk', () => {
+  it('a change that cannot be written is 503 naming it, nothing kept, logged as a full disk; then writes work again', async () => {
+    const db = s.store.database.sqlite;
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    db.pragma(`max_page_count = ${pages}`);
+    let full: { status: number; json: unknown; name: string } | undefined;
+    try {
+      for (let i = 0; i < 200 && !full; i++) {
+        const name = `full-${i}`;
+        const r = await s.call('POST', '/api/user-groups', s.token, { name, note: 'x'.repeat(1900) });
+        if (r.status !== 200) full = { status: r.status, json: r.json, name };
+      }
+    } finally {
+      db.pragma('max_page_count = 1073741823');
+    }
+    expect(full?.status).toBe(503);
+    expect(full?.json).toEqual({ error: "the server's disk is full: nothing was changed; try again later" });
+    expect(await s.store.users.getGroupByName(full!.name)).toBeUndefined();
+    expect(s.logs.some((l) => l.includes('disk full on POST /api/user-groups') && l.includes('full'))).toBe(
+      true,
+    );
+    expect(s.logs.some((l) => l.includes('cannot rollback'))).toBe(false);
+    expect((await s.call('POST', '/api/user-groups', s.token, { name: full!.name })).status).toBe(200);
+  });
+});

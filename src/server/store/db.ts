@@ -151,6 +151,28 @@ function readOnly(file: string, err: unknown): DataFileError | undefined {
   return undefined;
 }
 
+/**
+ * kysely's SQLite dialect, except that a transaction SQLite has already rolled back itself (it
+ * does on a full disk, SQLITE_FULL, and on I/O errors) is not rolled back again: that ROLLBACK
+ * fails with "cannot rollback - no transaction is active", and its error would replace the one
+ * that says what happened.
+ */
+function keepingErrors(
+  sqlite: SQLite.Database,
+  database: ReturnType<typeof withStatementCache>,
+): SqliteDialect {
+  return new (class extends SqliteDialect {
+    override createDriver() {
+      const driver = super.createDriver();
+      const rollback = driver.rollbackTransaction.bind(driver);
+      driver.rollbackTransaction = async (connection) => {
+        if (sqlite.inTransaction) await rollback(connection);
+      };
+      return driver;
+    }
+  })({ database });
+}
+
 /** Opens (creating if needed) the SQLite file in WAL mode and brings its schema up to date. */
 export async function openDatabase(file: string): Promise<Database> {
   const onDisk = file !== ':memory:' && file !== '';
@@ -176,7 +198,7 @@ export async function openDatabase(file: string): Promise<Database> {
   sqlite.function('rd_fold', { deterministic: true }, (s: unknown) =>
     typeof s === 'string' ? fold(s) : null,
   );
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<DB>({ dialect: keepingErrors(sqlite, withStatementCache(sqlite)) });
   const { error, results } = await new Migrator({
     db,
     provider: migrationProvider,
