@@ -111,6 +111,9 @@ function isExact(o: Record<string, unknown>, d: DeviceRow): boolean {
   );
 }
 
+/** A device in --json results and dry runs. */
+const identity = (d: DeviceRow) => ({ guid: d.guid, id: d.id });
+
 function label(d: DeviceRow): string {
   return d.info?.device_name ? `${d.id} (${d.info.device_name})` : d.id;
 }
@@ -139,7 +142,7 @@ async function select(
     verb,
     rows,
     label,
-    describe: (d) => ({ guid: d.guid, id: d.id }),
+    describe: identity,
     exact: (d) => isExact(o, d),
     ...(always ? { always } : {}),
   });
@@ -186,7 +189,7 @@ function perDevice(
         verb: name,
         noun: NOUN,
         label,
-        describe: (d) => ({ guid: d.guid, id: d.id }),
+        describe: identity,
         action: (d) => call(ctx, d),
       });
     },
@@ -402,7 +405,7 @@ that the endpoint does not exist.${OFFLINE_HELP}`,
       verb: 'disconnect',
       noun: NOUN,
       label,
-      describe: (d) => ({ guid: d.guid, id: d.id }),
+      describe: identity,
       action: (d) => ctx.api.devices.disconnect(d.guid, conns),
       report: (answer) => {
         const dropped = (answer as { conns: number[] }).conns;
@@ -438,7 +441,7 @@ is interrupted can simply be run again: it picks up the devices that are left.${
       verb: 'purge',
       noun: NOUN,
       label,
-      describe: (d) => ({ guid: d.guid, id: d.id }),
+      describe: identity,
       action: async (d) => {
         if (d.status !== 0) await ctx.api.devices.disable(d.guid);
         await ctx.api.devices.delete(d.guid).catch((err: unknown) => {

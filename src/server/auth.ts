@@ -34,15 +34,15 @@ async function principalFor(deps: AppDeps, token: string): Promise<Principal> {
     if (!session)
       throw new HttpError(401, 'session is not valid (expired, logged out or revoked): log in again');
     if (user?.status !== 1) throw new HttpError(401, 'the session user is disabled or gone: log in again');
-    if (now.getTime() - Date.parse(session.last_used_at) > SESSION_IDLE_MS) {
+    const idleMs = now.getTime() - Date.parse(session.last_used_at);
+    if (idleMs > SESSION_IDLE_MS) {
       await store.auth.deleteSession(hash);
       throw new HttpError(
         401,
         `session expired: unused for more than ${SESSION_IDLE_DAYS} days; log in again`,
       );
     }
-    if (now.getTime() - Date.parse(session.last_used_at) > TOUCH_INTERVAL_MS)
-      await store.auth.touchSession(hash);
+    if (idleMs > TOUCH_INTERVAL_MS) await store.auth.touchSession(hash);
     return { kind: 'session', user, sessionHash: hash };
   }
   const { token: row, user } = await store.auth.tokenAndOwner(hash);

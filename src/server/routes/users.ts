@@ -19,6 +19,10 @@ import type { AppDeps } from '../context';
 import { hashPassword, hashToken, newSecret } from '../crypto';
 import { HttpError, readBody, readQuery } from '../http';
 import type { RouteTable } from '../routes';
+
+/** The context a route handler gets. */
+type RouteContext = Parameters<Parameters<RouteTable['add']>[1]>[0];
+
 import { ConsoleOp, ConsoleType } from '../store/audit';
 import { constraintViolation } from '../store/db';
 import { type ListedUser, listedUser, type UserRecord } from '../store/users';
@@ -255,7 +259,7 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
     return { inv, user };
   }
 
-  function refuseSelf(c: Parameters<Parameters<RouteTable['add']>[1]>[0], users: UserRecord[], what: string) {
+  function refuseSelf(c: RouteContext, users: UserRecord[], what: string) {
     const me = c.get('principal')?.user.guid;
     if (users.some((u) => u.guid === me)) {
       throw new HttpError(
@@ -273,7 +277,7 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
    * refuseSelf's: it concerns these records, not the token's rights, so a bulk run goes on.
    */
   function refuseAdminsForTokens(
-    c: Parameters<Parameters<RouteTable['add']>[1]>[0],
+    c: RouteContext,
     users: Pick<UserRecord, 'name' | 'is_admin'>[],
     what: string,
   ) {

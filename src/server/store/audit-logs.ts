@@ -60,8 +60,8 @@ export interface ConsoleFilter extends TimeRange {
 }
 
 /** A connection or file record of a user's own: a device assigned to the user is either side. */
-function eitherSideOwned(table: 'audit_conn' | 'audit_file', own: Own) {
-  const mine = sql`(SELECT id FROM devices WHERE user_guid = ${own.userGuid})`;
+function eitherSideOwned(table: 'audit_conn' | 'audit_file', userGuid: string) {
+  const mine = sql`(SELECT id FROM devices WHERE user_guid = ${userGuid})`;
   return sql<SqlBool>`(${sql.ref(`${table}.device_id`)} IN ${mine} OR ${sql.ref(`${table}.peer_id`)} IN ${mine})`;
 }
 
@@ -76,7 +76,7 @@ export interface NoteScope {
 }
 
 function noteable(scope: NoteScope) {
-  const own = eitherSideOwned('audit_conn', { userGuid: scope.userGuid, nameFold: '' });
+  const own = eitherSideOwned('audit_conn', scope.userGuid);
   return scope.deviceId === null ? own : sql<SqlBool>`(audit_conn.peer_id = ${scope.deviceId} OR ${own})`;
 }
 
@@ -361,7 +361,7 @@ export class AuditLogRepo {
   ): Promise<{ rows: ConnRecord[]; total: number }> {
     return this.listLog<ConnRecord>('audit_conn', f.remote, f, offset, limit, explain, (q) => {
       if (f.conn_type !== undefined) q = q.where('audit_conn.conn_type', '=', f.conn_type);
-      if (f.own) q = q.where(eitherSideOwned('audit_conn', f.own));
+      if (f.own) q = q.where(eitherSideOwned('audit_conn', f.own.userGuid));
       return q;
     });
   }
@@ -373,7 +373,7 @@ export class AuditLogRepo {
     explain?: Explain,
   ): Promise<{ rows: FileRecord[]; total: number }> {
     return this.listLog<FileRecord>('audit_file', f.remote, f, offset, limit, explain, (q) =>
-      f.own ? q.where(eitherSideOwned('audit_file', f.own)) : q,
+      f.own ? q.where(eitherSideOwned('audit_file', f.own.userGuid)) : q,
     );
   }
 

@@ -245,7 +245,7 @@ const BEAT_TAKE = `DELETE FROM pending_disconnects
  * live connections beats every 3 s; a connection id that turns up only later may be a new
  * connection of a restarted client that reuses the id, so it is not dropped.
  */
-export const DISCONNECT_TTL_MS = 60_000;
+const DISCONNECT_TTL_MS = 60_000;
 
 interface Queued {
   beat: Beat;
