@@ -1,12 +1,12 @@
 import { runBulk } from '../src/cli/bulk';
 import { readSecret } from '../src/cli/config';
 import type { Ctx } from '../src/cli/context';
-import { Exit, LookupError, UsageError } from '../src/cli/errors';
+import { AuthError, CliError, Exit, LookupError, UsageError } from '../src/cli/errors';
 import { confirmTargets } from '../src/cli/select';
 import { type AreaSpec, type OptSpec, opt, str, type VerbSpec } from '../src/cli/verb';
 import type { PeerFields } from '../src/client/ab';
 import { commaList, wildcard } from '../src/client/filters';
-import { resolveExact } from '../src/client/resolve';
+import { nameExists, resolveExact } from '../src/client/resolve';
 import type { AbPeerRow, AbProfileRow, AbRuleRow, AbTagRow } from '../src/wire/ab';
 import {
   autoTagColor,
@@ -139,6 +139,31 @@ function dryRun(ctx: Ctx, what: string): boolean {
   if (ctx.out.json) ctx.out.jsonValue({ action: what, dry_run: true });
   ctx.out.info(`Dry run: would ${what}; nothing was changed.`);
   return true;
+}
+
+/**
+ * A dry run's checks of add-ab and update-ab, by reads only, as the server checks a real run: the
+ * name is not another shared book's, the new owner exists. A list the caller may not read is not
+ * checked (a warning says so).
+ */
+async function bookChecks(ctx: Ctx, o: { name?: string; guid?: string; owner?: string }): Promise<void> {
+  const { name, owner } = o;
+  if (name !== undefined) {
+    const others = async function* (pattern: string) {
+      for await (const b of ctx.api.ab.listShared(pattern)) if (b.guid !== o.guid) yield b;
+    };
+    if (await nameExists(name, others))
+      throw new CliError(`a shared address book named '${name}' already exists`, Exit.failed);
+  }
+  if (owner !== undefined) {
+    try {
+      if (!(await nameExists(owner, (p) => ctx.api.users.list({ name: p }))))
+        throw new LookupError(`user '${owner}' does not exist (owner)`);
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      ctx.out.warn(`could not check user '${owner}': ${err.message}`);
+    }
+  }
 }
 
 function done(ctx: Ctx, message: string, json: Record<string, unknown>, data?: string): void {
@@ -327,6 +352,7 @@ const addAb: VerbSpec = {
     if (name === undefined || !name.trim()) throw new UsageError('add-ab needs --ab-name', AB('add-ab'));
     const password = await passwordOf(ctx, o);
     const note = str(o['note']);
+    if (ctx.flags.dryRun) await bookChecks(ctx, { name });
     if (dryRun(ctx, `create shared address book '${name}'`)) return;
     const res = await ctx.api.ab.addShared({
       name,
@@ -369,6 +395,7 @@ const updateAb: VerbSpec = {
     if (name !== undefined && !name.trim()) throw new UsageError('--ab-update-name is empty');
     if (owner !== undefined && !owner.trim()) throw new UsageError('--owner is empty');
     const book = await selectBook(ctx, choice);
+    if (ctx.flags.dryRun) await bookChecks(ctx, { name, guid: book.guid, owner });
     if (dryRun(ctx, `change ${book.label}`)) return;
     await ctx.api.ab.updateShared({
       guid: book.guid,

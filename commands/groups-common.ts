@@ -1,18 +1,21 @@
 import { inBatches, runBulk } from '../src/cli/bulk';
 import type { Ctx } from '../src/cli/context';
-import { AuthError, LookupError, UsageError } from '../src/cli/errors';
+import { AuthError, CliError, Exit, LookupError, UsageError } from '../src/cli/errors';
 import type { Column } from '../src/cli/output';
 import { confirmTargets } from '../src/cli/select';
 import { type OptSpec, opt, str, type VerbSpec } from '../src/cli/verb';
 import { commaList, escapeLike } from '../src/client/filters';
-import { resolveExact } from '../src/client/resolve';
+import { nameExists, resolveExact } from '../src/client/resolve';
 import {
+  DEFAULT_USER_GROUP,
   formatRules,
   groupNameProblem,
   INCOMING_TYPES,
   OUTGOING_TYPES,
   parseRuleList,
+  RULE_TYPE_LABEL,
   type RuleEntry,
+  RuleType,
 } from '../src/wire/access';
 
 // What user-groups and device-groups share: the four group verbs (view, add, update, delete),
@@ -141,6 +144,67 @@ function ruleFields(o: Record<string, unknown>, accessTo: boolean): Record<strin
   return out;
 }
 
+/**
+ * A dry run's checks of a create or an update, by reads only: the name is free (`name`, when it
+ * changes) and every name a rule gives exists, as the server checks them on a real run. A list the
+ * token may not read is not checked (a warning says so); the real run is checked by the server.
+ */
+async function dryRunChecks<R extends GroupRow>(
+  ctx: Ctx,
+  kind: GroupKind<R>,
+  o: { name?: string; current?: string; rules: Record<string, RuleEntry[]> },
+): Promise<void> {
+  const [one] = kind.noun;
+  const api = kind.api(ctx);
+  const { name, current, rules } = o;
+  const ownType = kind.accessTo ? RuleType.userGroup : RuleType.deviceGroup;
+  if (name !== undefined && current === DEFAULT_USER_GROUP && kind.accessTo)
+    throw new CliError(`the '${DEFAULT_USER_GROUP}' user group cannot be renamed`, Exit.failed);
+  const lists: Record<number, (p: string) => AsyncIterable<{ name: string }>> = {
+    [RuleType.userGroup]: (p) => ctx.api.userGroups.list({ name: p }),
+    [RuleType.deviceGroup]: (p) => ctx.api.deviceGroups.list({ name: p }),
+    [RuleType.user]: (p) => ctx.api.users.list({ name: p }),
+  };
+  const checks: [string, () => Promise<void>][] = [];
+  if (name !== undefined) {
+    checks.push([
+      `${one} names`,
+      async () => {
+        if (await nameExists(name, (p) => api.list({ name: p })))
+          throw new CliError(`a ${one} named '${name}' already exists`, Exit.failed);
+      },
+    ]);
+  }
+  for (const [field, entries] of Object.entries(rules)) {
+    for (const { type, name: raw } of entries) {
+      const target = raw.trim(); // as the server reads it
+      const what = RULE_TYPE_LABEL[type] ?? String(type);
+      const list = lists[type];
+      if (!list) continue;
+      if (type === ownType && target === current)
+        throw new CliError(
+          `${field}: a group needs no rule for itself (members of a group always reach each other)`,
+          Exit.failed,
+        );
+      checks.push([
+        `${what} '${target}'`,
+        async () => {
+          if (!(await nameExists(target, list)))
+            throw new LookupError(`${what} '${target}' does not exist (${field})`);
+        },
+      ]);
+    }
+  }
+  for (const [what, check] of checks) {
+    try {
+      await check();
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      ctx.out.warn(`could not check ${what}: ${err.message}`);
+    }
+  }
+}
+
 function checkName(flag: string, value: string): string {
   const problem = groupNameProblem(value);
   if (problem) throw new UsageError(`${flag} ${problem}`);
@@ -218,6 +282,7 @@ the scripts' JSON or the shorter KIND:NAME form; they are checked before anythin
       const note = str(o['note']);
       const body = { name, ...(note !== undefined ? { note } : {}), ...rules };
       if (ctx.flags.dryRun) {
+        await dryRunChecks(ctx, kind, { name, rules });
         if (ctx.out.json) ctx.out.jsonValue({ ...body, action: 'add', dry_run: true });
         ctx.out.info(`Dry run: would create ${one} ${JSON.stringify(body)}; nothing was changed.`);
         return;
@@ -268,6 +333,8 @@ the scripts' JSON or the shorter KIND:NAME form; they are checked before anythin
       const name = str(o['name'])!;
       const group = await resolveGroup(ctx, kind, name);
       if (ctx.flags.dryRun) {
+        const renamed = typeof body['name'] === 'string' && body['name'] !== name ? body['name'] : undefined;
+        await dryRunChecks(ctx, kind, { name: renamed, current: group.name, rules });
         if (ctx.out.json) ctx.out.jsonValue({ guid: group.guid, name, changes: body, dry_run: true });
         ctx.out.info(
           `Dry run: would update ${one} '${name}' with ${JSON.stringify(body)}; nothing was changed.`,

@@ -1,13 +1,13 @@
 import { runBulk } from '../src/cli/bulk';
 import { readSecret } from '../src/cli/config';
 import type { Ctx } from '../src/cli/context';
-import { AuthError, CliError, Exit, LookupError, UsageError } from '../src/cli/errors';
+import { AuthError, CliError, Exit, UsageError } from '../src/cli/errors';
 import { confirmTargets } from '../src/cli/select';
 import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
 import { type AccessAnswer, reachableBy } from '../src/client/access-explain';
 import { escapeLike, wildcard } from '../src/client/filters';
 import { collect } from '../src/client/iter';
-import { resolveExact } from '../src/client/resolve';
+import { nameExists, resolveExact } from '../src/client/resolve';
 import { passwordProblem, USER_STATUS_LABEL } from '../src/wire/rules';
 import type { UserRow } from '../src/wire/users';
 
@@ -176,14 +176,8 @@ async function dryRunNewUser(ctx: Ctx, action: 'create' | 'invite', user: NewUse
     if (!(err instanceof AuthError)) throw err;
     ctx.out.warn(`could not check that user group '${user.group_name}' exists: ${err.message}`);
   }
-  const taken = await resolveExact('user', user.name, (p) => ctx.api.users.list({ name: p })).then(
-    () => true,
-    (err) => {
-      if (err instanceof LookupError) return /ambiguous/.test(err.message);
-      throw err;
-    },
-  );
-  if (taken) throw new CliError(`a user named '${user.name}' already exists`, Exit.failed);
+  if (await nameExists(user.name, (p) => ctx.api.users.list({ name: p })))
+    throw new CliError(`a user named '${user.name}' already exists`, Exit.failed);
   if (ctx.out.json) ctx.out.jsonValue({ ...user, action, dry_run: true });
   ctx.out.info(`Dry run: would ${what}; nothing was changed.`);
 }

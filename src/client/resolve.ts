@@ -40,6 +40,23 @@ export async function resolveExact<T>(
 }
 
 /**
+ * Whether a record is named exactly `name` (case-sensitive): what a dry run checks before it says a
+ * create or a rename would go through. The same lookups as resolveExact, reads only.
+ */
+export async function nameExists<T>(
+  name: string,
+  list: (pattern: string) => AsyncIterable<T>,
+  key: (row: T) => string = (row) => (row as { name: string }).name,
+): Promise<boolean> {
+  const patterns = [escapeLike(name)];
+  if (patterns[0] !== name) patterns.push(name);
+  for (const pattern of patterns) {
+    for await (const row of list(pattern)) if (key(row) === name) return true;
+  }
+  return false;
+}
+
+/**
  * A target given as a name or a GUID (D-3): the exact name wins; only if no record has that name
  * is it looked up as a GUID among all records. Nothing is guessed from the shape of the text.
  */

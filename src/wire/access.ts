@@ -2,6 +2,9 @@
 // numbers. Kept free of zod: the CLI validates `--accessed-from` / `--access-to` with it before
 // loading anything, and the server uses the same tables for its messages.
 
+/** The user group that always exists: new users land here, and it can be neither deleted nor renamed. */
+export const DEFAULT_USER_GROUP = 'Default';
+
 export const RuleType = { userGroup: 0, deviceGroup: 1, user: 2 } as const;
 export type RuleTypeNumber = (typeof RuleType)[keyof typeof RuleType];
 

@@ -327,3 +327,96 @@ describe('login, logout and the personal address book with --dry-run; --json on 
     expect(JSON.parse(r.stdout)).toEqual([]);
   });
 });
+
+describe('group and address-book creates and updates: a dry run fails where the real run would', () => {
+  /** The same command with --dry-run, then for real: both refused alike, and only the dry run wrote nothing. */
+  async function sameRefusal(args: string[], message: string) {
+    s.logs.length = 0;
+    const dry = await cli([...args, '--dry-run'], { env });
+    expect(dry.code, dry.stderr).toBe(1);
+    expect(dry.stderr).toContain(message);
+    expect(dry.stderr).not.toContain('Dry run: would');
+    expect(writes()).toEqual([]);
+    const real = await cli(args, { env });
+    expect(real.code, real.stderr).toBe(1);
+    expect(real.stderr).toContain(message);
+  }
+
+  beforeEach(async () => {
+    for (const args of [
+      ['user-groups', 'add', '--name', 'Support'],
+      ['user-groups', 'add', '--name', 'Ops'],
+      ['device-groups', 'add', '--name', 'Servers'],
+      ['ab', 'add-ab', '--ab-name', 'Team'],
+      ['ab', 'add-ab', '--ab-name', 'Field'],
+    ]) {
+      const r = await cli(args, { env });
+      expect(r.code, r.stderr).toBe(0);
+    }
+    s.logs.length = 0;
+  });
+
+  it('a taken group name, on add and on a rename', async () => {
+    await sameRefusal(
+      ['user-groups', 'add', '--name', 'Support'],
+      "a user group named 'Support' already exists",
+    );
+    await sameRefusal(
+      ['device-groups', 'add', '--name', 'Servers'],
+      "a device group named 'Servers' already exists",
+    );
+    await sameRefusal(
+      ['user-groups', 'update', '--name', 'Ops', '--new-name', 'Support'],
+      "a user group named 'Support' already exists",
+    );
+    await sameRefusal(
+      ['user-groups', 'update', '--name', 'Default', '--new-name', 'Everyone'],
+      "the 'Default' user group cannot be renamed",
+    );
+  });
+
+  it('a rule naming a user or group that does not exist, or the group itself', async () => {
+    await sameRefusal(
+      ['user-groups', 'add', '--name', 'New', '--accessed-from', 'user:nobody-here'],
+      "user 'nobody-here' does not exist",
+    );
+    await sameRefusal(
+      ['device-groups', 'update', '--name', 'Servers', '--accessed-from', 'user-group:Nope'],
+      "user group 'Nope' does not exist",
+    );
+    await sameRefusal(
+      ['user-groups', 'update', '--name', 'Ops', '--access-to', 'user-group:Ops'],
+      'a group needs no rule for itself',
+    );
+  });
+
+  it('a taken shared address book name, and an owner who does not exist', async () => {
+    await sameRefusal(
+      ['ab', 'add-ab', '--ab-name', 'Team'],
+      "a shared address book named 'Team' already exists",
+    );
+    await sameRefusal(
+      ['ab', 'update-ab', '--ab-name', 'Field', '--ab-update-name', 'Team'],
+      "a shared address book named 'Team' already exists",
+    );
+    await sameRefusal(
+      ['ab', 'update-ab', '--ab-name', 'Field', '--owner', 'nobody-here'],
+      "user 'nobody-here' does not exist",
+    );
+  });
+
+  it('what a real run would take passes: a free name, existing rule targets, the same name kept', async () => {
+    for (const args of [
+      ['user-groups', 'add', '--name', 'New', '--accessed-from', 'user-group:Support,user:admin'],
+      ['user-groups', 'update', '--name', 'Ops', '--new-name', 'Ops', '--access-to', 'device-group:Servers'],
+      ['device-groups', 'add', '--name', 'Lab', '--accessed-from', 'user-group:Ops'],
+      ['ab', 'add-ab', '--ab-name', 'New book'],
+      ['ab', 'update-ab', '--ab-name', 'Team', '--ab-update-name', 'Team', '--owner', 'admin'],
+    ]) {
+      const r = await cli([...args, '--dry-run'], { env });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      expect(r.stderr).toContain('Dry run: would');
+    }
+    expect(writes()).toEqual([]);
+  });
+});

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import {
+  DEFAULT_USER_GROUP,
   describeTypes,
   INCOMING_TYPES,
   OUTGOING_TYPES,
@@ -36,9 +37,6 @@ import { constraintViolation } from '../store/db';
 import type { DeviceGroupView, Edge, RuleView, UserGroupView } from '../store/groups';
 
 type Ctx = Context<AppEnv>;
-
-/** The user group that always exists: new users land here, and it can be neither deleted nor renamed. */
-export const DEFAULT_USER_GROUP = 'Default';
 
 const Ok = z.object({});
 
