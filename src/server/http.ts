@@ -7,7 +7,7 @@ import type { BatchItemEnv } from './context';
 /** A business error: always a 4xx with `{"error": message}`. */
 export class HttpError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 408 | 409 | 413 | 415 | 422 | 429,
     message: string,
   ) {
     super(message);
@@ -179,6 +179,14 @@ export async function readText(c: Context): Promise<string> {
 }
 
 /**
+ * Connections Node cut off because their request did not arrive within the request timeout
+ * (serve.ts answers them 408): a route still reading that request's body fails with 408 too, so
+ * the request log shows what the client was told.
+ */
+export const timedOut = new WeakSet<object>();
+export const REQUEST_TIMED_OUT = 'the request did not arrive in time';
+
+/**
  * The body straight from Node's request stream. Going through the web `Request` that Hono's Node
  * adapter builds on demand (a ReadableStream, an AbortSignal, undici's header checks) cost more
  * than the rest of a small route.
@@ -202,7 +210,13 @@ function readIncoming(incoming: IncomingMessage): Promise<Buffer> {
     };
     const onEnd = () => done(() => resolve(Buffer.concat(chunks, size)));
     const onBroken = () =>
-      done(() => reject(new HttpError(400, 'the request body could not be read: the connection broke off')));
+      done(() =>
+        reject(
+          timedOut.has(incoming.socket)
+            ? new HttpError(408, REQUEST_TIMED_OUT)
+            : new HttpError(400, 'the request body could not be read: the connection broke off'),
+        ),
+      );
     const onClose = () => {
       if (!incoming.complete) onBroken();
     };

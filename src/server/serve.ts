@@ -7,6 +7,7 @@ import { bootstrap } from './bootstrap';
 import type { ServerConfig } from './context';
 import { lockDataFolder } from './data-lock';
 import { SECURITY_HEADERS } from './headers';
+import { REQUEST_TIMED_OUT, timedOut } from './http';
 import { loggedPath } from './line-log';
 import { startRetention } from './retention';
 import { openStore, type Store } from './store';
@@ -51,7 +52,7 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
 const CLIENT_ERRORS: Record<string, [number, string, string]> = {
   HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'request headers (or URL) are too large'],
   HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Payload Too Large', 'chunk extensions are too large'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'the request did not arrive in time'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', REQUEST_TIMED_OUT],
 };
 
 /**
@@ -64,6 +65,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket, log: (lin
     socket.destroy();
     return;
   }
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') timedOut.add(socket);
   const [status, reason, message] = CLIENT_ERRORS[err.code ?? ''] ?? [
     400,
     'Bad Request',
