@@ -3,18 +3,11 @@ import { UsageError } from '../src/cli/errors';
 import { confirmNamed } from '../src/cli/select';
 import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
 import { commaList, wildcard } from '../src/client/filters';
+import { exactRows } from '../src/client/resolve';
 import { formatRules } from '../src/wire/access';
 import type { DeviceRow } from '../src/wire/devices';
 import type { AccessibleRow, DeviceGroupRow } from '../src/wire/groups';
-import {
-  exactRows,
-  type GroupKind,
-  groupMustExist,
-  groupVerbs,
-  prose,
-  required,
-  resolveGroup,
-} from './groups-common';
+import { type GroupKind, groupMustExist, groupVerbs, prose, required, resolveGroup } from './groups-common';
 
 // Mirrors device_group.py / device-groups.py: the same verbs and flags, plus `accessible` (the
 // client endpoint the user docs describe). A group that is not found is an error (exit 1), not

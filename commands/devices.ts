@@ -65,16 +65,20 @@ async function* matching(ctx: Ctx, o: Record<string, unknown>): AsyncGenerator<D
   const exact = o['exact'] === true;
   if (exact && id === undefined && name === undefined)
     throw new UsageError('--exact applies to --id and --device_name: give one of them');
-  const e = (v: string | undefined, k: string) => (exact && v !== undefined ? escapeLike(v) : w(k));
-  const listed = ctx.api.devices.list({
-    id: e(id, 'id'),
-    device_name: e(name, 'deviceName'),
-    user_name: w('userName'),
-    group_name: w('groupName'),
-    device_group_name: w('deviceGroupName'),
-    device_username: w('deviceUsername'),
-  });
-  const rows = exact ? exactly(listed, id, name) : listed;
+  // With --exact, escaped first; raw (a pattern that matches itself) where a server ignores `\`.
+  const list = (raw: boolean) => {
+    const e = (v: string | undefined, k: string) =>
+      exact && v !== undefined ? (raw ? v : escapeLike(v)) : w(k);
+    return ctx.api.devices.list({
+      id: e(id, 'id'),
+      device_name: e(name, 'deviceName'),
+      user_name: w('userName'),
+      group_name: w('groupName'),
+      device_group_name: w('deviceGroupName'),
+      device_username: w('deviceUsername'),
+    });
+  };
+  const rows = exact ? exactly(list, id, name) : list(false);
   const min = o['offlineDays'] as number | undefined;
   if (min === undefined) {
     yield* rows;
@@ -94,14 +98,23 @@ async function* matching(ctx: Ctx, o: Record<string, unknown>): AsyncGenerator<D
   }
 }
 
+/** The devices whose ID and name are exactly the ones given; see exactRows for `list(raw)`. */
 async function* exactly(
-  rows: AsyncIterable<DeviceRow>,
+  list: (raw: boolean) => AsyncIterable<DeviceRow>,
   id: string | undefined,
   name: string | undefined,
 ): AsyncGenerator<DeviceRow> {
-  for await (const d of rows) {
-    if ((id === undefined || d.id === id) && (name === undefined || d.info?.device_name === name)) yield d;
+  const hit = (d: DeviceRow) =>
+    (id === undefined || d.id === id) && (name === undefined || d.info?.device_name === name);
+  let found = 0;
+  for await (const d of list(false)) {
+    if (hit(d)) {
+      found++;
+      yield d;
+    }
   }
+  const escaped = [id, name].some((v) => v !== undefined && escapeLike(v) !== v);
+  if (found === 0 && escaped) for await (const d of list(true)) if (hit(d)) yield d;
 }
 
 function isExact(o: Record<string, unknown>, d: DeviceRow): boolean {

@@ -4,8 +4,8 @@ import { AuthError, CliError, Exit, LookupError, UsageError } from '../src/cli/e
 import type { Column } from '../src/cli/output';
 import { confirmTargets } from '../src/cli/select';
 import { type OptSpec, opt, str, type VerbSpec } from '../src/cli/verb';
-import { commaList, escapeLike } from '../src/client/filters';
-import { nameExists, resolveExact } from '../src/client/resolve';
+import { commaList } from '../src/client/filters';
+import { exactRows, nameExists, resolveExact } from '../src/client/resolve';
 import {
   DEFAULT_USER_GROUP,
   formatRules,
@@ -66,29 +66,6 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Pr
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return out;
-}
-
-/**
- * Rows whose `key` is exactly `value` (case-sensitive), asking the server with the escaped
- * pattern first and, for servers that ignore `\` escapes, with the raw text (a pattern that always
- * matches itself).
- */
-export async function* exactRows<T>(
-  value: string,
-  list: (pattern: string) => AsyncIterable<T>,
-  key: (row: T) => string | null | undefined,
-): AsyncGenerator<T> {
-  const escaped = escapeLike(value);
-  let found = 0;
-  for await (const row of list(escaped)) {
-    if (key(row) === value) {
-      found++;
-      yield row;
-    }
-  }
-  if (found === 0 && escaped !== value) {
-    for await (const row of list(value)) if (key(row) === value) yield row;
-  }
 }
 
 export function required(o: Record<string, unknown>, flags: [string, string][], verb: string, area: string) {

@@ -3,13 +3,12 @@ import { AuthError, LookupError, PartialFailure, UsageError } from '../src/cli/e
 import { confirmNamed } from '../src/cli/select';
 import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
 import { commaList, wildcard } from '../src/client/filters';
-import { resolveExact } from '../src/client/resolve';
+import { exactRows, resolveExact } from '../src/client/resolve';
 import { formatRules } from '../src/wire/access';
 import type { UserGroupRow } from '../src/wire/groups';
 import { USER_STATUS_LABEL } from '../src/wire/rules';
 import type { UserRow } from '../src/wire/users';
 import {
-  exactRows,
   type GroupKind,
   groupMustExist,
   groupVerbs,

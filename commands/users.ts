@@ -5,9 +5,9 @@ import { AuthError, CliError, Exit, UsageError } from '../src/cli/errors';
 import { confirmTargets } from '../src/cli/select';
 import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
 import { type AccessAnswer, reachableBy } from '../src/client/access-explain';
-import { escapeLike, wildcard } from '../src/client/filters';
+import { wildcard } from '../src/client/filters';
 import { collect } from '../src/client/iter';
-import { nameExists, resolveExact } from '../src/client/resolve';
+import { exactRows, nameExists, resolveExact } from '../src/client/resolve';
 import { passwordProblem, USER_STATUS_LABEL } from '../src/wire/rules';
 import type { UserRow } from '../src/wire/users';
 
@@ -33,13 +33,21 @@ const columns = [
   { header: 'NOTE', value: (u: UserRow) => u.note ?? '' },
 ];
 
-function filterFrom(o: Record<string, unknown>) {
+/**
+ * The users --name / --group_name select. With --exact, those named exactly --name: asked for with
+ * the escaped name, and with the raw one where a server ignores `\` escapes (exactRows).
+ */
+function listed(ctx: Ctx, o: Record<string, unknown>): AsyncIterable<UserRow> {
   const name = str(o['name']);
   const group = str(o['groupName']);
-  return {
-    name: name === undefined ? undefined : o['exact'] ? escapeLike(name) : wildcard(name),
-    group_name: group === undefined ? undefined : wildcard(group),
-  };
+  const group_name = group === undefined ? undefined : wildcard(group);
+  if (o['exact'] && name !== undefined)
+    return exactRows(
+      name,
+      (pattern) => ctx.api.users.list({ name: pattern, group_name }),
+      (u) => u.name,
+    );
+  return ctx.api.users.list({ name: name === undefined ? undefined : wildcard(name), group_name });
 }
 
 /** Lists the users a mutating verb would touch and passes them through the safety gate. */
@@ -51,8 +59,7 @@ async function selectUsers(ctx: Ctx, o: Record<string, unknown>, verb: string): 
       'select users with --name / --group_name, or pass --all to act on all of them',
     );
   }
-  let rows = await collect(ctx.api.users.list(filterFrom(o)));
-  if (o['exact'] && name !== undefined) rows = rows.filter((u) => u.name === name);
+  const rows = await collect(listed(ctx, o));
   return confirmTargets(ctx, {
     noun: NOUN,
     verb,
@@ -193,14 +200,7 @@ const view: VerbSpec = {
     "rdadmin users view --name 'j%n' --json",
   ],
   async run(ctx, o) {
-    let rows: AsyncIterable<UserRow> = ctx.api.users.list(filterFrom(o));
-    const exactName = o['exact'] ? str(o['name']) : undefined;
-    if (exactName !== undefined) {
-      const source = rows;
-      rows = (async function* () {
-        for await (const u of source) if (u.name === exactName) yield u;
-      })();
-    }
+    const rows = listed(ctx, o);
     if (ctx.out.json) {
       const arr = ctx.out.jsonArray();
       for await (const u of rows) arr.push(u);

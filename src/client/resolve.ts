@@ -40,6 +40,29 @@ export async function resolveExact<T>(
 }
 
 /**
+ * Rows whose `key` is exactly `value` (case-sensitive), asking the server with the escaped
+ * pattern first and, for servers that ignore `\` escapes, with the raw text (a pattern that always
+ * matches itself).
+ */
+export async function* exactRows<T>(
+  value: string,
+  list: (pattern: string) => AsyncIterable<T>,
+  key: (row: T) => string | null | undefined,
+): AsyncGenerator<T> {
+  const escaped = escapeLike(value);
+  let found = 0;
+  for await (const row of list(escaped)) {
+    if (key(row) === value) {
+      found++;
+      yield row;
+    }
+  }
+  if (found === 0 && escaped !== value) {
+    for await (const row of list(value)) if (key(row) === value) yield row;
+  }
+}
+
+/**
  * Whether a record is named exactly `name` (case-sensitive): what a dry run checks before it says a
  * create or a rename would go through. The same lookups as resolveExact, reads only.
  */
