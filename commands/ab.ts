@@ -577,7 +577,9 @@ const viewRecycle: VerbSpec = {
   options: bookOpts,
   examples: ['rdadmin ab view-recycle --ab-name Team', 'rdadmin ab view-recycle --personal --json'],
   async run(ctx, o) {
-    const book = await selectBook(ctx, bookChoice(o, 'view-recycle'));
+    const choice = bookChoice(o, 'view-recycle');
+    await ctx.api.transport.requireServe('rdadmin ab view-recycle');
+    const book = await selectBook(ctx, choice);
     await list(
       ctx,
       ctx.api.ab.listRecycled(book.guid),
@@ -606,6 +608,7 @@ const restorePeer: VerbSpec = {
   async run(ctx, o) {
     const choice = bookChoice(o, 'restore-peer');
     const ids = commaList(need(o, 'peerId', '--peer-id', 'restore-peer'));
+    await ctx.api.transport.requireServe('rdadmin ab restore-peer');
     const book = await selectBook(ctx, choice);
     return confirmEach(ctx, ids, {
       noun: ['peer', 'peers'],
@@ -632,6 +635,7 @@ const emptyRecycle: VerbSpec = {
   async run(ctx, o) {
     const choice = bookChoice(o, 'empty-recycle');
     const given = str(o['peerId']);
+    await ctx.api.transport.requireServe('rdadmin ab empty-recycle');
     const book = await selectBook(ctx, choice);
     let ids = given === undefined ? [] : commaList(given);
     if (given === undefined) {

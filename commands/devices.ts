@@ -135,7 +135,16 @@ async function select(
   ctx: Ctx,
   o: Record<string, unknown>,
   verb: string,
-  { always, narrow }: { always?: string; narrow?: (rows: DeviceRow[]) => DeviceRow[] | null } = {},
+  {
+    always,
+    narrow,
+    serveOnly,
+  }: {
+    always?: string;
+    narrow?: (rows: DeviceRow[]) => DeviceRow[] | null;
+    /** The verb is rdadmin serve's own: checked once the devices are listed, before anything else. */
+    serveOnly?: boolean;
+  } = {},
 ): Promise<DeviceRow[] | null> {
   if (!hasFilter(o) && !ctx.flags.all) {
     throw new UsageError(
@@ -145,6 +154,7 @@ async function select(
   }
   let rows: DeviceRow[] = [];
   for await (const d of matching(ctx, o)) rows.push(d);
+  if (serveOnly) await ctx.api.transport.requireServe(`rdadmin devices ${verb}`);
   if (narrow) {
     const kept = narrow(rows);
     if (!kept) return null;
@@ -184,6 +194,7 @@ function perDevice(
   done: string,
   summary: string,
   call: (ctx: Ctx, d: DeviceRow) => Promise<unknown>,
+  serveOnly = false,
 ): VerbSpec {
   return {
     name,
@@ -195,7 +206,7 @@ function perDevice(
       `rdadmin devices ${name} --offline_days 90 --dry-run`,
     ],
     async run(ctx, o) {
-      const rows = await select(ctx, o, name);
+      const rows = await select(ctx, o, name, { serveOnly });
       if (!rows) return;
       return runBulk(ctx, rows, {
         done,
@@ -389,6 +400,7 @@ that the endpoint does not exist.${OFFLINE_HELP}`,
         'rdadmin devices disconnect --id ID --conn 3',
       );
     const rows = await select(ctx, o, 'disconnect', {
+      serveOnly: true,
       narrow: (all) => {
         if (conns) {
           // One device: the server checks that the connections are live on it.
@@ -544,6 +556,7 @@ before touching more than one device or a non-exact match; without a terminal th
       'Reset the uuid of',
       "Let a reinstalled or replaced machine take over a device's ID (rdadmin serve): its next contact registers its uuid, and the device keeps its user, groups and history",
       (ctx, d) => ctx.api.devices.resetUuid(d.guid),
+      true,
     ),
     assignVerb,
     disconnectVerb,

@@ -313,6 +313,7 @@ e.g. enable-file-transfer=N, allow-remote-config-modification=N, approve-mode=pa
     async run(ctx, o) {
       const name = needName(o, 'create');
       const options = (o['option'] as Record<string, string>) ?? {};
+      await ctx.api.transport.requireServe('rdadmin strategies create');
       if (ctx.flags.dryRun) {
         await nameIsFree(ctx, name);
         if (ctx.out.json) ctx.out.jsonValue({ name, options, action: 'create', dry_run: true });
@@ -362,6 +363,7 @@ e.g. enable-file-transfer=N, allow-remote-config-modification=N, approve-mode=pa
         ...(newName ? { name: newName } : {}),
         ...(Object.keys(options).length ? { options } : {}),
       };
+      await ctx.api.transport.requireServe('rdadmin strategies update');
       const s = await byName(ctx, name);
       if (ctx.flags.dryRun) {
         if (newName && newName !== s.name) await nameIsFree(ctx, newName);
@@ -383,7 +385,9 @@ e.g. enable-file-transfer=N, allow-remote-config-modification=N, approve-mode=pa
     options: [opt('name', '<name>', 'strategy name')],
     examples: ['rdadmin strategies delete --name Kiosk --yes'],
     async run(ctx, o) {
-      const s = await byName(ctx, needName(o, 'delete'));
+      const name = needName(o, 'delete');
+      await ctx.api.transport.requireServe('rdadmin strategies delete');
+      const s = await byName(ctx, name);
       // One exact name: asked only when the strategy is assigned to something (deleting it then
       // changes what those devices get), or when the server does not say.
       const assigned = assignedCounts(await ctx.api.strategies.get(s.guid));

@@ -1,11 +1,14 @@
 import type { Ctx } from './context';
 import {
+  ApiError,
   AuthError,
   type CliError,
   Exit,
   InterruptedError,
+  MissingEndpointError,
   NetworkError,
   PartialFailure,
+  RateLimitedError,
   RequestInterruptedError,
   TimeoutError,
 } from './errors';
@@ -45,7 +48,25 @@ export interface BulkResult<T> {
 /** Transport failures in which the request certainly never reached the server. */
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'TLS']);
 
-type Stop = { kind: 'auth'; err: AuthError } | { kind: 'unreachable'; err: NetworkError };
+type Stop =
+  | { kind: 'auth'; err: AuthError }
+  | { kind: 'unreachable'; err: NetworkError }
+  | { kind: 'slow down'; err: RateLimitedError }
+  | { kind: 'missing endpoint'; err: MissingEndpointError };
+
+/** Why a run stopped, for the targets it left: `not attempted: the run stopped on …`. */
+const STOPPED_ON: Record<Stop['kind'], string> = {
+  auth: 'an authentication error',
+  unreachable: 'the server became unreachable',
+  'slow down': 'the server asking to slow down',
+  'missing endpoint': 'an endpoint this server does not have',
+};
+
+/**
+ * A gateway's answer in the server's place (a proxy in front of it): 502 Bad Gateway, 504 Gateway
+ * Timeout. The server may have carried the change out before its answer was lost.
+ */
+const GATEWAY = new Set([502, 504]);
 
 /** How a failed action counts, and whether it should stop the run. */
 function judge(err: unknown): { outcome: Exclude<Outcome, 'done'>; stop?: Stop } {
@@ -56,6 +77,12 @@ function judge(err: unknown): { outcome: Exclude<Outcome, 'done'>; stop?: Stop }
     return { outcome: 'failed', stop: { kind: 'unreachable', err } };
   // Reset, closed socket, timeout: the request may have been applied before the answer was lost.
   if (err instanceof NetworkError || err instanceof TimeoutError) return { outcome: 'unknown' };
+  if (err instanceof ApiError && GATEWAY.has(err.status)) return { outcome: 'unknown' };
+  // Still refused after the waits the transport sat out, or asked to wait over a minute: every other
+  // request would be refused too (and the server asked for none meanwhile).
+  if (err instanceof RateLimitedError) return { outcome: 'failed', stop: { kind: 'slow down', err } };
+  if (err instanceof MissingEndpointError)
+    return { outcome: 'failed', stop: { kind: 'missing endpoint', err } };
   return { outcome: 'failed' };
 }
 
@@ -194,7 +221,9 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
               ? `not confirmed (outcome unknown): ${e.message}`
               : `not attempted: ${e.message}`
             : outcome === 'unknown'
-              ? `not confirmed (outcome unknown): no answer from the server (${e.message})`
+              ? err instanceof ApiError
+                ? `not confirmed (outcome unknown): a gateway answered for the server (${e.message})`
+                : `not confirmed (outcome unknown): no answer from the server (${e.message})`
               : stop?.kind === 'unreachable'
                 ? `not done: ${e.message}`
                 : e.message;
@@ -222,9 +251,7 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
     bar?.stop();
   }
   const signal = ctx.interrupt.signal;
-  const why = stopped
-    ? `the run stopped on ${stopped.kind === 'unreachable' ? 'the server became unreachable' : 'an authentication error'}`
-    : `interrupted by ${signal}`;
+  const why = stopped ? `the run stopped on ${STOPPED_ON[stopped.kind]}` : `interrupted by ${signal}`;
   for (const target of targets.slice(next)) {
     emit({
       target,
@@ -273,6 +300,13 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
     throw new PartialFailure(
       `${msg} Stopped: ${stopped.err.message}`,
       rerun ?? 'check that the server is running, then run the same command again to finish the job',
+    );
+  }
+  if (stopped) {
+    const then = stopped.kind === 'slow down' ? '; then run the same command again to finish the job' : '';
+    throw new PartialFailure(
+      `${msg} Stopped: ${stopped.err.message}`,
+      rerun ?? (stopped.err.hint ? `${stopped.err.hint}${then}` : undefined),
     );
   }
   throw new PartialFailure(msg, rerun);

@@ -65,6 +65,16 @@ export class RateLimitedError extends ApiError {
   }
 }
 
+/**
+ * A 404 for an endpoint only rdadmin serve has, from a server that is not rdadmin serve (Pro keeps
+ * those actions to its web console): every further request to it would fail the same way.
+ */
+export class MissingEndpointError extends ApiError {
+  constructor(message: string, hint?: string) {
+    super(message, 404, hint);
+  }
+}
+
 export class AuthError extends CliError {
   constructor(
     message: string,

@@ -69,11 +69,11 @@ export function abApi(t: Transport, pageSize = 100) {
       return paginate(t, '/api/ab/recycle', { ab }, AbRecycledRow, { pageSize });
     },
     restorePeers(ab: string, ids: string[]) {
-      return t.call('POST', path`/api/ab/recycle/restore/${ab}`, { body: ids });
+      return t.call('POST', path`/api/ab/recycle/restore/${ab}`, { body: ids, serveOnly: true });
     },
     /** Deletes these peers from the bin for good. */
     purgeRecycled(ab: string, ids: string[]) {
-      return t.call('DELETE', path`/api/ab/recycle/${ab}`, { body: ids });
+      return t.call('DELETE', path`/api/ab/recycle/${ab}`, { body: ids, serveOnly: true });
     },
     tags(ab: string) {
       return t.call('GET', path`/api/ab/tags/${ab}`, { schema: AbTagList });

@@ -24,16 +24,17 @@ export function authApi(t: Transport) {
       return t.call('POST', '/api/logout', { body: {} });
     },
     listTokens() {
-      return t.call('GET', '/api/tokens', { schema: TokenList });
+      return t.call('GET', '/api/tokens', { schema: TokenList, serveOnly: true });
     },
     createToken(name: string, permissions: Permissions, expiresIn?: number) {
       return t.call('POST', '/api/tokens', {
         body: { name, permissions, ...(expiresIn ? { expires_in: expiresIn } : {}) },
         schema: TokenCreated,
+        serveOnly: true,
       });
     },
     revokeToken(guid: string) {
-      return t.call('DELETE', path`/api/tokens/${guid}`);
+      return t.call('DELETE', path`/api/tokens/${guid}`, { serveOnly: true });
     },
   };
 }

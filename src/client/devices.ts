@@ -32,13 +32,14 @@ export function devicesApi(t: Transport, pageSize = 100, prefetch = 0) {
     },
     /** rdadmin serve: the next contact with the device's ID registers its machine's uuid. */
     resetUuid(guid: string) {
-      return t.call('POST', path`/api/devices/${guid}/reset-uuid`);
+      return t.call('POST', path`/api/devices/${guid}/reset-uuid`, { serveOnly: true });
     },
     /** rdadmin serve: queues the drop of `conns` (all live connections when omitted). */
     disconnect(guid: string, conns?: readonly number[]) {
       return t.call('POST', path`/api/devices/${guid}/disconnect`, {
         body: conns ? { conns } : {},
         schema: DisconnectAnswer,
+        serveOnly: true,
       });
     },
   };
@@ -47,10 +48,10 @@ export function devicesApi(t: Transport, pageSize = 100, prefetch = 0) {
 export function settingsApi(t: Transport) {
   return {
     get() {
-      return t.call('GET', '/api/settings', { schema: SettingsView });
+      return t.call('GET', '/api/settings', { schema: SettingsView, serveOnly: true });
     },
     set(patch: Record<string, unknown>) {
-      return t.call('PUT', '/api/settings', { body: patch, schema: SettingsView });
+      return t.call('PUT', '/api/settings', { body: patch, schema: SettingsView, serveOnly: true });
     },
   };
 }

@@ -28,16 +28,28 @@ export function strategiesApi(t: Transport) {
       });
     },
     create(name: string, options: Record<string, string>) {
-      return t.call('POST', '/api/strategies', { body: { name, options }, schema: StrategyRow });
+      return t.call('POST', '/api/strategies', {
+        body: { name, options },
+        schema: StrategyRow,
+        serveOnly: true,
+      });
     },
     update(guid: string, patch: { name?: string; options?: Record<string, string | null> }) {
-      return t.call('PATCH', path`/api/strategies/${guid}`, { body: patch, schema: StrategyRow });
+      return t.call('PATCH', path`/api/strategies/${guid}`, {
+        body: patch,
+        schema: StrategyRow,
+        serveOnly: true,
+      });
     },
     delete(guid: string) {
-      return t.call('DELETE', path`/api/strategies/${guid}`);
+      return t.call('DELETE', path`/api/strategies/${guid}`, { serveOnly: true });
     },
     effective(peer: string) {
-      return t.call('GET', '/api/strategies/effective', { query: { peer }, schema: EffectiveResult });
+      return t.call('GET', '/api/strategies/effective', {
+        query: { peer },
+        schema: EffectiveResult,
+        serveOnly: true,
+      });
     },
   };
 }

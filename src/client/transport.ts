@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import {
   ApiError,
   AuthError,
+  MissingEndpointError,
   NetworkError,
   RateLimitedError,
   RequestInterruptedError,
@@ -70,6 +71,12 @@ export interface RequestOptions<T extends z.ZodType> {
   batch?: boolean;
   /** false: a 429 is reported at once instead of waited out and tried again (logging in). */
   retryRateLimited?: boolean;
+  /**
+   * An endpoint of rdadmin serve's own (not in Pro): a 404 from a server that is not rdadmin serve
+   * (no X-Rdadmin-Batch header, not known to be rdadmin serve) means the endpoint is missing, not a
+   * record (MissingEndpointError).
+   */
+  serveOnly?: boolean;
 }
 
 /**
@@ -273,6 +280,8 @@ export class Transport {
   private batchLimit?: number;
   /** Calls marked `batch` (RequestOptions) waiting for their batch, outside startBatching(). */
   private reads?: Batching;
+  /** Whether the server is rdadmin serve, once known (isRdadminServe()). */
+  private serve?: boolean;
   /** Whether the person running this has been told that the server asks to slow down. */
   private rateNoticed = false;
   /** After a 429: no request goes out before this gate opens (see slowDown()). */
@@ -381,6 +390,39 @@ export class Transport {
     }
     if (max > 1) this.batching = { max, queue: [], scheduled: false, inFlight: 0 };
     return this.batching?.max ?? 0;
+  }
+
+  /**
+   * Whether the server is rdadmin serve: an earlier answer carried its X-Rdadmin-Batch header, or
+   * `GET /api/rdadmin/batch` (rdadmin serve's own) answers; a 404 there means another server (Pro).
+   */
+  async isRdadminServe(): Promise<boolean> {
+    if (this.serve === undefined && this.batchLimit) this.serve = true;
+    if (this.serve === undefined) {
+      try {
+        await this.call('GET', BATCH_PATH, { schema: BatchLimits, idempotent: false });
+        this.serve = true;
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 404)) throw err;
+        this.serve = false;
+      }
+    }
+    return this.serve;
+  }
+
+  /**
+   * For an action only rdadmin serve has (`what`: the command): a MissingEndpointError before
+   * anything is done or confirmed, when the server is not rdadmin serve.
+   */
+  async requireServe(what: string): Promise<void> {
+    if (!(await this.isRdadminServe())) throw this.notServe(what);
+  }
+
+  private notServe(what: string): MissingEndpointError {
+    return new MissingEndpointError(
+      `${what}: ${this.shown} does not have it; it is rdadmin serve's own, and this server is not rdadmin serve (Pro keeps this action to its web console)`,
+      'do it in the Pro web console, or point --url at rdadmin serve',
+    );
   }
 
   /**
@@ -705,6 +747,13 @@ export class Transport {
     }
     this.opts.debug?.(`← ${res.statusCode} ${method} ${p} ${(performance.now() - started).toFixed(0)}ms`);
     if (res.statusCode === 429) throw this.rateLimited(text, retryAfterMs(res.headers['retry-after']));
+    if (
+      o.serveOnly &&
+      res.statusCode === 404 &&
+      res.headers[BATCH_HEADER.toLowerCase()] === undefined &&
+      this.serve !== true
+    )
+      throw this.notServe(`${method} ${p.split('?')[0]}`);
     if (this.batchLimit === undefined && res.statusCode >= 200 && res.statusCode < 300) {
       const h = res.headers[BATCH_HEADER.toLowerCase()];
       const n = Number(Array.isArray(h) ? h[0] : h);
