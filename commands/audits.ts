@@ -281,25 +281,39 @@ const NOUNS: Record<AuditKind, string> = {
   console: 'console records',
 };
 
+/** The filters beyond audits.py, which a server may ignore (Pro's listings do not take them). */
+const EXTRA_FILTERS = ['until', 'type', 'operation'] as const;
+type ExtraFilter = (typeof EXTRA_FILTERS)[number];
+
+/** What checked() found: the rows the server sent, those left out, the filters it did not apply. */
+interface Checked {
+  sent: number;
+  dropped: number;
+  /** Filters a row the server sent did not match: the server evidently does not apply them. */
+  ignored: Set<ExtraFilter>;
+}
+
 /** Drops rows a server returned outside the filters audits.py does not have (a Pro server may ignore them). */
 async function* checked(
   ctx: Ctx,
   p: Plan,
   rows: AsyncIterable<AuditRow> | AuditRow[],
+  found: Checked = { sent: 0, dropped: 0, ignored: new Set() },
 ): AsyncGenerator<AuditRow> {
-  let dropped = 0;
   for await (const r of rows) {
+    found.sent++;
     const ms = timeMs(r['created_at']);
-    const outside =
-      (p.untilMs !== undefined && ms !== undefined && ms >= p.untilMs) ||
-      (p.typ !== undefined && typeof r['typ'] === 'number' && r['typ'] !== p.typ) ||
-      (p.iop !== undefined && typeof r['iop'] === 'number' && r['iop'] !== p.iop);
-    if (outside) dropped++;
+    const outside: ExtraFilter[] = [];
+    if (p.untilMs !== undefined && ms !== undefined && ms >= p.untilMs) outside.push('until');
+    if (p.typ !== undefined && typeof r['typ'] === 'number' && r['typ'] !== p.typ) outside.push('type');
+    if (p.iop !== undefined && typeof r['iop'] === 'number' && r['iop'] !== p.iop) outside.push('operation');
+    for (const f of outside) found.ignored.add(f);
+    if (outside.length) found.dropped++;
     else yield r;
   }
-  if (dropped)
+  if (found.dropped)
     ctx.out.warn(
-      `the server returned ${dropped} record(s) outside --until/--type/--operation (it may not support them); they were left out`,
+      `the server returned ${found.dropped} record(s) outside --until/--type/--operation (it may not support them); they were left out`,
     );
 }
 
@@ -356,22 +370,45 @@ function auditVerb(
         return;
       }
       const page = await ctx.api.audits.page(kind, p.query, p.current, p.pageSize);
+      // A server that ignores a filter beyond audits.py pages and counts the log without it: its
+      // `total` and pages are then not the matches, and only this page's matches can be told.
+      const found: Checked = { sent: 0, dropped: 0, ignored: new Set() };
+      const ignored = () => EXTRA_FILTERS.filter((f) => found.ignored.has(f));
       if (p.format === 'json') {
         const data: AuditRow[] = [];
-        for await (const r of checked(ctx, p, page.data)) data.push(r);
-        ctx.io.stdout.write(
-          `${stringifyJson({ data, total: page.total, current: p.current, pageSize: p.pageSize }, 2)}\n`,
-        );
+        for await (const r of checked(ctx, p, page.data, found)) data.push(r);
+        // audits.py's envelope; `total` stays the server's count (the pages to ask for), and
+        // `client_side_filter` says when it is not the number of matches.
+        const envelope = {
+          data,
+          total: page.total,
+          current: p.current,
+          pageSize: p.pageSize,
+          ...(found.dropped
+            ? {
+                client_side_filter: {
+                  not_applied_by_server: ignored(),
+                  page_records: found.sent,
+                  matching: data.length,
+                },
+              }
+            : {}),
+        };
+        ctx.io.stdout.write(`${stringifyJson(envelope, 2)}\n`);
         return;
       }
-      const n = await render(ctx, kind, p, checked(ctx, p, page.data));
+      const n = await render(ctx, kind, p, checked(ctx, p, page.data, found));
       const pages = Math.max(1, Math.ceil(page.total / p.pageSize));
       if (n === 0 && page.total === 0) ctx.out.info(`No ${NOUNS[kind]} match.`);
       else if (p.format === 'table' || n === 0 || p.current * p.pageSize < page.total) {
         const more = p.current < pages ? `; next: --current ${p.current + 1}, everything: --all` : '';
-        ctx.out.info(
-          `Page ${p.current} of ${pages}: ${n} of ${page.total} ${NOUNS[kind]}; times in ${where}${more}.`,
-        );
+        const by = ignored()
+          .map((f) => `--${f}`)
+          .join(' or ');
+        const counts = found.dropped
+          ? `${n} matching of the ${found.sent} records on page ${p.current} of ${pages} (the server counts ${page.total} ${NOUNS[kind]}: it does not filter by ${by})`
+          : `Page ${p.current} of ${pages}: ${n} of ${page.total} ${NOUNS[kind]}`;
+        ctx.out.info(`${counts}; times in ${where}${more}.`);
       }
     },
   };

@@ -1,3 +1,4 @@
+import { type ReportSpec, sendTogether } from '../src/cli/bulk';
 import type { Ctx } from '../src/cli/context';
 import { UsageError } from '../src/cli/errors';
 import { confirmNamed } from '../src/cli/select';
@@ -54,6 +55,19 @@ async function membersInput(ctx: Ctx, o: Record<string, unknown>, verb: string) 
   return { ids, group };
 }
 
+/** How the devices of a failed add-devices or remove-devices request are reported (sendTogether). */
+function devicesReport(verb: 'add-devices' | 'remove-devices', group: DeviceGroupRow): ReportSpec<string> {
+  const adding = verb === 'add-devices';
+  return {
+    done: adding ? 'Added' : 'Removed',
+    verb: adding ? 'add' : 'remove',
+    jsonAction: verb,
+    noun: ['device', 'devices'],
+    label: (id) => id,
+    describe: (id) => ({ group: group.name, id }),
+  };
+}
+
 function dryRun(ctx: Ctx, verb: string, ids: string[], group: DeviceGroupRow): boolean {
   if (!ctx.flags.dryRun) return false;
   if (ctx.out.json) ctx.out.jsonValue({ group: group.name, action: verb, ids, dry_run: true });
@@ -86,7 +100,11 @@ device is confirmed on a terminal; without one, pass --yes.`),
       labels: ids,
       question: `Put ${ids.length} devices into '${group.name}'?`,
     });
-    const res = await ctx.api.deviceGroups.addDevices(group.guid, ids);
+    const sent = await sendTogether(ctx, ids, devicesReport('add-devices', group), () =>
+      ctx.api.deviceGroups.addDevices(group.guid, ids),
+    );
+    if ('code' in sent) return sent.code;
+    const res = sent.answer;
     if (ctx.out.json) {
       ctx.out.jsonValue({ group: group.name, ids, ...(res ?? {}) });
       return;
@@ -119,7 +137,11 @@ a terminal; without one, pass --yes.`),
       labels: ids,
       question: `Take ${ids.length} devices out of '${group.name}'?`,
     });
-    const res = await ctx.api.deviceGroups.removeDevices(group.guid, ids);
+    const sent = await sendTogether(ctx, ids, devicesReport('remove-devices', group), () =>
+      ctx.api.deviceGroups.removeDevices(group.guid, ids),
+    );
+    if ('code' in sent) return sent.code;
+    const res = sent.answer;
     if (ctx.out.json) {
       ctx.out.jsonValue({ group: group.name, ids, ...(res ?? {}) });
       return;

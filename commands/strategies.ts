@@ -1,3 +1,4 @@
+import { type ReportSpec, sendTogether } from '../src/cli/bulk';
 import type { Ctx } from '../src/cli/context';
 import { CliError, Exit, LookupError, NotConfirmedError, UsageError } from '../src/cli/errors';
 import { confirmNamed } from '../src/cli/select';
@@ -52,11 +53,20 @@ const targetOpts = [
   opt('device-groups', '<names>', 'device group names (or GUIDs), comma separated'),
 ];
 
+/** One resolved target: what it is, how it was named (device ID or name), its GUID. */
+interface Target {
+  type: 'device' | 'user' | 'device_group';
+  key: string;
+  guid: string;
+  label: string;
+}
+
 interface Targets {
   peers: string[];
   users: string[];
   groups: string[];
   labels: string[];
+  all: Target[];
 }
 
 interface TargetLists {
@@ -80,7 +90,12 @@ function targetLists(o: Record<string, unknown>): TargetLists {
 
 /** Resolves every target exactly before anything is sent (D-2, D-3); one unknown → nothing sent. */
 async function resolveTargets(ctx: Ctx, { peers, users, groups }: TargetLists): Promise<Targets> {
-  const out: Targets = { peers: [], users: [], groups: [], labels: [] };
+  const out: Targets = { peers: [], users: [], groups: [], labels: [], all: [] };
+  const add = (list: string[], t: Target) => {
+    list.push(t.guid);
+    out.labels.push(t.label);
+    out.all.push(t);
+  };
   const failures: string[] = [];
   for (const p of peers) {
     try {
@@ -90,8 +105,7 @@ async function resolveTargets(ctx: Ctx, { peers, users, groups }: TargetLists): 
         (pat) => ctx.api.devices.list({ id: pat }),
         (d) => d.id,
       );
-      out.peers.push(d.guid);
-      out.labels.push(`device ${d.id}`);
+      add(out.peers, { type: 'device', key: d.id, guid: d.guid, label: `device ${d.id}` });
     } catch (err) {
       if (!(err instanceof LookupError)) throw err;
       failures.push(err.hint ? `${err.message} (${err.hint})` : err.message);
@@ -100,8 +114,7 @@ async function resolveTargets(ctx: Ctx, { peers, users, groups }: TargetLists): 
   for (const u of users) {
     try {
       const r = await resolveNameOrGuid('user', u, (pat) => ctx.api.users.list({ name: pat }));
-      out.users.push(r.guid);
-      out.labels.push(`user ${r.name}`);
+      add(out.users, { type: 'user', key: r.name, guid: r.guid, label: `user ${r.name}` });
     } catch (err) {
       if (!(err instanceof LookupError)) throw err;
       failures.push(err.hint ? `${err.message} (${err.hint})` : err.message);
@@ -110,8 +123,7 @@ async function resolveTargets(ctx: Ctx, { peers, users, groups }: TargetLists): 
   for (const g of groups) {
     try {
       const r = await resolveNameOrGuid('device group', g, (pat) => ctx.api.deviceGroups.list({ name: pat }));
-      out.groups.push(r.guid);
-      out.labels.push(`device group ${r.name}`);
+      add(out.groups, { type: 'device_group', key: r.name, guid: r.guid, label: `device group ${r.name}` });
     } catch (err) {
       if (!(err instanceof LookupError)) throw err;
       failures.push(err.hint ? `${err.message} (${err.hint})` : err.message);
@@ -134,7 +146,7 @@ function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-async function runAssign(ctx: Ctx, o: Record<string, unknown>, assign: boolean): Promise<void> {
+async function runAssign(ctx: Ctx, o: Record<string, unknown>, assign: boolean): Promise<number | undefined> {
   if (!assign && str(o['name']) !== undefined)
     throw new UsageError('unassign takes no --name: it removes whatever strategy the targets have');
   const name = assign ? needName(o, 'assign') : undefined;
@@ -165,7 +177,24 @@ async function runAssign(ctx: Ctx, o: Record<string, unknown>, assign: boolean):
     labels: t.labels,
     question: assign ? `Assign '${strategy!.name}' to ${n} targets?` : `Remove the strategy of ${n} targets?`,
   });
-  const r = await ctx.api.strategies.assign(strategy?.guid, t.peers, t.users, t.groups);
+  // One request for every target: when it fails, each target is reported as a bulk run's would be.
+  const report: ReportSpec<Target> = {
+    done: assign ? 'Assigned' : 'Unassigned',
+    verb: assign ? 'assign' : 'unassign',
+    noun: ['target', 'targets'],
+    label: (x) => x.label,
+    describe: (x) => ({
+      strategy: strategy?.name ?? null,
+      type: x.type,
+      [x.type === 'device' ? 'id' : 'name']: x.key,
+      guid: x.guid,
+    }),
+  };
+  const sent = await sendTogether(ctx, t.all, report, () =>
+    ctx.api.strategies.assign(strategy?.guid, t.peers, t.users, t.groups),
+  );
+  if ('code' in sent) return sent.code;
+  const r = sent.answer;
   const applied = {
     peers: r?.peers ?? t.peers.length,
     users: r?.users ?? t.users.length,

@@ -1,5 +1,5 @@
-import { inBatches } from '../src/cli/bulk';
-import { AuthError, LookupError, PartialFailure, UsageError } from '../src/cli/errors';
+import { type BulkResult, endRun, type Failure, failureOf, inBatches, resultLine } from '../src/cli/bulk';
+import { LookupError, PartialFailure, UsageError } from '../src/cli/errors';
 import { confirmNamed } from '../src/cli/select';
 import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
 import { commaList, wildcard } from '../src/client/filters';
@@ -143,29 +143,49 @@ confirmed on a terminal; without one, pass --yes. Looking users up needs the use
     );
     const found = members.filter((m) => m.user);
     const failed = members.filter((m) => m.error);
-    const report = (done: Member[]) => {
-      const ok = new Set(done); // a Set: add-users may name thousands of users
+    // Users already in the group are reported, not sent: only the others change, in one request.
+    const moving = found.filter((m) => m.user!.group_name !== group.name);
+    const sent = new Set(moving); // a Set: add-users may name thousands of users
+    // How the users of a failed request are reported: as runBulk reports its targets.
+    const spec = {
+      done: 'Added',
+      verb: 'add',
+      noun: ['user', 'users'] as [string, string],
+      label: (m: Member) => m.name,
+    };
+    /** Every name's result; `lost`: what became of the users the request carried, when it failed. */
+    const report = (lost?: Omit<Failure, 'stop'>) => {
+      const result = (m: Member): BulkResult<Member> | undefined =>
+        lost && sent.has(m) ? { target: m, ok: false, ...lost } : undefined;
       if (ctx.out.json) {
         ctx.out.jsonValue(
-          members.map((m) =>
-            m.user
-              ? {
-                  name: m.name,
-                  guid: m.user.guid,
-                  group: group.name,
-                  ...(ok.has(m)
-                    ? { ok: true, previous_group: m.user.group_name ?? null }
-                    : { ok: false, attempted: false }),
-                  ...(ctx.flags.dryRun ? { dry_run: true } : {}),
-                }
-              : { name: m.name, ok: false, error: m.error },
-          ),
+          members.map((m) => {
+            if (!m.user) return { name: m.name, ok: false, error: m.error };
+            const r = result(m);
+            return {
+              name: m.name,
+              guid: m.user.guid,
+              group: group.name,
+              ...(r
+                ? {
+                    ok: false,
+                    attempted: r.attempted,
+                    outcome: r.outcome,
+                    error: r.error,
+                    ...(r.status ? { status: r.status } : {}),
+                  }
+                : { ok: true, previous_group: m.user.group_name ?? null }),
+              ...(ctx.flags.dryRun ? { dry_run: true } : {}),
+            };
+          }),
         );
         return;
       }
       for (const m of members) {
+        const r = result(m);
         if (m.error) ctx.out.info(`FAILED ${m.name}: ${m.error}`);
-        else if (ok.has(m)) {
+        else if (r) ctx.out.info(resultLine(spec, r));
+        else {
           const from = m.user!.group_name;
           ctx.out.data(
             from === group.name
@@ -176,18 +196,16 @@ confirmed on a terminal; without one, pass --yes. Looking users up needs the use
       }
     };
     if (found.length === 0) {
-      report([]);
+      report();
       throw new LookupError(
         `no valid users found: ${failed.map((m) => m.error).join('; ')}`,
         'list users with rdadmin users view --name …',
       );
     }
-    // Users already in the group are reported, not sent: only the others change.
-    const moving = found.filter((m) => m.user!.group_name !== group.name);
     const already = found.length - moving.length;
     const tail = already ? ` (${already} already in it)` : '';
     if (ctx.flags.dryRun) {
-      report(found);
+      report();
       ctx.out.info(
         `Dry run: would add ${moving.length} user(s) to '${group.name}'${tail}; nothing was changed.`,
       );
@@ -206,12 +224,15 @@ confirmed on a terminal; without one, pass --yes. Looking users up needs the use
           moving.map((m) => m.user!.guid),
         );
       } catch (err) {
-        if (err instanceof AuthError) throw err;
-        report([]);
-        throw err;
+        // One request moved them all: each of its users ends as that request did (failed,
+        // unknown, not attempted); a name not found is failed; the summary and exit are runBulk's.
+        const { stop, ...lost } = failureOf(err);
+        report(lost);
+        const outcomes = [...failed.map(() => ({ outcome: 'failed' as const })), ...moving.map(() => lost)];
+        return endRun(ctx, spec, outcomes, stop);
       }
     }
-    report(found);
+    report();
     const msg = `Added ${moving.length} user(s) to group '${group.name}'${tail}`;
     if (failed.length)
       throw new PartialFailure(

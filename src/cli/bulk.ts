@@ -14,14 +14,20 @@ import {
 } from './errors';
 import { visible } from './output';
 
-export interface BulkSpec<T> {
+/** How the results of a bulk run are worded (runBulk, sendTogether). */
+export interface ReportSpec<T> {
   /** Past tense for results: 'Disabled'. */
   done: string;
-  /** Infinitive for failures: 'disable'. */
+  /** Infinitive for failures: 'disable'; also each JSON entry's `action`, unless `jsonAction`. */
   verb: string;
   noun: [string, string];
   label: (t: T) => string;
   describe: (t: T) => Record<string, unknown>;
+  /** Each JSON entry's `action` when it is not `verb` (the verb's own name: 'add-devices'). */
+  jsonAction?: string;
+}
+
+export interface BulkSpec<T> extends ReportSpec<T> {
   action: (t: T) => Promise<unknown>;
   /** What a done target's answer adds: to its result line (after a colon) and its JSON entry. */
   report?: (answer: unknown) => { text: string; json: Record<string, unknown> };
@@ -48,7 +54,8 @@ export interface BulkResult<T> {
 /** Transport failures in which the request certainly never reached the server. */
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'TLS']);
 
-type Stop =
+/** Why a run stopped before its end. */
+export type Stop =
   | { kind: 'auth'; err: AuthError }
   | { kind: 'unreachable'; err: NetworkError }
   | { kind: 'slow down'; err: RateLimitedError }
@@ -84,6 +91,79 @@ function judge(err: unknown): { outcome: Exclude<Outcome, 'done'>; stop?: Stop }
   if (err instanceof MissingEndpointError)
     return { outcome: 'failed', stop: { kind: 'missing endpoint', err } };
   return { outcome: 'failed' };
+}
+
+/** What a target whose request failed with `err` ends as, and the words for it. */
+export interface Failure {
+  outcome: Exclude<Outcome, 'done'>;
+  attempted: boolean;
+  error: string;
+  status?: number;
+  /** Set when the failure stops the whole run (a 401/403, or the server unreachable). */
+  stop?: Stop;
+}
+
+export function failureOf(err: unknown): Failure {
+  const { outcome, stop } = judge(err);
+  const e = err as CliError & { status?: number };
+  const error =
+    err instanceof RequestInterruptedError
+      ? err.unknown
+        ? `not confirmed (outcome unknown): ${e.message}`
+        : `not attempted: ${e.message}`
+      : outcome === 'unknown'
+        ? err instanceof ApiError
+          ? `not confirmed (outcome unknown): a gateway answered for the server (${e.message})`
+          : `not confirmed (outcome unknown): no answer from the server (${e.message})`
+        : stop?.kind === 'unreachable'
+          ? `not done: ${e.message}`
+          : e.message;
+  return {
+    outcome,
+    attempted: outcome !== 'not_attempted',
+    error,
+    ...(e.status ? { status: e.status } : {}),
+    ...(stop ? { stop } : {}),
+  };
+}
+
+/** A target's line of text: `Disabled bob`, `FAILED to disable bob: …`, `NOT CONFIRMED: disable bob: …`. */
+export function resultLine<T>(
+  spec: Pick<ReportSpec<T>, 'done' | 'verb' | 'label'>,
+  r: BulkResult<T>,
+  extra?: { text: string },
+): string {
+  // A label holds names from the server (a device name any client sets), so its line breaks are
+  // shown as \n too.
+  const label = visible(spec.label(r.target));
+  const what = `${spec.verb} ${label}`;
+  return r.outcome === 'done'
+    ? `${spec.done} ${label}${extra ? `: ${visible(extra.text)}` : ''}`
+    : r.outcome === 'unknown'
+      ? `NOT CONFIRMED: ${what}: ${r.error?.replace(/^not confirmed \(outcome unknown\): /, 'outcome unknown, ')}`
+      : `FAILED to ${what}: ${r.error}`;
+}
+
+/** A target's JSON entry: what `describe` says of it, `action`, `ok` and, unless done, how it ended. */
+export function resultEntry<T>(
+  spec: ReportSpec<T>,
+  r: BulkResult<T>,
+  extra?: { json: Record<string, unknown> },
+): Record<string, unknown> {
+  return {
+    ...spec.describe(r.target),
+    action: spec.jsonAction ?? spec.verb,
+    ok: r.ok,
+    ...extra?.json,
+    ...(r.ok
+      ? {}
+      : {
+          attempted: r.attempted,
+          outcome: r.outcome,
+          error: r.error,
+          ...(r.status ? { status: r.status } : {}),
+        }),
+  };
 }
 
 /**
@@ -171,32 +251,10 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
     bar?.increment();
     const extra = r.outcome === 'done' && spec.report ? spec.report(r.answer) : undefined;
     if (json) {
-      json.push({
-        ...spec.describe(r.target),
-        action: spec.verb,
-        ok: r.ok,
-        ...extra?.json,
-        ...(r.ok
-          ? {}
-          : {
-              attempted: r.attempted,
-              outcome: r.outcome,
-              error: r.error,
-              ...(r.status ? { status: r.status } : {}),
-            }),
-      });
+      json.push(resultEntry(spec, r, extra));
       return;
     }
-    // One line per target: a label holds names from the server (a device name any client sets),
-    // so its line breaks are shown as \n too.
-    const label = visible(spec.label(r.target));
-    const what = `${spec.verb} ${label}`;
-    const line =
-      r.outcome === 'done'
-        ? `${spec.done} ${label}${extra ? `: ${visible(extra.text)}` : ''}`
-        : r.outcome === 'unknown'
-          ? `NOT CONFIRMED: ${what}: ${r.error?.replace(/^not confirmed \(outcome unknown\): /, 'outcome unknown, ')}`
-          : `FAILED to ${what}: ${r.error}`;
+    const line = resultLine(spec, r, extra);
     if (holdLines) held.push(line);
     else if (r.ok) out.data(line);
     else out.info(line);
@@ -212,29 +270,9 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
         const answer = await spec.action(target);
         emit({ target, ok: true, attempted: true, outcome: 'done', answer });
       } catch (err) {
-        const { outcome, stop } = judge(err);
+        const { stop, ...failure } = failureOf(err);
         if (stop) stopped ??= stop;
-        const e = err as CliError & { status?: number };
-        const error =
-          err instanceof RequestInterruptedError
-            ? err.unknown
-              ? `not confirmed (outcome unknown): ${e.message}`
-              : `not attempted: ${e.message}`
-            : outcome === 'unknown'
-              ? err instanceof ApiError
-                ? `not confirmed (outcome unknown): a gateway answered for the server (${e.message})`
-                : `not confirmed (outcome unknown): no answer from the server (${e.message})`
-              : stop?.kind === 'unreachable'
-                ? `not done: ${e.message}`
-                : e.message;
-        emit({
-          target,
-          ok: false,
-          attempted: outcome !== 'not_attempted',
-          outcome,
-          error,
-          status: e.status,
-        });
+        emit({ target, ok: false, ...failure });
       } finally {
         underWay--;
       }
@@ -250,8 +288,9 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
     out.aroundMessage = undefined;
     bar?.stop();
   }
-  const signal = ctx.interrupt.signal;
-  const why = stopped ? `the run stopped on ${STOPPED_ON[stopped.kind]}` : `interrupted by ${signal}`;
+  const why = stopped
+    ? `the run stopped on ${STOPPED_ON[stopped.kind]}`
+    : `interrupted by ${ctx.interrupt.signal}`;
   for (const target of targets.slice(next)) {
     emit({
       target,
@@ -264,7 +303,21 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
   for (const line of held)
     (line.startsWith('FAILED') || line.startsWith('NOT ') ? out.info : out.data).call(out, line);
   json?.end();
+  return endRun(ctx, spec, results, stopped);
+}
 
+/**
+ * The summary of a run whose every target has its result printed, and its exit code: 0 all done,
+ * 4 when a 401/403 stopped it; else it throws (exit 1, or the signal's when one stopped it).
+ */
+export function endRun(
+  ctx: Ctx,
+  spec: Pick<ReportSpec<unknown>, 'done' | 'noun'>,
+  results: { outcome: Outcome }[],
+  stopped?: Stop,
+): number {
+  const { out } = ctx;
+  const signal = ctx.interrupt.signal;
   const count = (o: Outcome) => results.filter((r) => r.outcome === o).length;
   const okCount = count('done');
   const noun = (k: number) => (k === 1 ? spec.noun[0] : spec.noun[1]);
@@ -310,4 +363,30 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
     );
   }
   throw new PartialFailure(msg, rerun);
+}
+
+/**
+ * For a verb whose one request changes many targets at once (`user-groups add-users`,
+ * `device-groups add-devices`/`remove-devices`, `strategies assign`/`unassign`): sends it and gives
+ * back its answer, for the verb's own report. When it fails, every target it carried ends as a
+ * target of runBulk whose own request failed so: refused (4xx/5xx) → `failed` with the server's
+ * error; sent without an answer (connection lost, timeout) → `unknown`; stopped by a signal before
+ * it went → `not_attempted`. Each gets its line (its entry in a JSON array with --json), then the
+ * summary, and `code` is runBulk's exit code (or it throws, as runBulk does).
+ */
+export async function sendTogether<T, A>(
+  ctx: Ctx,
+  targets: T[],
+  spec: ReportSpec<T>,
+  send: () => Promise<A>,
+): Promise<{ answer: A } | { code: number }> {
+  try {
+    return { answer: await send() };
+  } catch (err) {
+    const { stop, ...failure } = failureOf(err);
+    const results: BulkResult<T>[] = targets.map((target) => ({ target, ok: false, ...failure }));
+    if (ctx.out.json) ctx.out.jsonValue(results.map((r) => resultEntry(spec, r)));
+    else for (const r of results) ctx.out.info(resultLine(spec, r));
+    return { code: endRun(ctx, spec, results, stop) };
+  }
 }

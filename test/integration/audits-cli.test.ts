@@ -315,6 +315,109 @@ describe('against a server without the extra filters (e.g. a Pro server)', () =>
   });
 });
 
+describe('through a proxy that passes on only the query parameters of the Pro wire contract', () => {
+  /** What Pro's audit listings take (pro-admin-api.md §9 rows 47–50), besides current and pageSize. */
+  const PRO_FILTERS: Record<string, string[]> = {
+    '/api/audits/conn': ['remote', 'conn_type', 'created_at'],
+    '/api/audits/file': ['remote', 'created_at'],
+    '/api/audits/alarm': ['device', 'created_at'],
+    '/api/audits/console': ['operator', 'created_at'],
+  };
+
+  async function proLike(): Promise<{ url: string; seen: string[]; close: () => Promise<unknown> }> {
+    const seen: string[] = [];
+    const proxy = createServer(async (req, res) => {
+      const u = new URL(req.url!, 'http://x');
+      const keep = [...(PRO_FILTERS[u.pathname] ?? []), 'current', 'pageSize'];
+      for (const k of [...u.searchParams.keys()]) if (!keep.includes(k)) u.searchParams.delete(k);
+      seen.push(`${u.pathname}${u.search}`);
+      const up = await fetch(`${s.url}${u.pathname}${u.search}`, {
+        headers: { authorization: req.headers.authorization ?? '' },
+      });
+      res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' });
+      res.end(await up.text());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    return {
+      url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      seen,
+      close: () => new Promise((r) => proxy.close(r)),
+    };
+  }
+
+  /** 25 console records, newest first: one Enable Users (4th newest) among Disable Users. */
+  async function consoleLog() {
+    for (let i = 0; i < 25; i++) {
+      await s.store.audit.console({
+        typ: 1,
+        iop: i === 21 ? 6 : 7,
+        operatorGuid: null,
+        operator: 'admin',
+        ip: '127.0.0.1',
+        detail: `record ${i}`,
+      });
+    }
+  }
+
+  it('view-console --operation: the page header and --json say how many of the page match, never the unfiltered count as matches', async () => {
+    await consoleLog();
+    const pro = await proLike();
+    try {
+      const args = ['view-console', '--operation', 'Enable Users'];
+      const r = await run(args, { RDADMIN_URL: pro.url });
+      expect(r.code, r.stderr).toBe(0);
+      expect(lines(r.stdout).map((l) => l.split('\t').at(-1))).toEqual(['record 21']);
+      expect(r.stderr).toBe(
+        [
+          'warning: the server returned 9 record(s) outside --until/--type/--operation (it may not support them); they were left out',
+          '1 matching of the 10 records on page 1 of 3 (the server counts 25 console records: it does not filter by --operation); times in Europe/Berlin; next: --current 2, everything: --all.',
+          '',
+        ].join('\n'),
+      );
+      // The filter was indeed hidden from the server.
+      expect(pro.seen).toEqual(['/api/audits/console?current=1&pageSize=10']);
+
+      const json = await run([...args, '--json'], { RDADMIN_URL: pro.url });
+      expect(json.code, json.stderr).toBe(0);
+      const doc = JSON.parse(json.stdout);
+      expect(doc.data.map((x: { detail: string }) => x.detail)).toEqual(['record 21']);
+      expect({ ...doc, data: undefined }).toEqual({
+        data: undefined,
+        total: 25,
+        current: 1,
+        pageSize: 10,
+        client_side_filter: { not_applied_by_server: ['operation'], page_records: 10, matching: 1 },
+      });
+
+      // A page with no match says so, with the pages still to read.
+      const none = await run([...args, '--current', '2'], { RDADMIN_URL: pro.url });
+      expect(none.stderr).toContain(
+        '0 matching of the 10 records on page 2 of 3 (the server counts 25 console records: it does not filter by --operation); times in Europe/Berlin; next: --current 3, everything: --all.',
+      );
+
+      // --all reads every page and keeps only the matches: one record, counted as one.
+      const all = await run([...args, '--all', '--json'], { RDADMIN_URL: pro.url });
+      expect(all.code, all.stderr).toBe(0);
+      expect(JSON.parse(all.stdout).map((x: { detail: string }) => x.detail)).toEqual(['record 21']);
+      expect(all.stderr).toContain('the server returned 24 record(s) outside');
+      const table = await run([...args, '--all', '--no-color'], { RDADMIN_URL: pro.url }, true);
+      expect(table.stderr).toContain('1 console records; times in Europe/Berlin.');
+    } finally {
+      await pro.close();
+    }
+  });
+
+  it('a server that filters (rdadmin serve) keeps the plain header and envelope', async () => {
+    await consoleLog();
+    const r = await run(['view-console', '--operation', 'Enable Users', '--no-color'], {}, true);
+    expect(r.stderr).toContain('Page 1 of 1: 1 of 1 console records; times in Europe/Berlin.');
+    const json = await run(['view-console', '--operation', 'Enable Users', '--json']);
+    const doc = JSON.parse(json.stdout);
+    expect(Object.keys(doc)).toEqual(['data', 'total', 'current', 'pageSize']);
+    expect(doc.total).toBe(1);
+  });
+});
+
 describe('demo fleet', () => {
   it('seeds connections, file transfers and alarms between demo devices, once; view-conn --remote shows them', async () => {
     const fleet = await loadDemoFleet(new URL('../../fixtures/demo.json', import.meta.url));
