@@ -129,6 +129,8 @@ export async function assign(
     case 'ab':
       return assignToBook(deps, device, parseBookEntry(value), operatorGuid);
   }
-  await store.devices.update([device.guid], patch);
+  // A device deleted since it was read (another request): nothing changed, nothing to record.
+  if (!(await store.devices.update([device.guid], patch)))
+    throw new HttpError(404, `device ${device.id} not found (deleted meanwhile)`);
   return `device ${device.id}: ${what}`;
 }

@@ -20,6 +20,7 @@ import type { AppDeps } from '../context';
 import { HttpError, readBody, readQuery, readText } from '../http';
 import { logSafe } from '../line-log';
 import type { RouteTable } from '../routes';
+import type { Store } from '../store';
 import { ConsoleOp, ConsoleType } from '../store/audit';
 import { constraintViolation } from '../store/db';
 import type { DeviceRecord, ListedDevice } from '../store/devices';
@@ -63,8 +64,9 @@ function text(status: 200 | 400 | 403 | 404, body: string): Response {
 export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
   const { store } = deps;
 
-  async function loadOne(guid: string): Promise<DeviceRecord> {
-    const d = await store.devices.getByGuid(guid);
+  /** The device, read from `from` (inside a change: the transaction's store), or a 404. */
+  async function loadOne(guid: string, from: Store = store): Promise<DeviceRecord> {
+    const d = await from.devices.getByGuid(guid);
     if (!d) throw new HttpError(404, `device not found: ${guid}`);
     return d;
   }
@@ -192,15 +194,23 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
       response: Ok,
     },
     async (c) => {
-      const d = await loadOne(c.req.param('guid') ?? '');
+      // The body first, then the device as it is now, in the transaction that changes it: a slow
+      // body must not leave a copy read before it, of a device deleted meanwhile.
       const body = await readBody(c, AssignBody);
+      const guid = c.req.param('guid') ?? '';
       await changeRecorded(
         deps,
         c,
         ConsoleType.device,
         ConsoleOp.updateDevice,
-        (tx) =>
-          assign({ ...deps, store: tx }, d, body.type, body.value, c.get('principal')?.user.guid ?? null),
+        async (tx) =>
+          assign(
+            { ...deps, store: tx },
+            await loadOne(guid, tx),
+            body.type,
+            body.value,
+            c.get('principal')?.user.guid ?? null,
+          ),
         (detail) => detail,
       );
       return c.json({});
@@ -262,8 +272,9 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
       response: DisconnectAnswer,
     },
     async (c) => {
-      const d = await loadOne(c.req.param('guid') ?? '');
+      // The body first: a slow body must not leave a copy of the device read before it.
       const body = await readBody(c, DisconnectBody);
+      const d = await loadOne(c.req.param('guid') ?? '');
       const live = await liveConns(d);
       let conns = live;
       if (body.conns) {
@@ -285,7 +296,11 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
           c,
           ConsoleType.device,
           ConsoleOp.disconnectDevice,
-          (tx) => tx.devices.queueDisconnect(d.guid, conns),
+          async (tx) => {
+            // Deleted meanwhile by another request: nothing to queue, nothing to record.
+            await loadOne(d.guid, tx);
+            await tx.devices.queueDisconnect(d.guid, conns);
+          },
           `disconnected device ${d.id}: ${conns.length === 1 ? 'connection' : 'connections'} ${conns.join(', ')}`,
         );
       }

@@ -89,12 +89,14 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
   /**
    * Validates one rule list of a request body: each entry's type must suit the list, and its name
    * must name an existing record. Errors are 400s naming the entry. Returns the rule ends by GUID
-   * (duplicates dropped), or undefined when the list was not given.
+   * (duplicates dropped), or undefined when the list was not given. Names are looked up in `from`
+   * (inside a change: the transaction's store).
    */
   async function resolveRules(
     list: RuleEntry[] | undefined,
     field: 'allowed_incomings' | 'allowed_outgoings',
     owner: { kind: string; type: number; guid?: string },
+    from: Store = store,
   ): Promise<Edge[] | undefined> {
     if (list === undefined) return undefined;
     const allowed = field === 'allowed_incomings' ? INCOMING_TYPES : OUTGOING_TYPES;
@@ -110,7 +112,7 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
       }
       if (!e.name) throw new HttpError(400, `${at(i)}: name must not be empty`);
     });
-    const guids = await store.groups.findRuleTargets(entries);
+    const guids = await from.groups.findRuleTargets(entries);
     const missing = entries
       .map((e, i) =>
         guids[i] ? undefined : `${at(i)}: ${RULE_TYPE_LABEL[e.type]} '${e.name}' does not exist`,
@@ -147,8 +149,9 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
 
   // ---------------------------------------------------------------- user groups
 
-  async function loadUserGroup(guid: string): Promise<UserGroupView> {
-    const g = await store.groups.getUserGroup(guid);
+  /** The user group, read from `from` (inside a change: the transaction's store), or a 404. */
+  async function loadUserGroup(guid: string, from: Store = store): Promise<UserGroupView> {
+    const g = await from.groups.getUserGroup(guid);
     if (!g) throw new HttpError(404, `user group not found: ${guid}`);
     return g;
   }
@@ -229,34 +232,37 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
       response: UserGroupRow,
     },
     async (c) => {
-      const group = await loadUserGroup(c.req.param('guid') ?? '');
+      // The body first; then the checks and the write in one transaction, from the group as it is
+      // now: a slow body must not leave a copy read before it, of a group deleted meanwhile.
       const body = await readBody(c, UpdateUserGroupBody);
       if (Object.keys(body).length === 0)
         throw nothingToUpdate(['name', 'note', 'allowed_incomings', 'allowed_outgoings']);
-      if (body.name !== undefined && body.name !== group.name) {
-        if (group.name === DEFAULT_USER_GROUP)
-          throw new HttpError(400, `the '${DEFAULT_USER_GROUP}' user group cannot be renamed`);
-        if (await store.users.getGroupByName(body.name))
-          throw new HttpError(409, `a user group named '${body.name}' already exists`);
-      }
-      const owner = { kind: 'user group', type: RuleType.userGroup, guid: group.guid };
-      const incomings = await resolveRules(body.allowed_incomings, 'allowed_incomings', owner);
-      const outgoings = await resolveRules(body.allowed_outgoings, 'allowed_outgoings', owner);
-      const row = await changeRecorded(
+      const guid = c.req.param('guid') ?? '';
+      const { row } = await changeRecorded(
         deps,
         c,
         ConsoleType.group,
         ConsoleOp.updateGroup,
         async (tx) => {
+          const group = await loadUserGroup(guid, tx);
+          if (body.name !== undefined && body.name !== group.name) {
+            if (group.name === DEFAULT_USER_GROUP)
+              throw new HttpError(400, `the '${DEFAULT_USER_GROUP}' user group cannot be renamed`);
+            if (await tx.users.getGroupByName(body.name))
+              throw new HttpError(409, `a user group named '${body.name}' already exists`);
+          }
+          const owner = { kind: 'user group', type: RuleType.userGroup, guid: group.guid };
+          const incomings = await resolveRules(body.allowed_incomings, 'allowed_incomings', owner, tx);
+          const outgoings = await resolveRules(body.allowed_outgoings, 'allowed_outgoings', owner, tx);
           await tx.groups.updateUserGroup(group.guid, {
             name: body.name,
             note: body.note,
             incomings,
             outgoings,
           });
-          return userGroupAnswer(group.guid, tx);
+          return { group, row: await userGroupAnswer(group.guid, tx), incomings, outgoings };
         },
-        (row) => {
+        ({ group, row, incomings, outgoings }) => {
           const changes = [
             body.name !== undefined && body.name !== group.name ? `renamed to '${body.name}'` : '',
             body.note !== undefined ? 'note changed' : '',
@@ -323,31 +329,37 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
       response: AddUsersResult,
     },
     async (c) => {
-      const group = await loadUserGroup(c.req.param('guid') ?? '');
+      // The body first; then the group and the users as they are now, in the transaction that
+      // moves them: a slow body must not leave copies read before it (a group deleted meanwhile).
       const guids = [...new Set(await readBody(c, UserGuidArray))];
-      const users = await store.users.getByGuids(guids);
-      if (users.length !== guids.length) {
-        const known = new Set(users.map((u) => u.guid));
-        throw new HttpError(
-          404,
-          `user not found: ${listNames(
-            guids.filter((g) => !known.has(g)),
-            10,
-          )}`,
-        );
-      }
-      const moving = users.filter((u) => u.group_guid !== group.guid);
-      await changeRecorded(
+      const guid = c.req.param('guid') ?? '';
+      const { moving } = await changeRecorded(
         deps,
         c,
         ConsoleType.group,
         ConsoleOp.updateGroup,
-        (tx) =>
-          tx.groups.moveUsers(
+        async (tx) => {
+          const group = await loadUserGroup(guid, tx);
+          const users = await tx.users.getByGuids(guids);
+          if (users.length !== guids.length) {
+            const known = new Set(users.map((u) => u.guid));
+            throw new HttpError(
+              404,
+              `user not found: ${listNames(
+                guids.filter((g) => !known.has(g)),
+                10,
+              )}`,
+            );
+          }
+          const moving = users.filter((u) => u.group_guid !== group.guid);
+          await tx.groups.moveUsers(
             group.guid,
             moving.map((u) => u.guid),
-          ),
-        `added ${listNames(users.map((u) => u.name))} to user group '${group.name}'` +
+          );
+          return { group, users, moving };
+        },
+        ({ group, users, moving }) =>
+          `added ${listNames(users.map((u) => u.name))} to user group '${group.name}'` +
           (moving.length < users.length ? ` (${users.length - moving.length} already members)` : ''),
       );
       return c.json({
@@ -359,8 +371,9 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
 
   // ---------------------------------------------------------------- device groups
 
-  async function loadDeviceGroup(guid: string): Promise<DeviceGroupView> {
-    const g = await store.groups.getDeviceGroup(guid);
+  /** The device group, read from `from` (inside a change: the transaction's store), or a 404. */
+  async function loadDeviceGroup(guid: string, from: Store = store): Promise<DeviceGroupView> {
+    const g = await from.groups.getDeviceGroup(guid);
     if (!g) throw new HttpError(404, `device group not found: ${guid}`);
     return g;
   }
@@ -439,28 +452,32 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
       response: DeviceGroupRow,
     },
     async (c) => {
-      const group = await loadDeviceGroup(c.req.param('guid') ?? '');
+      // The body first; then the checks and the write in one transaction, from the group as it is
+      // now: a slow body must not leave a copy read before it, of a group deleted meanwhile.
       const body = await readBody(c, UpdateDeviceGroupBody);
       if (Object.keys(body).length === 0) throw nothingToUpdate(['name', 'note', 'allowed_incomings']);
-      if (body.name !== undefined && body.name !== group.name) {
-        if (await store.groups.getDeviceGroupByName(body.name))
-          throw new HttpError(409, `a device group named '${body.name}' already exists`);
-      }
-      const incomings = await resolveRules(body.allowed_incomings, 'allowed_incomings', {
-        kind: 'device group',
-        type: RuleType.deviceGroup,
-        guid: group.guid,
-      });
-      const row = await changeRecorded(
+      const guid = c.req.param('guid') ?? '';
+      const { row } = await changeRecorded(
         deps,
         c,
         ConsoleType.group,
         ConsoleOp.updateGroup,
         async (tx) => {
+          const group = await loadDeviceGroup(guid, tx);
+          if (body.name !== undefined && body.name !== group.name) {
+            if (await tx.groups.getDeviceGroupByName(body.name))
+              throw new HttpError(409, `a device group named '${body.name}' already exists`);
+          }
+          const incomings = await resolveRules(
+            body.allowed_incomings,
+            'allowed_incomings',
+            { kind: 'device group', type: RuleType.deviceGroup, guid: group.guid },
+            tx,
+          );
           await tx.groups.updateDeviceGroup(group.guid, { name: body.name, note: body.note, incomings });
-          return deviceGroupAnswer(group.guid, tx);
+          return { group, row: await deviceGroupAnswer(group.guid, tx), incomings };
         },
-        (row) => {
+        ({ group, row, incomings }) => {
           const changes = [
             body.name !== undefined && body.name !== group.name ? `renamed to '${body.name}'` : '',
             body.note !== undefined ? 'note changed' : '',
@@ -507,10 +524,17 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
     },
   );
 
-  /** Loads devices by peer ID, or fails naming the unknown ones (nothing changes). */
-  async function loadDevices(c: Ctx) {
-    const ids = [...new Set(await readBody(c, DeviceIdArray))];
-    const devices = await store.devices.getByIds(ids);
+  /** The device IDs of a request body (duplicates dropped). */
+  async function readIds(c: Ctx): Promise<string[]> {
+    return [...new Set(await readBody(c, DeviceIdArray))];
+  }
+
+  /**
+   * Loads devices by peer ID from `from` (inside a change: the transaction's store), or fails
+   * naming the unknown ones (nothing changes).
+   */
+  async function loadDevices(ids: string[], from: Store) {
+    const devices = await from.devices.getByIds(ids);
     if (devices.length !== ids.length) {
       const known = new Set(devices.map((d) => d.id));
       throw new HttpError(
@@ -536,23 +560,30 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
       response: AddDevicesResult,
     },
     async (c) => {
-      const group = await loadDeviceGroup(c.req.param('guid') ?? '');
-      const devices = await loadDevices(c);
-      const changing = devices.filter((d) => d.device_group_guid !== group.guid);
-      const moved = changing
-        .filter((d) => d.device_group_name !== null)
-        .map((d) => ({ id: d.id, from: d.device_group_name! }));
-      await changeRecorded(
+      // The body first; then the group and the devices as they are now, in the transaction that
+      // moves them: a slow body must not leave copies read before it (a group deleted meanwhile).
+      const ids = await readIds(c);
+      const guid = c.req.param('guid') ?? '';
+      const { changing, moved } = await changeRecorded(
         deps,
         c,
         ConsoleType.group,
         ConsoleOp.updateGroup,
-        (tx) =>
-          tx.groups.setDevicesGroup(
+        async (tx) => {
+          const group = await loadDeviceGroup(guid, tx);
+          const devices = await loadDevices(ids, tx);
+          const changing = devices.filter((d) => d.device_group_guid !== group.guid);
+          const moved = changing
+            .filter((d) => d.device_group_name !== null)
+            .map((d) => ({ id: d.id, from: d.device_group_name! }));
+          await tx.groups.setDevicesGroup(
             group.guid,
             changing.map((d) => d.guid),
-          ),
-        `added devices ${listNames(devices.map((d) => d.id))} to device group '${group.name}'` +
+          );
+          return { group, devices, changing, moved };
+        },
+        ({ group, devices, moved }) =>
+          `added devices ${listNames(devices.map((d) => d.id))} to device group '${group.name}'` +
           (moved.length ? ` (moved from: ${listNames(moved.map((m) => `${m.id} ← '${m.from}'`))})` : ''),
       );
       return c.json({ added: changing.length, moved });
@@ -571,31 +602,38 @@ export function registerGroupRoutes(r: RouteTable, deps: AppDeps): void {
       response: RemoveDevicesResult,
     },
     async (c) => {
-      const group = await loadDeviceGroup(c.req.param('guid') ?? '');
-      const devices = await loadDevices(c);
-      const outside = devices.filter((d) => d.device_group_guid !== group.guid);
-      if (outside.length) {
-        throw new HttpError(
-          400,
-          `not in device group '${group.name}': ${listNames(
-            outside.map(
-              (d) => `${d.id} (${d.device_group_name ? `in '${d.device_group_name}'` : 'ungrouped'})`,
-            ),
-            10,
-          )}; nothing was changed`,
-        );
-      }
-      await changeRecorded(
+      // The body first; then the group and the devices as they are now, in the transaction that
+      // takes them out: a slow body must not leave copies read before it.
+      const ids = await readIds(c);
+      const guid = c.req.param('guid') ?? '';
+      const { devices } = await changeRecorded(
         deps,
         c,
         ConsoleType.group,
         ConsoleOp.updateGroup,
-        (tx) =>
-          tx.groups.setDevicesGroup(
+        async (tx) => {
+          const group = await loadDeviceGroup(guid, tx);
+          const devices = await loadDevices(ids, tx);
+          const outside = devices.filter((d) => d.device_group_guid !== group.guid);
+          if (outside.length) {
+            throw new HttpError(
+              400,
+              `not in device group '${group.name}': ${listNames(
+                outside.map(
+                  (d) => `${d.id} (${d.device_group_name ? `in '${d.device_group_name}'` : 'ungrouped'})`,
+                ),
+                10,
+              )}; nothing was changed`,
+            );
+          }
+          await tx.groups.setDevicesGroup(
             null,
             devices.map((d) => d.guid),
-          ),
-        `removed devices ${listNames(devices.map((d) => d.id))} from device group '${group.name}'`,
+          );
+          return { group, devices };
+        },
+        ({ group, devices }) =>
+          `removed devices ${listNames(devices.map((d) => d.id))} from device group '${group.name}'`,
       );
       return c.json({ removed: devices.length });
     },

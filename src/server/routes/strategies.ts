@@ -39,8 +39,9 @@ export function registerStrategyRoutes(r: RouteTable, deps: AppDeps): void {
     detail: string | ((result: T) => string),
   ) => changeRecorded(deps, c, ConsoleType.device, ConsoleOp.updateDevice, change, detail);
 
-  async function load(guid: string): Promise<StrategyRecord> {
-    const s = await store.strategies.getByGuid(guid);
+  /** The strategy, read from `from` (inside a change: the transaction's store), or a 404. */
+  async function load(guid: string, from: Store = store): Promise<StrategyRecord> {
+    const s = await from.strategies.getByGuid(guid);
     if (!s) throw new HttpError(404, `strategy not found: ${guid}`);
     return s;
   }
@@ -116,12 +117,18 @@ export function registerStrategyRoutes(r: RouteTable, deps: AppDeps): void {
       response: Ok,
     },
     async (c) => {
-      const s = await load(c.req.param('guid') ?? '');
+      // The body first, then the strategy as it is now, in the transaction that changes it: a slow
+      // body must not leave a copy read before it, of a strategy deleted or renamed meanwhile.
       const enabled = await readBody(c, StatusBody);
+      const guid = c.req.param('guid') ?? '';
       await logged(
         c,
-        (tx) => tx.strategies.update(s.guid, { enabled }),
-        `${enabled ? 'enabled' : 'disabled'} strategy '${s.name}'`,
+        async (tx) => {
+          const s = await load(guid, tx);
+          await tx.strategies.update(s.guid, { enabled });
+          return s;
+        },
+        (s) => `${enabled ? 'enabled' : 'disabled'} strategy '${s.name}'`,
       );
       return c.json({});
     },
@@ -204,28 +211,36 @@ export function registerStrategyRoutes(r: RouteTable, deps: AppDeps): void {
       response: StrategyRow,
     },
     async (c) => {
-      const s = await load(c.req.param('guid') ?? '');
+      // The body first; then the checks, the merge of the options and the write in one
+      // transaction, from the strategy as it is now: a slow body must not leave a copy read before
+      // it (another administrator's options dropped, a deleted strategy written to).
       const body = await readBody(c, UpdateStrategyBody);
-      if (body.name !== undefined && body.name !== s.name) {
-        if (s.name === DEFAULT_STRATEGY)
-          throw new HttpError(400, `the '${DEFAULT_STRATEGY}' strategy cannot be renamed`);
-        if (await store.strategies.getByName(body.name))
-          throw new HttpError(409, `a strategy named '${body.name}' already exists`);
-      }
-      let options: Record<string, string> | undefined;
-      if (body.options) {
-        options = JSON.parse(s.options) as Record<string, string>;
-        for (const [k, v] of Object.entries(body.options)) {
-          if (v === null) delete options[k];
-          else options[k] = v;
-        }
-      }
-      await logged(
+      const guid = c.req.param('guid') ?? '';
+      const { after } = await logged(
         c,
-        (tx) => tx.strategies.update(s.guid, { name: body.name, options }),
-        `updated strategy '${s.name}'${body.name && body.name !== s.name ? ` (renamed to '${body.name}')` : ''}`,
+        async (tx) => {
+          const s = await load(guid, tx);
+          if (body.name !== undefined && body.name !== s.name) {
+            if (s.name === DEFAULT_STRATEGY)
+              throw new HttpError(400, `the '${DEFAULT_STRATEGY}' strategy cannot be renamed`);
+            if (await tx.strategies.getByName(body.name))
+              throw new HttpError(409, `a strategy named '${body.name}' already exists`);
+          }
+          let options: Record<string, string> | undefined;
+          if (body.options) {
+            options = JSON.parse(s.options) as Record<string, string>;
+            for (const [k, v] of Object.entries(body.options)) {
+              if (v === null) delete options[k];
+              else options[k] = v;
+            }
+          }
+          await tx.strategies.update(s.guid, { name: body.name, options });
+          return { before: s, after: await load(guid, tx) };
+        },
+        ({ before: s }) =>
+          `updated strategy '${s.name}'${body.name && body.name !== s.name ? ` (renamed to '${body.name}')` : ''}`,
       );
-      return c.json(strategyRow((await store.strategies.getByGuid(s.guid))!));
+      return c.json(strategyRow(after));
     },
   );
 
@@ -242,7 +257,15 @@ export function registerStrategyRoutes(r: RouteTable, deps: AppDeps): void {
       const s = await load(c.req.param('guid') ?? '');
       if (s.name === DEFAULT_STRATEGY)
         throw new HttpError(400, `the '${DEFAULT_STRATEGY}' strategy cannot be deleted`);
-      await logged(c, (tx) => tx.strategies.delete(s.guid), `deleted strategy '${s.name}'`);
+      await logged(
+        c,
+        async (tx) => {
+          // Deleted meanwhile by another request: nothing to record.
+          if (!(await tx.strategies.delete(s.guid)))
+            throw new HttpError(404, `strategy not found: ${s.guid}`);
+        },
+        `deleted strategy '${s.name}'`,
+      );
       return c.json({});
     },
   );

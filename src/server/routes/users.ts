@@ -19,6 +19,7 @@ import type { AppDeps } from '../context';
 import { hashPassword, hashToken, newSecret } from '../crypto';
 import { HttpError, readBody, readQuery } from '../http';
 import type { RouteTable } from '../routes';
+import { inTransaction, type Store } from '../store';
 
 /** The context a route handler gets. */
 type RouteContext = Parameters<Parameters<RouteTable['add']>[1]>[0];
@@ -236,24 +237,31 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
     },
     async (c) => {
       const token = c.req.param('token') ?? '';
-      const { user } = await openInvitation(token);
+      await openInvitation(token);
       const body = await readBody(c, AcceptInviteBody);
-      if (!(await store.auth.useInvitation(hashToken(token))))
-        throw new HttpError(404, 'invitation not found or already used');
-      await store.users.update([user.guid], {
-        password_hash: await hashPassword(body.password),
-        status: UserStatus.enabled,
+      const passwordHash = await hashPassword(body.password);
+      // The body and the hashing take a while: meanwhile an administrator may have disabled or
+      // deleted the user, or another request used the invitation. So the invitation and its user
+      // are checked again, and the invitation used and the user enabled, in one transaction: an
+      // administrator's disable is never undone, and a refused acceptance leaves the invitation as
+      // it was (an invited user enabled again gets it back).
+      await inTransaction(store, async (tx) => {
+        const { user } = await openInvitation(token, tx);
+        if (!(await tx.auth.useInvitation(hashToken(token))))
+          throw new HttpError(404, 'invitation not found or already used');
+        await tx.users.update([user.guid], { password_hash: passwordHash, status: UserStatus.enabled });
       });
       return c.json({});
     },
   );
 
-  async function openInvitation(token: string) {
-    const inv = token ? await store.auth.getInvitation(hashToken(token)) : undefined;
+  /** The invitation and its (still invited) user, read from `from` (a transaction's store). */
+  async function openInvitation(token: string, from: Store = store) {
+    const inv = token ? await from.auth.getInvitation(hashToken(token)) : undefined;
     if (!inv || inv.used_at) throw new HttpError(404, 'invitation not found or already used');
     if (Date.parse(inv.expires_at) <= deps.clock().getTime())
       throw new HttpError(404, 'invitation has expired');
-    const user = await store.users.getByGuid(inv.user_guid);
+    const user = await from.users.getByGuid(inv.user_guid);
     if (!user || user.status !== UserStatus.unverified)
       throw new HttpError(404, 'invitation is no longer valid');
     return { inv, user };

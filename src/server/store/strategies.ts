@@ -124,15 +124,17 @@ export class StrategyRepo {
     this.changed();
   }
 
-  async delete(guid: string): Promise<void> {
+  /** Deletes a strategy (its devices lose it); false when there was none with this GUID. */
+  async delete(guid: string): Promise<boolean> {
     try {
-      await transact(this.db, async (trx) => {
+      return await transact(this.db, async (trx) => {
         await trx
           .updateTable('devices')
           .set({ strategy_guid: null })
           .where('strategy_guid', '=', guid)
           .execute();
-        await trx.deleteFrom('strategies').where('guid', '=', guid).execute();
+        const r = await trx.deleteFrom('strategies').where('guid', '=', guid).executeTakeFirst();
+        return Number(r.numDeletedRows) > 0;
       });
     } finally {
       this.changed();
