@@ -43,6 +43,8 @@ export function auditsApi(t: Transport, prefetch = 0) {
         pageSize,
         parse: parseJsonLossless,
         prefetch,
+        // Newest first: a record added meanwhile cannot hide another (see PageOptions.reread).
+        reread: false,
       }) as AsyncGenerator<AuditRow>;
     },
   };

@@ -38,7 +38,10 @@ export interface TransportOptions {
   batch?: boolean;
   /** Tries again of a request the server refused with 429 (any method: it was not carried out). */
   rateRetries?: number;
-  /** Told once, the first time the server asks to slow down (429), for the person running this. */
+  /**
+   * Told what the person running this should know: once, the first time the server asks to slow
+   * down (429); a listing that changed while it was read (paginate()).
+   */
   notice?: (line: string) => void;
   /** Waits between tries (tests replace it). */
   sleep?: (ms: number) => Promise<void>;
@@ -436,6 +439,11 @@ export class Transport {
   /** What a listing waits for before its next page (see TransportOptions.pace), if anything. */
   pace(): Promise<void> | undefined {
     return this.opts.pace?.();
+  }
+
+  /** Tells the person running this something they should know (a warning; see TransportOptions.notice). */
+  notify(line: string): void {
+    this.opts.notice?.(line);
   }
 
   /** Passes a listing's progress on to the `rows` observer (paginate() calls it). */

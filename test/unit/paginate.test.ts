@@ -182,14 +182,23 @@ describe('paginate: examples', () => {
   it('drops rows whose GUID was already seen on an earlier page', async () => {
     const [a, b, c, d] = rows(4) as [Row, Row, Row, Row];
     const book: Record<number, Row[]> = { 1: [a, b], 2: [b, c], 3: [d] };
-    const s = server(({ current }) => ({ data: book[current] ?? [], total: 5 }));
+    const notices: string[] = [];
+    const s = server(({ current }) => ({ data: book[current] ?? [], total: 5 }), {
+      notice: (l) => notices.push(l),
+    });
     await expect(collect(paginate(s.t, '/api/users', {}, Row, { pageSize: 2 }))).resolves.toEqual([
       a,
       b,
       c,
       d,
     ]);
-    expect(s.pages).toHaveLength(3);
+    // A row twice in one reading means the rows moved (some were added before it): the listing is
+    // read again from page 1, here every time, since this server always answers so; no row is
+    // handed on twice.
+    expect(s.pages.map((p) => p.current)).toEqual([1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3]);
+    expect(notices).toEqual([
+      'the users listing kept changing while it was read (rows were removed or added meanwhile; read 4 times from the first page), so rows may be missing: 0 rows came from the readings again, after the others; run the command again once the changes are done',
+    ]);
   });
 
   it('a server that repeats the same full page forever ends with an ApiError', async () => {
@@ -246,5 +255,95 @@ describe('paginate: examples', () => {
     const s = server(() => ({ data: null, total: 0 }));
     await expect(collect(paginate(s.t, '/api/users', {}, Row, { pageSize: 10 }))).resolves.toEqual([]);
     expect(s.pages).toHaveLength(1);
+  });
+});
+
+describe('paginate: a listing that changes while it is read', () => {
+  /** `all` rows; `change(n)` runs once `n` answers have been given (the set changes between pages). */
+  function moving(all: Row[], change: (answered: number, rows: Row[]) => Row[], withTotal = true) {
+    let now = all;
+    let answered = 0;
+    return ({ current, pageSize }: Page) => {
+      const body = {
+        data: now.slice((current - 1) * pageSize, current * pageSize),
+        ...(withTotal ? { total: now.length } : {}),
+      };
+      now = change(++answered, now);
+      return body;
+    };
+  }
+
+  it('rows removed before the read position: read again from page 1, the rows it missed after the others', async () => {
+    const all = rows(10);
+    const notices: string[] = [];
+    // After page 2 of the first reading, the first two rows go: rows 6 and 7 move onto page 2.
+    const s = server(
+      moving(all, (n, r) => (n === 2 ? r.slice(2) : r)),
+      { notice: (l) => notices.push(l) },
+    );
+    const got = await collect(paginate(s.t, '/api/users', {}, Row, { pageSize: 3 }));
+    expect(got.map((r) => r.guid)).toEqual(['g0', 'g1', 'g2', 'g3', 'g4', 'g5', 'g8', 'g9', 'g6', 'g7']);
+    expect(s.pages.map((p) => p.current)).toEqual([1, 2, 3, 1, 2, 3]);
+    expect(notices).toEqual([
+      'the users listing changed while it was read (rows were removed or added meanwhile), so it was read again from the first page: 2 rows came from the reading again, after the others',
+    ]);
+  });
+
+  it('a rise of total counts too (one row removed before the position, two added after it)', async () => {
+    const all = rows(10);
+    const notices: string[] = [];
+    const s = server(
+      moving(all, (n, r) => (n === 2 ? [...r.slice(1), ...rows(2, 100)] : r)),
+      { notice: (l) => notices.push(l) },
+    );
+    const got = await collect(paginate(s.t, '/api/users', {}, Row, { pageSize: 3 }));
+    expect(new Set(got.map((r) => r.guid))).toEqual(
+      new Set([...rows(10), ...rows(2, 100)].map((r) => r.guid)),
+    );
+    expect(got).toHaveLength(12);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toContain('1 row came from the reading again');
+  });
+
+  it('a listing that holds still is read once and says nothing', async () => {
+    const notices: string[] = [];
+    const s = server(slicing(rows(10), true), { notice: (l) => notices.push(l) });
+    await expect(collect(paginate(s.t, '/api/users', {}, Row, { pageSize: 3 }))).resolves.toEqual(rows(10));
+    expect(s.pages.map((p) => p.current)).toEqual([1, 2, 3, 4]);
+    expect(notices).toEqual([]);
+  });
+
+  it('reread: false (the audit logs) reads once, as before', async () => {
+    const notices: string[] = [];
+    const s = server(
+      moving(rows(10), (n, r) => (n === 2 ? r.slice(2) : r)),
+      { notice: (l) => notices.push(l) },
+    );
+    const got = await collect(paginate(s.t, '/api/users', {}, Row, { pageSize: 3, reread: false }));
+    expect(got).toHaveLength(8);
+    expect(s.pages.map((p) => p.current)).toEqual([1, 2, 3]);
+    expect(notices).toEqual([]);
+  });
+
+  it('rows without a guid cannot be read again: a warning says rows may be missing', async () => {
+    const Loose = z.object({ name: z.string() });
+    const all = Array.from({ length: 10 }, (_, i) => ({ name: `n${i}` }));
+    const notices: string[] = [];
+    let answered = 0;
+    let now = all;
+    const s = server(
+      ({ current, pageSize }) => {
+        const body = { data: now.slice((current - 1) * pageSize, current * pageSize), total: now.length };
+        if (++answered === 2) now = now.slice(2);
+        return body;
+      },
+      { notice: (l) => notices.push(l) },
+    );
+    const got = await collect(paginate(s.t, '/api/users', {}, Loose, { pageSize: 3 }));
+    expect(got).toHaveLength(8);
+    expect(s.pages.map((p) => p.current)).toEqual([1, 2, 3]);
+    expect(notices).toEqual([
+      'the users listing changed while it was read (rows were removed or added meanwhile) and its rows carry no guid, so it cannot be read again without repeating rows: rows may be missing; run the command again once the changes are done',
+    ]);
   });
 });
