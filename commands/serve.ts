@@ -74,6 +74,11 @@ finish (at most --shutdown-timeout), then closes the database. A second Ctrl-C c
       'an idle keep-alive connection is closed after this time (default 65)',
     ),
     opt(
+      'forget_sealed_passwords',
+      undefined,
+      'secret.key lost for good: make a new key and clear the address-book and peer passwords sealed with the lost one (only when the key does not belong with the database or is missing; logged)',
+    ),
+    opt(
       'shutdown_timeout',
       '<seconds>',
       'on SIGINT/SIGTERM, requests being handled get this long to finish before they are cut off (default 10)',
@@ -130,6 +135,7 @@ finish (at most --shutdown-timeout), then closes the database. A second Ctrl-C c
       },
       ...(retention !== undefined ? { logRetentionDays: Number(retention) } : {}),
       timeouts: Object.fromEntries(Object.entries(timeouts).filter(([, v]) => v !== undefined)),
+      ...(o['forgetSealedPasswords'] === true ? { forgetSealedPasswords: true } : {}),
     }).catch(async (err: NodeJS.ErrnoException) => {
       // A demo's temporary folder that never served is not left behind.
       if (tempDir) await rm(dataDir, { recursive: true, force: true });

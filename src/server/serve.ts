@@ -26,6 +26,12 @@ export interface ServeOptions {
   logRetentionDays?: number;
   /** Connection limits; the defaults suit production (tests shorten them). */
   timeouts?: Partial<Timeouts>;
+  /**
+   * `--forget-sealed-passwords`: secret.key is lost for good; when the key found does not belong
+   * with the database (or is missing), make a new one and clear the passwords sealed with the lost
+   * one (see secretBoxFor). Refused when the key belongs.
+   */
+  forgetSealedPasswords?: boolean;
 }
 
 export interface Timeouts {
@@ -188,7 +194,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   let store: Store | undefined;
   let unlock: (() => void) | undefined;
   try {
-    store = await openStore(join(opts.dataDir, 'db.sqlite3'), clock);
+    store = await openStore(join(opts.dataDir, 'db.sqlite3'), clock, {
+      forgetSealed: opts.forgetSealedPasswords,
+      log: opts.log,
+    });
     unlock = lockDataFolder(opts.dataDir);
     await bootstrap(store, opts.log);
     if (opts.logRetentionDays !== undefined)

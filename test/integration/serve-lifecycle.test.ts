@@ -1,12 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/server/serve';
+import { secretBoxWithKey } from '../../src/server/store/secret-box';
 import { assertBuilt, BIN, childEnv, ROOT } from '../helpers/spawn';
 
 // The life of `rdadmin serve` as a process: a shutdown with requests in flight, and the data
@@ -75,8 +76,11 @@ async function serve(dataDir: string, args: string[] = []): Promise<Serving> {
  * `rdadmin serve` expected to refuse to start: its exit and stderr. Should it start after all
  * (`started`), it is stopped again, so the test fails on its assertions rather than hanging.
  */
-async function refusedStart(dataDir: string): Promise<Exit & { stderr: string; started: boolean }> {
-  const child = spawnServe(dataDir);
+async function refusedStart(
+  dataDir: string,
+  args: string[] = [],
+): Promise<Exit & { stderr: string; started: boolean }> {
+  const child = spawnServe(dataDir, args);
   let stderr = '';
   let started = false;
   const exited = new Promise<Exit>((resolve) =>
@@ -516,6 +520,191 @@ describe('secret.key must belong with the database', () => {
     again.child.kill('SIGTERM');
     expect(await again.exited).toEqual({ code: 0, signal: null });
     expect(existsSync(join(legacy, 'secret.key'))).toBe(true);
+  });
+});
+
+describe('secret.key lost for good: --forget-sealed-passwords', () => {
+  const FLAG = '--forget-sealed-passwords';
+  const otherKey = `${Buffer.alloc(32, 9).toString('base64')}\n`;
+
+  /** A data folder with a password of each kind sealed with its secret.key. */
+  const withSealedValues = (name: string) =>
+    madeDataDir(name, async (s) => {
+      const admin = (await s.store.users.getByName('admin'))!;
+      const ab = s.store.addressBooks;
+      await ab.createShared({ name: 'Ops', ownerGuid: admin.guid, password: 'book-pw' });
+      const book = { guid: (await ab.getSharedByName('Ops'))!.guid, label: 'Ops' };
+      await ab.addPeer(book, '1001', { password: 'peer-pw', hash: 'peer-hash' });
+      await ab.addPeer(book, '1002', { password: 'peer-pw-2' });
+      await ab.deletePeers(book, ['1002']); // into the recycle bin, with its password
+    });
+
+  const sealedCounts = (dir: string) => {
+    const db = new SQLite(join(dir, 'db.sqlite3'), { readonly: true });
+    try {
+      return db
+        .prepare(
+          `SELECT (SELECT count(password_enc) FROM address_books) AS books,
+             (SELECT count(password_enc) FROM ab_peers) AS peers, (SELECT count(hash_enc) FROM ab_peers) AS hashes,
+             (SELECT count(password_enc) FROM ab_recycle) AS recycled`,
+        )
+        .get();
+    } finally {
+      db.close();
+    }
+  };
+
+  const consoleLast = (dir: string) => {
+    const db = new SQLite(join(dir, 'db.sqlite3'), { readonly: true });
+    try {
+      return db
+        .prepare('SELECT typ, iop, operator, detail FROM audit_console ORDER BY id DESC LIMIT 1')
+        .get();
+    } finally {
+      db.close();
+    }
+  };
+
+  async function bookPassword(dir: string): Promise<string> {
+    const s = await startServer({ host: '127.0.0.1', port: 0, dataDir: dir, log: () => undefined });
+    try {
+      return s.store.addressBooks.bookPassword((await s.store.addressBooks.getSharedByName('Ops'))!);
+    } finally {
+      await s.close();
+    }
+  }
+
+  it('another key: the refusal names the flag; with it, a new key, the lost passwords cleared and counted, then a plain start', async () => {
+    const dir = await withSealedValues('forget-other');
+    const keyFile = join(dir, 'secret.key');
+    expect(sealedCounts(dir)).toEqual({ books: 1, peers: 1, hashes: 1, recycled: 1 });
+    await writeFile(keyFile, otherKey, { mode: 0o600 });
+
+    const refused = await refusedStart(dir);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`error: ${keyFile} does not belong with this database`);
+    expect(refused.stderr).toContain(`if it is lost for good, start once with ${FLAG}`);
+
+    const s = await serve(dir, [FLAG]);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toEqual({ code: 0, signal: null });
+    const replaced = (await readdir(dir)).filter((f) => f.startsWith('secret.key.replaced-'));
+    expect(replaced).toHaveLength(1);
+    expect(s.stderr()).toContain(
+      `${FLAG}: ${keyFile} did not belong with this database: made a new key (the file found is kept as ${join(dir, replaced[0]!)})`,
+    );
+    expect(s.stderr()).toContain(
+      `${FLAG}: cleared 4 sealed values that no key at hand opens: address-book passwords 1, peer passwords 1, peer password hashes 1, recycle-bin peer passwords 1, recycle-bin peer password hashes 0`,
+    );
+    // The file found is kept as it was; the new key is another one, owner-only.
+    expect(await readFile(join(dir, replaced[0]!), 'utf8')).toBe(otherKey);
+    const key = await readFile(keyFile, 'utf8');
+    expect(key).not.toBe(otherKey);
+    expect(Buffer.from(key.trim(), 'base64')).toHaveLength(32);
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+    expect(existsSync(`${keyFile}.forget-pending`)).toBe(false);
+    expect(sealedCounts(dir)).toEqual({ books: 0, peers: 0, hashes: 0, recycled: 0 });
+    expect(consoleLast(dir)).toEqual({
+      typ: 3,
+      iop: 17,
+      operator: '',
+      detail: `secret.key did not belong with this database: a new key was made (rdadmin serve ${FLAG}); cleared 4 sealed values no key at hand opens (address-book passwords 1, peer passwords 1, peer password hashes 1, recycle-bin peer passwords 1, recycle-bin peer password hashes 0)`,
+    });
+
+    // From now on the new key belongs: a plain start, and the flag is refused (nothing to forget).
+    expect(await bookPassword(dir)).toBe('');
+    const again = await refusedStart(dir, [FLAG]);
+    expect(again.started).toBe(false);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(
+      `error: ${FLAG}: ${keyFile} belongs with this database, so no stored password is lost: there is nothing to forget`,
+    );
+    expect(again.stderr).toContain(`hint: start without ${FLAG}`);
+    expect(await readFile(keyFile, 'utf8')).toBe(key);
+  });
+
+  it('a missing key or one that holds no key: the same way out; a fresh folder has nothing to forget', async () => {
+    const dir = await withSealedValues('forget-missing');
+    const keyFile = join(dir, 'secret.key');
+    await rm(keyFile);
+    const refused = await refusedStart(dir);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`error: ${keyFile} is missing`);
+    expect(refused.stderr).toContain(`start once with ${FLAG}`);
+    const s = await serve(dir, [FLAG]);
+    s.child.kill('SIGTERM');
+    expect((await s.exited).code).toBe(0);
+    expect(s.stderr()).toContain(`${FLAG}: ${keyFile} was missing: made a new key\n`);
+    expect(s.stderr()).toContain(`${FLAG}: cleared 4 sealed values`);
+    expect((await readdir(dir)).filter((f) => f.startsWith('secret.key.'))).toEqual([]);
+
+    const garbled = await withSealedValues('forget-garbled');
+    await writeFile(join(garbled, 'secret.key'), 'not a key\n');
+    expect((await refusedStart(garbled)).stderr).toContain(`start once with ${FLAG}`);
+    const g = await serve(garbled, [FLAG]);
+    g.child.kill('SIGTERM');
+    expect((await g.exited).code).toBe(0);
+    expect(g.stderr()).toContain(
+      `${join(garbled, 'secret.key')} held no key: made a new key (the file found is kept as`,
+    );
+    expect(sealedCounts(garbled)).toEqual({ books: 0, peers: 0, hashes: 0, recycled: 0 });
+
+    const fresh = await refusedStart(join(root, 'forget-fresh'), [FLAG]);
+    expect(fresh.started).toBe(false);
+    expect(fresh.code).toBe(2);
+    expect(fresh.stderr).toContain('there is nothing to forget');
+  });
+
+  it('what the key found opens is kept, sealed with the new key (a folder an older build gave a new key)', async () => {
+    const dir = await withSealedValues('forget-keep');
+    const keyFile = join(dir, 'secret.key');
+    // An older build, its key lost, made another and sealed a new book's password with it: the
+    // check value (of the lost key) refuses the key, which opens that password all the same.
+    await writeFile(keyFile, otherKey, { mode: 0o600 });
+    const db = new SQLite(join(dir, 'db.sqlite3'));
+    const sealed = secretBoxWithKey(Buffer.from(otherKey.trim(), 'base64')).seal('new-book-pw');
+    db.prepare("UPDATE address_books SET password_enc = ? WHERE name = 'Ops'").run(sealed);
+    db.close();
+    const s = await serve(dir, [FLAG]);
+    s.child.kill('SIGTERM');
+    expect((await s.exited).code).toBe(0);
+    expect(s.stderr()).toContain(
+      `${FLAG}: cleared 3 sealed values that no key at hand opens: address-book passwords 0, peer passwords 1`,
+    );
+    expect(s.stderr()).toContain(
+      `${FLAG}: kept 1 sealed value that the file found opens, sealed again with the new key`,
+    );
+    expect(await readFile(keyFile, 'utf8')).not.toBe(otherKey);
+    expect(await bookPassword(dir)).toBe('new-book-pw');
+  });
+
+  it('a start stopped between the database and the key file: the next start puts the new key in place', async () => {
+    const dir = await withSealedValues('forget-interrupted');
+    const keyFile = join(dir, 'secret.key');
+    await writeFile(keyFile, otherKey, { mode: 0o600 });
+    const s = await serve(dir, [FLAG]);
+    s.child.kill('SIGTERM');
+    expect((await s.exited).code).toBe(0);
+    // As it was just before the swap: the database done, the new key still pending, the old there.
+    const newKey = await readFile(keyFile, 'utf8');
+    await rename(keyFile, `${keyFile}.forget-pending`);
+    for (const f of await readdir(dir)) if (f.startsWith('secret.key.replaced-')) await rm(join(dir, f));
+    await writeFile(keyFile, otherKey, { mode: 0o600 });
+    const again = await serve(dir);
+    again.child.kill('SIGTERM');
+    expect((await again.exited).code).toBe(0);
+    expect(again.stderr()).toContain(
+      `${keyFile}: put in place the new key of a ${FLAG} start that stopped before it could`,
+    );
+    expect(await readFile(keyFile, 'utf8')).toBe(newKey);
+    expect(existsSync(`${keyFile}.forget-pending`)).toBe(false);
+    // One that stopped before its transaction committed left a key nothing was sealed with: removed.
+    await writeFile(`${keyFile}.forget-pending`, otherKey);
+    const third = await serve(dir);
+    third.child.kill('SIGTERM');
+    expect((await third.exited).code).toBe(0);
+    expect(existsSync(`${keyFile}.forget-pending`)).toBe(false);
+    expect(await readFile(keyFile, 'utf8')).toBe(newKey);
   });
 });
 

@@ -7,7 +7,7 @@ import { type Database, openDatabase } from './db';
 import { DeviceRepo } from './devices';
 import { GroupRepo } from './groups';
 import { LoginThrottleRepo } from './login-throttle';
-import { type SecretBox, secretBoxFor } from './secret-box';
+import { type SecretBox, type SecretBoxOptions, secretBoxFor } from './secret-box';
 import { SettingsRepo } from './settings';
 import { StrategyRepo } from './strategies';
 import { UserRepo } from './users';
@@ -29,11 +29,16 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export async function openStore(file: string, now: () => Date = () => new Date()): Promise<Store> {
+export async function openStore(
+  file: string,
+  now: () => Date = () => new Date(),
+  /** secret.key handling: the way out when it is lost for good (forgetSealed), and its log. */
+  keyOptions: Pick<SecretBoxOptions, 'forgetSealed' | 'log'> = {},
+): Promise<Store> {
   const database = await openDatabase(file);
   let secrets: SecretBox;
   try {
-    secrets = await secretBoxFor(file, database);
+    secrets = await secretBoxFor(file, database, { ...keyOptions, now });
   } catch (err) {
     await database.close();
     throw err;

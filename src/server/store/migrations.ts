@@ -16,6 +16,8 @@ import { m0014 } from './migrations/0014_audit_operators';
 import { m0015 } from './migrations/0015_strategy_keys';
 import { m0016 } from './migrations/0016_store_meta';
 import { m0017 } from './migrations/0017_device_name_set';
+import { m0018 } from './migrations/0018_strategy_keys_sent';
+import { m0019 } from './migrations/0019_device_names_set_before';
 
 // Versioned schema migrations, applied in name order at start-up. Never edit one that has shipped:
 // add a new one (one file per change, registered here).
@@ -37,6 +39,8 @@ const migrations: Record<string, Migration> = {
   '0015_strategy_keys': m0015,
   '0016_store_meta': m0016,
   '0017_device_name_set': m0017,
+  '0018_strategy_keys_sent': m0018,
+  '0019_device_names_set_before': m0019,
 };
 
 export const migrationProvider: MigrationProvider = {
