@@ -4,6 +4,7 @@ import {
   type Profile,
   type ProfileKey,
   profileValueProblem,
+  profileValues,
   readProfiles,
   readSecret,
   resolveConfig,
@@ -32,8 +33,8 @@ function coerce(key: ProfileKey, value: string): Profile[ProfileKey] {
 
 /**
  * The profile a change would go to (--profile, else RDADMIN_PROFILE, else the current one) and whether
- * it exists, read without opening the config for writing: conf writes config.json as soon as it is
- * opened when the file is missing, which a dry run must not do.
+ * it exists, read without changing the config: a change writes config.json (with conf's defaults
+ * when the file is missing), which a dry run must not do.
  */
 async function peekProfile(ctx: Ctx, name?: string): Promise<{ profile: string; exists: boolean }> {
   const r = await resolveConfig({ profile: name ?? ctx.flags.profile }, ctx.io);
@@ -52,7 +53,7 @@ $XDG_CONFIG_HOME/rdadmin, else ~/.config/rdadmin. Precedence: flag > environment
       api: false,
       examples: ['rdadmin config list', 'rdadmin config list --json'],
       async run(ctx) {
-        // Read only: opening the config store would write config.json when it is missing.
+        // Read only: a change through the config store would write config.json when it is missing.
         const config = await readProfiles(ctx.io.env);
         const current = config.current;
         const profiles = Object.entries(config.profiles).map(([name, p]) => ({
@@ -100,13 +101,15 @@ $XDG_CONFIG_HOME/rdadmin, else ~/.config/rdadmin. Precedence: flag > environment
           return;
         }
         const config = await openConfig(ctx.io.env);
-        if (!config.profiles()[name!]) {
-          throw new UsageError(
-            `no profile named '${name}'`,
-            `profiles: ${Object.keys(config.profiles()).join(', ') || 'none'}`,
-          );
-        }
-        config.setCurrentProfile(name!);
+        await config.update((file) => {
+          if (!file.profiles[name!]) {
+            throw new UsageError(
+              `no profile named '${name}'`,
+              `profiles: ${Object.keys(file.profiles).join(', ') || 'none'}`,
+            );
+          }
+          file.currentProfile = name!;
+        });
         if (ctx.out.json) ctx.out.jsonValue({ profile: name, action: 'use' });
         ctx.out.success(`Current profile: ${name}.`);
       },
@@ -152,8 +155,11 @@ For the token, give - as VALUE to read it from stdin instead of the command line
           return;
         }
         const config = await openConfig(ctx.io.env);
-        const profile = ctx.flags.profile ?? ctx.io.env['RDADMIN_PROFILE'] ?? config.currentProfile();
-        config.setProfile(profile, { ...config.getProfile(profile), [k]: coerced });
+        const profile = await config.update((file) => {
+          const name = ctx.flags.profile ?? ctx.io.env['RDADMIN_PROFILE'] ?? file.currentProfile;
+          file.profiles[name] = profileValues({ ...file.profiles[name], [k]: coerced });
+          return name;
+        });
         if (ctx.out.json) ctx.out.jsonValue({ ...doc(profile), action: 'set' });
         ctx.out.success(`Set ${k} in profile '${profile}'${to}.`);
       },

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openConfig } from '../src/cli/config';
+import { openConfig, profileValues } from '../src/cli/config';
 import { UsageError } from '../src/cli/errors';
 import { opt, str, type VerbSpec } from '../src/cli/verb';
 import { packageRoot } from '../src/package-root';
@@ -192,8 +192,10 @@ async function showDemo(ctx: Parameters<VerbSpec['run']>[0], server: RunningServ
   const token = await seedDemo(server.store, fleet);
   if (token) {
     const config = await openConfig(ctx.io.env);
-    config.setProfile('demo', { url: server.url, token });
-    config.setCurrentProfile('demo');
+    await config.update((file) => {
+      file.profiles['demo'] = profileValues({ url: server.url, token });
+      file.currentProfile = 'demo';
+    });
     ctx.out.info(
       `Demo fleet: ${await server.store.users.countAll()} users, ${await server.store.devices.count()} devices.`,
     );

@@ -1,4 +1,4 @@
-import { openConfig, readProfiles, readSecret } from '../src/cli/config';
+import { openConfig, profileValues, readProfiles, readSecret } from '../src/cli/config';
 import { closableQuestion } from '../src/cli/confirm';
 import { AuthError, UsageError } from '../src/cli/errors';
 import { opt, str, type VerbSpec } from '../src/cli/verb';
@@ -70,13 +70,31 @@ with --password-stdin; it is never accepted as a flag value.`,
         throw err;
       });
       const config = await openConfig(ctx.io.env);
-      const profile = ctx.flags.profile ?? ctx.io.env['RDADMIN_PROFILE'] ?? config.currentProfile();
-      config.setProfile(profile, {
-        ...config.getProfile(profile),
-        url: url.replace(/\/+$/, ''),
-        token: res.access_token,
-      });
-      if (ctx.flags.profile) config.setCurrentProfile(profile);
+      const profile = await config
+        .update((file) => {
+          const name = ctx.flags.profile ?? ctx.io.env['RDADMIN_PROFILE'] ?? file.currentProfile;
+          file.profiles[name] = profileValues({
+            ...file.profiles[name],
+            url: url.replace(/\/+$/, ''),
+            token: res.access_token,
+          });
+          if (ctx.flags.profile) file.currentProfile = name;
+          return name;
+        })
+        .catch(async (err: unknown) => {
+          // Not saved: the session is ended rather than left open with its token nowhere.
+          const session = createApi({
+            baseUrl: url,
+            token: res.access_token,
+            timeoutMs: ctx.config.timeoutMs,
+            connections: 1,
+            insecure: ctx.config.insecure,
+            env: ctx.io.env,
+          });
+          await session.auth.logout().catch(() => undefined);
+          await session.close();
+          throw err;
+        });
       if (ctx.out.json) ctx.out.jsonValue({ profile, url, user: res.user });
       else {
         ctx.out.success(
@@ -130,7 +148,10 @@ export const logoutVerb: VerbSpec = {
       await api.close();
     }
     const config = await openConfig(ctx.io.env);
-    config.setProfile(profile, { ...config.getProfile(profile), token: undefined });
+    await config.update((file) => {
+      const now = file.profiles[profile];
+      if (now) file.profiles[profile] = profileValues({ ...now, token: undefined });
+    });
     if (ctx.out.json) ctx.out.jsonValue({ profile, action: 'logout', had_token: true });
     ctx.out.success(`Logged out; profile '${profile}' no longer holds a token.`);
   },

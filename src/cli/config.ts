@@ -1,11 +1,21 @@
+import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { InterruptedError, UsageError } from './errors';
+import { homedir, hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import {
+  type LockHolder,
+  releaseLock,
+  runningRdadmin,
+  tryLock,
+  type Verdict,
+  WRITING_GRACE_MS,
+} from '../lock-file';
+import { CliError, Exit, InterruptedError, UsageError } from './errors';
 import type { IO } from './io';
 
 // Profiles live in $RDADMIN_CONFIG_DIR/config.json (else $XDG_CONFIG_HOME/rdadmin, else
-// ~/.config/rdadmin), written with mode 0600 since they hold tokens.
+// ~/.config/rdadmin), written with mode 0600 since they hold tokens, each change with
+// config.json.lock held (openConfig()).
 
 export interface Profile {
   url?: string;
@@ -26,48 +36,130 @@ export const PROFILE_KEYS = ['url', 'token', 'timeout', 'concurrency', 'insecure
 export const DEFAULT_CONCURRENCY = 8;
 export type ProfileKey = (typeof PROFILE_KEYS)[number];
 
-interface ConfigShape {
+/** What config.json holds; for a change, as it is at that moment (the current profile defaulted). */
+export interface ConfigFile {
   currentProfile: string;
   profiles: Record<string, Profile>;
 }
 
+/**
+ * Writes the profiles. Each change is made to the file as it is at that moment, with
+ * config.json.lock held: commands changing it at the same time (CI jobs on one runner logging in to
+ * profiles of their own) each keep their change, as a change made to what was read earlier would
+ * not. Reading needs no lock (readProfiles(): the file is replaced whole, never written in place).
+ */
 export interface ConfigStore {
   path: string;
-  currentProfile(): string;
-  setCurrentProfile(name: string): void;
-  profiles(): Record<string, Profile>;
-  getProfile(name: string): Profile;
-  setProfile(name: string, p: Profile): void;
+  /**
+   * Changes the file: `change` edits what it holds now (it may throw, and nothing is written); the
+   * result is written to a new file (mode 0600) that then takes the config file's place.
+   */
+  update<T>(change: (file: ConfigFile) => T): Promise<T>;
+  setCurrentProfile(name: string): Promise<void>;
+  /** Replaces the profile `name` (an undefined or empty value is left out). */
+  setProfile(name: string, p: Profile): Promise<void>;
 }
 
-export async function openConfig(env: IO['env']): Promise<ConfigStore> {
-  const { default: Conf } = await import('conf');
-  let conf: InstanceType<typeof Conf<ConfigShape>>;
-  try {
-    conf = new Conf<ConfigShape>({
-      projectName: 'rdadmin',
-      projectSuffix: '',
-      configName: 'config',
-      configFileMode: 0o600,
-      ...(env['RDADMIN_CONFIG_DIR'] ? { cwd: env['RDADMIN_CONFIG_DIR'] } : {}),
-      defaults: { currentProfile: 'default', profiles: {} },
-    });
-  } catch (err) {
-    throw unreadable(configFilePath(env), err);
+/** `p` without its undefined and empty values (a key set to undefined is removed from the profile). */
+export function profileValues(p: Profile): Profile {
+  return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined && v !== '')) as Profile;
+}
+
+/** How long a change waits for another command's change at most (each takes milliseconds). */
+const CONFIG_LOCK_WAIT_MS = 10_000;
+/** A lock older than this is stale whoever it names: no change takes so long (a pid since reused, another machine). */
+const CONFIG_LOCK_STALE_MS = 30_000;
+
+function configLockVerdict(h: LockHolder): Verdict {
+  if (h.age > CONFIG_LOCK_STALE_MS) return 'stale';
+  if (h.pid === undefined) return h.age < WRITING_GRACE_MS ? 'wait' : 'stale';
+  // A process on another machine sharing the folder: only its lock's age tells.
+  if (h.host !== undefined && h.host !== hostname()) return 'held';
+  return h.pid !== process.pid && runningRdadmin(h.pid) ? 'held' : 'stale';
+}
+
+/** Runs `fn` (synchronous: the lock is held only while it runs) with `${path}.lock` held. */
+async function withConfigLock<T>(path: string, fn: () => T, waitMs = CONFIG_LOCK_WAIT_MS): Promise<T> {
+  const lock = `${path}.lock`;
+  const content = `${process.pid} ${hostname()}\n`;
+  const attempt = () => {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      return tryLock(lock, content, configLockVerdict);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new UsageError(
+        `cannot change ${path}: ${code ?? (err as Error).message}`,
+        `its folder must be writable by this user (${lock} is made there while it changes)`,
+      );
+    }
+  };
+  const deadline = Date.now() + waitMs;
+  for (let pause = 2; ; pause = Math.min(pause * 2, 50)) {
+    const r = attempt();
+    if (r === true) break;
+    if (Date.now() >= deadline) {
+      const who = r.verdict === 'busy' || r.holder.pid === undefined ? '' : ` (pid ${r.holder.pid})`;
+      throw new CliError(
+        `${path} is being changed by another rdadmin${who} for more than ${waitMs / 1000} s: nothing was saved`,
+        Exit.failed,
+        `try again; if no other rdadmin is running, delete ${lock}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause * (0.5 + Math.random())));
   }
+  try {
+    return fn();
+  } finally {
+    releaseLock(lock, content);
+  }
+}
+
+/** The config file, for changing it (reading it is readProfiles()); `lockWaitMs` is for tests. */
+export async function openConfig(env: IO['env'], o: { lockWaitMs?: number } = {}): Promise<ConfigStore> {
+  const path = configFilePath(env);
+  const update = async <T>(change: (file: ConfigFile) => T): Promise<T> => {
+    // Loaded before the lock is taken: the lock is held only for reading, changing and writing.
+    const { default: Conf } = await import('conf');
+    return withConfigLock(
+      path,
+      () => {
+        let conf: InstanceType<typeof Conf<ConfigFile>>;
+        let data: Partial<ConfigFile>;
+        try {
+          conf = new Conf<ConfigFile>({
+            projectName: 'rdadmin',
+            projectSuffix: '',
+            configName: 'config',
+            configFileMode: 0o600,
+            ...(env['RDADMIN_CONFIG_DIR'] ? { cwd: env['RDADMIN_CONFIG_DIR'] } : {}),
+            defaults: { currentProfile: 'default', profiles: {} },
+          });
+          data = conf.store; // read now, with the lock held
+        } catch (err) {
+          throw unreadable(path, err);
+        }
+        const { current, profiles } = checkedShape(path, data);
+        const file: ConfigFile = { currentProfile: current, profiles: { ...profiles } };
+        const result = change(file);
+        // conf writes a temporary file (with the mode) and renames it over config.json.
+        conf.store = { ...data, currentProfile: file.currentProfile, profiles: file.profiles };
+        return result;
+      },
+      o.lockWaitMs,
+    );
+  };
   return {
-    path: conf.path,
-    currentProfile: () => conf.get('currentProfile') || 'default',
-    setCurrentProfile: (name) => conf.set('currentProfile', name),
-    profiles: () => conf.get('profiles') ?? {},
-    getProfile: (name) => conf.get('profiles')?.[name] ?? {},
-    setProfile: (name, p) => {
-      const all = { ...(conf.get('profiles') ?? {}) };
-      all[name] = Object.fromEntries(
-        Object.entries(p).filter(([, v]) => v !== undefined && v !== ''),
-      ) as Profile;
-      conf.set('profiles', all);
-    },
+    path,
+    update,
+    setCurrentProfile: (name) =>
+      update((file) => {
+        file.currentProfile = name;
+      }),
+    setProfile: (name, p) =>
+      update((file) => {
+        file.profiles[name] = profileValues(p);
+      }),
   };
 }
 
@@ -90,7 +182,8 @@ export function configFilePath(env: IO['env']): string {
 /**
  * The profiles, read straight from conf's JSON file: every API command needs them, and loading
  * conf (with its schema validator) costs more start-up time than the rest of the command line.
- * Writers still go through openConfig(). A missing file means no profiles.
+ * Writers go through openConfig(). No lock is taken: a write replaces the file whole. A missing
+ * file means no profiles.
  */
 export async function readProfiles(
   env: IO['env'],
@@ -102,7 +195,12 @@ export async function readProfiles(
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw unreadable(path, err);
   }
-  const { currentProfile, profiles } = (data ?? {}) as Partial<ConfigShape>;
+  return { ...checkedShape(path, data), path };
+}
+
+/** The current profile and the profiles of the file's contents `data`, if it holds them. */
+function checkedShape(path: string, data: unknown): { current: string; profiles: Record<string, Profile> } {
+  const { currentProfile, profiles } = (data ?? {}) as Partial<ConfigFile>;
   if (
     typeof data !== 'object' ||
     data === null ||
@@ -115,7 +213,7 @@ export async function readProfiles(
       'fix it, or move it away to start afresh',
     );
   }
-  return { current: currentProfile || 'default', profiles: profiles ?? {}, path };
+  return { current: currentProfile || 'default', profiles: profiles ?? {} };
 }
 
 /** The config file exists but cannot be read or parsed. */

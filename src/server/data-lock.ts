@@ -1,61 +1,51 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  type LockHolder,
+  releaseLock,
+  runningRdadmin,
+  sleepSync,
+  tryLock,
+  type Verdict,
+  WRITING_GRACE_MS,
+} from '../lock-file';
 import { DataFileError } from './store/data-file-error';
 
 // One server per data folder. Two would each keep their own in-memory state (the strategies and
 // listing memos, the login throttle's window, the hourly retention) over one database, and serve
 // stale answers. `serve.lock` holds the pid of the server using the folder; a lock whose process
-// is gone (a crash, a reboot) is taken over.
+// is gone (a crash, a reboot) is taken over, by one server however many start at once (see
+// lock-file.ts). A lock that names no pid yet is being written (by an older rdadmin), and is
+// waited for: only one that stays empty is taken over.
 
-/** Whether `pid` is a running process that may be a server (a node process, as far as /proc says). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    // After a reboot the pid may belong to something else entirely.
-    return /node|rdadmin/.test(readFileSync(`/proc/${pid}/cmdline`, 'latin1'));
-  } catch {
-    return true; // no /proc: the process exists, which is all that can be told
-  }
+/** How long a start waits for a lock being written, or for another server's takeover, at most. */
+const WAIT_MS = 10_000;
+
+function verdict(h: LockHolder): Verdict {
+  if (h.pid === undefined) return h.age < WRITING_GRACE_MS ? 'wait' : 'stale';
+  // A lock naming this process was left by an earlier one with the same pid (a container's pid 1).
+  return h.pid !== process.pid && runningRdadmin(h.pid) ? 'held' : 'stale';
 }
 
 /** Takes the data folder for this process; returns what lets it go. */
 export function lockDataFolder(dir: string): () => void {
   const file = join(dir, 'serve.lock');
+  const content = `${process.pid}\n`;
+  const deadline = Date.now() + WAIT_MS;
   for (;;) {
-    try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return () => {
-        try {
-          if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
-        } catch {
-          // Gone already: nothing to let go.
-        }
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    let pid = Number.NaN;
-    try {
-      pid = Number(readFileSync(file, 'utf8').trim());
-    } catch {
-      // Removed in the meantime: try again.
-    }
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && running(pid)) {
+    const r = tryLock(file, content, verdict);
+    if (r === true) return () => releaseLock(file, content);
+    if (r.verdict === 'held') {
       throw new DataFileError(
-        `another rdadmin serve (pid ${pid}) is using the data folder ${dir}`,
+        `another rdadmin serve (pid ${r.holder.pid}) is using the data folder ${dir}`,
         `stop it first, or pass another --data-dir; if no server is running, delete ${file}`,
       );
     }
-    try {
-      unlinkSync(file); // a lock its process left behind
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if (Date.now() > deadline) {
+      throw new DataFileError(
+        `cannot take ${file}: ${r.verdict === 'wait' ? 'it names no process' : 'another server is taking it over'}`,
+        `if no server is running, delete ${file} (and ${file}.takeover)`,
+      );
     }
+    sleepSync(10 + Math.random() * 20);
   }
 }

@@ -1,9 +1,21 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/server/serve';
@@ -729,6 +741,127 @@ describe('one server per data folder', () => {
     expect(await readFile(join(dir, 'serve.lock'), 'utf8')).toBe(`${again.child.pid}\n`);
     again.child.kill('SIGTERM');
     expect((await again.exited).code).toBe(0);
+  });
+
+  // Many processes taking the lock of one folder at the same moment: each runs lockDataFolder()
+  // (what `rdadmin serve` runs to take its data folder), bundled from the sources into a script.
+  async function lockScript(): Promise<string> {
+    const out = join(root, 'take-lock.cjs');
+    const { build } = await import('esbuild');
+    await build({
+      stdin: {
+        contents: `import { lockDataFolder } from './src/server/data-lock';
+          const [mode, dir, count, at] = process.argv.slice(2);
+          const take = (d: string) => {
+            try {
+              lockDataFolder(d);
+              return 'taken';
+            } catch (err) {
+              return (err as Error).message;
+            }
+          };
+          const send = (s: string) => process.stdout.write(s + '\\n');
+          if (mode === 'many') {
+            while (Date.now() < Number(at)) {} // all start at once
+            const taken: number[] = [];
+            for (let i = 0; i < Number(count); i++) if (take(dir + '/' + i) === 'taken') taken.push(i);
+            send(JSON.stringify(taken));
+          } else {
+            send('ready');
+            process.stdin.once('data', () => send(take(dir)));
+          }
+          // The locks are held (the process lives) until stdin ends.
+          process.stdin.on('end', () => process.exit(0)).resume();`,
+        resolveDir: ROOT,
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      outfile: out,
+      logLevel: 'warning',
+    });
+    return out;
+  }
+
+  it('many servers starting at once on a lock a crash left: exactly one takes it over', {
+    timeout: 60_000,
+  }, async () => {
+    const script = await lockScript();
+    const base = await mkdtemp(join(root, 'many-'));
+    const folders = 150;
+    const long = new Date(Date.now() - 60_000);
+    for (let i = 0; i < folders; i++) {
+      await mkdir(join(base, String(i)));
+      // A dead server's pid, or a lock created and never written (a crash in between), long ago.
+      await writeFile(join(base, String(i), 'serve.lock'), i % 2 ? '2147483646\n' : '');
+      if (i % 2 === 0) await utimes(join(base, String(i), 'serve.lock'), long, long);
+    }
+    const at = String(Date.now() + 1_500);
+    const children = Array.from({ length: 6 }, () =>
+      spawn(process.execPath, [script, 'many', base, String(folders), at], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      }),
+    );
+    try {
+      const taken = await Promise.all(
+        children.map(
+          (child) =>
+            new Promise<number[]>((resolve, reject) => {
+              let out = '';
+              child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+                out += c;
+                if (out.endsWith('\n')) resolve(JSON.parse(out));
+              });
+              child.on('close', () => reject(new Error(`exited early: ${out}`)));
+            }),
+        ),
+      );
+      const takers = Array.from({ length: folders }, (_, i) => taken.filter((t) => t.includes(i)).length);
+      expect(takers.flatMap((n, i) => (n === 1 ? [] : [`folder ${i}: taken by ${n}`]))).toEqual([]);
+      for (let i = 0; i < folders; i++) {
+        const pid = Number((await readFile(join(base, String(i), 'serve.lock'), 'utf8')).trim());
+        expect(children[taken.findIndex((t) => t.includes(i))]!.pid).toBe(pid);
+      }
+      expect((await readdir(join(base, '0'))).sort()).toEqual(['serve.lock']);
+    } finally {
+      for (const child of children) child.stdin!.end();
+      await Promise.all(children.map((child) => child.exitCode ?? new Promise((r) => child.on('close', r))));
+    }
+  });
+
+  it('a lock being written (empty, just created) is not taken over; one that stays empty is', async () => {
+    const script = await lockScript();
+    const dir = await mkdtemp(join(root, 'writing-'));
+    const file = join(dir, 'serve.lock');
+    const taker = async (during?: () => Promise<void>) => {
+      const child = spawn(process.execPath, [script, 'one', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+      const next = async () => String((await lines.next()).value);
+      const closed = new Promise((resolve) => child.on('close', resolve));
+      try {
+        expect(await next()).toBe('ready');
+        await writeFile(file, ''); // created by a server that has not written its pid yet
+        const started = Date.now();
+        child.stdin!.write('go\n');
+        await during?.();
+        return { answer: await next(), ms: Date.now() - started, pid: child.pid };
+      } finally {
+        child.stdin!.end();
+        await closed;
+      }
+    };
+    // Its server (this process, for the test) writes its pid a moment later: it keeps the folder.
+    const kept = await taker(() =>
+      new Promise((r) => setTimeout(r, 300)).then(() => writeFile(file, `${process.pid}\n`)),
+    );
+    expect(kept.answer).toBe(`another rdadmin serve (pid ${process.pid}) is using the data folder ${dir}`);
+    expect(await readFile(file, 'utf8')).toBe(`${process.pid}\n`);
+    // Never written: taken over once it has been empty for longer than writing a pid takes.
+    const taken = await taker();
+    expect(taken.answer).toBe('taken');
+    expect(taken.ms).toBeGreaterThanOrEqual(1_500);
+    expect(await readFile(file, 'utf8')).toBe(`${taken.pid}\n`);
   });
 
   it('an empty --port (an unset $PORT) is a usage error, not any free port', async () => {

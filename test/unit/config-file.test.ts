@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,10 +26,15 @@ function io(env: Record<string, string | undefined>): IO {
 
 describe('the config file', () => {
   it('is where conf keeps it: RDADMIN_CONFIG_DIR, else the per-user config folder', async () => {
+    // Where conf writes the file: the lock that keeps writers apart is next to configFilePath().
     const env = { RDADMIN_CONFIG_DIR: join(dir, 'explicit') };
     expect(configFilePath(env)).toBe((await openConfig(env)).path);
+    await (await openConfig(env)).setCurrentProfile('x');
+    expect(readdirSync(join(dir, 'explicit'))).toEqual(['config.json']);
     process.env['XDG_CONFIG_HOME'] = join(dir, 'xdg');
     expect(configFilePath({})).toBe((await openConfig({})).path);
+    await (await openConfig({})).setCurrentProfile('x');
+    expect(existsSync(configFilePath({}))).toBe(true);
     if (process.platform === 'linux')
       expect(configFilePath({})).toBe(join(dir, 'xdg', 'rdadmin', 'config.json'));
   });
@@ -36,9 +42,14 @@ describe('the config file', () => {
   it('profiles written through conf are read back by resolveConfig, current profile included', async () => {
     const env = { RDADMIN_CONFIG_DIR: dir };
     const conf = await openConfig(env);
-    conf.setProfile('prod', { url: 'https://rd.example.com', token: 'tok', timeout: 7, concurrency: 9 });
-    conf.setProfile('lab', { url: 'http://lab:21114', token: 'lab-token', insecure: true });
-    conf.setCurrentProfile('prod');
+    await conf.setProfile('prod', {
+      url: 'https://rd.example.com',
+      token: 'tok',
+      timeout: 7,
+      concurrency: 9,
+    });
+    await conf.setProfile('lab', { url: 'http://lab:21114', token: 'lab-token', insecure: true });
+    await conf.setCurrentProfile('prod');
     expect(await resolveConfig({}, io(env))).toMatchObject({
       profile: 'prod',
       profileExists: true,
