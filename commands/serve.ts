@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openConfig, profileValues } from '../src/cli/config';
-import { UsageError } from '../src/cli/errors';
+import { Exit, UsageError } from '../src/cli/errors';
 import { opt, str, type VerbSpec } from '../src/cli/verb';
 import { packageRoot } from '../src/package-root';
 import type { LineLog } from '../src/server/line-log';
@@ -120,8 +120,24 @@ finish (at most --shutdown-timeout), then closes the database. A second Ctrl-C c
     const dataDir =
       str(o['dataDir']) ??
       (tempDir ? await mkdtemp(join(tmpdir(), 'rdadmin-demo-')) : defaultDataDir(ctx.io.env));
-    const { startServer, lineLog, DataFileError } = await import('../src/server/serve');
+    const { startServer, lineLog, DataFileError, StartStopped } = await import('../src/server/serve');
     const log = lineLog(ctx.io.stderr, () => `${new Date().toISOString()} `);
+    // A signal while the server starts (migrating a large database takes seconds) stops the start:
+    // the migration being applied is rolled back at the end of its running statement, never left
+    // half done (StartStopped), and the process ends (exit 0). Further signals meanwhile change
+    // nothing: the stop comes at that same moment.
+    const starting = new AbortController();
+    const stopStarting = (sig: NodeJS.Signals) => {
+      if (starting.signal.aborted) return;
+      log(`${sig} received during start-up: stopping`);
+      starting.abort(sig);
+    };
+    const forgetStartSignals = () => {
+      process.off('SIGINT', stopStarting);
+      process.off('SIGTERM', stopStarting);
+    };
+    process.on('SIGINT', stopStarting);
+    process.on('SIGTERM', stopStarting);
     // The demo runs with the default administrator password and prints an all:rw token: it stays
     // on this machine unless asked. A real server listens on every interface (clients reach it).
     const server = await startServer({
@@ -136,9 +152,15 @@ finish (at most --shutdown-timeout), then closes the database. A second Ctrl-C c
       ...(retention !== undefined ? { logRetentionDays: Number(retention) } : {}),
       timeouts: Object.fromEntries(Object.entries(timeouts).filter(([, v]) => v !== undefined)),
       ...(o['forgetSealedPasswords'] === true ? { forgetSealedPasswords: true } : {}),
+      signal: starting.signal,
     }).catch(async (err: NodeJS.ErrnoException) => {
+      forgetStartSignals();
       // A demo's temporary folder that never served is not left behind.
       if (tempDir) await rm(dataDir, { recursive: true, force: true });
+      if (err instanceof StartStopped) {
+        log(err.message);
+        return undefined;
+      }
       if (err.code === 'EADDRINUSE')
         throw new UsageError(`port ${port} is already in use`, 'pick another with --port');
       if (err.syscall === 'listen' && err.code === 'EACCES')
@@ -166,6 +188,11 @@ finish (at most --shutdown-timeout), then closes the database. A second Ctrl-C c
         );
       throw err;
     });
+    forgetStartSignals();
+    if (!server) {
+      log.flush();
+      return Exit.ok;
+    }
     // The signals are taken before the "listening" line: a SIGTERM right after it shuts down like
     // any other. A shutdown waits for the demo fleet (if any) to be seeded.
     let seeded: Promise<void> = Promise.resolve();

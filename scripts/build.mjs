@@ -171,7 +171,7 @@ await Promise.all([
   build({
     ...common,
     stdin: entry(
-      "export { DataFileError, lineLog, startServer } from './src/server/serve';\nexport { loadDemoFleet, seedDemo } from './src/server/demo';\n",
+      "export { DataFileError, lineLog, StartStopped, startServer } from './src/server/serve';\nexport { loadDemoFleet, seedDemo } from './src/server/demo';\n",
       'server-entry.ts',
     ),
     outfile: join(dist, 'server.js'),

@@ -11,6 +11,8 @@ import { REQUEST_TIMED_OUT, timedOut } from './http';
 import { loggedPath } from './line-log';
 import { startRetention } from './retention';
 import { openStore, type Store } from './store';
+import { makeDataDir, unwritableFolder } from './store/db';
+import { MigrationStopped } from './store/migrations';
 
 export { lineLog } from './line-log';
 export { DataFileError } from './store/data-file-error';
@@ -32,6 +34,36 @@ export interface ServeOptions {
    * one (see secretBoxFor). Refused when the key belongs.
    */
   forgetSealedPasswords?: boolean;
+  /**
+   * Stops the start-up (a signal that came while the server starts): startServer rejects with
+   * StartStopped. A database migration being applied is rolled back at the end of its running
+   * statement; those applied before it stay.
+   */
+  signal?: AbortSignal;
+}
+
+/** startServer stopped by its `signal` before it served; the message says what became of the database. */
+export class StartStopped extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartStopped';
+  }
+}
+
+/** What a stop during a migration at start-up left: never a migration half applied. */
+function stoppedStart(err: MigrationStopped): StartStopped {
+  const n = err.applied.length;
+  const kept =
+    n === 0
+      ? ''
+      : n === 1
+        ? ` (${err.applied[0]}, applied before it, is kept)`
+        : ` (the ${n} applied before it are kept)`;
+  return new StartStopped(
+    err.begun
+      ? `stopped during start-up: the database migration ${err.migration} was rolled back${kept}; the next start applies it again`
+      : `stopped during start-up, before the database migration ${err.migration}${kept}; the next start applies it`,
+  );
 }
 
 export interface Timeouts {
@@ -119,10 +151,14 @@ const starting: Fetch = () =>
   });
 
 /**
- * Listens, then opens the database in `dataDir` and bootstraps it. Listening comes first: a port
- * that is taken (or not allowed) fails before the data folder is touched, and before first-start
- * set-up (the administrator, the default-password warning) is done or reported. A request in the
- * moment until the database is open is answered 503 (clients try again).
+ * Listens, then takes the data folder (serve.lock), opens the database in `dataDir` (migrating it)
+ * and bootstraps it. Listening comes first: a port that is taken (or not allowed) fails before the
+ * data folder is touched, and before first-start set-up (the administrator, the default-password
+ * warning) is done or reported. The lock comes before the database: a start refused because
+ * another server uses the folder changes nothing in it. A request until the database is open is
+ * answered 503 (clients try again); during a migration, between its statements (the event loop
+ * is given a turn every 50 ms, but a statement building an index over millions of rows runs for
+ * seconds without one).
  */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const clock = opts.clock ?? (() => new Date());
@@ -193,12 +229,23 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   });
   let store: Store | undefined;
   let unlock: (() => void) | undefined;
+  const stopIfAsked = () => {
+    if (opts.signal?.aborted) throw new StartStopped('stopped during start-up, before serving');
+  };
   try {
+    makeDataDir(opts.dataDir);
+    try {
+      unlock = lockDataFolder(opts.dataDir);
+    } catch (err) {
+      throw unwritableFolder(opts.dataDir, err) ?? err;
+    }
+    stopIfAsked();
     store = await openStore(join(opts.dataDir, 'db.sqlite3'), clock, {
       forgetSealed: opts.forgetSealedPasswords,
       log: opts.log,
+      signal: opts.signal,
     });
-    unlock = lockDataFolder(opts.dataDir);
+    stopIfAsked();
     await bootstrap(store, opts.log);
     if (opts.logRetentionDays !== undefined)
       await store.settings.set('log_retention_days', opts.logRetentionDays);
@@ -208,6 +255,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       log: opts.log,
       config: { invitationTtl: 7 * 86400, ...opts.config },
     });
+    stopIfAsked();
     handle = app.fetch;
   } catch (err) {
     await new Promise<void>((resolve) => {
@@ -216,7 +264,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     });
     await store?.close();
     unlock?.();
-    throw err;
+    throw err instanceof MigrationStopped ? stoppedStart(err) : err;
   }
   const stopRetention = startRetention(store, clock, opts.log);
   let shutdown: Promise<void> | undefined;

@@ -1,7 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import {
   chmod,
+  copyFile,
   mkdir,
   mkdtemp,
   readdir,
@@ -12,7 +13,7 @@ import {
   utimes,
   writeFile,
 } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -20,12 +21,14 @@ import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/server/serve';
 import { secretBoxWithKey } from '../../src/server/store/secret-box';
+import { asBefore0013, folderPrint, migrationState } from '../helpers/older-db';
 import { assertBuilt, BIN, childEnv, ROOT } from '../helpers/spawn';
 
 // The life of `rdadmin serve` as a process: a shutdown with requests in flight, and the data
 // folder checks made before it says it is listening (a database it cannot write, a secret.key that
-// does not belong with the database). The built binary, spawned, on real SQLite files; run
-// `npm run build` first.
+// does not belong with the database), and the migration of an older data folder at start-up (what
+// it logs, a kill or a signal in the middle of it, a start the lock refuses, a folder a newer
+// rdadmin migrated). The built binary, spawned, on real SQLite files; run `npm run build` first.
 
 let root: string;
 beforeAll(async () => {
@@ -877,3 +880,191 @@ describe('one server per data folder', () => {
     expect(stderr).toContain("invalid --port ''");
   });
 });
+
+describe('migrating an older data folder at start-up', () => {
+  const MIGRATING = 'migrating the database: 0013_audit_ids (audit-log ID index)…';
+  const ROLLED_BACK =
+    'stopped during start-up: the database migration 0013_audit_ids was rolled back; the next start applies it again';
+  /** A folder whose database lacks migration 0013, with 300,000 connection records (applying it takes about a second); made once. */
+  let slowTemplate: string | undefined;
+
+  /** A copy of a data folder made by the server and taken back to before 0013 (`slow`: with the large log). */
+  async function olderDataDir(name: string, slow: boolean): Promise<string> {
+    let template = slowTemplate;
+    if (!slow || !template) {
+      template = await madeDataDir(`${name}-template`);
+      asBefore0013(join(template, 'db.sqlite3'), slow ? 300_000 : 0);
+      if (slow) slowTemplate = template;
+    }
+    const dir = join(root, name);
+    await mkdir(dir);
+    for (const f of ['db.sqlite3', 'secret.key']) await copyFile(join(template, f), join(dir, f));
+    return dir;
+  }
+
+  /** `rdadmin serve` on `dataDir` (and `args`), resolved once it has written `text` to stderr. */
+  async function serveUntil(
+    dataDir: string,
+    text: string,
+    args: string[] = [],
+  ): Promise<{ child: ChildProcess; stderr(): string; exited: Promise<Exit> }> {
+    const child = spawnServe(dataDir, args);
+    let stderr = '';
+    const exited = new Promise<Exit>((resolve) =>
+      child.on('close', (code, signal) => resolve({ code, signal })),
+    );
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`serve did not write ${JSON.stringify(text)}:\n${stderr}`));
+      }, 15_000);
+      child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+        stderr += c;
+        if (stderr.includes(text)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      void exited.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`serve exited before writing ${JSON.stringify(text)}:\n${stderr}`));
+      });
+    });
+    return { child, stderr: () => stderr, exited };
+  }
+
+  /** Starts the server on `dir` (it applies what is pending), stops it, and checks that 0013 is applied whole. */
+  async function startsAndMigrates(dir: string): Promise<void> {
+    const s = await serve(dir);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toEqual({ code: 0, signal: null });
+    const state = migrationState(join(dir, 'db.sqlite3'));
+    expect(state.applied).toContain('0013_audit_ids');
+    expect(state.objects0013).toBeGreaterThanOrEqual(10);
+  }
+
+  /** What of 0013 a start stopped during it left: nothing. */
+  function nothingOf0013(dir: string): void {
+    const state = migrationState(join(dir, 'db.sqlite3'));
+    expect(state.applied).not.toContain('0013_audit_ids');
+    expect(state.applied).toContain('0017_device_name_set');
+    expect(state.objects0013).toBe(0);
+  }
+
+  async function freePort(): Promise<number> {
+    const srv = createServer();
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const { port } = srv.address() as { port: number };
+    await new Promise<void>((resolve) => srv.close(() => resolve()));
+    return port;
+  }
+
+  it('logs the migration it applies and how long it took; a request meanwhile gets 503 before the migration ends', async () => {
+    const dir = await olderDataDir('migrate-log', true);
+    const port = await freePort();
+    const s = await serveUntil(dir, MIGRATING, ['--port', String(port)]);
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/api/login-options`);
+      const over = s.stderr().includes('database migrated');
+      expect(r.status).toBe(503);
+      expect(r.headers.get('retry-after')).toBe('1');
+      expect(await r.json()).toEqual({ error: 'the server is starting; try again in a moment' });
+      // Answered between two statements of the migration, not once it was over.
+      expect(over).toBe(false);
+      await within(untilText(s.stderr, 'listening on'), 15_000, 'listening', s.child);
+      const lines = s.stderr().split('\n');
+      const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+      const migrating = at(/^\S+Z migrating the database: 0013_audit_ids \(audit-log ID index\)…$/);
+      const migrated = at(/^\S+Z database migrated: 1 migration applied in \d+\.\d s$/);
+      expect(migrating).toBe(0);
+      expect(migrated).toBe(1);
+      expect(at(/listening on/)).toBeGreaterThan(migrated);
+      s.child.kill('SIGTERM');
+      expect(await s.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      s.child.kill('SIGKILL');
+    }
+  });
+
+  it('killed (SIGKILL) during a migration: nothing of it is left, and the next start applies it', async () => {
+    const dir = await olderDataDir('migrate-kill', true);
+    const s = await serveUntil(dir, MIGRATING);
+    // Killed in the middle of its work: once it has written a megabyte (its first index) to the WAL.
+    const wal = join(dir, 'db.sqlite3-wal');
+    const grown = async () => {
+      while (!(existsSync(wal) && statSync(wal).size > 1 << 20)) await new Promise((r) => setTimeout(r, 2));
+    };
+    await within(grown(), 10_000, 'the WAL growing', s.child);
+    s.child.kill('SIGKILL');
+    expect(await s.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    nothingOf0013(dir);
+    await startsAndMigrates(dir);
+  });
+
+  it('SIGTERM or SIGINT during a migration: rolled back, said so, exit 0; the next start applies it', async () => {
+    const dir = await olderDataDir('migrate-signal', true);
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+      const s = await serveUntil(dir, MIGRATING);
+      s.child.kill(sig);
+      expect(await within(s.exited, 15_000, `exit after ${sig}`, s.child)).toEqual({ code: 0, signal: null });
+      const log = s.stderr();
+      expect(log).toMatch(new RegExp(`^\\S+Z ${sig} received during start-up: stopping$`, 'm'));
+      expect(log).toContain(ROLLED_BACK);
+      expect(log).not.toContain('listening on');
+      expect(log).not.toContain('error');
+      expect(existsSync(join(dir, 'serve.lock'))).toBe(false);
+      nothingOf0013(dir);
+    }
+    await startsAndMigrates(dir);
+  });
+
+  it('a start refused because another server uses the folder changes nothing in it', async () => {
+    const dir = await olderDataDir('migrate-locked', false);
+    // Before the secret.key check value too (a start records it).
+    const db = new SQLite(join(dir, 'db.sqlite3'));
+    db.prepare("DELETE FROM store_meta WHERE key = 'secret_check'").run();
+    db.close();
+    // The folder is held by a running node process (as a server would).
+    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 60_000)'], { stdio: 'ignore' });
+    try {
+      await writeFile(join(dir, 'serve.lock'), `${holder.pid}\n`);
+      const before = folderPrint(dir);
+      const r = await refusedStart(dir);
+      expect(r.started).toBe(false);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        `error: another rdadmin serve (pid ${holder.pid}) is using the data folder ${dir}`,
+      );
+      expect(r.stderr).not.toContain('migrating');
+      expect(folderPrint(dir)).toEqual(before);
+      nothingOf0013(dir);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  it('a folder a newer rdadmin has migrated is refused (exit 2, naming the migration), and left as it was', async () => {
+    const dir = await madeDataDir('migrate-future');
+    const file = join(dir, 'db.sqlite3');
+    const db = new SQLite(file);
+    db.prepare('INSERT INTO kysely_migration (name, timestamp) VALUES (?, ?)').run(
+      '0018_future',
+      '2027-01-01T00:00:00.000Z',
+    );
+    db.close();
+    const before = folderPrint(dir);
+    const r = await refusedStart(dir);
+    expect(r.started).toBe(false);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `error: the database ${file} was upgraded by a newer rdadmin (it has migration 0018_future, which this version does not know)\n` +
+        'hint: run that version of rdadmin, or restore the backup taken before the upgrade\n',
+    );
+    expect(folderPrint(dir)).toEqual(before);
+  });
+});
+
+/** Resolves once `read()` holds `text`. */
+async function untilText(read: () => string, text: string): Promise<void> {
+  while (!read().includes(text)) await new Promise((r) => setTimeout(r, 5));
+}

@@ -1,11 +1,20 @@
-import { accessSync, chmodSync, closeSync, constants, mkdirSync, openSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  statSync,
+} from 'node:fs';
 import { userInfo } from 'node:os';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect } from 'kysely';
 import { DataFileError } from './data-file-error';
 import { fold } from './like';
-import { migrationProvider } from './migrations';
+import { type MigrateOptions, migrate, refuseNewer } from './migrations';
 import type { DB } from './schema';
 
 export interface Database {
@@ -57,7 +66,7 @@ export function withStatementCache(sqlite: SQLite.Database): {
  * session and the secret key). Its parents are made as usual; a folder that exists keeps its mode
  * (its owner chose it).
  */
-function makeDataDir(dir: string): void {
+export function makeDataDir(dir: string): void {
   mkdirSync(dirname(dir), { recursive: true });
   try {
     mkdirSync(dir, { mode: 0o700 });
@@ -152,6 +161,21 @@ function readOnly(file: string, err: unknown): DataFileError | undefined {
 }
 
 /**
+ * What a failure to make a file in the data folder itself means (serve.lock, taken before the
+ * database is opened), as an error naming the folder and the fix; undefined for other failures.
+ */
+export function unwritableFolder(dir: string, err: unknown): DataFileError | undefined {
+  const code = String((err as { code?: unknown })?.code ?? '');
+  if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') return undefined;
+  const file = join(dir, 'db.sqlite3');
+  const fileToo = existsSync(file) && !writable(file) ? ' (and db.sqlite3 in it is read-only too)' : '';
+  return new DataFileError(
+    `cannot write in the data folder ${dir}: the server keeps serve.lock there, and SQLite db.sqlite3-wal and -shm beside the database${fileToo} (${code})`,
+    `make the folder writable by the user running the server (${runningUser()})${fileToo ? ', and the database file too' : ''}, or pass --data-dir with a folder this user may write`,
+  );
+}
+
+/**
  * kysely's SQLite dialect, except that a transaction SQLite has already rolled back itself (it
  * does on a full disk, SQLITE_FULL, and on I/O errors) is not rolled back again: that ROLLBACK
  * fails with "cannot rollback - no transaction is active", and its error would replace the one
@@ -173,8 +197,12 @@ function keepingErrors(
   })({ database });
 }
 
-/** Opens (creating if needed) the SQLite file in WAL mode and brings its schema up to date. */
-export async function openDatabase(file: string): Promise<Database> {
+/**
+ * Opens (creating if needed) the SQLite file in WAL mode and brings its schema up to date (see
+ * migrations.ts: `o` hears of the migrations applied, and may stop them). A database a newer
+ * rdadmin has migrated is refused before anything is written to it.
+ */
+export async function openDatabase(file: string, o: MigrateOptions = {}): Promise<Database> {
   const onDisk = file !== ':memory:' && file !== '';
   if (onDisk) {
     makeDataDir(dirname(file));
@@ -187,6 +215,7 @@ export async function openDatabase(file: string): Promise<Database> {
   sqlite.pragma('busy_timeout = 5000');
   try {
     sqlite.pragma('journal_mode = WAL');
+    refuseNewer(sqlite, file);
     if (onDisk) mustWrite(sqlite);
   } catch (err) {
     sqlite.close();
@@ -199,17 +228,11 @@ export async function openDatabase(file: string): Promise<Database> {
     typeof s === 'string' ? fold(s) : null,
   );
   const db = new Kysely<DB>({ dialect: keepingErrors(sqlite, withStatementCache(sqlite)) });
-  const { error, results } = await new Migrator({
-    db,
-    provider: migrationProvider,
-    // Areas land from parallel branches, so a database may have applied a later-numbered migration
-    // before an earlier one arrives; every migration is additive and independent of the others.
-    allowUnorderedMigrations: true,
-  }).migrateToLatest();
-  if (error) {
+  try {
+    await migrate(db, sqlite, file, o);
+  } catch (err) {
     await db.destroy();
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`database migration ${failed} failed: ${(error as Error).message ?? error}`);
+    throw err;
   }
   return {
     db,

@@ -7,6 +7,7 @@ import { type Database, openDatabase } from './db';
 import { DeviceRepo } from './devices';
 import { GroupRepo } from './groups';
 import { LoginThrottleRepo } from './login-throttle';
+import type { MigrateOptions } from './migrations';
 import { type SecretBox, type SecretBoxOptions, secretBoxFor } from './secret-box';
 import { SettingsRepo } from './settings';
 import { StrategyRepo } from './strategies';
@@ -29,16 +30,19 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/**
+ * Opens the database in `file` (see openDatabase: `o` hears of the migrations, and may stop them;
+ * `forgetSealed` is the way out when secret.key is lost for good, see secretBoxFor).
+ */
 export async function openStore(
   file: string,
   now: () => Date = () => new Date(),
-  /** secret.key handling: the way out when it is lost for good (forgetSealed), and its log. */
-  keyOptions: Pick<SecretBoxOptions, 'forgetSealed' | 'log'> = {},
+  o: MigrateOptions & Pick<SecretBoxOptions, 'forgetSealed'> = {},
 ): Promise<Store> {
-  const database = await openDatabase(file);
+  const database = await openDatabase(file, { log: o.log, signal: o.signal });
   let secrets: SecretBox;
   try {
-    secrets = await secretBoxFor(file, database, { ...keyOptions, now });
+    secrets = await secretBoxFor(file, database, { forgetSealed: o.forgetSealed, log: o.log, now });
   } catch (err) {
     await database.close();
     throw err;
