@@ -142,6 +142,15 @@ function addVerb(area: Command, spec: VerbSpec, deps: CtxDeps, state: RunState):
       try {
         const code = await spec.run(ctx, { ...command.opts(), _args: command.processedArgs });
         state.code = typeof code === 'number' ? code : Exit.ok;
+        // Done, but over a listing that may have missed rows (a warning said so): not a success.
+        const missing = spec.api !== false ? ctx.api.transport.incompleteListing : undefined;
+        if (state.code === Exit.ok && missing && !interrupt?.signal) {
+          throw new CliError(
+            `${missing} kept changing while it was read, so rows may be missing from what was shown or done above`,
+            Exit.failed,
+            'run the same command again once the changes are done (it selects its rows afresh)',
+          );
+        }
       } finally {
         // A listing cut short by a signal: stdout still holds valid JSON, the rows read so far.
         if (interrupt?.signal) ctx.out.endUnfinished();

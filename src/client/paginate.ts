@@ -215,12 +215,14 @@ export async function* paginate<T extends z.ZodType>(
         return;
       }
       if (guidless) {
+        t.incompleteListing ??= what(p);
         t.notify(
           `${what(p)} changed while it was read (rows were removed or added meanwhile) and its rows carry no guid, so it cannot be read again without repeating rows: rows may be missing; run the command again once the changes are done`,
         );
         return;
       }
       if (pass >= MAX_PASSES) {
+        t.incompleteListing ??= what(p);
         t.notify(
           `${what(p)} kept changing while it was read (rows were removed or added meanwhile; read ${pass} times from the first page), so rows may be missing: ${rows(again)} came from the readings again, after the others; run the command again once the changes are done`,
         );

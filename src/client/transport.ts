@@ -446,6 +446,13 @@ export class Transport {
     this.opts.notice?.(line);
   }
 
+  /**
+   * A listing of this command that may have missed rows (it kept changing while it was read, see
+   * paginate()): the command then ends with exit 1 after its output, so a script does not take it
+   * for complete.
+   */
+  incompleteListing?: string;
+
   /** Passes a listing's progress on to the `rows` observer (paginate() calls it). */
   rowsRead(path: string, read: number, total: number | undefined, done: boolean): void {
     this.opts.rows?.(path, read, total, done);

@@ -249,12 +249,13 @@ describe('devices disable over a device group that devices leave meanwhile', () 
       moved += 20;
     };
     const r = await cli(['devices', 'view', '--device_group_name', 'KG', '--json'], { env });
-    expect(r.code, r.stderr).toBe(0);
+    // The output is whole JSON, but a script must not take it for complete: exit 1.
+    expect(r.code, r.stderr).toBe(1);
     const got = (JSON.parse(r.stdout) as { guid: string }[]).map((d) => d.guid);
     expect(new Set(got).size).toBe(got.length);
     expect(proxy.asked.filter((q) => q.path === '/api/devices' && q.current === 1)).toHaveLength(4);
     expect(r.stderr).toMatch(
-      /^warning: the devices listing kept changing while it was read \(rows were removed or added meanwhile; read 4 times from the first page\), so rows may be missing: \d+ rows came from the readings again, after the others; run the command again once the changes are done\n$/,
+      /^warning: the devices listing kept changing while it was read \(rows were removed or added meanwhile; read 4 times from the first page\), so rows may be missing: \d+ rows came from the readings again, after the others; run the command again once the changes are done\nerror: the devices listing kept changing while it was read, so rows may be missing from what was shown or done above\nhint: run the same command again once the changes are done \(it selects its rows afresh\)\n$/,
     );
   });
 });
