@@ -154,6 +154,12 @@ async function bookChecks(ctx: Ctx, o: { name?: string; guid?: string; owner?: s
     };
     if (await nameExists(name, others))
       throw new CliError(`a shared address book named '${name}' already exists`, Exit.failed);
+    // Names are unique over every shared book, and a user who is not an administrator lists only
+    // those shared with them: the others' names cannot be checked.
+    if (!(await seesEveryBook(ctx)))
+      ctx.out.warn(
+        `could not check that no shared address book you cannot see is named '${name}' (a user who is not an administrator sees only the books shared with them): the real run may still find it taken`,
+      );
   }
   if (owner !== undefined) {
     try {
@@ -163,6 +169,16 @@ async function bookChecks(ctx: Ctx, o: { name?: string; guid?: string; owner?: s
       if (!(err instanceof AuthError)) throw err;
       ctx.out.warn(`could not check user '${owner}': ${err.message}`);
     }
+  }
+}
+
+/** Whether the caller lists every shared book: an administrator's session, or an API token. */
+async function seesEveryBook(ctx: Ctx): Promise<boolean> {
+  try {
+    return (await ctx.api.auth.currentUser()).is_admin === true;
+  } catch (err) {
+    if (err instanceof AuthError) return true; // an API token: an administrator's delegate
+    throw err;
   }
 }
 

@@ -1,4 +1,4 @@
-import { LoginResult, TokenCreated, TokenRow } from '../wire/auth';
+import { LoginResult, TokenCreated, TokenRow, UserPayload } from '../wire/auth';
 import { listOf } from '../wire/common';
 import type { Permissions } from '../wire/scopes';
 import { path, type Transport } from './transport';
@@ -19,6 +19,10 @@ export function authApi(t: Transport) {
         // A throttled login (too many failures) is reported, not waited out.
         retryRateLimited: false,
       });
+    },
+    /** The user of a session (Pro's and rdadmin serve's client route; an API token is refused). */
+    currentUser() {
+      return t.call('POST', '/api/currentUser', { body: {}, schema: UserPayload });
     },
     logout() {
       return t.call('POST', '/api/logout', { body: {} });

@@ -28,9 +28,14 @@ async function consoleRecords(): Promise<number> {
   return (await s.store.auditLogs.listConsole({}, 0, 1000)).rows.length;
 }
 
-/** Requests other than reads that reached the server. */
+/** Requests other than reads that reached the server (POST /api/currentUser reads, as in Pro). */
 function writes(): string[] {
-  return s.logs.filter((l) => /^(POST|PUT|DELETE|PATCH) /.test(l) && !l.startsWith('POST /api/login'));
+  return s.logs.filter(
+    (l) =>
+      /^(POST|PUT|DELETE|PATCH) /.test(l) &&
+      !l.startsWith('POST /api/login') &&
+      !l.startsWith('POST /api/currentUser '),
+  );
 }
 
 describe('users new / invite --dry-run', () => {
@@ -403,6 +408,22 @@ describe('group and address-book creates and updates: a dry run fails where the 
       ['ab', 'update-ab', '--ab-name', 'Field', '--owner', 'nobody-here'],
       "user 'nobody-here' does not exist",
     );
+  });
+
+  it('a user who is not an administrator is told the books they cannot see were not checked', async () => {
+    await s.seedUsers(['plain']);
+    const plain = { RDADMIN_URL: s.url, RDADMIN_TOKEN: await s.login('plain', 'password123') };
+    s.logs.length = 0;
+    const dry = await cli(['ab', 'add-ab', '--ab-name', 'Team', '--dry-run'], { env: plain });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toContain(
+      "warning: could not check that no shared address book you cannot see is named 'Team'",
+    );
+    expect(writes()).toEqual([]);
+    // An API token (an administrator's delegate) sees every book: nothing to warn of.
+    const token = await cli(['ab', 'add-ab', '--ab-name', 'Other', '--dry-run'], { env });
+    expect(token.code, token.stderr).toBe(0);
+    expect(token.stderr).not.toContain('could not check');
   });
 
   it('what a real run would take passes: a free name, existing rule targets, the same name kept', async () => {
