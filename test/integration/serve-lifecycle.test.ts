@@ -216,6 +216,16 @@ async function untilRefused(port: number): Promise<void> {
 
 const STACK_FRAME = /^\s+at /m;
 
+/** The password of the shared book 'Ops' in the data folder `dir`, as a server started on it reads it. */
+async function bookPassword(dir: string): Promise<string> {
+  const s = await startServer({ host: '127.0.0.1', port: 0, dataDir: dir, log: () => undefined });
+  try {
+    return s.store.addressBooks.bookPassword((await s.store.addressBooks.getSharedByName('Ops'))!);
+  } finally {
+    await s.close();
+  }
+}
+
 describe('shutdown with requests in flight', () => {
   it('SIGTERM: no new connections, idle ones closed, every request in flight answered, then exit 0', async () => {
     const data = join(root, 'drain');
@@ -437,15 +447,6 @@ describe('secret.key must belong with the database', () => {
       await s.store.addressBooks.createShared({ name: 'Ops', ownerGuid: admin.guid, password: 'book-pw' });
     });
 
-  async function bookPassword(dir: string): Promise<string> {
-    const s = await startServer({ host: '127.0.0.1', port: 0, dataDir: dir, log: () => undefined });
-    try {
-      return s.store.addressBooks.bookPassword((await s.store.addressBooks.getSharedByName('Ops'))!);
-    } finally {
-      await s.close();
-    }
-  }
-
   it('a missing, another or a malformed key: exit 2 naming secret.key, and no new key is made', async () => {
     const dir = await withSealedPassword('key');
     const keyFile = join(dir, 'secret.key');
@@ -579,15 +580,6 @@ describe('secret.key lost for good: --forget-sealed-passwords', () => {
       db.close();
     }
   };
-
-  async function bookPassword(dir: string): Promise<string> {
-    const s = await startServer({ host: '127.0.0.1', port: 0, dataDir: dir, log: () => undefined });
-    try {
-      return s.store.addressBooks.bookPassword((await s.store.addressBooks.getSharedByName('Ops'))!);
-    } finally {
-      await s.close();
-    }
-  }
 
   it('another key: the refusal names the flag; with it, a new key, the lost passwords cleared and counted, then a plain start', async () => {
     const dir = await withSealedValues('forget-other');
