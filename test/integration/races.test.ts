@@ -124,6 +124,45 @@ describe('the same valid request many times at once', () => {
   });
 });
 
+describe('two deletes of one record at once', () => {
+  it('one deletes it and is logged; the other is 404 and logs nothing', async () => {
+    for (const kind of ['users', 'devices'] as const) {
+      if (kind === 'users') await s.seedUsers(['twice-deleted'], { status: 0 });
+      else await s.store.devices.create('700000077', { uuid: 'dw==', status: 0 });
+      const db = s.store.database.sqlite;
+      const guid = (
+        db.prepare(`SELECT guid FROM ${kind} ORDER BY rowid DESC LIMIT 1`).get() as { guid: string }
+      ).guid;
+      const before = (await s.store.audit.listConsole(1000)).length;
+      // Each request loads the record, then waits a moment before it deletes (as one whose load
+      // and write are apart would): all of them find it, and only one can delete it.
+      const repo = s.store[kind] as unknown as { getByGuid: (g: string) => Promise<unknown> };
+      const load = repo.getByGuid;
+      repo.getByGuid = async (g) => {
+        const found = await load.call(repo, g);
+        await new Promise((r) => setTimeout(r, 50));
+        return found;
+      };
+      let answers: Awaited<ReturnType<typeof send>>[];
+      try {
+        answers = await Promise.all(
+          Array.from({ length: 4 }, () =>
+            send(s.url, {
+              method: 'DELETE',
+              path: `/api/${kind}/${guid}`,
+              headers: { authorization: `Bearer ${s.token}` },
+            }),
+          ),
+        );
+      } finally {
+        repo.getByGuid = load;
+      }
+      expect(answers.map((a) => a.status).sort(), kind).toEqual([200, 404, 404, 404]);
+      expect((await s.store.audit.listConsole(1000)).length - before, kind).toBe(1);
+    }
+  });
+});
+
 describe('a change and its audit record: together or not at all', () => {
   it('when the audit record cannot be written, the user, device or assignment stays as it was', async () => {
     await s.seedUsers(['atomic-user']);

@@ -175,7 +175,10 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
         c,
         ConsoleType.device,
         ConsoleOp.deleteDevice,
-        (tx) => tx.devices.delete(d.guid),
+        async (tx) => {
+          // Another request may have deleted it since it was loaded: then this one changed nothing.
+          if (!(await tx.devices.delete(d.guid))) throw new HttpError(404, `device not found: ${d.guid}`);
+        },
         `deleted device ${d.id}`,
       );
       return c.json({});

@@ -370,7 +370,10 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
         c,
         ConsoleType.user,
         ConsoleOp.deleteUser,
-        (tx) => tx.users.delete(user.guid),
+        async (tx) => {
+          // Another request may have deleted it since it was loaded: then this one changed nothing.
+          if (!(await tx.users.delete(user.guid))) throw new HttpError(404, `user not found: ${user.guid}`);
+        },
         `deleted user '${user.name}'`,
       );
       return c.json({});
