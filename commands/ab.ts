@@ -584,7 +584,7 @@ const deletePeer: VerbSpec = {
 // ---- verbs: the recycle bin (rdadmin serve) ----
 
 const BIN_NOTE =
-  "Deleted peers go to their book's recycle bin on rdadmin serve (Pro keeps its bin to the web console, so against Pro these verbs answer that the endpoint does not exist).";
+  "Deleted peers go to their book's recycle bin on rdadmin serve (Pro keeps its bin to the web console: against Pro these verbs say so, exit 1, before anything else).";
 
 const viewRecycle: VerbSpec = {
   name: 'view-recycle',

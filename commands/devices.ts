@@ -380,8 +380,8 @@ result line says what was asked, not that the connection has already ended: its 
 'rdadmin audits view-conn' gets its end time when it has. Offline devices have no live connection
 and are left out. --conn IDS drops only those connections (the CONN column of 'rdadmin audits
 view-conn', conn_id with --json) of the one device given by its exact --id; a connection that is
-not live is refused. rdadmin serve only: Pro keeps this action to its web console, and answers
-that the endpoint does not exist.${OFFLINE_HELP}`,
+not live is refused. rdadmin serve only: Pro keeps this action to its web console, and rdadmin
+says so (exit 1) before it asks or changes anything.${OFFLINE_HELP}`,
   options: [
     ...filterOpts,
     opt('conn', '<ids>', 'only these connection ids (comma list), of the device given by --id'),
