@@ -8,6 +8,7 @@ import { offlineDays } from '../src/cli/time';
 import { type AreaSpec, type OptSpec, opt, str, type VerbSpec } from '../src/cli/verb';
 import { type AccessAnswer, explainAccessVia, whoCanReach } from '../src/client/access-explain';
 import { escapeLike, wildcard } from '../src/client/filters';
+import { exactMatches } from '../src/client/resolve';
 import type { DeviceRow } from '../src/wire/devices';
 import { ASSIGN_TYPES, type AssignType } from '../src/wire/rules';
 
@@ -98,23 +99,17 @@ async function* matching(ctx: Ctx, o: Record<string, unknown>): AsyncGenerator<D
   }
 }
 
-/** The devices whose ID and name are exactly the ones given; see exactRows for `list(raw)`. */
-async function* exactly(
+/** The devices whose ID and name are exactly the ones given (see exactMatches for `list(raw)`). */
+function exactly(
   list: (raw: boolean) => AsyncIterable<DeviceRow>,
   id: string | undefined,
   name: string | undefined,
 ): AsyncGenerator<DeviceRow> {
-  const hit = (d: DeviceRow) =>
-    (id === undefined || d.id === id) && (name === undefined || d.info?.device_name === name);
-  let found = 0;
-  for await (const d of list(false)) {
-    if (hit(d)) {
-      found++;
-      yield d;
-    }
-  }
-  const escaped = [id, name].some((v) => v !== undefined && escapeLike(v) !== v);
-  if (found === 0 && escaped) for await (const d of list(true)) if (hit(d)) yield d;
+  return exactMatches(
+    list,
+    (d) => (id === undefined || d.id === id) && (name === undefined || d.info?.device_name === name),
+    [id, name].some((v) => v !== undefined && escapeLike(v) !== v),
+  );
 }
 
 function isExact(o: Record<string, unknown>, d: DeviceRow): boolean {

@@ -146,7 +146,7 @@ function addVerb(area: Command, spec: VerbSpec, deps: CtxDeps, state: RunState):
         const missing = spec.api !== false ? ctx.api.transport.incompleteListing : undefined;
         if (state.code === Exit.ok && missing && !interrupt?.signal) {
           throw new CliError(
-            `${missing} kept changing while it was read, so rows may be missing from what was shown or done above`,
+            `${missing} changed while it was read and could not be read whole, so rows may be missing from what was shown or done above`,
             Exit.failed,
             'run the same command again once the changes are done (it selects its rows afresh)',
           );

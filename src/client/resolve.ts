@@ -40,26 +40,38 @@ export async function resolveExact<T>(
 }
 
 /**
- * Rows whose `key` is exactly `value` (case-sensitive), asking the server with the escaped
- * pattern first and, for servers that ignore `\` escapes, with the raw text (a pattern that always
- * matches itself).
+ * The rows `hit` accepts, listed by `list(false)` with the values escaped; when it finds none and
+ * escaping changed a value (`escapes`), by `list(true)` with them raw too: a server that ignores
+ * `\` escapes reads the backslash literally and finds nothing, and a raw value is a pattern that
+ * always matches itself (the rows are held to the exact value by `hit`).
  */
-export async function* exactRows<T>(
+export async function* exactMatches<T>(
+  list: (raw: boolean) => AsyncIterable<T>,
+  hit: (row: T) => boolean,
+  escapes: boolean,
+): AsyncGenerator<T> {
+  let found = 0;
+  for await (const row of list(false)) {
+    if (hit(row)) {
+      found++;
+      yield row;
+    }
+  }
+  if (found === 0 && escapes) for await (const row of list(true)) if (hit(row)) yield row;
+}
+
+/** Rows whose `key` is exactly `value` (case-sensitive), through a list that takes a LIKE pattern. */
+export function exactRows<T>(
   value: string,
   list: (pattern: string) => AsyncIterable<T>,
   key: (row: T) => string | null | undefined,
 ): AsyncGenerator<T> {
   const escaped = escapeLike(value);
-  let found = 0;
-  for await (const row of list(escaped)) {
-    if (key(row) === value) {
-      found++;
-      yield row;
-    }
-  }
-  if (found === 0 && escaped !== value) {
-    for await (const row of list(value)) if (key(row) === value) yield row;
-  }
+  return exactMatches(
+    (raw) => list(raw ? value : escaped),
+    (row) => key(row) === value,
+    escaped !== value,
+  );
 }
 
 /**
@@ -71,11 +83,7 @@ export async function nameExists<T>(
   list: (pattern: string) => AsyncIterable<T>,
   key: (row: T) => string = (row) => (row as { name: string }).name,
 ): Promise<boolean> {
-  const patterns = [escapeLike(name)];
-  if (patterns[0] !== name) patterns.push(name);
-  for (const pattern of patterns) {
-    for await (const row of list(pattern)) if (key(row) === name) return true;
-  }
+  for await (const _ of exactRows(name, list, key)) return true;
   return false;
 }
 
