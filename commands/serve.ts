@@ -47,11 +47,15 @@ finish (at most --shutdown-timeout), then closes the database. A second Ctrl-C c
     opt('port', '<port>', 'port to listen on', { defaultValue: '21114' }),
     opt('data_dir', '<dir>', 'data folder (default $XDG_DATA_HOME/rdadmin or ~/.local/share/rdadmin)'),
     opt('demo', undefined, 'seed a demo fleet (into a temporary folder unless --data-dir is given)'),
-    opt('public_url', '<url>', 'base URL for links the server hands out (default: taken from each request)'),
+    opt(
+      'public_url',
+      '<url>',
+      'base URL for links the server hands out (default: the address of each request; with --trust-proxy, the one its X-Forwarded-Proto/-Host/-Prefix name)',
+    ),
     opt(
       'trust_proxy',
       undefined,
-      "behind a reverse proxy: take the client's address from the last X-Forwarded-For entry (the proxy's)",
+      "behind a reverse proxy: take the client's address from the last X-Forwarded-For entry (the proxy's), and links from X-Forwarded-Proto/-Host/-Prefix",
     ),
     opt(
       'log_retention_days',
@@ -109,6 +113,14 @@ finish (at most --shutdown-timeout), then closes the database. A second Ctrl-C c
         throw new UsageError(`invalid --${flag} '${v}': give seconds from 0.1 to 3600`);
       return Math.round(n * 1000);
     };
+    const publicUrl = str(o['publicUrl'])?.trim();
+    if (publicUrl !== undefined) {
+      const u = URL.canParse(publicUrl) ? new URL(publicUrl) : undefined;
+      if (!u || !/^https?:$/.test(u.protocol) || u.search || u.hash || u.username || u.password)
+        throw new UsageError(
+          `invalid --public-url${publicUrl.includes('@') ? '' : ` '${publicUrl}'`}: give the console's address as users reach it, e.g. https://rd.example.com or https://example.com/rustdesk`,
+        );
+    }
     const timeouts = {
       requestMs: seconds('requestTimeout', 'request-timeout'),
       headersMs: seconds('headersTimeout', 'headers-timeout'),
@@ -146,7 +158,7 @@ finish (at most --shutdown-timeout), then closes the database. A second Ctrl-C c
       dataDir,
       log,
       config: {
-        ...(str(o['publicUrl']) ? { publicUrl: str(o['publicUrl']) } : {}),
+        ...(publicUrl ? { publicUrl } : {}),
         ...(o['trustProxy'] === true ? { trustProxy: true } : {}),
       },
       ...(retention !== undefined ? { logRetentionDays: Number(retention) } : {}),

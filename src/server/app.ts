@@ -111,7 +111,7 @@ export function createApp(deps: AppDeps) {
   registerStrategyRoutes(routes, deps);
   registerAddressBookRoutes(routes, deps);
   registerAuditRoutes(routes, deps);
-  registerBatchRoutes(routes);
+  registerBatchRoutes(routes, deps);
   registerOpenApiRoute(routes, SERVER_VERSION);
 
   return { app, routes: routes.specs };

@@ -125,3 +125,33 @@ export function forwardedFor(header: string | undefined): string | undefined {
   const last = header.slice(header.lastIndexOf(',') + 1).trim();
   return isIP(last) ? last : undefined;
 }
+
+/** The last entry of a comma-separated forwarding header (the one the trusted proxy set). */
+function lastEntry(header: string | undefined): string | undefined {
+  const v = header?.slice(header.lastIndexOf(',') + 1).trim();
+  return v || undefined;
+}
+
+/**
+ * The base URL of links the server hands out (invitations): `serve --public-url` when given;
+ * behind a trusted reverse proxy (--trust-proxy) the address the client used, from
+ * X-Forwarded-Proto, X-Forwarded-Host (else Host) and X-Forwarded-Prefix (a console proxied
+ * under a sub-path); otherwise the address the request reached. A forwarded value that is not
+ * a plain scheme, host or path is ignored.
+ */
+export function publicBase(
+  c: Context<AppEnv>,
+  config: { publicUrl?: string | undefined; trustProxy?: boolean | undefined },
+): string {
+  if (config.publicUrl) return config.publicUrl.replace(/\/+$/, '');
+  const url = new URL(c.req.url);
+  if (!config.trustProxy) return url.origin;
+  const proto = lastEntry(c.req.header('x-forwarded-proto'))?.toLowerCase();
+  const host = lastEntry(c.req.header('x-forwarded-host')) ?? c.req.header('host');
+  const prefix = lastEntry(c.req.header('x-forwarded-prefix'))?.replace(/\/+$/, '') ?? '';
+  const scheme = proto === 'http' || proto === 'https' ? proto : url.protocol.slice(0, -1);
+  const authority =
+    host && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host) ? host : url.host;
+  const path = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$/.test(prefix) ? prefix : '';
+  return `${scheme}://${authority}${path}`;
+}

@@ -41,6 +41,8 @@ export interface BatchItemEnv {
   body: string;
   /** The JSON text of each answer made by `c.json()`, by the very Response object it is the body of. */
   answers: WeakMap<Response, string>;
+  /** The batch request's publicBase(): its items carry none of its forwarding headers. */
+  base: string;
 }
 
 export type AppEnv = {

@@ -871,6 +871,27 @@ describe('one server per data folder', () => {
     expect(code).toBe(2);
     expect(stderr).toContain("invalid --port ''");
   });
+
+  it.each([
+    ['not a URL', 'rd.example.com', "invalid --public-url 'rd.example.com'"],
+    ['a query string', 'https://rd.example.com/?x=1', "invalid --public-url 'https://rd.example.com/?x=1'"],
+    ['credentials, not echoed', 'https://admin:s3cret@rd.example.com', 'invalid --public-url: give'],
+  ])('--public-url that is %s is a usage error', async (_what, url, message) => {
+    const child = spawn(
+      process.execPath,
+      [BIN, 'serve', '--port', '0', '--public-url', url, '--data-dir', join(root, 'public-url')],
+      {
+        cwd: ROOT,
+        env: childEnv({ RDADMIN_CONFIG_DIR: join(root, 'config') }),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    expect(await new Promise<number | null>((resolve) => child.on('close', resolve))).toBe(2);
+    expect(stderr).toContain(message);
+    expect(stderr).not.toContain('s3cret');
+  });
 });
 
 describe('migrating an older data folder at start-up', () => {

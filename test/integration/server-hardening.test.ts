@@ -418,4 +418,67 @@ describe('behind a reverse proxy (--trust-proxy)', () => {
     expect((await beat(s, '770000003', '203.0.113.7')).status).toBe(200);
     expect((await s.store.devices.getById('770000003'))?.ip).toBe('127.0.0.1');
   });
+
+  it('builds invitation links from the address the client used, alone and in a batch', async () => {
+    const invite = (t: TestServer, name: string, headers: Record<string, string>, batch = false) => {
+      const body = JSON.stringify({ name, email: `${name}@example.com`, group_name: 'Default' });
+      return batch
+        ? send(t.url, {
+            method: 'POST',
+            path: '/api/rdadmin/batch',
+            headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json', ...headers },
+            body: JSON.stringify({ requests: [{ method: 'POST', path: '/api/users/invite', body }] }),
+          }).then((r) => JSON.parse(JSON.parse(r.text.split('\n')[0]!).body) as Record<string, unknown>)
+        : send(t.url, {
+            method: 'POST',
+            path: '/api/users/invite',
+            headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json', ...headers },
+            body,
+          }).then((r) => JSON.parse(r.text) as Record<string, unknown>);
+    };
+    const link = (j: Record<string, unknown>) => String(j['invitation_url']).replace(/[^/]+$/, '');
+    // What nginx sends for https://rd.example.com/rustdesk/ proxied to the server's root.
+    const forwarded = {
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'rd.example.com',
+      'x-forwarded-prefix': '/rustdesk/',
+      'x-forwarded-for': '203.0.113.9',
+    };
+    const proxied = await startTestServer({ config: { trustProxy: true } });
+    try {
+      const want = 'https://rd.example.com/rustdesk/api/invitations/';
+      expect(link(await invite(proxied, 'fwd-alone', forwarded))).toBe(want);
+      expect(link(await invite(proxied, 'fwd-batch', forwarded, true))).toBe(want);
+      // Only Host and the scheme from the proxy; values that are not a scheme, host or path are ignored.
+      const port = new URL(proxied.url).port;
+      expect(
+        link(
+          await invite(proxied, 'fwd-host', { 'x-forwarded-proto': 'https', host: `rd.example.com:${port}` }),
+        ),
+      ).toBe(`https://rd.example.com:${port}/api/invitations/`);
+      expect(
+        link(
+          await invite(proxied, 'fwd-bad', {
+            'x-forwarded-proto': 'javascript',
+            'x-forwarded-host': 'evil.example/x',
+            'x-forwarded-prefix': '/a b',
+          }),
+        ),
+      ).toBe(`${proxied.url}/api/invitations/`);
+    } finally {
+      await proxied.close();
+    }
+    // Not behind a trusted proxy: forwarding headers are anyone's, the link is the server's own address.
+    expect(link(await invite(s, 'fwd-untrusted', forwarded))).toBe(`${s.url}/api/invitations/`);
+    const fixed = await startTestServer({
+      config: { trustProxy: true, publicUrl: 'https://console.example.org/' },
+    });
+    try {
+      expect(link(await invite(fixed, 'fwd-public', forwarded, true))).toBe(
+        'https://console.example.org/api/invitations/',
+      );
+    } finally {
+      await fixed.close();
+    }
+  });
 });

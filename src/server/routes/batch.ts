@@ -1,5 +1,6 @@
 import { BATCH_MAX_REQUESTS, BATCH_PATH, BatchBody, BatchLimits } from '../../wire/batch';
-import { clientIp } from '../auth';
+import { clientIp, publicBase } from '../auth';
+import type { AppDeps } from '../context';
 import { readBody } from '../http';
 import type { RouteTable } from '../routes';
 
@@ -16,7 +17,7 @@ const YIELD_EVERY = 16;
  * address, one after another in order; one failing does not stop the others, and nothing is rolled
  * back (a batch is not a transaction).
  */
-export function registerBatchRoutes(r: RouteTable): void {
+export function registerBatchRoutes(r: RouteTable, deps: AppDeps): void {
   r.add(
     {
       method: 'GET',
@@ -46,6 +47,7 @@ export function registerBatchRoutes(r: RouteTable): void {
       const authorization = c.req.header('authorization') ?? '';
       const incoming = { socket: { remoteAddress: clientIp(c) } };
       const origin = new URL(c.req.url).origin;
+      const base = publicBase(c, deps.config);
       const answers = new WeakMap<Response, string>();
       const asJson = ANSWERS_JSON.test(c.req.header('accept') ?? '');
       const encoder = new TextEncoder();
@@ -62,7 +64,10 @@ export function registerBatchRoutes(r: RouteTable): void {
             if (item.body !== undefined) headers['content-type'] = 'application/json';
             // item.path is an absolute path of printable ASCII (BatchBody checked it).
             const request = new Request(origin + item.path, { method: item.method, headers });
-            const res = await r.dispatch(request, { incoming, batch: { body: item.body ?? '', answers } });
+            const res = await r.dispatch(request, {
+              incoming,
+              batch: { body: item.body ?? '', answers, base },
+            });
             const kept = answers.get(res);
             // A kept answer is the text JSON.stringify() made: a JSON document on one line.
             const line =

@@ -15,6 +15,7 @@ import {
   UserStatus,
 } from '../../wire/users';
 import { changeRecorded } from '../audit-log';
+import { publicBase } from '../auth';
 import type { AppDeps } from '../context';
 import { hashPassword, hashToken, newSecret } from '../crypto';
 import { HttpError, readBody, readQuery } from '../http';
@@ -205,8 +206,8 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
           ? new HttpError(409, `a user named '${body.name}' already exists`)
           : err;
       });
-      const base = deps.config.publicUrl ?? new URL(c.req.url).origin;
-      const url = `${base.replace(/\/+$/, '')}/api/invitations/${secret}`;
+      const base = c.env?.batch?.base ?? publicBase(c, deps.config);
+      const url = `${base}/api/invitations/${secret}`;
       return c.json({ guid, invitation_url: url, expires_at: inv.expires_at, email_sent: false });
     },
   );
