@@ -87,6 +87,12 @@ function timeFlag(flag: string, raw: unknown, zone: string): number | undefined 
   const v = str(raw);
   if (v === undefined) return undefined;
   const t = parseTimeText(v);
+  const year = /^\s*(\d{4})-\d/.exec(v)?.[1];
+  if (!t && year !== undefined && Number(year) < 1970)
+    throw new UsageError(
+      `invalid ${flag} '${v}': before 1970`,
+      'audit records have Unix times, none earlier than 1970-01-01; give a later time',
+    );
   if (!t)
     throw new UsageError(
       `invalid ${flag} '${v}'`,

@@ -157,6 +157,7 @@ describe('time filters (D-24) around a DST change, TZ fixed per run', () => {
       [['--days-ago', '7', '--created-at', '2025-07-01 12:00:00'], /give only one of them/],
       [['--created-at', '01/07/2025'], /invalid --created-at '01\/07\/2025'/],
       [['--created-at', '2025-02-30'], /invalid --created-at/],
+      [['--created-at', '1969-12-31 23:59:59'], /invalid --created-at '1969-12-31 23:59:59': before 1970/],
       [['--until', 'tomorrow'], /invalid --until/],
       [
         ['--created-at', '2025-07-02', '--until', '2025-07-01'],
