@@ -14,14 +14,18 @@ export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** Splits a comma list, trimming items and dropping empty ones and duplicates (order kept). */
+/**
+ * Splits a comma list, trimming items and dropping empty ones and duplicates (order kept). `\,` is
+ * a comma inside an item (names that hold one: a tag or user created elsewhere); any other
+ * backslash is kept as it is.
+ */
 export function commaList(value: string | undefined): string[] {
   if (!value) return [];
   return [
     ...new Set(
       value
-        .split(',')
-        .map((s) => s.trim())
+        .split(/(?<!\\),/)
+        .map((s) => s.replaceAll('\\,', ',').trim())
         .filter(Boolean),
     ),
   ];

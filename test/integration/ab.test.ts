@@ -457,6 +457,15 @@ describe('tags: view-tag, add-tag, update-tag, rename-tag, delete-tag', () => {
     expect(dry.stderr).toContain('Dry run: would delete 1 tag;');
     expect((await tags(b.guid)).map((t) => t.name)).toEqual(['b']);
   });
+
+  it('a tag with a comma in its name (as a client may make one) is named with \\,', async () => {
+    const b = await book();
+    await s.store.addressBooks.addPeer(ref(b), '1', { tags: ['p,q', 'p', 'q'] });
+    const r = await ab(['delete-tag', '--ab-guid', b.guid, '--tag-name', 'p\\,q', '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('Deleted 1 tag.');
+    expect((await tags(b.guid)).map((t) => t.name)).toEqual(['p', 'q']);
+  });
 });
 
 describe('rules: view-rule, add-rule, update-rule, delete-rule', () => {

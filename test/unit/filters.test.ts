@@ -151,4 +151,22 @@ describe('commaList', () => {
     expect(commaList(' b , a,,b ,c ')).toEqual(['b', 'a', 'c']);
     expect(commaList('a b')).toEqual(['a b']);
   });
+
+  it('takes \\, as a comma inside an item, and keeps other backslashes', () => {
+    expect(commaList('Doe\\, John,p\\,q')).toEqual(['Doe, John', 'p,q']);
+    expect(commaList('back\\slash,a\\\\b')).toEqual(['back\\slash', 'a\\\\b']);
+    expect(commaList('\\,')).toEqual([',']);
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: fc.constantFrom('a', ',', ' ', 'é'), minLength: 1, maxLength: 5 }), {
+          maxLength: 6,
+        }),
+        (items) => {
+          const kept = items.filter((v) => v.trim() !== '');
+          const got = commaList(kept.map((v) => v.replaceAll(',', '\\,')).join(','));
+          expect(got).toEqual([...new Set(kept.map((v) => v.trim()))]);
+        },
+      ),
+    );
+  });
 });
