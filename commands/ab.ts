@@ -207,8 +207,9 @@ function profileJson(b: AbProfileRow) {
 }
 
 function peerJson(p: AbPeerRow) {
-  const { password, hash, ...rest } = p;
-  return { ...rest, has_password: Boolean(password || hash) };
+  // The recycle bin shows no secrets, only whether there is one (rdadmin serve's has_password).
+  const { password, hash, has_password: shown, ...rest } = p;
+  return { ...rest, has_password: typeof shown === 'boolean' ? shown : Boolean(password || hash) };
 }
 
 function tagJson(t: AbTagRow) {

@@ -186,11 +186,15 @@ describe('rdadmin ab view-recycle, restore-peer, empty-recycle', () => {
         .sort(),
     ).toEqual(['100', '200', '300']);
     const json = JSON.parse((await ab(['view-recycle', '--ab-guid', b.guid, '--json'])).stdout) as Json[];
+    // 100 was deleted with its password (kept for a restore): the bin says so, and never shows it.
     expect(json.find((p) => p['id'] === '100')).toMatchObject({
       alias: 'one',
-      has_password: false,
+      has_password: true,
       deleted_at: expect.any(String),
     });
+    expect(json.find((p) => p['id'] === '200')).toMatchObject({ alias: 'two', has_password: false });
+    expect(JSON.stringify(json)).not.toContain('pw-1');
+    expect(json.every((p) => !('password' in p) && !('hash' in p))).toBe(true);
   });
 
   it('restore-peer: one at once; more than one needs --yes without a terminal (exit 3)', async () => {

@@ -615,7 +615,7 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
       path: '/api/ab/recycle',
       tag: 'address-books',
       summary:
-        'The recycle bin of book `ab`: its deleted peers, most recently deleted first, with `deleted_at` (passwords and hashes are kept for a restore, not shown). Needs read/write access.',
+        'The recycle bin of book `ab`: its deleted peers, most recently deleted first, with `deleted_at` and `has_password` (passwords and hashes are kept for a restore, not shown). Needs read/write access.',
       access: read(),
       query: AbRecycleQuery,
       response: listOf(z.looseObject({ id: z.string(), deleted_at: z.string() })),
@@ -633,6 +633,7 @@ export function registerAddressBookRoutes(r: RouteTable, deps: AppDeps): void {
           username: x.username,
           hostname: x.hostname,
           platform: x.platform,
+          has_password: Boolean(x.password || x.hash),
           created_at: x.created_at,
           updated_at: x.updated_at,
           deleted_at: x.deleted_at,
