@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import {
   openConfig,
   PROFILE_KEYS,
@@ -12,6 +13,7 @@ import {
 import type { Ctx } from '../src/cli/context';
 import { UsageError } from '../src/cli/errors';
 import { shownUrl } from '../src/cli/output';
+import { checkServerUrl } from '../src/cli/server-url';
 import type { AreaSpec } from '../src/cli/verb';
 
 /** The value as the profile keeps it, checked by the same rule as a profile read from the file. */
@@ -26,8 +28,9 @@ function coerce(key: ProfileKey, value: string): Profile[ProfileKey] {
         : value;
   const problem = profileValueProblem(key, typed);
   if (problem) throw new UsageError(`${key} must be ${problem}`);
-  if (key === 'url' && !/^https?:\/\/[^/]/i.test(value))
-    throw new UsageError(`url must start with http:// or https:// (got '${shownUrl(value)}')`);
+  if (key === 'url') checkServerUrl(value);
+  // The CA file is read by commands run from anywhere: kept as an absolute path.
+  if (key === 'ca') return resolve(value);
   return typed as Profile[ProfileKey];
 }
 
@@ -76,6 +79,7 @@ $XDG_CONFIG_HOME/rdadmin, else ~/.config/rdadmin. Precedence: flag > environment
             { header: 'PROFILE', value: (p) => p.name },
             { header: 'URL', value: (p) => p.url ?? '' },
             { header: 'TOKEN', value: (p) => p.token },
+            { header: 'TLS', value: (p) => (p.insecure ? 'insecure' : p.ca ? `ca ${p.ca}` : '') },
           ],
           profiles,
         );

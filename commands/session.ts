@@ -1,7 +1,33 @@
-import { openConfig, profileValues, readProfiles, readSecret } from '../src/cli/config';
+import { resolve } from 'node:path';
+import {
+  openConfig,
+  profileValues,
+  type ResolvedConfig,
+  readProfiles,
+  readSecret,
+  resolveConfig,
+} from '../src/cli/config';
 import { closableQuestion } from '../src/cli/confirm';
-import { AuthError, UsageError } from '../src/cli/errors';
+import { type Ctx, tlsOptions } from '../src/cli/context';
+import { AuthError, CliError, InterruptedError, UsageError } from '../src/cli/errors';
+import { checkServerUrl } from '../src/cli/server-url';
 import { opt, str, type VerbSpec } from '../src/cli/verb';
+
+/**
+ * A client for login and logout (which make their own: they are not API commands), with the
+ * timeout and the TLS options (--ca, RDADMIN_CA, --insecure, the profile's) any command would use.
+ */
+async function sessionApi(ctx: Ctx, config: ResolvedConfig, url: string, token?: string) {
+  const [{ createApi }, tls] = await Promise.all([import('../src/client'), tlsOptions(config)]);
+  return createApi({
+    baseUrl: url,
+    token,
+    timeoutMs: config.timeoutMs,
+    connections: 1,
+    ...tls,
+    env: ctx.io.env,
+  });
+}
 
 async function promptPassword(ctx: Parameters<VerbSpec['run']>[0]): Promise<string> {
   const { password } = await import('@inquirer/prompts');
@@ -18,7 +44,8 @@ export const loginVerb: VerbSpec = {
   name: 'login',
   summary: 'Log in and save the session in a profile',
   description: `Log in with a user name and password and save the server URL and the session token in
-the profile (--profile NAME, default: the current profile); the session replaces any token the
+the profile (--profile NAME, default: the current profile), with --ca FILE (as an absolute path) or
+--insecure when given, since the next commands need them too; the session replaces any token the
 profile held (such as the API token \`serve --demo\` saved), and a profile named with --profile
 becomes the current one. An administrator's session works for every command, and is needed for
 \`rdadmin tokens\` and \`rdadmin settings\`. The password is asked on a terminal, or read from stdin
@@ -37,6 +64,12 @@ with --password-stdin; it is never accepted as a flag value.`,
     const username = str(o['username']);
     if (!url) throw new UsageError('login needs --url URL (or RDADMIN_URL)');
     if (!username) throw new UsageError('login needs --username NAME');
+    checkServerUrl(url);
+    // Saved with the session when given (a relative CA path as the absolute one it is now).
+    const tls = {
+      ...(ctx.config.ca ? { ca: resolve(ctx.config.ca) } : {}),
+      ...(ctx.config.insecure ? { insecure: true } : {}),
+    };
     if (ctx.flags.dryRun) {
       // A login creates a session on the server and writes the profile: a dry run does neither.
       const profile =
@@ -51,14 +84,7 @@ with --password-stdin; it is never accepted as a flag value.`,
     if (o['passwordStdin']) password = await readSecret('-', ctx.io, 'the password');
     else if (ctx.interactive) password = await promptPassword(ctx);
     else throw new UsageError('no terminal to ask for the password', 'pipe it in with --password-stdin');
-    const { createApi } = await import('../src/client');
-    const api = createApi({
-      baseUrl: url,
-      timeoutMs: ctx.config.timeoutMs,
-      connections: 1,
-      insecure: ctx.config.insecure,
-      env: ctx.io.env,
-    });
+    const api = await sessionApi(ctx, ctx.config, url);
     try {
       const res = await api.auth.login(username, password).catch((err: unknown) => {
         if (err instanceof AuthError && err.status === 401)
@@ -77,44 +103,66 @@ with --password-stdin; it is never accepted as a flag value.`,
             ...file.profiles[name],
             url: url.replace(/\/+$/, ''),
             token: res.access_token,
+            // What it took to reach the server now, the next command takes too (and runs from anywhere).
+            ...tls,
           });
           if (ctx.flags.profile) file.currentProfile = name;
           return name;
         })
         .catch(async (err: unknown) => {
           // Not saved: the session is ended rather than left open with its token nowhere.
-          const session = createApi({
-            baseUrl: url,
-            token: res.access_token,
-            timeoutMs: ctx.config.timeoutMs,
-            connections: 1,
-            insecure: ctx.config.insecure,
-            env: ctx.io.env,
-          });
+          const session = await sessionApi(ctx, ctx.config, url, res.access_token);
           await session.auth.logout().catch(() => undefined);
           await session.close();
           throw err;
         });
-      if (ctx.out.json) ctx.out.jsonValue({ profile, url, user: res.user });
+      if (ctx.out.json) ctx.out.jsonValue({ profile, url, user: res.user, ...tls });
       else {
         ctx.out.success(
-          `Logged in to ${url} as ${res.user.name}${res.user.is_admin ? ' (administrator)' : ''}; saved in profile '${profile}'.`,
+          `Logged in to ${url} as ${res.user.name}${res.user.is_admin ? ' (administrator)' : ''}; saved in profile '${profile}'${tls.ca ? ` with the CA file ${tls.ca}` : ''}.`,
         );
         if (!res.user.is_admin)
           ctx.out.warn('this user is not an administrator: admin commands will be refused');
       }
+      if (tls.insecure)
+        ctx.out.warn(
+          `profile '${profile}' keeps --insecure: its commands do not check the server's certificate (\`rdadmin config set insecure false\` turns the check back on)`,
+        );
     } finally {
       await api.close();
     }
   },
 };
 
+/** How a logout ended: 'ended' by the server, 'gone' before it (401), or 'local' (--local). */
+type LogoutEnd = 'ended' | 'gone' | 'local';
+const SESSION: Record<LogoutEnd, string> = { ended: 'ended', gone: 'already ended', local: 'not ended' };
+
 export const logoutVerb: VerbSpec = {
   name: 'logout',
   summary: 'End the saved session and remove its token from the profile',
+  description: `Ends the session of the profile (--profile NAME, default: the current profile) on its
+server, then removes the token from the profile. The token is removed only once the server has
+ended the session, or answers that it has already ended (401: expired, logged out, ended by
+\`users force-logout\`). When the server cannot be reached, or refuses (an API token has no session
+to end: 403), the profile keeps the token and the command fails (exit 5, 4, …), so that the session
+can still be ended. --local removes the token without asking the server: the session then stays
+valid on it until it expires (30 days without use on rdadmin serve).`,
   api: false,
-  examples: ['rdadmin logout', 'rdadmin logout --profile staging'],
-  async run(ctx) {
+  options: [
+    opt(
+      'local',
+      undefined,
+      'remove the token from the profile without ending the session on the server (it stays valid there)',
+    ),
+  ],
+  examples: [
+    'rdadmin logout',
+    'rdadmin logout --profile staging',
+    'rdadmin logout --local --profile old-lab',
+  ],
+  async run(ctx, o) {
+    const local = o['local'] === true;
     // Read first: with nothing to forget, or in a dry run, the config file is not opened for writing.
     const saved = await readProfiles(ctx.io.env);
     const named = ctx.flags.profile ?? ctx.io.env['RDADMIN_PROFILE'];
@@ -127,32 +175,83 @@ export const logoutVerb: VerbSpec = {
       ctx.out.info(`Profile '${profile}' holds no token; nothing to do.`);
       return;
     }
+    // The profile's values checked, with flags and environment over them (--ca, --insecure, --timeout).
+    // (The token is the profile's: --token / --token-file are not read again.)
+    const config = await resolveConfig(
+      { ...ctx.flags, token: undefined, tokenFile: undefined, profile },
+      ctx.io,
+    );
+    // The token's own server; --url or RDADMIN_URL only for a profile that names none.
+    const url = p.url ?? ctx.config.url;
+    if (!local) {
+      if (!url)
+        throw new UsageError(
+          `profile '${profile}' has no server URL: its session cannot be ended`,
+          'pass --url URL, or remove the token without ending the session: rdadmin logout --local',
+        );
+      checkServerUrl(url);
+    }
     if (ctx.flags.dryRun) {
-      if (ctx.out.json) ctx.out.jsonValue({ profile, url: p.url ?? null, action: 'logout', dry_run: true });
+      if (ctx.out.json)
+        ctx.out.jsonValue({
+          profile,
+          url: url ?? null,
+          action: 'logout',
+          ...(local ? { local } : {}),
+          dry_run: true,
+        });
       ctx.out.info(
-        `Dry run: would end the session of profile '${profile}' and remove its token; nothing was changed.`,
+        local
+          ? `Dry run: would remove the token of profile '${profile}' without ending its session; nothing was changed.`
+          : `Dry run: would end the session of profile '${profile}' and remove its token; nothing was changed.`,
       );
       return;
     }
-    if (p.url) {
-      const { createApi } = await import('../src/client');
-      const api = createApi({
-        baseUrl: p.url,
-        token: p.token,
-        timeoutMs: ctx.config.timeoutMs,
-        connections: 1,
-        env: ctx.io.env,
-      });
-      // An API token has no session to end (403): forgetting it locally is all there is to do.
-      await api.auth.logout().catch(() => undefined);
-      await api.close();
+    let end: LogoutEnd = 'local';
+    let gone = '';
+    if (!local) {
+      const api = await sessionApi(ctx, config, url!, p.token);
+      try {
+        await api.auth.logout();
+        end = 'ended';
+      } catch (err) {
+        // The token opens no session any more: removing it is what is left to do.
+        if (err instanceof AuthError && err.status === 401) {
+          end = 'gone';
+          gone = err.message;
+        } else throw notLoggedOut(err, profile);
+      } finally {
+        await api.close();
+      }
     }
-    const config = await openConfig(ctx.io.env);
-    await config.update((file) => {
+    const store = await openConfig(ctx.io.env);
+    await store.update((file) => {
       const now = file.profiles[profile];
       if (now) file.profiles[profile] = profileValues({ ...now, token: undefined });
     });
-    if (ctx.out.json) ctx.out.jsonValue({ profile, action: 'logout', had_token: true });
-    ctx.out.success(`Logged out; profile '${profile}' no longer holds a token.`);
+    if (ctx.out.json)
+      ctx.out.jsonValue({ profile, action: 'logout', had_token: true, session: SESSION[end] });
+    if (end === 'local')
+      ctx.out.warn(
+        'the server was not told: the token stays valid there until it expires (`rdadmin users force-logout` ends the sessions of a user, `rdadmin tokens revoke` an API token)',
+      );
+    ctx.out.success(
+      end === 'gone'
+        ? `Logged out; profile '${profile}' no longer holds a token (the server had already ended the session: ${gone}).`
+        : end === 'local'
+          ? `Removed the token from profile '${profile}'.`
+          : `Logged out; profile '${profile}' no longer holds a token.`,
+    );
   },
 };
+
+/** The logout failed: the profile keeps its token, and the error says so and how to go on. */
+function notLoggedOut(err: unknown, profile: string): unknown {
+  if (!(err instanceof CliError) || err instanceof InterruptedError) return err;
+  const local = 'rdadmin logout --local removes the token without ending the session';
+  const hint =
+    err instanceof AuthError && err.status === 403
+      ? `profile '${profile}' keeps the token. An API token has no session to end: ${local}, and \`rdadmin tokens revoke\` (or the web console) revokes it`
+      : `${err.hint ? `${err.hint}\nhint: ` : ''}profile '${profile}' keeps its token, so that the session can still be ended: run rdadmin logout again; ${local}`;
+  return new CliError(`not logged out: ${err.message}`, err.exitCode, hint);
+}

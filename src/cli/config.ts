@@ -320,7 +320,17 @@ async function readStdin(io: IO): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Reads a secret from a file, or from stdin for `-`; only its first line counts. */
+/**
+ * The longest token or password taken (rdadmin serve's session and API tokens are 47 characters):
+ * a longer one comes from a wrong file, and as a header the server (431) or a proxy would refuse it.
+ */
+export const MAX_SECRET_CHARS = 4096;
+
+/**
+ * Reads a secret from a file, or from stdin for `-`: its first line that is not blank, without the
+ * spaces around it (an editor or `echo >>` may leave a blank line first); the lines after it are
+ * not read.
+ */
 export async function readSecret(file: string, io: IO, what: string): Promise<string> {
   let text: string;
   try {
@@ -337,8 +347,15 @@ export async function readSecret(file: string, io: IO, what: string): Promise<st
           : undefined,
     );
   }
-  const secret = text.split(/\r?\n/)[0]?.trim() ?? '';
-  if (!secret) throw new UsageError(`${what} from ${file === '-' ? 'stdin' : file} is empty`);
+  const from = file === '-' ? 'stdin' : file;
+  const secret = text.trimStart().split(/\r?\n/, 1)[0]?.trim() ?? '';
+  if (!secret) throw new UsageError(`${what} from ${from} is empty`);
+  if (secret.length > MAX_SECRET_CHARS) {
+    throw new UsageError(
+      `${what} from ${from} is too long: ${secret.length} characters on its first line (at most ${MAX_SECRET_CHARS})`,
+      'is it the right file? It must hold the secret alone, on one line',
+    );
+  }
   return secret;
 }
 

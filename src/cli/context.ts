@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { Api } from '../client';
-import { type GlobalFlags, type ResolvedConfig, resolveConfig } from './config';
+import { type GlobalFlags, MAX_SECRET_CHARS, type ResolvedConfig, resolveConfig } from './config';
 import { type Confirm, isInteractive, terminalConfirm } from './confirm';
 import { UsageError } from './errors';
 import { Interruption } from './interrupt';
 import type { IO } from './io';
 import { type ListingProgressTiming, listingProgress } from './listing-progress';
-import { Output, shownUrl, visible } from './output';
+import { Output, visible } from './output';
+import { checkServerUrl } from './server-url';
 
 /** What a command handler gets. Handlers never touch undici, process.*, or the config file. */
 export interface Ctx {
@@ -31,6 +32,24 @@ export interface CtxDeps {
 
 export function makeOutput(flags: GlobalFlags, io: IO): Output {
   return new Output(io, { json: flags.json === true, noColor: flags.color === false });
+}
+
+/**
+ * What the client needs of --ca / RDADMIN_CA / the profile's `ca` (the file's PEM text) and
+ * --insecure; for every command that talks to a server, login and logout included.
+ */
+export async function tlsOptions(config: Pick<ResolvedConfig, 'ca' | 'insecure'>): Promise<{
+  ca?: string;
+  insecure: boolean;
+}> {
+  if (!config.ca) return { insecure: config.insecure };
+  try {
+    return { ca: await readFile(config.ca, 'utf8'), insecure: config.insecure };
+  } catch (err) {
+    throw new UsageError(
+      `cannot read the CA file ${config.ca}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+    );
+  }
 }
 
 /** Builds the handler context; `withApi` also checks that a server and a token are configured. */
@@ -64,11 +83,7 @@ export async function buildContext(flags: GlobalFlags, deps: CtxDeps, withApi: b
         'pass --url URL, set RDADMIN_URL, or run `rdadmin login --url URL --username NAME` to save a profile',
       );
     }
-    if (!/^https?:\/\/[^/]/i.test(config.url)) {
-      throw new UsageError(
-        `invalid server URL '${visible(shownUrl(config.url))}': it must start with http:// or https://`,
-      );
-    }
+    checkServerUrl(config.url);
     if (!config.token) {
       throw new UsageError(
         'no token',
@@ -87,16 +102,13 @@ export async function buildContext(flags: GlobalFlags, deps: CtxDeps, withApi: b
         'a token is one line of printable ASCII, as `rdadmin tokens create` or `rdadmin login` shows it; check that source (a binary file, a line break, an encoding)',
       );
     }
-    let ca: string | undefined;
-    if (config.ca) {
-      try {
-        ca = await readFile(config.ca, 'utf8');
-      } catch (err) {
-        throw new UsageError(
-          `cannot read the CA file ${config.ca}: ${(err as NodeJS.ErrnoException).code ?? err}`,
-        );
-      }
+    if (config.token.length > MAX_SECRET_CHARS) {
+      throw new UsageError(
+        `the token from ${config.tokenSource ?? 'the configuration'} is too long: ${config.token.length} characters (at most ${MAX_SECRET_CHARS})`,
+        'a token is one line of printable ASCII, as `rdadmin tokens create` or `rdadmin login` shows it; check that source',
+      );
     }
+    const { ca } = await tlsOptions(config);
     // undici parses HTTP with a WebAssembly module, which V8 would also recompile with its
     // optimising tier in the background: for a short-lived CLI that is about 35 MB of peak memory
     // and some time for nothing. The baseline compiler parses a few responses just as well.

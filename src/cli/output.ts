@@ -276,15 +276,15 @@ function tsvCell(s: string): string {
 }
 
 /**
- * The URL as messages show it: a password in it (`http://user:pw@host`) replaced by `***`. The
- * userinfo ends at the last `@` before the path, as URL parsing has it (a password may hold `@`).
+ * The URL as messages show it: whatever may be a user name or password replaced by `***`, that is
+ * everything from after `scheme://` (or from the start, without one) to the last `@`. A URL with an
+ * `@` is refused as a server URL (checkServerUrl), so this is what the messages refusing it, and a
+ * hand-edited profile in `config list`, show: also for a URL that does not parse (`http://u:a/b@h`,
+ * whose password holds a `/`), which is why this does not go by what URL parsing calls userinfo.
  */
 export function shownUrl(url: string): string {
-  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#\\]*)/i.exec(url);
-  if (!m) return url;
-  const authority = m[2]!;
-  const at = authority.lastIndexOf('@');
-  const colon = authority.indexOf(':');
-  if (at < 0 || colon < 0 || colon > at) return url;
-  return `${m[1]}${authority.slice(0, colon)}:***${authority.slice(at)}${url.slice(m[0].length)}`;
+  const at = url.lastIndexOf('@');
+  if (at < 0) return url;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? '';
+  return `${scheme}***${url.slice(at)}`;
 }

@@ -141,3 +141,44 @@ export async function startTestServer(
     },
   };
 }
+
+/** The test-only self-signed certificate for 127.0.0.1 (test/fixtures/tls/README.md). */
+export const TLS_FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'tls');
+
+/**
+ * HTTPS in front of `target` (a test server's http:// URL), as a TLS-terminating proxy would be, with
+ * the fixture certificate (self-signed: rdadmin needs --ca TLS_FIXTURES/cert.pem or --insecure).
+ */
+export async function startTlsFront(target: string): Promise<{ url: string; close(): Promise<void> }> {
+  const [{ readFile }, https, http] = await Promise.all([
+    import('node:fs/promises'),
+    import('node:https'),
+    import('node:http'),
+  ]);
+  const [key, cert] = await Promise.all([
+    readFile(join(TLS_FIXTURES, 'key.pem')),
+    readFile(join(TLS_FIXTURES, 'cert.pem')),
+  ]);
+  const server = https.createServer({ key, cert }, (req, res) => {
+    const forward = http.request(
+      `${target}${req.url}`,
+      { method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forward.on('error', () => res.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `https://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

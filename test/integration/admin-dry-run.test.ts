@@ -292,7 +292,12 @@ describe('login, logout and the personal address book with --dry-run; --json on 
     expect(await readFile(join(dir, 'config.json'), 'utf8')).toBe(saved);
     expect((await cli(['users', 'view', '--json'], { env: cenv })).code).toBe(0); // the session still works
     const out = await cli(['logout', '--json'], { env: cenv });
-    expect(JSON.parse(out.stdout)).toEqual({ profile: 'default', action: 'logout', had_token: true });
+    expect(JSON.parse(out.stdout)).toEqual({
+      profile: 'default',
+      action: 'logout',
+      had_token: true,
+      session: 'ended',
+    });
     const again = await cli(['logout', '--json'], { env: cenv });
     expect(JSON.parse(again.stdout)).toEqual({ profile: 'default', action: 'logout', had_token: false });
     const unknown = await cli(['logout', '--profile', 'nosuch'], { env: cenv });

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli, tempConfigDir } from '../helpers/cli';
@@ -47,18 +47,37 @@ describe('token and profile mistakes', () => {
 });
 
 describe('a password in a saved URL', () => {
-  it('config set and config list never show it (the file keeps it, 0600)', async () => {
+  it('config set refuses it (exit 2) without showing it; config list of a hand-edited one hides it', async () => {
     const env = { RDADMIN_CONFIG_DIR: cfg };
-    const url = 'http://ops:UrlPw-Secret@127.0.0.1:1';
-    const set = await cli(['config', 'set', 'url', url, '--profile', 'p'], { env });
-    expect(set.code, set.stderr).toBe(0);
+    for (const url of [
+      'http://ops:UrlPw-Secret@127.0.0.1:1',
+      'http://ops:UrlPw/Secret@127.0.0.1:1', // not a URL at all: a / in the password
+      'ftp://ops:UrlPw-Secret@x',
+    ]) {
+      const set = await cli(['config', 'set', 'url', url, '--profile', 'p'], { env });
+      expect([set.code, set.stdout], url).toEqual([2, '']);
+      expect(set.stderr).toMatch(/^error: invalid server URL '(http|ftp):\/\/\*\*\*@/);
+      expect(set.stderr).not.toMatch(/UrlPw|Secret/);
+    }
+    await expect(stat(join(cfg, 'config.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await writeFile(
+      join(cfg, 'config.json'),
+      JSON.stringify({
+        currentProfile: 'p',
+        profiles: { p: { url: 'http://ops:UrlPw/Secret@127.0.0.1:1', token: 'rdt_x' } },
+      }),
+    );
     const list = await cli(['config', 'list', '--json'], { env });
-    const both = set.stdout + set.stderr + list.stdout + list.stderr;
-    expect(both).not.toContain('UrlPw-Secret');
-    expect(list.stdout).toContain('http://ops:***@127.0.0.1:1');
-    const bad = await cli(['config', 'set', 'url', 'ftp://ops:UrlPw-Secret@x', '--profile', 'p'], { env });
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).not.toContain('UrlPw-Secret');
+    const table = await cli(['config', 'list'], { env });
+    const view = await cli(['users', 'view'], { env });
+    const all = [list, table, view].map((r) => r.stdout + r.stderr).join('');
+    expect(all).not.toMatch(/UrlPw|Secret/);
+    expect(JSON.parse(list.stdout).profiles[0].url).toBe('http://***@127.0.0.1:1');
+    expect(table.stdout).toContain('http://***@127.0.0.1:1');
+    expect([view.code, view.stderr.split('\n')[0]]).toEqual([
+      2,
+      "error: invalid server URL 'http://***@127.0.0.1:1': it holds a user name or password (user:password@), which rdadmin never sends",
+    ]);
   });
 });
 
@@ -221,5 +240,84 @@ describe('hints that fit the mistake', () => {
     });
     expect(perm.code).toBe(4);
     expect(perm.stderr).toContain('hint: an API token needs the permission named above');
+  });
+  it('a token file is read from its first line that is not blank', async () => {
+    const file = join(cfg, 't_leadnl');
+    await writeFile(file, `\n  \r\n${s.token}\nsomething else\n`);
+    const r = await cli(['users', 'view', '--url', s.url, '--token-file', file, '--json'], {
+      env: { RDADMIN_CONFIG_DIR: cfg },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)[0].name).toBe('admin');
+    await writeFile(file, '\n \n\t\n');
+    const blank = await cli(['users', 'view', '--url', s.url, '--token-file', file], {
+      env: { RDADMIN_CONFIG_DIR: cfg },
+    });
+    expect([blank.code, blank.stderr]).toEqual([2, `error: the token from ${file} is empty\n`]);
+  });
+
+  it('a token longer than 4 KiB is refused before any request (exit 2), naming where it came from', async () => {
+    const file = join(cfg, 't_big');
+    await writeFile(file, `rdt_${'x'.repeat(20 * 1024 * 1024)}\n`);
+    const before = s.logs.length;
+    const big = await cli(['users', 'view', '--url', s.url, '--token-file', file], {
+      env: { RDADMIN_CONFIG_DIR: cfg },
+    });
+    expect([big.code, big.stdout, big.stderr]).toEqual([
+      2,
+      '',
+      `error: the token from ${file} is too long: ${20 * 1024 * 1024 + 4} characters on its first line (at most 4096)\n` +
+        'hint: is it the right file? It must hold the secret alone, on one line\n',
+    ]);
+    const long = `rdt_${'y'.repeat(4093)}`;
+    const env = await cli(['users', 'view', '--url', s.url], {
+      env: { RDADMIN_CONFIG_DIR: cfg, RDADMIN_TOKEN: long },
+    });
+    expect([env.code, env.stderr.split('\n')[0]]).toEqual([
+      2,
+      'error: the token from RDADMIN_TOKEN is too long: 4097 characters (at most 4096)',
+    ]);
+    const set = await cli(['config', 'set', 'token', '-'], {
+      env: { RDADMIN_CONFIG_DIR: cfg },
+      stdin: `${long}\n`,
+    });
+    expect([set.code, set.stderr.split('\n')[0]]).toEqual([
+      2,
+      'error: the token from stdin is too long: 4097 characters on its first line (at most 4096)',
+    ]);
+    expect(s.logs.length).toBe(before);
+    // 4096 characters are sent: the server judges them (not a token it made: 401).
+    const most = await cli(['users', 'view', '--url', s.url], {
+      env: { RDADMIN_CONFIG_DIR: cfg, RDADMIN_TOKEN: long.slice(1) },
+    });
+    expect(most.code).toBe(4);
+  });
+
+  it('a query or a fragment in the server URL is refused before any request (exit 2), as is one that does not parse', async () => {
+    const before = s.logs.length;
+    const env = { RDADMIN_CONFIG_DIR: cfg, RDADMIN_TOKEN: s.token };
+    for (const url of [`${s.url}?x=1`, `${s.url}/#frag`, `${s.url}/rd?`]) {
+      const r = await cli(['users', 'view', '--url', url], { env });
+      expect([r.code, r.stdout, r.stderr], url).toEqual([
+        2,
+        '',
+        `error: invalid server URL '${url}': it holds a query (?…) or a fragment (#…)\n` +
+          'hint: the form is http(s)://host[:port], with the path prefix of the console if it has one\n',
+      ]);
+      const login = await cli(['login', '--url', url, '--username', 'admin', '--password-stdin'], {
+        env,
+        stdin: 'test1234\n',
+      });
+      expect([login.code, login.stderr.split('\n')[0]], url).toEqual([
+        2,
+        `error: invalid server URL '${url}': it holds a query (?…) or a fragment (#…)`,
+      ]);
+    }
+    const port = await cli(['users', 'view', '--url', 'http://127.0.0.1:99999'], { env });
+    expect([port.code, port.stderr.split('\n')[0]]).toEqual([
+      2,
+      "error: invalid server URL 'http://127.0.0.1:99999': it is not a valid URL",
+    ]);
+    expect(s.logs.length).toBe(before);
   });
 });

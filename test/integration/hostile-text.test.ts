@@ -167,25 +167,27 @@ describe('error text from a server that misbehaves', () => {
     expect((await view(base)).stderr.split('\n')[0]).toBe('error: oops\\x1b]52;c;ZXZpbA==\\x07 (HTTP 500)');
   });
 
-  it('a password in --url is never shown; the request still goes to that URL', async () => {
-    handler = () => {}; // never answers: the message names the server
+  it('a password in --url is refused before any request (exit 2), and never shown', async () => {
     const url = base.replace('http://', 'http://admin:UrlPw-Secret@');
     const r = await view(url);
-    expect([r.code, r.stderr.split('\n')[0]]).toEqual([
-      5,
-      `error: no answer from ${base.replace('http://', 'http://admin:***@')} within 1s`,
+    expect([r.code, r.stdout, r.stderr.split('\n')[0]]).toEqual([
+      2,
+      '',
+      `error: invalid server URL '${base.replace('http://', 'http://***@')}': it holds a user name or password (user:password@), which rdadmin never sends`,
     ]);
     expect(r.stderr).not.toContain('UrlPw-Secret');
-    expect(seen.length).toBeGreaterThan(0);
+    expect(seen).toEqual([]);
   });
 
-  it('nor when the server cannot be reached', async () => {
-    const r = await view('http://user:UrlPw-Secret@127.0.0.1:1/rd/');
-    expect([r.code, r.stderr]).toEqual([
-      5,
-      'error: cannot reach http://user:***@127.0.0.1:1/rd: connection refused\n' +
-        'hint: check --url (or RDADMIN_URL / the profile) and that the server is running\n',
-    ]);
+  it('nor when it does not parse (a / in the password), which is a usage error too', async () => {
+    for (const url of ['http://user:UrlPw/Secret@127.0.0.1:1/rd/', 'http://user:Url#Pw@127.0.0.1:1']) {
+      const r = await view(url);
+      expect([r.code, r.stderr.split('\n')[0]]).toEqual([
+        2,
+        `error: invalid server URL 'http://***@127.0.0.1:1${url.endsWith('/rd/') ? '/rd/' : ''}': it holds a user name or password (user:password@), which rdadmin never sends`,
+      ]);
+      expect(r.stderr).not.toMatch(/UrlPw|Secret/);
+    }
   });
 });
 

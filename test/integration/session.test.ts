@@ -1,9 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { rootCertificates } from 'node:tls';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AREAS } from '../../src/wire/scopes';
 import { cli, tempConfigDir } from '../helpers/cli';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { startTestServer, startTlsFront, type TestServer, TLS_FIXTURES } from '../helpers/server';
 
 let s: TestServer;
 let cfg: string;
@@ -74,6 +75,193 @@ describe('login and logout', () => {
     expect(after.profiles.default.token).toBeUndefined();
     const view = await cli(['users', 'view'], { env });
     expect(view.code).toBe(2);
+  });
+});
+
+async function savedProfile(name = 'default'): Promise<Record<string, unknown>> {
+  return JSON.parse(await readFile(join(cfg, 'config.json'), 'utf8')).profiles[name];
+}
+
+/** Whether the server still takes the session token (POST /api/currentUser). */
+async function sessionWorks(token: string): Promise<boolean> {
+  const status = (await s.fetch('/api/currentUser', { method: 'POST', token })).status;
+  expect([200, 401]).toContain(status);
+  return status === 200;
+}
+
+describe('logout ends the session, or keeps the token and says why', () => {
+  const KEEP =
+    "hint: profile 'default' keeps its token, so that the session can still be ended: run rdadmin logout again; rdadmin logout --local removes the token without ending the session";
+
+  it('a server that cannot be reached: exit 5, the token kept, and the session still open', async () => {
+    await login();
+    const token = (await savedProfile()).token as string;
+    expect((await cli(['config', 'set', 'url', 'http://127.0.0.1:1'], { env })).code).toBe(0);
+    const r = await cli(['logout'], { env });
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      5,
+      '',
+      'error: not logged out: cannot reach http://127.0.0.1:1: connection refused\n' +
+        'hint: check --url (or RDADMIN_URL / the profile) and that the server is running\n' +
+        `${KEEP}\n`,
+    ]);
+    expect((await savedProfile()).token).toBe(token);
+    expect(await sessionWorks(token)).toBe(true);
+    // Once the server can be reached, the same command ends it.
+    expect((await cli(['config', 'set', 'url', s.url], { env })).code).toBe(0);
+    const again = await cli(['logout', '--json'], { env });
+    expect([again.code, JSON.parse(again.stdout)]).toEqual([
+      0,
+      { profile: 'default', action: 'logout', had_token: true, session: 'ended' },
+    ]);
+    expect(await sessionWorks(token)).toBe(false);
+    expect((await savedProfile()).token).toBeUndefined();
+  });
+
+  it('a session the server has already ended (401): the token is removed, exit 0, with a note', async () => {
+    await login();
+    const token = (await savedProfile()).token as string;
+    expect((await s.fetch('/api/logout', { method: 'POST', token, body: '{}' })).status).toBe(200);
+    const r = await cli(['logout'], { env });
+    expect([r.code, r.stderr]).toEqual([
+      0,
+      "Logged out; profile 'default' no longer holds a token (the server had already ended the session: not authenticated: session is not valid (expired, logged out or revoked): log in again (HTTP 401)).\n",
+    ]);
+    expect((await savedProfile()).token).toBeUndefined();
+  });
+
+  it('an API token (403: no session to end) is kept; --local removes it without asking the server', async () => {
+    const apiToken = await s.makeToken('user:r', { name: 'ci' });
+    expect((await cli(['config', 'set', 'url', s.url], { env })).code).toBe(0);
+    expect((await cli(['config', 'set', 'token', '-'], { env, stdin: `${apiToken}\n` })).code).toBe(0);
+    const r = await cli(['logout'], { env });
+    expect([r.code, r.stderr]).toEqual([
+      4,
+      'error: not logged out: permission denied: this endpoint needs a user session (from /api/login), not an API token (HTTP 403)\n' +
+        "hint: profile 'default' keeps the token. An API token has no session to end: rdadmin logout --local removes the token without ending the session, and `rdadmin tokens revoke` (or the web console) revokes it\n",
+    ]);
+    expect((await savedProfile()).token).toBe(apiToken);
+    const before = s.logs.length;
+    const local = await cli(['logout', '--local', '--json'], { env });
+    expect([local.code, JSON.parse(local.stdout)]).toEqual([
+      0,
+      { profile: 'default', action: 'logout', had_token: true, session: 'not ended' },
+    ]);
+    expect(local.stderr).toBe(
+      'warning: the server was not told: the token stays valid there until it expires (`rdadmin users force-logout` ends the sessions of a user, `rdadmin tokens revoke` an API token)\n' +
+        "Removed the token from profile 'default'.\n",
+    );
+    expect(s.logs.length).toBe(before);
+    expect((await savedProfile()).token).toBeUndefined();
+  });
+
+  it('a profile without a URL: exit 2 unless --url or --local says where (or that no server is asked)', async () => {
+    await login();
+    const token = (await savedProfile()).token as string;
+    const file = JSON.parse(await readFile(join(cfg, 'config.json'), 'utf8'));
+    delete file.profiles.default.url;
+    await writeFile(join(cfg, 'config.json'), JSON.stringify(file));
+    const r = await cli(['logout'], { env });
+    expect([r.code, r.stderr]).toEqual([
+      2,
+      "error: profile 'default' has no server URL: its session cannot be ended\n" +
+        'hint: pass --url URL, or remove the token without ending the session: rdadmin logout --local\n',
+    ]);
+    expect((await savedProfile()).token).toBe(token);
+    expect((await cli(['logout', '--url', s.url], { env })).code).toBe(0);
+    expect(await sessionWorks(token)).toBe(false);
+  });
+});
+
+describe('login and logout behind TLS with a private CA (--ca, RDADMIN_CA, --insecure)', () => {
+  let front: Awaited<ReturnType<typeof startTlsFront>>;
+  const CA = join(TLS_FIXTURES, 'cert.pem');
+  beforeEach(async () => {
+    front = await startTlsFront(s.url);
+  });
+  afterEach(async () => {
+    await front.close();
+  });
+  const tlsLogin = (extra: string[], extraEnv: Record<string, string> = {}) =>
+    cli(['login', '--url', front.url, '--username', 'admin', '--password-stdin', ...extra], {
+      env: { ...env, ...extraEnv },
+      stdin: 'test1234\n',
+    });
+
+  it('--ca (a relative path): login works, the profile keeps the CA as an absolute path, the next commands work', async () => {
+    const r = await tlsLogin(['--ca', relative(process.cwd(), CA)]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe(
+      `Logged in to ${front.url} as admin (administrator); saved in profile 'default' with the CA file ${CA}.\n`,
+    );
+    const saved = await savedProfile();
+    expect(saved).toMatchObject({ url: front.url, ca: CA });
+    expect(saved.insecure).toBeUndefined();
+    const list = await cli(['config', 'list', '--json'], { env });
+    expect(JSON.parse(list.stdout).profiles[0]).toMatchObject({ url: front.url, ca: CA, insecure: null });
+    const table = await cli(['config', 'list'], { env });
+    expect(table.stdout).toBe(`*\tdefault\t${front.url}\tset\tca ${CA}\n`);
+    const view = await cli(['users', 'view', '--json'], { env });
+    expect(view.code, view.stderr).toBe(0);
+    // logout reaches the server with the profile's CA: the session is ended there.
+    const token = saved.token as string;
+    expect(await sessionWorks(token)).toBe(true);
+    const out = await cli(['logout'], { env });
+    expect([out.code, out.stderr]).toEqual([0, "Logged out; profile 'default' no longer holds a token.\n"]);
+    expect(await sessionWorks(token)).toBe(false);
+  });
+
+  it('config set ca keeps a relative path as the absolute one, which every command then uses', async () => {
+    const set = await cli(['config', 'set', 'ca', relative(process.cwd(), CA)], { env });
+    expect([set.code, set.stderr]).toEqual([0, `Set ca in profile 'default' to ${CA}.\n`]);
+    expect((await cli(['config', 'set', 'url', front.url], { env })).code).toBe(0);
+    expect((await cli(['config', 'set', 'token', '-'], { env, stdin: `${s.token}\n` })).code).toBe(0);
+    expect(await savedProfile()).toMatchObject({ ca: CA });
+    const view = await cli(['users', 'view', '--json'], { env });
+    expect(view.code, view.stderr).toBe(0);
+  });
+
+  it('RDADMIN_CA is used by login too; without any CA, login fails on TLS and saves nothing', async () => {
+    const none = await tlsLogin([]);
+    expect(none.code).toBe(5);
+    expect(none.stderr).toContain(`error: TLS failure talking to ${front.url}: self-signed certificate`);
+    await expect(stat(join(cfg, 'config.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+    const r = await tlsLogin(['--json'], { RDADMIN_CA: CA });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ profile: 'default', url: front.url, ca: CA });
+    expect(await savedProfile()).toMatchObject({ url: front.url, ca: CA });
+    expect((await cli(['users', 'view', '--json'], { env })).code).toBe(0);
+  });
+
+  it('--insecure: login works, the profile keeps insecure (with a warning), and the next commands work', async () => {
+    const r = await tlsLogin(['--insecure', '--profile', 'lab']);
+    expect([r.code, r.stderr]).toEqual([
+      0,
+      `Logged in to ${front.url} as admin (administrator); saved in profile 'lab'.\n` +
+        "warning: profile 'lab' keeps --insecure: its commands do not check the server's certificate (`rdadmin config set insecure false` turns the check back on)\n",
+    ]);
+    expect(await savedProfile('lab')).toMatchObject({ url: front.url, insecure: true });
+    const list = await cli(['config', 'list'], { env });
+    expect(list.stdout).toBe(`*\tlab\t${front.url}\tset\tinsecure\n`);
+    expect((await cli(['users', 'view', '--json'], { env })).code).toBe(0);
+    const token = (await savedProfile('lab')).token as string;
+    expect((await cli(['logout'], { env })).code).toBe(0);
+    expect(await sessionWorks(token)).toBe(false);
+  });
+
+  it('a logout that fails on TLS (--ca naming a CA that did not sign the certificate) keeps the token: exit 5', async () => {
+    expect((await tlsLogin(['--ca', CA])).code).toBe(0);
+    const token = (await savedProfile()).token as string;
+    const other = join(cfg, 'other-ca.pem');
+    await writeFile(other, rootCertificates[0]!);
+    const r = await cli(['logout', '--ca', other], { env });
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([
+      5,
+      `error: not logged out: TLS failure talking to ${front.url}: self-signed certificate`,
+    ]);
+    expect(r.stderr).toContain("hint: profile 'default' keeps its token");
+    expect((await savedProfile()).token).toBe(token);
+    expect(await sessionWorks(token)).toBe(true);
   });
 });
 

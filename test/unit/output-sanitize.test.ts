@@ -121,14 +121,17 @@ describe('Output escapes what it prints for a person', () => {
 });
 
 describe('shownUrl()', () => {
-  it('replaces the password of a URL, and only that', () => {
-    expect(shownUrl('http://user:UrlPw-Secret@127.0.0.1:1')).toBe('http://user:***@127.0.0.1:1');
-    expect(shownUrl('https://u:p@ss:w@rd@rd.example.com/rd?x=a:b@c')).toBe(
-      'https://u:***@rd.example.com/rd?x=a:b@c',
-    );
-    expect(shownUrl('http://:secret@host')).toBe('http://:***@host');
-    expect(shownUrl('http://user@host:21114/a:b@c')).toBe('http://user@host:21114/a:b@c');
-    expect(shownUrl('http://host:21114')).toBe('http://host:21114');
+  it('hides everything from the scheme to the last @, whether or not the URL parses', () => {
+    expect(shownUrl('http://user:UrlPw-Secret@127.0.0.1:1')).toBe('http://***@127.0.0.1:1');
+    expect(shownUrl('https://u:p@ss:w@rd@rd.example.com/rd')).toBe('https://***@rd.example.com/rd');
+    expect(shownUrl('http://:secret@host')).toBe('http://***@host');
+    expect(shownUrl('http://token-as-user@host')).toBe('http://***@host');
+    // Not a URL: the password holds a / (or a ? or #), which ends the authority for URL parsing.
+    expect(shownUrl('http://u:secret/pw@127.0.0.1:21199')).toBe('http://***@127.0.0.1:21199');
+    expect(shownUrl('http://u:sec?ret@h/rd')).toBe('http://***@h/rd');
+    expect(shownUrl('HTTPS://u:s#cret@h')).toBe('HTTPS://***@h');
+    expect(shownUrl('u:secret@host')).toBe('***@host');
+    expect(shownUrl('http://host:21114/rd')).toBe('http://host:21114/rd');
     expect(shownUrl('not a url')).toBe('not a url');
   });
 });
