@@ -3,7 +3,7 @@ import { readSecret } from '../src/cli/config';
 import type { Ctx } from '../src/cli/context';
 import { AuthError, CliError, Exit, LookupError, UsageError } from '../src/cli/errors';
 import { confirmTargets } from '../src/cli/select';
-import { type AreaSpec, type OptSpec, opt, str, type VerbSpec } from '../src/cli/verb';
+import { type AreaSpec, type OptSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
 import type { PeerFields } from '../src/client/ab';
 import { commaList, wildcard } from '../src/client/filters';
 import { nameExists, resolveExact } from '../src/client/resolve';
@@ -66,6 +66,16 @@ const rulePermOpt = opt(
 const AB = (verb: string) => `see rdadmin ab ${verb} --help`;
 
 // ---- validation (before any request) ----
+
+/** The flags of a book's fields, for the messages of the server's checks (ctx.api.ab.checkShared). */
+const BOOK_FLAGS = { name: '--ab-name', note: '--note', owner: '--owner', 'info.password': '--password' };
+const PEER_FLAGS = {
+  id: '--peer-id',
+  alias: '--alias',
+  note: '--note',
+  tags: '--tags',
+  password: '--password',
+};
 
 function bookChoice(o: Opts, verb: string, opts: { personal?: boolean } = {}) {
   const name = str(o['abName']);
@@ -310,7 +320,13 @@ const viewAb: VerbSpec = {
   name: 'view-ab',
   summary: 'List shared address books (all, or those whose name matches --ab-name)',
   description: `List the shared address books you can see, with your permission on each (ro/rw/full). --ab-name is sent as given, like ab.py: a plain name matches case-insensitively, '%' and '_' are wildcards. Personal books are not listed (see get-personal-ab). Book passwords are never printed; --json shows "has_password" and keeps the numeric "rule" next to "rule_label".`,
-  options: [abNameOpt],
+  options: [
+    selector(
+      'ab-name',
+      '<pattern>',
+      "the shared address books whose name matches: a LIKE pattern ('%' and '_' are wildcards), case-insensitive",
+    ),
+  ],
   examples: [
     'rdadmin ab view-ab',
     'rdadmin ab view-ab --ab-name Team',
@@ -369,14 +385,19 @@ const addAb: VerbSpec = {
     if (name === undefined || !name.trim()) throw new UsageError('add-ab needs --ab-name', AB('add-ab'));
     const password = await passwordOf(ctx, o);
     const note = str(o['note']);
-    if (ctx.flags.dryRun) await bookChecks(ctx, { name });
-    if (dryRun(ctx, `create shared address book '${name}'`)) return;
-    const res = await ctx.api.ab.addShared({
-      name,
-      ...(note !== undefined ? { note } : {}),
-      ...(password ? { info: { password } } : {}),
-    });
-    done(ctx, `Created shared address book '${name}'.`, { guid: res?.guid, name }, res?.guid);
+    // Checked, and the name trimmed, as the server does (the name reported is the one stored).
+    const body = ctx.api.ab.checkShared(
+      {
+        name,
+        ...(note !== undefined ? { note } : {}),
+        ...(password ? { info: { password } } : {}),
+      },
+      BOOK_FLAGS,
+    );
+    if (ctx.flags.dryRun) await bookChecks(ctx, { name: body.name });
+    if (dryRun(ctx, `create shared address book '${body.name}'`)) return;
+    const res = await ctx.api.ab.addShared(body);
+    done(ctx, `Created shared address book '${body.name}'.`, { guid: res?.guid, name: body.name }, res?.guid);
   },
 };
 
@@ -411,16 +432,23 @@ const updateAb: VerbSpec = {
     }
     if (name !== undefined && !name.trim()) throw new UsageError('--ab-update-name is empty');
     if (owner !== undefined && !owner.trim()) throw new UsageError('--owner is empty');
+    const check = (guid: string) =>
+      ctx.api.ab.checkSharedUpdate(
+        {
+          guid,
+          ...(name !== undefined ? { name } : {}),
+          ...(note !== undefined ? { note } : {}),
+          ...(owner !== undefined ? { owner } : {}),
+          ...(password !== undefined ? { info: { password } } : {}),
+        },
+        { ...BOOK_FLAGS, name: '--ab-update-name' },
+      );
+    check(choice.guid ?? '-'); // before any request
     const book = await selectBook(ctx, choice);
-    if (ctx.flags.dryRun) await bookChecks(ctx, { name, guid: book.guid, owner });
+    const body = check(book.guid);
+    if (ctx.flags.dryRun) await bookChecks(ctx, { name: body.name, guid: book.guid, owner: body.owner });
     if (dryRun(ctx, `change ${book.label}`)) return;
-    await ctx.api.ab.updateShared({
-      guid: book.guid,
-      ...(name !== undefined ? { name } : {}),
-      ...(note !== undefined ? { note } : {}),
-      ...(owner !== undefined ? { owner } : {}),
-      ...(password !== undefined ? { info: { password } } : {}),
-    });
+    await ctx.api.ab.updateShared(body);
     done(ctx, `Updated ${book.label}.`, { guid: book.guid });
   },
 };
@@ -470,7 +498,11 @@ const viewPeer: VerbSpec = {
   name: 'view-peer',
   summary: 'List the peers of an address book',
   description: `List the peers of an address book. --peer-id and --alias are substring matches (a value holding '%' is your own LIKE pattern, '-' means "not set"). Passwords are never printed: the PASSWORD column and "has_password" in --json only say whether one is set.`,
-  options: [...bookOpts, peerIdOpt, opt('alias', '<alias>', 'alias, substring match')],
+  options: [
+    ...bookOpts,
+    selector('peer-id', '<id>', "peer ID, substring match unless it holds '%'"),
+    selector('alias', '<alias>', "alias, substring match unless it holds '%'"),
+  ],
   examples: [
     'rdadmin ab view-peer --ab-guid <guid>',
     'rdadmin ab view-peer --ab-name Team --peer-id 123',
@@ -536,15 +568,35 @@ function peerVerb(name: 'add-peer' | 'update-peer'): VerbSpec {
         ],
     async run(ctx, o) {
       const choice = bookChoice(o, name);
-      const id = need(o, 'peerId', '--peer-id', name);
-      const fields = await peerFields(ctx, o);
-      if (!adding && Object.keys(fields).length === 0) {
+      const rawId = need(o, 'peerId', '--peer-id', name);
+      const given = await peerFields(ctx, o);
+      if (!adding && Object.keys(given).length === 0) {
         throw new UsageError(
           'update-peer needs at least one of --alias, --note, --tags, --password',
           AB(name),
         );
       }
+      // Checked, and the ID trimmed, as the server does (the ID reported is the one stored).
+      const { id, fields } = ctx.api.ab.checkPeer(rawId, given, PEER_FLAGS);
+      if (choice.personal && fields.password)
+        throw new UsageError(
+          "--password: a personal address book keeps no peer passwords (the client stores a 'hash'); use a shared book",
+        );
       const book = await selectBook(ctx, choice);
+      if (ctx.flags.dryRun) {
+        // What the server would refuse: adding a peer the book holds, changing one it does not.
+        const there = await nameExists(
+          id,
+          (p) => ctx.api.ab.listPeers(book.guid, { id: p }),
+          (p) => p.id,
+        );
+        if (adding && there)
+          throw new CliError(
+            `peer ${id} is already in ${book.label}: change it with update-peer instead`,
+            Exit.failed,
+          );
+        if (!adding && !there) throw new LookupError(`peer ${id} is not in ${book.label}`);
+      }
       if (dryRun(ctx, `${adding ? 'add' : 'change'} peer ${id} ${adding ? 'to' : 'in'} ${book.label}`))
         return;
       if (adding) await ctx.api.ab.addPeer(book.guid, id, fields);
@@ -643,7 +695,7 @@ const emptyRecycle: VerbSpec = {
   name: 'empty-recycle',
   summary: 'Delete peers from the recycle bin for good (all of them, or --peer-id)',
   description: `Delete peers from an address book's recycle bin for good: those given with --peer-id (a comma list), or every peer in it. The peers are listed and confirmed first (--yes without a terminal); this cannot be undone. ${BIN_NOTE}`,
-  options: [...bookOpts, opt('peer-id', '<id>', 'only these peers (comma list)')],
+  options: [...bookOpts, selector('peer-id', '<id>', 'only these peers (comma list)')],
   examples: [
     'rdadmin ab empty-recycle --ab-name Team --dry-run',
     'rdadmin ab empty-recycle --ab-name Team --yes',

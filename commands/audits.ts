@@ -3,7 +3,7 @@ import { csvLine } from '../src/cli/csv';
 import { UsageError } from '../src/cli/errors';
 import type { Column } from '../src/cli/output';
 import { parseTimestamp } from '../src/cli/time';
-import { type AreaSpec, type OptSpec, opt, str, type VerbSpec } from '../src/cli/verb';
+import { type AreaSpec, type OptSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
 import type { AuditKind, AuditQuery, AuditRow } from '../src/client/audits';
 import { wildcard } from '../src/client/filters';
 import {
@@ -446,7 +446,7 @@ const COMMON_HELP = [
   'Output shows times in the local zone, or in UTC with --utc; --json prints the records exactly as the server sent them (Unix seconds, numeric codes). One page by default, like audits.py; --all pages through every record, streaming.',
 ].join('\n');
 
-const remoteOpt = opt(
+const remoteOpt = selector(
   'remote',
   '<peer_id>',
   "RustDesk ID of either side of the connection; a substring match unless it holds '%'",
@@ -494,7 +494,7 @@ export const auditsArea: AreaSpec = {
         .map(([k, v]) => `${k} ${v}`)
         .join('; ')}.`,
       options: [
-        opt('device', '<device_id>', "the device's RustDesk ID; a substring match unless it holds '%'"),
+        selector('device', '<device_id>', "the device's RustDesk ID; a substring match unless it holds '%'"),
         opt('type', '<type>', 'only this alarm type (number or name)'),
       ],
       examples: [
@@ -511,7 +511,7 @@ export const auditsArea: AreaSpec = {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}. Operations: Pro's codes 0–22 (e.g. 0 User Login, 7 Disable Users).`,
       options: [
-        opt('operator', '<username>', "the operator's user name; a substring match unless it holds '%'"),
+        selector('operator', '<username>', "the operator's user name; a substring match unless it holds '%'"),
         opt('type', '<type>', 'only this console type (number or name, e.g. 1 or "User Management")'),
         opt('operation', '<op>', 'only this operation (number or name, e.g. 7 or "Disable Users")'),
       ],

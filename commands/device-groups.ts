@@ -2,7 +2,7 @@ import { type ReportSpec, sendTogether } from '../src/cli/bulk';
 import type { Ctx } from '../src/cli/context';
 import { UsageError } from '../src/cli/errors';
 import { confirmNamed } from '../src/cli/select';
-import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
+import { type AreaSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
 import { commaList, wildcard } from '../src/client/filters';
 import { exactRows } from '../src/client/resolve';
 import { formatRules } from '../src/wire/access';
@@ -167,11 +167,11 @@ case-sensitive; '-' lists the devices in no group). --id, --device-name, --user-
 assigned user) and --device-username (the OS user on the device) are substring matches (a value
 holding '%' is a LIKE pattern, '-' means "not set"). Without any filter, every device is listed.`),
   options: [
-    opt('name', '<group>', "device group name (exact; '-' = in no group)"),
-    opt('id', '<id>', 'device ID, substring match'),
-    opt('device-name', '<name>', 'device name, substring match'),
-    opt('user-name', '<user>', 'assigned user (owner), substring match'),
-    opt('device-username', '<name>', 'OS user logged in on the device, substring match'),
+    selector('name', '<group>', "device group name (exact; '-' = in no group)"),
+    selector('id', '<id>', 'device ID, substring match'),
+    selector('device-name', '<name>', 'device name, substring match'),
+    selector('user-name', '<user>', 'assigned user (owner), substring match'),
+    selector('device-username', '<name>', 'OS user logged in on the device, substring match'),
   ],
   examples: [
     'rdadmin device-groups view-devices --name Production',

@@ -5,7 +5,7 @@ import { CliError, Exit, LookupError, RequestInterruptedError, UsageError } from
 import { visible } from '../src/cli/output';
 import { confirmTargets } from '../src/cli/select';
 import { offlineDays } from '../src/cli/time';
-import { type AreaSpec, type OptSpec, opt, str, type VerbSpec } from '../src/cli/verb';
+import { type AreaSpec, type OptSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
 import { type AccessAnswer, explainAccessVia, whoCanReach } from '../src/client/access-explain';
 import { escapeLike, wildcard } from '../src/client/filters';
 import { exactMatches } from '../src/client/resolve';
@@ -24,12 +24,12 @@ function nonNegativeInt(flag: string) {
 }
 
 const filterOpts: OptSpec[] = [
-  opt('id', '<id>', "device ID; a substring match unless it holds '%' ('-' = not set)"),
-  opt('device_name', '<name>', 'device name (host name), substring match'),
-  opt('user_name', '<user>', 'assigned user, substring match'),
-  opt('group_name', '<group>', "the assigned user's user group, substring match"),
-  opt('device_group_name', '<group>', "device group, substring match ('-' = in no device group)"),
-  opt('device_username', '<name>', 'OS user logged in on the device, substring match'),
+  selector('id', '<id>', "device ID; a substring match unless it holds '%' ('-' = not set)"),
+  selector('device_name', '<name>', 'device name (host name), substring match'),
+  selector('user_name', '<user>', 'assigned user, substring match'),
+  selector('group_name', '<group>', "the assigned user's user group, substring match"),
+  selector('device_group_name', '<group>', "device group, substring match ('-' = in no device group)"),
+  selector('device_username', '<name>', 'OS user logged in on the device, substring match'),
   opt('offline_days', '<days>', 'only devices offline for at least this many whole days (see --help)', {
     parser: nonNegativeInt('--offline_days'),
   }),
@@ -236,6 +236,15 @@ export function parseAssignTo(text: string | undefined): { type: AssignType; val
       '--assign_to ab=… needs an address book name: ab=BOOK[,TAG[,ALIAS[,PASSWORD[,NOTE]]]]',
     );
   }
+  // The server splits the value at every comma: a sixth part would be lost, and a comma inside
+  // the alias or password would shift the fields after it.
+  const parts = type === 'ab' ? value.split(',').length : 0;
+  if (parts > 5) {
+    throw new UsageError(
+      `invalid --assign_to ab=…: ${parts} comma-separated parts, at most 5 (BOOK,TAG,ALIAS,PASSWORD,NOTE)`,
+      'the parts are separated by commas, so none of them may hold a comma; set such a note or alias afterwards with rdadmin ab update-peer',
+    );
+  }
   return { type: type as AssignType, value };
 }
 
@@ -268,8 +277,8 @@ const explainAccessVerb: VerbSpec = {
   summary: 'Say whether a user may connect to a device, and why',
   description: `Whether user --user_name may connect to device --id (both exact), by the access rules: a device is reachable by its user, the user's group-mates, whoever a rule gives its user's group or its device group, and, when it has neither user nor device group, by everyone (unless "Only admin can access unassigned devices" is on); a disabled user or device is reachable by no one. Every grant and blocker is listed. Works against Pro and rdadmin serve alike (it reads users, devices and groups); the exit code is 0 either way, --json carries "reachable".`,
   options: [
-    opt('id', '<id>', 'the device (RustDesk ID, exact)'),
-    opt('user_name', '<name>', 'the user who would connect (exact name)'),
+    selector('id', '<id>', 'the device (RustDesk ID, exact)'),
+    selector('user_name', '<name>', 'the user who would connect (exact name)'),
   ],
   examples: [
     'rdadmin devices explain-access --id 123456789 --user_name alice',
@@ -299,7 +308,7 @@ const whoCan: VerbSpec = {
   name: 'who-can',
   summary: 'List the users who may connect to a device, and why',
   description: `Every user who may connect to device --id (exact) by the access rules, with the grants that let them in (see explain-access). Reads every user and group once; works against Pro and rdadmin serve alike. A summary goes to stderr.`,
-  options: [opt('id', '<id>', 'the device (RustDesk ID, exact)')],
+  options: [selector('id', '<id>', 'the device (RustDesk ID, exact)')],
   examples: ['rdadmin devices who-can --id 123456789', 'rdadmin devices who-can --id 123456789 --json'],
   async run(ctx, o) {
     const id = str(o['id']);

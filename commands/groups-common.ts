@@ -3,7 +3,7 @@ import type { Ctx } from '../src/cli/context';
 import { AuthError, CliError, Exit, LookupError, UsageError } from '../src/cli/errors';
 import type { Column } from '../src/cli/output';
 import { confirmTargets } from '../src/cli/select';
-import { type OptSpec, opt, str, type VerbSpec } from '../src/cli/verb';
+import { type OptSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
 import { commaList } from '../src/client/filters';
 import { exactRows, nameExists, resolveExact } from '../src/client/resolve';
 import {
@@ -210,7 +210,7 @@ export function groupVerbs<R extends GroupRow>(kind: GroupKind<R>): VerbSpec[] {
     summary: `List ${many} with their access rules`,
     description: prose(`List ${many} (all, or the one named by --name), with their access rules.
 --name is an exact, case-sensitive name; a value holding '%' is used as a LIKE pattern.`),
-    options: [opt('name', '<name>', `${one} name (exact)`)],
+    options: [selector('name', '<name>', `${one} name (exact)`)],
     examples: [
       `rdadmin ${area} view`,
       `rdadmin ${area} view --name "${ex.name}"`,
@@ -220,7 +220,7 @@ export function groupVerbs<R extends GroupRow>(kind: GroupKind<R>): VerbSpec[] {
       const name = str(o['name']);
       const api = kind.api(ctx);
       const rows: AsyncIterable<R> =
-        name === undefined || name === ''
+        name === undefined
           ? api.list({})
           : name.includes('%')
             ? api.list({ name })

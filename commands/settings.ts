@@ -1,4 +1,5 @@
 import { UsageError } from '../src/cli/errors';
+import { visible } from '../src/cli/output';
 import type { AreaSpec } from '../src/cli/verb';
 
 const flag = (key: string) => (v: string) => {
@@ -50,7 +51,8 @@ export const settingsArea: AreaSpec = {
       async run(ctx) {
         const s = await ctx.api.settings.get();
         if (ctx.out.json) ctx.out.jsonValue(s);
-        else for (const [k, v] of Object.entries(s)) ctx.out.data(`${k}\t${v}`);
+        // One setting a line: a line break or a tab in a value is shown escaped (--json keeps it).
+        else for (const [k, v] of Object.entries(s)) ctx.out.data(`${visible(k)}\t${visible(String(v))}`);
       },
     },
     {

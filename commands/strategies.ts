@@ -1,8 +1,9 @@
 import { type ReportSpec, sendTogether } from '../src/cli/bulk';
 import type { Ctx } from '../src/cli/context';
 import { CliError, Exit, LookupError, NotConfirmedError, UsageError } from '../src/cli/errors';
+import { visible } from '../src/cli/output';
 import { confirmNamed } from '../src/cli/select';
-import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
+import { type AreaSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
 import { commaList } from '../src/client/filters';
 import { resolveNameOrGuid } from '../src/client/resolve';
 import type { StrategyRow } from '../src/wire/strategies';
@@ -33,24 +34,29 @@ function needName(o: Record<string, unknown>, verb: string): string {
   return name;
 }
 
-/** `--option KEY=VALUE`, repeatable. */
+/** `--option KEY=VALUE`, repeatable; a key given twice is refused (which value was meant?). */
 function collectOption(value: string, previous: unknown): Record<string, string> {
   const eq = value.indexOf('=');
   if (eq <= 0) throw new UsageError(`invalid --option '${value}': it must be KEY=VALUE`);
-  return {
-    ...((previous as Record<string, string>) ?? {}),
-    [value.slice(0, eq).trim()]: value.slice(eq + 1),
-  };
+  const key = value.slice(0, eq).trim();
+  const before = (previous as Record<string, string>) ?? {};
+  if (Object.hasOwn(before, key))
+    throw new UsageError(`--option ${key} is given twice: give each option once`);
+  return { ...before, [key]: value.slice(eq + 1) };
 }
+
+/** The flags of a strategy's fields, for the messages of the server's checks. */
+const CREATE_FLAGS = { name: '--name', options: '--option' };
+const UPDATE_FLAGS = { name: '--new-name', options: '--option/--unset' };
 
 function collectList(value: string, previous: unknown): string[] {
   return [...((previous as string[]) ?? []), ...commaList(value)];
 }
 
 const targetOpts = [
-  opt('peers', '<ids>', 'device IDs (or device GUIDs), comma separated'),
-  opt('users', '<names>', 'user names (or user GUIDs), comma separated'),
-  opt('device-groups', '<names>', 'device group names (or GUIDs), comma separated'),
+  selector('peers', '<ids>', 'device IDs (or device GUIDs), comma separated'),
+  selector('users', '<names>', 'user names (or user GUIDs), comma separated'),
+  selector('device-groups', '<names>', 'device group names (or GUIDs), comma separated'),
 ];
 
 /** One resolved target: what it is, how it was named (device ID or name), its GUID. */
@@ -231,12 +237,13 @@ function showStrategy(ctx: Ctx, s: StrategyRow): void {
     ctx.out.jsonValue(s);
     return;
   }
-  ctx.out.data(`name\t${s.name}`);
-  ctx.out.data(`guid\t${s.guid}`);
+  // One field a line: a line break or a tab in a value is shown escaped (--json keeps it exact).
+  ctx.out.data(`name\t${visible(s.name)}`);
+  ctx.out.data(`guid\t${visible(s.guid)}`);
   if (s.enabled !== undefined && s.enabled !== null) ctx.out.data(`enabled\t${s.enabled ? 'yes' : 'no'}`);
   const assigned = assignedCounts(s);
   if (assigned) ctx.out.data(`assigned\t${targetCounts(assigned)}`);
-  for (const [k, v] of Object.entries(s.options ?? {})) ctx.out.data(`option\t${k}=${v}`);
+  for (const [k, v] of Object.entries(s.options ?? {})) ctx.out.data(`option\t${visible(k)}=${visible(v)}`);
 }
 
 const verbs: VerbSpec[] = [
@@ -265,8 +272,8 @@ const verbs: VerbSpec[] = [
     name: 'view',
     summary: 'Show one strategy (by --name or --guid)',
     options: [
-      opt('name', '<name>', 'strategy name'),
-      opt('guid', '<guid>', 'strategy GUID (wins over --name)'),
+      selector('name', '<name>', 'strategy name'),
+      selector('guid', '<guid>', 'strategy GUID (wins over --name)'),
     ],
     examples: [
       'rdadmin strategies view --name "Default"',
@@ -340,8 +347,11 @@ e.g. enable-file-transfer=N, allow-remote-config-modification=N, approve-mode=pa
       'rdadmin strategies create --name Kiosk --option enable-file-transfer=N --option approve-mode=password',
     ],
     async run(ctx, o) {
-      const name = needName(o, 'create');
-      const options = (o['option'] as Record<string, string>) ?? {};
+      // Checked, and the name trimmed, as the server does: a dry run refuses what it would refuse.
+      const { name, options } = ctx.api.strategies.checkCreate(
+        { name: needName(o, 'create'), options: (o['option'] as Record<string, string>) ?? {} },
+        CREATE_FLAGS,
+      );
       await ctx.api.transport.requireServe('rdadmin strategies create');
       if (ctx.flags.dryRun) {
         await nameIsFree(ctx, name);
@@ -388,12 +398,29 @@ e.g. enable-file-transfer=N, allow-remote-config-modification=N, approve-mode=pa
       if (both.length) throw new UsageError(`option(s) both set and unset: ${both.join(', ')}`);
       const options: Record<string, string | null> = { ...set };
       for (const k of unset) options[k] = null;
+      ctx.api.strategies.checkUpdate(
+        { ...(newName ? { name: newName } : {}), ...(Object.keys(options).length ? { options } : {}) },
+        UPDATE_FLAGS,
+      );
+      await ctx.api.transport.requireServe('rdadmin strategies update');
+      const s = await byName(ctx, name);
+      // Removing an option the strategy does not have changes nothing: said, not sent. Like other
+      // changes that find nothing to do (a user already in the group), that is a success (exit 0).
+      const absent = unset.filter((k) => !Object.hasOwn(s.options ?? {}, k));
+      for (const k of absent) {
+        delete options[k];
+        ctx.out.warn(`strategy '${s.name}' has no option '${k}': nothing to remove`);
+      }
       const patch = {
         ...(newName ? { name: newName } : {}),
         ...(Object.keys(options).length ? { options } : {}),
       };
-      await ctx.api.transport.requireServe('rdadmin strategies update');
-      const s = await byName(ctx, name);
+      if (Object.keys(patch).length === 0) {
+        if (ctx.out.json)
+          ctx.out.jsonValue({ ...s, changed: false, ...(ctx.flags.dryRun ? { dry_run: true } : {}) });
+        ctx.out.info(`Strategy '${s.name}' is unchanged.`);
+        return;
+      }
       if (ctx.flags.dryRun) {
         if (newName && newName !== s.name) await nameIsFree(ctx, newName);
         if (ctx.out.json)
@@ -484,18 +511,22 @@ decides; if that strategy is disabled, the device is managed by no strategy.`,
         device_group: 'its device group',
         default: 'the default',
       }[e.level];
-      if (!e.strategy) ctx.out.data(`Device ${peer} gets no strategy (there is none to fall back to).`);
+      // One fact a line: a line break or a tab in a name or value is shown escaped.
+      const device = visible(peer);
+      if (!e.strategy) ctx.out.data(`Device ${device} gets no strategy (there is none to fall back to).`);
       else if (!e.managed) {
         ctx.out.data(
-          `Device ${peer} is managed by no strategy: '${e.strategy.name}' (from ${from}) is disabled.`,
+          `Device ${device} is managed by no strategy: '${visible(e.strategy.name)}' (from ${from}) is disabled.`,
         );
-      } else ctx.out.data(`Device ${peer} gets strategy '${e.strategy.name}' from ${from}.`);
+      } else ctx.out.data(`Device ${device} gets strategy '${visible(e.strategy.name)}' from ${from}.`);
       for (const level of ['device', 'user', 'device_group', 'default'] as const) {
+        const holder = e.chain[level];
         ctx.out.data(
-          `  ${level.padEnd(12)} ${e.chain[level] ?? '-'}${level === e.level ? '   ← decides' : ''}`,
+          `  ${level.padEnd(12)} ${holder == null ? '-' : visible(holder)}${level === e.level ? '   ← decides' : ''}`,
         );
       }
-      for (const [k, v] of Object.entries(e.strategy?.options ?? {})) ctx.out.data(`  option ${k}=${v}`);
+      for (const [k, v] of Object.entries(e.strategy?.options ?? {}))
+        ctx.out.data(`  option ${visible(k)}=${visible(v)}`);
     },
   },
 ];

@@ -1,7 +1,7 @@
 import { type BulkResult, endRun, type Failure, failureOf, inBatches, resultLine } from '../src/cli/bulk';
 import { LookupError, PartialFailure, UsageError } from '../src/cli/errors';
 import { confirmNamed } from '../src/cli/select';
-import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
+import { type AreaSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
 import { commaList, wildcard } from '../src/client/filters';
 import { exactRows, resolveExact } from '../src/client/resolve';
 import { formatRules } from '../src/wire/access';
@@ -57,8 +57,8 @@ const viewUsers: VerbSpec = {
 is a substring match (a value holding '%' is a LIKE pattern, '-' means "not set"). Without
 either, every user is listed.`),
   options: [
-    opt('name', '<group>', 'user group name (exact)'),
-    opt('user-name', '<name>', 'user name (substring match)'),
+    selector('name', '<group>', 'user group name (exact)'),
+    selector('user-name', '<name>', 'user name (substring match)'),
   ],
   examples: [
     'rdadmin user-groups view-users --name Default',

@@ -3,7 +3,7 @@ import { readSecret } from '../src/cli/config';
 import type { Ctx } from '../src/cli/context';
 import { AuthError, CliError, Exit, UsageError } from '../src/cli/errors';
 import { confirmTargets } from '../src/cli/select';
-import { type AreaSpec, opt, str, type VerbSpec } from '../src/cli/verb';
+import { type AreaSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
 import { type AccessAnswer, reachableBy } from '../src/client/access-explain';
 import { wildcard } from '../src/client/filters';
 import { collect } from '../src/client/iter';
@@ -16,12 +16,12 @@ import type { UserRow } from '../src/wire/users';
 
 const NOUN: [string, string] = ['user', 'users'];
 
-const nameOpt = opt(
+const nameOpt = selector(
   'name',
   '<name>',
   "user name; a substring match unless it holds '%' (then a LIKE pattern) or --exact",
 );
-const groupOpt = opt('group_name', '<group>', "user group; a substring match unless it holds '%'");
+const groupOpt = selector('group_name', '<group>', "user group; a substring match unless it holds '%'");
 const exactOpt = opt('exact', undefined, '--name must match the whole name exactly (case-sensitive)');
 
 const columns = [
@@ -157,11 +157,14 @@ function required(o: Record<string, unknown>, flags: [string, string][], verb: s
     throw new UsageError(`${verb} needs ${missing.join(', ')}`, `see rdadmin users ${verb} --help`);
 }
 
-/** The shape local@domain; the server judges the rest (Pro and rdadmin serve differ on what else they take). */
-function checkEmail(email: string | undefined): void {
-  if (email && !/^[^\s@]+@[^\s@]+$/.test(email))
-    throw new UsageError(`invalid --email '${email}': expected an address like user@example.com`);
-}
+/** The flags of new / invite, for the messages of the server's checks (ctx.api.users.checkCreate). */
+const NEW_USER_FLAGS = {
+  name: '--name',
+  group_name: '--group_name',
+  email: '--email',
+  note: '--note',
+  password: '--password',
+};
 
 interface NewUser {
   name: string;
@@ -216,7 +219,7 @@ const canReach: VerbSpec = {
   name: 'can-reach',
   summary: 'List the devices a user may connect to, and why',
   description: `Every device user --name (exact) may connect to by the access rules, with the grants that let them in (see rdadmin devices explain-access). Reads every user and group once, then streams the devices; works against Pro and rdadmin serve alike. A summary goes to stderr.`,
-  options: [opt('name', '<name>', 'the user (exact name)')],
+  options: [selector('name', '<name>', 'the user (exact name)')],
   examples: ['rdadmin users can-reach --name alice', 'rdadmin users can-reach --name alice --json'],
   async run(ctx, o) {
     const name = str(o['name']);
@@ -291,19 +294,30 @@ The password must be between 8 and 128 characters.`,
     const problem = passwordProblem(password!);
     if (problem) throw new UsageError(problem);
     const email = str(o['email']);
-    checkEmail(email);
     const note = str(o['note']);
-    const user: NewUser = {
-      name: str(o['name'])!,
-      group_name: str(o['groupName'])!,
-      ...(email ? { email } : {}),
-      ...(note ? { note } : {}),
-    };
+    // Checked, and trimmed, as the server does: a dry run refuses what the real run would be
+    // refused, and the name reported is the one stored.
+    const { password: checked, ...user }: NewUser & { password: string } = ctx.api.users.checkCreate(
+      {
+        name: str(o['name'])!,
+        group_name: str(o['groupName'])!,
+        password: password!,
+        ...(email ? { email } : {}),
+        ...(note ? { note } : {}),
+      },
+      NEW_USER_FLAGS,
+    );
     if (ctx.flags.dryRun)
       return dryRunNewUser(ctx, 'create', user, `create user ${user.name} in group '${user.group_name}'`);
-    const created = await ctx.api.users.create({ ...user, password: password! });
-    if (ctx.out.json) ctx.out.jsonValue(created ?? { name: str(o['name']) });
-    else ctx.out.success(`Created user ${str(o['name'])}.`);
+    const created = (await ctx.api.users.create({ ...user, password: checked })) as Record<
+      string,
+      unknown
+    > | null;
+    // The server's answer where it says (rdadmin serve answers the stored user), else what was sent.
+    const name = typeof created?.['name'] === 'string' ? created['name'] : user.name;
+    if (ctx.out.json)
+      ctx.out.jsonValue(created && typeof created === 'object' ? { name, ...created } : { name });
+    else ctx.out.success(`Created user ${name}.`);
   },
 };
 
@@ -332,15 +346,17 @@ one-time invitation link, which is printed here for you to pass on.`,
       ],
       'invite',
     );
-    const email = str(o['email'])!;
-    checkEmail(email);
     const note = str(o['note']);
-    const user = {
-      name: str(o['name'])!,
-      email,
-      group_name: str(o['groupName'])!,
-      ...(note ? { note } : {}),
-    };
+    const user = ctx.api.users.checkInvite(
+      {
+        name: str(o['name'])!,
+        email: str(o['email'])!,
+        group_name: str(o['groupName'])!,
+        ...(note ? { note } : {}),
+      },
+      NEW_USER_FLAGS,
+    );
+    const { email } = user;
     if (ctx.flags.dryRun)
       return dryRunNewUser(
         ctx,
@@ -354,10 +370,10 @@ one-time invitation link, which is printed here for you to pass on.`,
       return;
     }
     if (res?.invitation_url && res.email_sent !== true) {
-      ctx.out.success(`Invited ${str(o['name'])}. No email was sent: give this link to the user.`);
+      ctx.out.success(`Invited ${user.name}. No email was sent: give this link to the user.`);
       ctx.out.data(res.invitation_url);
     } else {
-      ctx.out.success(`Invited ${str(o['name'])}: the server sends the invitation to ${str(o['email'])}.`);
+      ctx.out.success(`Invited ${user.name}: the server sends the invitation to ${email}.`);
     }
   },
 };

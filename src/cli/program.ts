@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_CONCURRENCY, type GlobalFlags } from './config';
 import { buildContext, type CtxDeps, makeOutput } from './context';
 import { CliError, Exit, InterruptedError, RequestInterruptedError, type StopSignal } from './errors';
-import type { AreaSpec, VerbSpec } from './verb';
+import { type AreaSpec, emptySelector, type VerbSpec } from './verb';
 
 export const VERSION = '0.1.0';
 
@@ -118,8 +118,11 @@ function addVerb(area: Command, spec: VerbSpec, deps: CtxDeps, state: RunState):
     .description(reflow(spec.description ?? spec.summary, helpWidth(deps)));
   for (const a of spec.aliases ?? []) cmd.alias(a);
   for (const a of spec.args ?? []) cmd.argument(a);
+  // Selecting options: [attribute, the flag as the scripts spell it].
+  const selectors: [string, string][] = [];
   for (const o of spec.options ?? []) {
     const option = new Option(o.flags, o.description);
+    if (o.selects) selectors.push([option.attributeName(), o.selects]);
     if (o.parser) option.argParser(o.parser as (v: string, p: unknown) => unknown);
     if (o.defaultValue !== undefined) option.default(o.defaultValue);
     cmd.addOption(option);
@@ -138,9 +141,15 @@ function addVerb(area: Command, spec: VerbSpec, deps: CtxDeps, state: RunState):
     if (spec.signals === 'own') deps.io.interrupt?.release();
     const interrupt = spec.signals === 'own' ? undefined : deps.io.interrupt;
     try {
+      const opts = command.opts();
+      // Before anything else (a token, a request): an empty filter is a usage error.
+      for (const [key, flag] of selectors) {
+        const err = emptySelector(flag, opts[key]);
+        if (err) throw err;
+      }
       const ctx = await buildContext(flags, deps, spec.api !== false);
       try {
-        const code = await spec.run(ctx, { ...command.opts(), _args: command.processedArgs });
+        const code = await spec.run(ctx, { ...opts, _args: command.processedArgs });
         state.code = typeof code === 'number' ? code : Exit.ok;
         // Done, but over a listing that may have missed rows (a warning said so): not a success.
         const missing = spec.api !== false ? ctx.api.transport.incompleteListing : undefined;

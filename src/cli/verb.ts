@@ -1,10 +1,16 @@
 import type { Ctx } from './context';
+import { UsageError } from './errors';
 
 export interface OptSpec {
   flags: string;
   description: string;
   defaultValue?: unknown;
   parser?: (value: string, previous: unknown) => unknown;
+  /**
+   * Set (to the flag as the scripts spell it) when the option selects records (a filter, a name
+   * or ID to look up): an empty or blank value is refused before anything else (emptySelector).
+   */
+  selects?: string;
 }
 
 /**
@@ -21,6 +27,29 @@ export function opt(
   const under = name.replace(/-/g, '_');
   const names = dash === under ? `--${dash}` : `--${under}, --${dash}`;
   return { flags: arg ? `${names} ${arg}` : names, description, ...extra };
+}
+
+/** An option that selects records (see OptSpec.selects); both spellings, as opt(). */
+export function selector(
+  name: string,
+  arg: string,
+  description: string,
+  extra: Partial<OptSpec> = {},
+): OptSpec {
+  return opt(name, arg, description, { ...extra, selects: `--${name}` });
+}
+
+/**
+ * The usage error for a selecting option given an empty or blank value, or undefined. An empty
+ * filter would match every record (`wildcard('')` is `%%`), so `--name "$LEAVER" --yes` with the
+ * variable unset would act on all of them: refused, for views as well as for changes.
+ */
+export function emptySelector(flag: string, value: unknown): UsageError | undefined {
+  if (typeof value !== 'string' || value.trim() !== '') return undefined;
+  return new UsageError(
+    `${flag} is empty${value ? ' (only blanks)' : ''}: an empty filter would select every record`,
+    `an empty value usually comes from an unset or empty shell variable ("$VAR"); give a value, or leave ${flag} out (a change to every record also needs --all)`,
+  );
 }
 
 export interface VerbSpec {

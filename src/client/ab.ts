@@ -9,9 +9,13 @@ import {
   type AbRuleRow as AbRuleRowT,
   AbSettings,
   AbTagList,
+  AddSharedBody,
   CreatedGuid,
+  PeerBody,
   PersonalAb,
+  UpdateSharedBody,
 } from '../wire/ab';
+import { checkInput, type FlagNames } from './input';
 import { paginate } from './paginate';
 import { path, type Transport } from './transport';
 
@@ -23,9 +27,29 @@ export interface PeerFields {
   password?: string;
 }
 
+/** A change of a shared book's profile: absent keys are not sent. */
+export interface SharedUpdate {
+  guid: string;
+  name?: string;
+  note?: string;
+  owner?: string;
+  info?: { password: string };
+}
+
 /** One typed function per address-book endpoint (pro-admin-api.md §9, rows 26–42, plus tag rename). */
 export function abApi(t: Transport, pageSize = 100) {
   return {
+    /** Request bodies as the server checks and stores them (see checkInput); a usage error otherwise. */
+    checkShared(body: { name: string; note?: string; info?: { password: string } }, flags?: FlagNames) {
+      return checkInput(AddSharedBody, body, flags) as typeof body;
+    },
+    checkSharedUpdate(body: SharedUpdate, flags?: FlagNames) {
+      return checkInput(UpdateSharedBody, body, flags) as SharedUpdate;
+    },
+    checkPeer(id: string, fields: PeerFields, flags?: FlagNames): { id: string; fields: PeerFields } {
+      const { id: stored, ...rest } = checkInput(PeerBody, { id, ...fields }, flags);
+      return { id: stored, fields: rest as PeerFields };
+    },
     personal() {
       return t.call('GET', '/api/ab/personal', { schema: PersonalAb });
     },
@@ -39,13 +63,7 @@ export function abApi(t: Transport, pageSize = 100) {
     addShared(body: { name: string; note?: string; info?: { password: string } }) {
       return t.call('POST', '/api/ab/shared/add', { body, schema: CreatedGuid.optional() });
     },
-    updateShared(body: {
-      guid: string;
-      name?: string;
-      note?: string;
-      owner?: string;
-      info?: { password: string };
-    }) {
+    updateShared(body: SharedUpdate) {
       return t.call('PUT', '/api/ab/shared/update/profile', { body });
     },
     deleteShared(guids: string[]) {

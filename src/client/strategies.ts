@@ -1,15 +1,27 @@
+import type { z } from 'zod';
 import {
   AssignResult,
+  CreateStrategyBody,
   EffectiveResult,
   StrategyListBody,
   StrategyRow,
   type StrategyRow as StrategyRowT,
+  UpdateStrategyBody,
 } from '../wire/strategies';
+import { checkInput, type FlagNames } from './input';
 import { path, type Transport } from './transport';
 
 /** Strategies (pro-admin-api.md §9 rows 43–46) and the create/update/delete/effective routes. */
 export function strategiesApi(t: Transport) {
   return {
+    /** A create or an update as the server checks it (see checkInput); a usage error otherwise. */
+    checkCreate(body: { name: string; options: Record<string, string> }, flags?: FlagNames) {
+      const { name, options } = checkInput(CreateStrategyBody, body, flags);
+      return { name, options };
+    },
+    checkUpdate(patch: z.input<typeof UpdateStrategyBody>, flags?: FlagNames) {
+      return checkInput(UpdateStrategyBody, patch, flags);
+    },
     async list(): Promise<StrategyRowT[]> {
       const body = await t.call('GET', '/api/strategies', { schema: StrategyListBody.nullish() });
       if (!body) return [];

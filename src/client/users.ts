@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { InviteResult, UserRow, type UserRow as UserRowT } from '../wire/users';
+import {
+  CreateUserBody,
+  InviteResult,
+  InviteUserBody,
+  UserRow,
+  type UserRow as UserRowT,
+} from '../wire/users';
+import { checkInput, type FlagNames } from './input';
 import { paginate } from './paginate';
 import { path, type Transport } from './transport';
 
@@ -14,6 +21,13 @@ const Anything = z.unknown();
 /** One typed function per users endpoint (pro-admin-api.md §9, rows 1–9). */
 export function usersApi(t: Transport, pageSize = 100, prefetch = 0) {
   return {
+    /** A new user as the server checks and stores it (see checkInput); a usage error otherwise. */
+    checkCreate(body: z.input<typeof CreateUserBody>, flags?: FlagNames) {
+      return checkInput(CreateUserBody, body, flags);
+    },
+    checkInvite(body: z.input<typeof InviteUserBody>, flags?: FlagNames) {
+      return checkInput(InviteUserBody, body, flags);
+    },
     list(f: UserListFilter): AsyncGenerator<UserRowT> {
       return paginate(t, '/api/users', { name: f.name, group_name: f.group_name }, UserRow, {
         pageSize,

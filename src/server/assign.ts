@@ -12,9 +12,22 @@ export interface BookEntry {
   note?: string;
 }
 
-/** `BOOK[,TAG[,ALIAS[,PASSWORD[,NOTE]]]]`, the comma-packed value of the `ab` assignment type. */
+/** The most parts the comma-packed `ab` value has: BOOK, TAG, ALIAS, PASSWORD, NOTE. */
+export const BOOK_ENTRY_PARTS = 5;
+
+/**
+ * `BOOK[,TAG[,ALIAS[,PASSWORD[,NOTE]]]]`, the comma-packed value of the `ab` assignment type. A
+ * part cannot hold a comma: more than five parts is refused (400), since the parts after a comma
+ * inside one would shift into the next field or be lost.
+ */
 export function parseBookEntry(value: string): BookEntry {
-  const [book = '', tag, alias, password, note] = value.split(',');
+  const parts = value.split(',');
+  if (parts.length > BOOK_ENTRY_PARTS)
+    throw new HttpError(
+      400,
+      `the ab value has ${parts.length} comma-separated parts, at most ${BOOK_ENTRY_PARTS} (BOOK,TAG,ALIAS,PASSWORD,NOTE): no part may hold a comma`,
+    );
+  const [book = '', tag, alias, password, note] = parts;
   return { book: book.trim(), tag, alias, password, note };
 }
 

@@ -30,7 +30,9 @@ export const StrategyName = z
   .string({ error: 'must be a string' })
   .trim()
   .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters');
+  .max(100, 'must be at most 100 characters')
+  // As user, group and book names: a line break in a name would forge a line of a listing.
+  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters');
 
 export const CreateStrategyBody = z.object({
   name: StrategyName,

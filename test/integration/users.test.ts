@@ -215,13 +215,13 @@ describe('users new and invite', () => {
     expect(r.stderr).toContain('invite needs --email, --group_name');
   });
 
-  it('an email not shaped local@domain is a usage error before any request (invite and new)', async () => {
-    for (const email of ['bad', 'a@', '@b.com', 'a b@c.com']) {
+  it('an email the server would refuse is a usage error before any request (invite and new)', async () => {
+    for (const email of ['bad', 'a@', '@b.com', 'a b@c.com', 'x@y']) {
       const r = await cli(['users', 'invite', '--email', email, '--name', 'x', '--group_name', 'Default'], {
         env,
       });
       expect(r.code, email).toBe(2);
-      expect(r.stderr).toContain(`invalid --email '${email}'`);
+      expect(r.stderr).toContain('--email must be an email address');
     }
     const created = await cli(
       [
