@@ -75,7 +75,10 @@ function codeFlag(flag: string, raw: unknown, table: Record<number, string>): nu
 /** The viewer's time zone: TZ when set and known, else the system's. */
 export function viewerZone(ctx: Ctx): string {
   const tz = ctx.io.env['TZ']?.replace(/^:/, '');
-  const system = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  // TZ set but empty is UTC (POSIX); so is a system zone Intl cannot use (Etc/Unknown in containers).
+  if (tz === '') return 'UTC';
+  const found = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const system = found && isValidZone(found) ? found : 'UTC';
   if (tz) {
     if (isValidZone(tz)) return tz;
     ctx.out.warn(`TZ='${tz}' is not a time zone this system knows; using ${system}`);
@@ -135,7 +138,10 @@ function planFor(ctx: Ctx, kind: AuditKind, o: Record<string, unknown>): Plan {
   if (daysAgo !== undefined && str(o['createdAt']) !== undefined)
     throw new UsageError('--days-ago and --created-at both set the lower time bound: give only one of them');
   const from =
-    daysAgo !== undefined ? Date.now() - daysAgo * DAY_MS : timeFlag('--created-at', o['createdAt'], zone);
+    // Reaching back before 1970 is every record (the server takes no earlier time).
+    daysAgo !== undefined
+      ? Math.max(0, Date.now() - daysAgo * DAY_MS)
+      : timeFlag('--created-at', o['createdAt'], zone);
   const until = timeFlag('--until', o['until'], zone);
   if (from !== undefined && until !== undefined && until <= from)
     throw new UsageError(

@@ -3,6 +3,8 @@ import { type AreaSpec, opt, str } from '../src/cli/verb';
 import { AREAS, type Area, formatPermissions, LEVELS, parsePermissions } from '../src/wire/scopes';
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 7 * 86400 };
+/** The longest lifetime the server takes (CreateTokenBody's expires_in). */
+const MAX_LIFETIME_S = 10 * 365 * 86400;
 
 /** `30d`, `12h`, `90m`, `3600s`, `2w`; a bare number means days. */
 export function parseDuration(text: string): number {
@@ -13,7 +15,13 @@ export function parseDuration(text: string): number {
       'use a number with a unit: 90m, 12h, 30d, 2w (a bare number means days)',
     );
   }
-  return Number(m[1]) * UNITS[(m[2] || 'd').toLowerCase()]!;
+  const seconds = Number(m[1]) * UNITS[(m[2] || 'd').toLowerCase()]!;
+  if (seconds > MAX_LIFETIME_S)
+    throw new UsageError(
+      `invalid --expires-in '${text}': at most 10 years (3650d)`,
+      'leave --expires-in out for a token that does not expire',
+    );
+  return seconds;
 }
 
 /** `30d` for 2592000: the largest unit that divides the lifetime (what the user typed, near enough). */
@@ -125,7 +133,15 @@ Managing tokens needs an administrator's session (rdadmin login), not an API tok
             { header: 'PERMISSIONS', value: (t) => formatPermissions(t.permissions) },
             { header: 'OWNER', value: (t) => t.owner },
             { header: 'CREATED', value: (t) => t.created_at },
-            { header: 'EXPIRES', value: (t) => t.expires_at ?? 'never' },
+            {
+              header: 'EXPIRES',
+              value: (t) =>
+                !t.expires_at
+                  ? 'never'
+                  : Date.parse(t.expires_at) <= Date.now()
+                    ? `${t.expires_at} (expired)`
+                    : t.expires_at,
+            },
             { header: 'LAST USED', value: (t) => t.last_used_at ?? 'never' },
           ],
           data,

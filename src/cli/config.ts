@@ -234,7 +234,7 @@ export function profileValueProblem(key: ProfileKey, v: unknown): string | undef
     case 'insecure':
       return typeof v === 'boolean' ? undefined : 'true or false';
     case 'timeout':
-      return typeof v === 'number' && v > 0 && v <= 3600 ? undefined : 'a number of seconds from 1 to 3600';
+      return typeof v === 'number' && v >= 1 && v <= 3600 ? undefined : 'a number of seconds from 1 to 3600';
     case 'concurrency':
       return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 64
         ? undefined
@@ -299,7 +299,7 @@ export interface ResolvedConfig {
 function positiveNumber(name: string, raw: string | number | undefined, max: number): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0 || n > max)
+  if (!Number.isFinite(n) || n < 1 || n > max)
     throw new UsageError(`${name} must be a number between 1 and ${max} (got '${raw}')`);
   return n;
 }

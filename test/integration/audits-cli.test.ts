@@ -5,6 +5,7 @@ import { loadDemoAudits, loadDemoFleet, seedDemoAudits, seedDemoDevices } from '
 import { SimClient } from '../../src/sim/rustdesk-client';
 import { cli } from '../helpers/cli';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { assertBuilt, childEnv, rdadmin } from '../helpers/spawn';
 
 // `rdadmin audits`: audits.py's verbs, flags and labels, D-24 (times) and D-25 (--all, --until,
 // filters, --format csv). The server clock is fixed so times are exact; TZ is passed per run.
@@ -150,6 +151,26 @@ describe('time filters (D-24) around a DST change, TZ fixed per run', () => {
       '2025-10-26T02:30:00+01:00',
       '2025-10-26T02:30:00+02:00',
     ]);
+  });
+
+  it('TZ set but empty is UTC (POSIX), for the filters and the times shown', async () => {
+    await recordsAt('2025-10-26T00:30:00Z', '2025-10-26T01:30:00Z', '2025-10-26T02:30:00Z');
+    // A process of its own: with TZ='' Node's own zone is Etc/Unknown, which Intl cannot format in.
+    assertBuilt();
+    const r = await rdadmin(
+      ['audits', 'view-conn', '--created-at', '2025-10-26 01:00', '--until', '2025-10-26 02:00'],
+      childEnv({ ...env, TZ: '' }),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(lines(r.stdout).map((l) => l.split('\t')[0])).toEqual(['2025-10-26T01:30:00Z']);
+  });
+
+  it('--days-ago reaching before 1970 is every record, not a server error', async () => {
+    await recordsAt('2025-10-26T00:30:00Z');
+    const r = await run(['view-conn', '--days-ago', '30000', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).data.length).toBeGreaterThan(0);
   });
 
   it('refuses bad or contradictory time input before any request (exit 2)', async () => {

@@ -25,6 +25,18 @@ describe('token and profile mistakes', () => {
     expect(r.stderr).toContain('--token and --token-file both give the token: pass one of them');
   });
 
+  it('a timeout or concurrency under 1 is refused, as its message says (0.5 made a 0-connection pool)', async () => {
+    for (const [args, extra, what] of [
+      [['--timeout', '0.5'], {}, '--timeout must be a number between 1 and 3600'],
+      [[], { RDADMIN_TIMEOUT: '0.5' }, 'RDADMIN_TIMEOUT must be a number between 1 and 3600'],
+      [['--concurrency', '0.5'], {}, '--concurrency must be a number between 1 and 64'],
+    ] as [string[], Record<string, string>, string][]) {
+      const r = await cli(['users', 'view', ...args], { env: { ...env, ...extra } });
+      expect([args, r.code]).toEqual([args, 2]);
+      expect(r.stderr).toContain(what);
+    }
+  });
+
   it('a missing token file names the path and the fix', async () => {
     const r = await cli(['users', 'view', '--token-file', join(cfg, 'nope.txt')], { env });
     expect(r.code).toBe(2);
@@ -107,6 +119,7 @@ describe('a hand-edited config.json', () => {
       ['concurrency', '1.5', 'a whole number from 1 to 64'],
       ['concurrency', '65', 'a whole number from 1 to 64'],
       ['timeout', '0', 'a number of seconds from 1 to 3600'],
+      ['timeout', '0.5', 'a number of seconds from 1 to 3600'],
       ['insecure', 'yes', 'true or false'],
     ]) {
       const r = await cli(['config', 'set', key!, value!, '--profile', 'p'], {

@@ -323,9 +323,28 @@ describe('tokens', () => {
     );
     expect(dur.code).toBe(2);
     expect(dur.stderr).toContain('invalid --expires-in');
+    // Over the server's 10 years: refused by the dry run as by the real run, in the unit typed.
+    for (const extra of [['--dry-run'], []]) {
+      const long = await cli(
+        ['tokens', 'create', '--name', 'x', '--permissions', 'user:r', '--expires-in', '3651d', ...extra],
+        { env },
+      );
+      expect(long.code, long.stderr).toBe(2);
+      expect(long.stderr).toContain("invalid --expires-in '3651d': at most 10 years (3650d)");
+    }
     const dup = await cli(['tokens', 'create', '--name', 'dash', '--permissions', 'user:r'], { env });
     expect(dup.code).toBe(1);
     expect(dup.stderr).toContain("a token named 'dash' already exists");
+  });
+
+  it('list marks a token past its expiry', async () => {
+    await login();
+    await s.makeToken('user:r', { name: 'old-ci', expiresAt: new Date(Date.now() - 60_000).toISOString() });
+    const r = await cli(['tokens', 'list'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const row = r.stdout.split('\n').find((l) => l.startsWith('old-ci\t'));
+    expect(row).toMatch(/\t\S+ \(expired\)\t/);
+    expect(r.stdout.split('\n').find((l) => l.startsWith('all\t'))).not.toContain('expired');
   });
 
   it('revoke of a name not found is exit 1 (not usage), naming the tokens there are', async () => {
