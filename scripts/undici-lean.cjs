@@ -1,15 +1,22 @@
 'use strict';
-// What the CLI uses of undici (Agent, EnvHttpProxyAgent, request) without the rest of the package
+// What the CLI uses of undici (Agent, ProxyAgent, request) without the rest of the package
 // (fetch, WebSocket, caches, mocks: two thirds of its code, which every API command would
 // otherwise load and compile). The build substitutes this for `undici` in the CLI bundle only; the
 // types, the tests and the server use the package itself. `request` is undici's own
 // `makeDispatcher(api.request)` from index.js, kept as it is.
 const Agent = require('undici/lib/dispatcher/agent');
-const EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent');
+const Dispatcher = require('undici/lib/dispatcher/dispatcher');
+const ProxyAgent = require('undici/lib/dispatcher/proxy-agent');
 const apiRequest = require('undici/lib/api/api-request');
 const util = require('undici/lib/core/util');
 const { InvalidArgumentError } = require('undici/lib/core/errors');
 const { getGlobalDispatcher } = require('undici/lib/global');
+
+// undici's index.js gives every dispatcher its API methods (request, connect, …). ProxyAgent opens
+// its tunnel with the proxy client's `connect()` (an HTTP CONNECT request): without it every
+// request through an HTTPS_PROXY failed with "this[kClient].connect is not a function". The test
+// that guards this runs the built CLI through a proxy (test/e2e/proxy.test.ts).
+Dispatcher.prototype.connect ??= require('undici/lib/api/api-connect');
 
 function request(url, opts, handler) {
   if (typeof opts === 'function') {
@@ -45,4 +52,4 @@ function request(url, opts, handler) {
   );
 }
 
-module.exports = { Agent, EnvHttpProxyAgent, request };
+module.exports = { Agent, ProxyAgent, request };

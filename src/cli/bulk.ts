@@ -4,6 +4,7 @@ import {
   AuthError,
   type CliError,
   Exit,
+  GatewayError,
   InterruptedError,
   MissingEndpointError,
   NetworkError,
@@ -51,8 +52,19 @@ export interface BulkResult<T> {
   answer?: unknown;
 }
 
-/** Transport failures in which the request certainly never reached the server. */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'TLS']);
+/**
+ * Transport failures in which the request certainly never reached the server (EPROXY: the forward
+ * proxy refused to pass it on).
+ */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'TLS',
+  'EPROXY',
+]);
 
 /** Why a run stopped before its end. */
 export type Stop =
@@ -69,12 +81,6 @@ const STOPPED_ON: Record<Stop['kind'], string> = {
   'missing endpoint': 'an endpoint this server does not have',
 };
 
-/**
- * A gateway's answer in the server's place (a proxy in front of it): 502 Bad Gateway, 504 Gateway
- * Timeout. The server may have carried the change out before its answer was lost.
- */
-const GATEWAY = new Set([502, 504]);
-
 /** How a failed action counts, and whether it should stop the run. */
 function judge(err: unknown): { outcome: Exclude<Outcome, 'done'>; stop?: Stop } {
   // A signal: the change was not sent (or only a read before it), or sent and abandoned unanswered.
@@ -84,7 +90,9 @@ function judge(err: unknown): { outcome: Exclude<Outcome, 'done'>; stop?: Stop }
     return { outcome: 'failed', stop: { kind: 'unreachable', err } };
   // Reset, closed socket, timeout: the request may have been applied before the answer was lost.
   if (err instanceof NetworkError || err instanceof TimeoutError) return { outcome: 'unknown' };
-  if (err instanceof ApiError && GATEWAY.has(err.status)) return { outcome: 'unknown' };
+  // A gateway's answer in the server's place (502, 504, 520–524, a 5xx page that is not the
+  // server's JSON), or one made unreadable on the way: the server may have carried the change out.
+  if (err instanceof GatewayError) return { outcome: 'unknown' };
   // Still refused after the waits the transport sat out, or asked to wait over a minute: every other
   // request would be refused too (and the server asked for none meanwhile).
   if (err instanceof RateLimitedError) return { outcome: 'failed', stop: { kind: 'slow down', err } };
@@ -112,9 +120,11 @@ export function failureOf(err: unknown): Failure {
         ? `not confirmed (outcome unknown): ${e.message}`
         : `not attempted: ${e.message}`
       : outcome === 'unknown'
-        ? err instanceof ApiError
+        ? err instanceof GatewayError && err.status >= 500
           ? `not confirmed (outcome unknown): a gateway answered for the server (${e.message})`
-          : `not confirmed (outcome unknown): no answer from the server (${e.message})`
+          : err instanceof ApiError
+            ? `not confirmed (outcome unknown): ${e.message}`
+            : `not confirmed (outcome unknown): no answer from the server (${e.message})`
         : stop?.kind === 'unreachable'
           ? `not done: ${e.message}`
           : e.message;

@@ -292,6 +292,8 @@ export interface ResolvedConfig {
   concurrency: number;
   insecure: boolean;
   ca?: string;
+  /** Where `ca` came from (`--ca`, `RDADMIN_CA`, `profile 'x'`), for messages about the file. */
+  caSource?: string;
   /** Rows per page when listing (RDADMIN_PAGE_SIZE, default 100). */
   pageSize: number;
 }
@@ -399,6 +401,13 @@ export async function resolveConfig(
     token = profile.token;
     tokenSource = `profile '${profileName}'`;
   }
+  const ca = flags.ca ?? env['RDADMIN_CA'] ?? profile.ca;
+  const caSource =
+    flags.ca !== undefined
+      ? '--ca'
+      : env['RDADMIN_CA'] !== undefined
+        ? 'RDADMIN_CA'
+        : `profile '${profileName}'`;
   return {
     profile: profileName ?? 'default',
     profileExists,
@@ -419,6 +428,34 @@ export async function resolveConfig(
     ),
     insecure: flags.insecure ?? profile.insecure ?? false,
     pageSize: Math.floor(positiveNumber('RDADMIN_PAGE_SIZE', env['RDADMIN_PAGE_SIZE'], 1000) ?? 100),
-    ca: flags.ca ?? env['RDADMIN_CA'] ?? profile.ca,
+    ca,
+    ...(ca ? { caSource } : {}),
   };
+}
+
+/** A certificate in PEM, as TLS reads a CA file. */
+const PEM_CERT =
+  /-----BEGIN (?:TRUSTED |X509 )?CERTIFICATE-----[\s\S]*?-----END (?:TRUSTED |X509 )?CERTIFICATE-----/g;
+
+/**
+ * Refuses (usage error, naming the file) a CA file's text that holds no readable certificate: a
+ * key, a DER file, any other file. TLS would take it without a word and then fail every
+ * connection as if the server's certificate were at fault.
+ */
+export async function checkCaText(text: string, file: string, from: string): Promise<void> {
+  const hint = `the CA file (${from}) must hold the PEM certificate ("-----BEGIN CERTIFICATE-----") of the CA that signed the server's certificate, or the server's self-signed certificate itself; not a key, not DER`;
+  const blocks = text.match(PEM_CERT);
+  if (!blocks) throw new UsageError(`the CA file ${file} (${from}) holds no certificate`, hint);
+  const { X509Certificate } = await import('node:crypto');
+  // (OpenSSL's TRUSTED CERTIFICATE carries more than X509Certificate reads: left to TLS.)
+  for (const pem of blocks.filter((b) => b.startsWith('-----BEGIN CERTIFICATE-----'))) {
+    try {
+      new X509Certificate(pem);
+    } catch (err) {
+      throw new UsageError(
+        `the CA file ${file} (${from}) holds a certificate that cannot be read: ${(err as Error).message}`,
+        hint,
+      );
+    }
+  }
 }

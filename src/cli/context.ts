@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Api } from '../client';
-import { type GlobalFlags, MAX_SECRET_CHARS, type ResolvedConfig, resolveConfig } from './config';
+import {
+  checkCaText,
+  type GlobalFlags,
+  MAX_SECRET_CHARS,
+  type ResolvedConfig,
+  resolveConfig,
+} from './config';
 import { type Confirm, isInteractive, terminalConfirm } from './confirm';
 import { UsageError } from './errors';
 import { Interruption } from './interrupt';
@@ -38,18 +44,21 @@ export function makeOutput(flags: GlobalFlags, io: IO): Output {
  * What the client needs of --ca / RDADMIN_CA / the profile's `ca` (the file's PEM text) and
  * --insecure; for every command that talks to a server, login and logout included.
  */
-export async function tlsOptions(config: Pick<ResolvedConfig, 'ca' | 'insecure'>): Promise<{
+export async function tlsOptions(config: Pick<ResolvedConfig, 'ca' | 'caSource' | 'insecure'>): Promise<{
   ca?: string;
   insecure: boolean;
 }> {
   if (!config.ca) return { insecure: config.insecure };
+  let text: string;
   try {
-    return { ca: await readFile(config.ca, 'utf8'), insecure: config.insecure };
+    text = await readFile(config.ca, 'utf8');
   } catch (err) {
     throw new UsageError(
       `cannot read the CA file ${config.ca}: ${(err as NodeJS.ErrnoException).code ?? err}`,
     );
   }
+  await checkCaText(text, config.ca, config.caSource ?? '--ca');
+  return { ca: text, insecure: config.insecure };
 }
 
 /** Builds the handler context; `withApi` also checks that a server and a token are configured. */

@@ -52,6 +52,14 @@ export class ApiError extends CliError {
 }
 
 /**
+ * An answer that did not come from the server as it answers: an error page that something between
+ * rdadmin and the server (a proxy, a gateway, a CDN) gave in the server's place (502, 504, 520–524,
+ * any 5xx without the server's JSON `{"error"}`), or an answer it compressed unasked. The request
+ * may or may not have been carried out: a change is reported NOT CONFIRMED, never FAILED.
+ */
+export class GatewayError extends ApiError {}
+
+/**
  * HTTP 429: the server (or a proxy in front of it) refused the request for now, without carrying it
  * out. `retryAfterMs`: how long its Retry-After asked to wait, when it said.
  */

@@ -1,8 +1,9 @@
-import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
+import { Agent, type Dispatcher, ProxyAgent, request } from 'undici';
 import type { z } from 'zod';
 import {
   ApiError,
   AuthError,
+  GatewayError,
   MissingEndpointError,
   NetworkError,
   RateLimitedError,
@@ -12,6 +13,7 @@ import {
   UsageError,
 } from '../cli/errors';
 import { shownUrl, visible } from '../cli/output';
+import { type ProxyChoice, proxyFor } from './proxy';
 
 export { shownUrl };
 
@@ -119,6 +121,13 @@ const TIMEOUT_CODES = new Set([
 ]);
 const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
 const RETRY_STATUS = new Set([502, 503, 504]);
+/**
+ * Answered by a gateway in the server's place whatever the body: 502 Bad Gateway, 504 Gateway
+ * Timeout, and Cloudflare's 520–524 (unknown error, down, unreachable, handshake, timeout). Any
+ * other 5xx is the server's own only when it carries the server's JSON `{"error"}`.
+ */
+const GATEWAY_STATUS = new Set([502, 504, 520, 521, 522, 523, 524]);
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 
 /** A 429 is tried again this many times by default: 1, 2, 4 and 8 s apart when it names no wait. */
 const RATE_RETRIES = 4;
@@ -135,21 +144,23 @@ export function retryAfterMs(header: string | string[] | undefined, now = Date.n
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** Whether a failed read is tried again: a network failure (not TLS or an unknown host), or a 502–504. */
+/**
+ * Whether a failed read is tried again: a network failure (not TLS, an unknown host or a proxy's
+ * refusal), or a 502–504 or a gateway's 520–524.
+ */
 function retryable(err: unknown): boolean {
   return (
-    (err instanceof NetworkError && err.code !== 'TLS' && err.code !== 'ENOTFOUND') ||
-    (err instanceof ApiError && RETRY_STATUS.has(err.status))
+    (err instanceof NetworkError &&
+      err.code !== 'TLS' &&
+      err.code !== 'ENOTFOUND' &&
+      err.code !== 'EPROXY') ||
+    (err instanceof ApiError && (RETRY_STATUS.has(err.status) || GATEWAY_STATUS.has(err.status)))
   );
 }
 
 function errCode(err: unknown): string {
   const e = err as { code?: string; cause?: { code?: string } };
   return e?.code ?? e?.cause?.code ?? '';
-}
-
-function proxyConfigured(env: Record<string, string | undefined>): boolean {
-  return Boolean(env['HTTPS_PROXY'] || env['https_proxy'] || env['HTTP_PROXY'] || env['http_proxy']);
 }
 
 function shorten(text: string, max = 200): string {
@@ -161,12 +172,27 @@ function shorten(text: string, max = 200): string {
  * A readable message from an error body: `{"error"}`, an HTML page's title, or the text itself; on
  * one line, its controls escaped (it is the server's text, printed on the user's terminal).
  */
-function describeBody(text: string): string {
-  return visible(bodyText(text));
+function describeBody(text: string, encoding?: string): string {
+  return visible(encoding ? compressedText(encoding) : bodyText(text));
+}
+
+/** rdadmin asks for no compression (no Accept-Encoding): a compressed answer was made on the way. */
+function compressedText(encoding: string): string {
+  return `an answer compressed with ${shorten(encoding, 40)}, which rdadmin did not ask for (by something between rdadmin and the server)`;
+}
+
+/** The compression of an answer: its Content-Encoding, or gzip's magic bytes when it names none. */
+function compression(headers: Dispatcher.ResponseData['headers'], text: string): string | undefined {
+  const h = headers['content-encoding'];
+  const enc = (Array.isArray(h) ? h.join(', ') : h)?.trim();
+  if (enc && enc.toLowerCase() !== 'identity') return enc;
+  // 1f 8b read as UTF-8: 8b is not a character of its own.
+  return text.startsWith('\u001f\ufffd') ? 'gzip' : undefined;
 }
 
 function bodyText(text: string): string {
   if (!text.trim()) return 'empty body';
+  if (text.startsWith('\u001f\ufffd')) return compressedText('gzip');
   try {
     const v = JSON.parse(text) as { error?: unknown; message?: unknown };
     if (v && typeof v === 'object') {
@@ -225,7 +251,7 @@ interface Queued {
   idempotent: boolean;
   /** Its answer: the status and body text, or (a JSON answer to BATCH_ACCEPT_JSON) the document. */
   settle: (status: number, text: string, json?: { value: unknown }) => void;
-  fail: (err: unknown) => void;
+  fail: (err: unknown, batchTimedOut?: boolean) => void;
   /** Parsed with its own reader (RequestOptions.parse): its answer must come as text. */
   ownParse: boolean;
   /** Sends the call in a request of its own instead. */
@@ -251,6 +277,8 @@ interface Exchange {
   /** The whole exchange's deadline (--timeout). */
   deadline: AbortSignal;
   idempotent: boolean;
+  /** The answer's headers are in: a deadline now cuts off an answer that was arriving. */
+  answering?: boolean;
   /** Set by abandon(): the error the request fails with. */
   abandoned?: RequestInterruptedError;
   abandon(err: RequestInterruptedError): void;
@@ -277,6 +305,8 @@ export class Transport {
   /** baseUrl as messages show it: without a password it may hold (requests use baseUrl). */
   private readonly shown: string;
   private readonly dispatcher: Dispatcher;
+  /** The forward proxy requests go through (HTTPS_PROXY, …), if any. */
+  private readonly proxy?: ProxyChoice;
   /** While batching (see Batching). */
   private batching?: Batching;
   /** What the first successful answer said about batches (its X-Rdadmin-Batch header; 0: none). */
@@ -306,20 +336,35 @@ export class Transport {
     if (opts.dispatcher) {
       this.dispatcher = opts.dispatcher;
     } else {
+      const tls = {
+        timeout: opts.timeoutMs,
+        rejectUnauthorized: !opts.insecure,
+        ...(opts.ca ? { ca: opts.ca } : {}),
+      };
       const agentOpts = {
         connections: opts.connections,
         keepAliveTimeout: 10_000,
         headersTimeout: opts.timeoutMs,
         bodyTimeout: opts.timeoutMs,
-        connect: {
-          timeout: opts.timeoutMs,
-          rejectUnauthorized: !opts.insecure,
-          ...(opts.ca ? { ca: opts.ca } : {}),
-        },
       };
-      this.dispatcher = proxyConfigured(opts.env ?? {})
-        ? new EnvHttpProxyAgent(agentOpts)
-        : new Agent(agentOpts);
+      // One server per transport: the proxy (if any) is settled here, from the environment the
+      // command was given, so that a failure can name it.
+      this.proxy = proxyFor(this.baseUrl, opts.env ?? {});
+      this.dispatcher = this.proxy
+        ? new ProxyAgent({
+            ...agentOpts,
+            uri: this.proxy.uri,
+            // The server's TLS, inside the tunnel: ProxyAgent takes it as requestTls (its `connect`
+            // is the tunnel's own), so --ca and --insecure apply to the server as without a proxy.
+            requestTls: tls,
+            // An https:// proxy's own certificate is checked against the system's CAs (as curl
+            // does without --proxy-cacert): --ca names the server's CA, not the proxy's.
+            proxyTls: { timeout: opts.timeoutMs },
+            // http:// servers through a plain request to the proxy (an absolute URL), as curl does;
+            // many proxies allow CONNECT to port 443 only. https:// servers through a CONNECT tunnel.
+            proxyTunnel: false,
+          })
+        : new Agent({ ...agentOpts, connect: tls });
     }
   }
 
@@ -515,8 +560,16 @@ export class Transport {
         ownParse: o.parse !== undefined,
         idempotent,
         // A read whose batch failed the way a lone read is retried is sent alone (with its retries).
-        fail: (err) => {
-          if (idempotent && retryable(err)) this.alone(method, p, o).then(resolve, reject);
+        // So is a GET whose batch of several calls ran out of time (`batchTimedOut`): the pages a
+        // listing reads ahead share one --timeout in a batch, and across a slow link a batch of
+        // seven 100-row pages may take longer than one page alone. Sent alone, each page gets the
+        // --timeout it has with --no-batch, and a GET is safe to send again. (Stretching the
+        // batch's deadline by its size instead would let a stalled server hold the command for
+        // several times --timeout before anything is reported.) Never a change: it may have been
+        // carried out.
+        fail: (err, batchTimedOut) => {
+          if (idempotent && (retryable(err) || (batchTimedOut && method === 'GET')))
+            this.alone(method, p, o).then(resolve, reject);
           else reject(err);
         },
         alone: () => void this.alone(method, p, o).then(resolve, reject),
@@ -567,11 +620,7 @@ export class Transport {
         // Announced but missing (say, a server behind the same address without batches): no
         // request of this batch ran; each goes alone, and so does everything after it.
         await res.body.dump().catch(() => undefined);
-        this.opts.debug?.('the batch endpoint answered 404: one request per call from now on');
-        this.batchLimit = 0;
-        this.batching = undefined;
-        this.reads = undefined;
-        for (const item of [...items, ...b.queue.splice(0)]) item.alone();
+        this.noBatches(b, items, 'the batch endpoint answered 404');
         return;
       }
       if (res.statusCode !== 200) {
@@ -584,8 +633,35 @@ export class Transport {
           for (const item of items) item.limited(err, retry);
           return;
         }
-        this.interpret(res.statusCode, text);
+        // Refused whole by something in front of the server (rdadmin serve answers a batch with
+        // JSON): a proxy or firewall that blocks the endpoint (403, 405 with its own page), or
+        // limits request bodies (413, from it or the server). The server's X-Rdadmin-Batch header
+        // passed through it, but batches do not work here. None of this batch ran: its calls go
+        // alone, and so does everything after it.
+        if (res.statusCode === 413 || (res.statusCode >= 400 && res.statusCode < 500 && !isJsonError(text))) {
+          this.noBatches(
+            b,
+            items,
+            `the batch endpoint answered HTTP ${res.statusCode} (${describeBody(text)})`,
+          );
+          return;
+        }
+        this.interpret(res.statusCode, text, undefined, undefined, undefined, {
+          headers: res.headers,
+          url: this.url(BATCH_PATH),
+          idempotent: items.every((i) => i.idempotent),
+        });
         throw new ApiError(`the server answered a batch with HTTP ${res.statusCode}`, res.statusCode);
+      }
+      const enc = compression(res.headers, '');
+      if (enc) {
+        // Carried out, but its answers cannot be read: each call's outcome is unknown.
+        await res.body.dump().catch(() => undefined);
+        throw new GatewayError(
+          `the server's answer to a batch cannot be read: ${describeBody('', enc)}`,
+          200,
+          'a proxy in front of the server compresses answers that were not asked to be: configure it not to (rdadmin sends no Accept-Encoding), or point --url at the server itself',
+        );
       }
       let rest = '';
       const utf8 = new TextDecoder(); // a character may be split between two chunks
@@ -624,10 +700,25 @@ export class Transport {
         );
       }
     } catch (err) {
-      for (const item of items.slice(answered)) item.fail(err);
+      // Several calls under one deadline (--timeout): reads left unanswered by a batch that ran
+      // out of time go again alone (see Queued.fail).
+      const batchTimedOut = err instanceof TimeoutError && items.length > 1;
+      for (const item of items.slice(answered)) item.fail(err, batchTimedOut);
     } finally {
       sent?.end();
     }
+  }
+
+  /**
+   * Batches do not work with this server (`why`): the calls of the batch that was refused (none of
+   * which ran) and those waiting go alone, and so does every call from now on.
+   */
+  private noBatches(b: Batching, items: Queued[], why: string): void {
+    this.opts.debug?.(`${why}: one request per call from now on`);
+    this.batchLimit = 0;
+    this.batching = undefined;
+    this.reads = undefined;
+    for (const item of [...items, ...b.queue.splice(0)]) item.alone();
   }
 
   url(p: string, query?: Query): string {
@@ -774,7 +865,11 @@ export class Transport {
       const n = Number(Array.isArray(h) ? h[0] : h);
       this.batchLimit = Number.isInteger(n) && n > 1 ? Math.min(n, 1000) : 0;
     }
-    return this.interpret(res.statusCode, text, o.schema, o.parse);
+    return this.interpret(res.statusCode, text, o.schema, o.parse, undefined, {
+      headers: res.headers,
+      url,
+      idempotent: o.idempotent ?? method === 'GET',
+    });
   }
 
   /**
@@ -809,11 +904,44 @@ export class Transport {
         headersTimeout: this.opts.timeoutMs,
         bodyTimeout: this.opts.timeoutMs,
       });
+      x.answering = true;
       return { res, x, started };
     } catch (err) {
       x.end();
       throw this.failure(x, err);
     }
+  }
+
+  /**
+   * A redirect (not followed: a request sent again elsewhere could carry the token to another
+   * host, and a POST turned into a GET): where it points, and the --url that would reach it.
+   * Both without the credentials a Location may hold. Undefined without a usable Location.
+   */
+  private redirect(
+    location: string | string[] | undefined,
+    asked: string,
+  ): { message: string; hint: string } | undefined {
+    const loc = Array.isArray(location) ? location[0] : location;
+    if (!loc) return undefined;
+    let to: URL;
+    try {
+      to = new URL(loc, asked);
+    } catch {
+      return undefined;
+    }
+    if (to.protocol !== 'http:' && to.protocol !== 'https:') return undefined;
+    to.username = '';
+    to.password = '';
+    const href = to.href;
+    // The same request under another base (http→https, another host or path prefix): that base.
+    const tail = asked.slice(this.baseUrl.length);
+    const base = tail && href.endsWith(tail) ? href.slice(0, -tail.length).replace(/\/+$/, '') : undefined;
+    return {
+      message: `the server redirects to ${visible(shorten(href, 300))}; rdadmin does not follow redirects`,
+      hint: base
+        ? `if that is the console, use --url ${visible(base)} (or set it in RDADMIN_URL / the profile)`
+        : `if the console has moved, use its new address as --url (or RDADMIN_URL / the profile)`,
+    };
   }
 
   /** A request under way until end(): aborted by its deadline, or abandoned by interrupt(). */
@@ -842,17 +970,24 @@ export class Transport {
   /** What a request that failed under way fails with. */
   private failure(x: Exchange, err: unknown): Error {
     if (x.abandoned) return x.abandoned;
-    return this.mapError(x.deadline.aborted ? x.deadline.reason : err);
+    return this.mapError(x.deadline.aborted ? x.deadline.reason : err, x.answering === true);
   }
 
-  private mapError(err: unknown): Error {
+  /** `answering`: the answer had begun (its headers were in) when the request failed. */
+  private mapError(err: unknown, answering = false): Error {
     const code = errCode(err);
     const secs = this.opts.timeoutMs / 1000;
     if (TIMEOUT_CODES.has(code) || (err as Error)?.name === 'TimeoutError') {
-      return new TimeoutError(
-        `no answer from ${this.shown} within ${secs}s`,
-        'raise --timeout SECONDS, or check that the server is not overloaded',
-      );
+      // Bytes were arriving: the server answered, slowly (a slow link, a long listing).
+      return answering
+        ? new TimeoutError(
+            `the answer from ${this.shown} did not complete within ${secs}s`,
+            'raise --timeout SECONDS: the answer was still arriving (a slow link, or a large answer)',
+          )
+        : new TimeoutError(
+            `no answer from ${this.shown} within ${secs}s`,
+            'raise --timeout SECONDS, or check that the server is not overloaded',
+          );
     }
     // Its text may carry the server's (a certificate's names): on one line, controls escaped, and
     // the URL (should it name it) without its password.
@@ -860,6 +995,8 @@ export class Transport {
       .split(this.baseUrl)
       .join(this.shown);
     const message = visible(raw);
+    const proxied = this.proxy && this.proxyError(err, code, message);
+    if (proxied) return proxied;
     if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(message)) {
       // OpenSSL's words for an answer that is not TLS at all: a plain-HTTP server on that port.
       return new NetworkError(
@@ -868,13 +1005,8 @@ export class Transport {
         'if the server has no TLS, use http:// in --url (or RDADMIN_URL / the profile)',
       );
     }
-    if (TLS_CODE.test(code) || /certificate|self.signed|tls/i.test(message)) {
-      return new NetworkError(
-        `TLS failure talking to ${this.shown}: ${visible(raw.split('\n')[0]!)}`,
-        'TLS',
-        'for a self-signed or private CA, pass --ca FILE (PEM); --insecure skips verification (not recommended)',
-      );
-    }
+    if (TLS_CODE.test(code) || /certificate|self.signed|tls/i.test(message))
+      return this.tlsError(err, code, raw);
     const what = NETWORK_CODES[code];
     if (BROKEN_OFF.has(code)) {
       // The server was reached: the request may have been applied, the answer is what got lost.
@@ -897,9 +1029,99 @@ export class Transport {
     return new NetworkError(`request to ${this.shown} failed: ${message}`);
   }
 
+  /** A certificate that was not accepted: what is wrong with it, and what to do about that. */
+  private tlsError(err: unknown, code: string, raw: string): NetworkError {
+    const what = `TLS failure talking to ${this.shown}`;
+    const insecure = '--insecure skips verification (not recommended)';
+    if (code === 'CERT_HAS_EXPIRED') {
+      return new NetworkError(
+        `${what}: the server's certificate has expired`,
+        'TLS',
+        `the certificate must be renewed on the server (or the proxy in front of it); ${insecure}`,
+      );
+    }
+    if (code === 'CERT_NOT_YET_VALID') {
+      return new NetworkError(
+        `${what}: the server's certificate is not valid yet`,
+        'TLS',
+        `check this machine's clock, and the certificate's start date; ${insecure}`,
+      );
+    }
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+      const e = err as { cert?: { subjectaltname?: string; subject?: { CN?: string } } };
+      const names = e.cert?.subjectaltname ?? (e.cert?.subject?.CN ? `CN=${e.cert.subject.CN}` : undefined);
+      const host = new URL(this.baseUrl).hostname;
+      const dns = /DNS:([^,\s]+)/.exec(names ?? '')?.[1];
+      return new NetworkError(
+        `${what}: the certificate's names do not match ${visible(host)}${names ? ` (it is for ${visible(shorten(names, 150))})` : ''}`,
+        'TLS',
+        dns && !dns.includes('*')
+          ? `use a name the certificate is for in --url (such as ${visible(new URL(this.baseUrl.replace(host, dns)).origin)}), or get a certificate for ${visible(host)}; ${insecure}`
+          : `use a name the certificate is for in --url (or RDADMIN_URL / the profile), or get a certificate for ${visible(host)}; ${insecure}`,
+      );
+    }
+    return new NetworkError(
+      `${what}: ${visible(raw.split('\n')[0]!)}`,
+      'TLS',
+      this.opts.ca
+        ? `the CA certificate from --ca (or RDADMIN_CA / the profile's ca) did not verify the server's certificate: check that it is the CA that signed it (PEM); ${insecure}`
+        : `for a self-signed or private CA, pass --ca FILE (PEM); ${insecure}`,
+    );
+  }
+
+  /**
+   * A failure that lies with the forward proxy (HTTPS_PROXY, …) rather than the server: it could
+   * not be reached, or it refused to pass the request on. The request never reached the server
+   * (code EPROXY, or the connection error's own). Undefined for any other failure.
+   */
+  private proxyError(err: unknown, code: string, message: string): NetworkError | undefined {
+    const proxy = this.proxy!;
+    const named = `the proxy ${proxy.shown} (from ${proxy.from})`;
+    const check = 'check HTTP(S)_PROXY / ALL_PROXY, and NO_PROXY for a server that is to be reached directly';
+    // With a proxy every connection is to the proxy: one that fails to open is the proxy's.
+    if (!BROKEN_OFF.has(code) && NETWORK_CODES[code]) {
+      return new NetworkError(
+        `cannot reach ${named}: ${NETWORK_CODES[code]} (for ${this.shown})`,
+        code,
+        `${check}; and that the proxy is running`,
+      );
+    }
+    if (code === 'UND_ERR_PRX_TLS') {
+      const cause = (err as { cause?: Error }).cause;
+      return new NetworkError(
+        `TLS failure talking to ${named}: ${visible(String(cause?.message ?? message).split('\n')[0]!)}`,
+        'TLS',
+        `the proxy's certificate is checked against the system's CAs (NODE_EXTRA_CA_CERTS=FILE adds one; --ca is for the server); ${check}`,
+      );
+    }
+    // A CONNECT tunnel refused (undici: "Proxy response (407) !== 200 when HTTP Tunneling"), or a
+    // plain proxy's 407 ("Proxy Authentication Required (407)").
+    const m = /Proxy response \((\d+)\)|Proxy Authentication Required \((\d+)\)/.exec(message);
+    if (!m) return undefined;
+    const status = Number(m[1] ?? m[2]);
+    const hasAuth = /^[a-z]+:\/\/[^/@]*@/i.test(proxy.uri);
+    const why: Record<number, string> = {
+      407: hasAuth
+        ? `it did not accept the user name and password in ${proxy.from}`
+        : 'it asks for a user name and password',
+      403: 'it does not allow this connection',
+    };
+    return new NetworkError(
+      `${named} refused to pass the request on to ${this.shown}: HTTP ${status}${why[status] ? `, ${why[status]}` : ''}`,
+      'EPROXY',
+      status === 407
+        ? `give the proxy's user name and password in ${proxy.from} (http://USER:PASSWORD@HOST:PORT); ${check}`
+        : status === 403
+          ? `ask the proxy's administrator to allow ${visible(new URL(this.baseUrl).host)}; ${check}`
+          : `the proxy could not reach the server: check --url and that the server is running; ${check}`,
+    );
+  }
+
   /**
    * Judges an answer: errors by status, then the body as JSON checked against `schema`. `json` is
-   * a success's body already parsed (a batch's JSON answer); `text` is then not read.
+   * a success's body already parsed (a batch's JSON answer); `text` is then not read. `http`: the
+   * answer is an HTTP response (not a line of a batch's answer, which is the server's own for
+   * sure): its headers, the URL asked, and whether the request was a read.
    */
   private interpret<T extends z.ZodType>(
     status: number,
@@ -907,29 +1129,46 @@ export class Transport {
     schema?: T,
     parse: (text: string) => unknown = JSON.parse,
     json?: { value: unknown },
+    http?: { headers: Dispatcher.ResponseData['headers']; url: string; idempotent: boolean },
   ): z.infer<T> {
+    const enc = http ? compression(http.headers, text) : undefined;
     if (status === 401) {
       throw new AuthError(
-        `not authenticated: ${describeBody(text)} (HTTP 401)`,
+        `not authenticated: ${describeBody(text, enc)} (HTTP 401)`,
         401,
         'check the token: --token-file, RDADMIN_TOKEN, or `rdadmin login`',
       );
     }
     if (status === 403) {
-      const body = describeBody(text);
+      const body = describeBody(text, enc);
       throw new AuthError(
         `permission denied: ${body} (HTTP 403)`,
         403,
         // rdadmin serve's token and settings routes take an administrator's session only.
         /administrator's session/.test(body)
           ? 'log in as an administrator (`rdadmin login --username admin`) and run it with that profile'
-          : 'an API token needs the permission named above (`rdadmin tokens create --help`); a user session, the right in that area',
+          : this.proxy && http && !isJsonError(text)
+            ? `not the server's answer (it answers JSON): the proxy ${this.proxy.shown} (from ${this.proxy.from}) may have refused the request; check HTTP(S)_PROXY / ALL_PROXY, and NO_PROXY for a server that is to be reached directly`
+            : 'an API token needs the permission named above (`rdadmin tokens create --help`); a user session, the right in that area',
       );
     }
     if (status === 429) throw this.rateLimited(text, undefined);
+    if (http && REDIRECT_STATUS.has(status)) {
+      const moved = this.redirect(http.headers['location'], http.url);
+      if (moved) throw new ApiError(`${moved.message} (HTTP ${status})`, status, moved.hint);
+    }
     if (status < 200 || status >= 300) {
-      const message = `${describeBody(text)} (HTTP ${status})`;
+      const message = `${describeBody(text, enc)} (HTTP ${status})`;
       if (status >= 500) {
+        if (http && (GATEWAY_STATUS.has(status) || !isJsonError(text))) {
+          throw new GatewayError(
+            message,
+            status,
+            http.idempotent
+              ? 'the server (or a proxy in front of it) failed; check its log, then try again'
+              : 'a proxy or gateway in front of the server answered in its place: the change may or may not have been made; check, then try again',
+          );
+        }
         throw new ApiError(
           message,
           status,
@@ -944,6 +1183,14 @@ export class Transport {
         );
       }
       throw new ApiError(message, status);
+    }
+    if (enc) {
+      // A success the server sent, unreadable: what it did is not known.
+      throw new GatewayError(
+        `the server's answer (HTTP ${status}) cannot be read: ${describeBody(text, enc)}`,
+        status,
+        'a proxy in front of the server compresses answers that were not asked to be: configure it not to (rdadmin sends no Accept-Encoding), or point --url at the server itself',
+      );
     }
     if (!json && !text.trim()) {
       // An empty answer is fine for an action; where data is expected it is a fault, not "nothing".

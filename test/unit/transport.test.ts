@@ -3,7 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ApiError, AuthError, NetworkError, RateLimitedError, TimeoutError } from '../../src/cli/errors';
+import {
+  ApiError,
+  AuthError,
+  GatewayError,
+  NetworkError,
+  RateLimitedError,
+  TimeoutError,
+} from '../../src/cli/errors';
 import { path, retryAfterMs, Transport, type TransportOptions } from '../../src/client/transport';
 
 const ORIGIN = 'http://rd.test:21114';
@@ -114,14 +121,14 @@ describe('Transport: success', () => {
 });
 
 describe('Transport: server errors', () => {
-  it('maps an HTML error page to an ApiError carrying its title', async () => {
+  it("maps an HTML error page to a GatewayError (not the server's own answer) carrying its title", async () => {
     server()
       .intercept({ path: '/api/users', method: 'GET' })
       .reply(500, '<html><head><title>Bad Gateway</title></head><body><h1>nginx</h1></body></html>', {
         headers: { 'content-type': 'text/html' },
       });
     const err = await rejection(transport().call('GET', '/api/users'));
-    expectError(err, ApiError, 1, /HTTP 500/, /HTML page/, /"Bad Gateway"/);
+    expectError(err, GatewayError, 1, /HTTP 500/, /HTML page/, /"Bad Gateway"/);
     expect((err as ApiError).status).toBe(500);
     expect(err.message).not.toMatch(/<h1>/);
   });
@@ -211,7 +218,7 @@ describe('Transport: network faults', () => {
   it('reports a 502 on a POST at once', async () => {
     server().intercept({ path: '/api/users', method: 'POST' }).reply(502, 'Bad Gateway');
     const err = await rejection(transport({ retries: 2 }).call('POST', '/api/users', { body: {} }));
-    expectError(err, ApiError, 1, /HTTP 502/, /Bad Gateway/);
+    expectError(err, GatewayError, 1, /HTTP 502/, /Bad Gateway/);
     expect((err as ApiError).status).toBe(502);
     expect(calls()).toHaveLength(1);
   });
