@@ -133,6 +133,8 @@ const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 const RATE_RETRIES = 4;
 /** The longest Retry-After waited out; a longer one fails the call at once, naming the wait. */
 const RATE_WAIT_MAX_MS = 60_000;
+/** The shortest wait after a 429, whatever its Retry-After says. */
+const RATE_WAIT_MIN_MS = 1000;
 
 /** How long a Retry-After header asks to wait (seconds or an HTTP date); undefined when it says nothing usable. */
 export function retryAfterMs(header: string | string[] | undefined, now = Date.now()): number | undefined {
@@ -142,6 +144,14 @@ export function retryAfterMs(header: string | string[] | undefined, now = Date.n
   if (!/ GMT$/.test(v)) return undefined;
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** `55 s`, `3600 s (about 1 h)`, `315619200 s (about 3653 days)`. */
+function longWait(ms: number): string {
+  const s = Math.ceil(ms / 1000);
+  if (s < 3600) return `${s} s`;
+  const h = Math.round(s / 3600);
+  return `${s} s (about ${h < 48 ? `${h} h` : `${Math.round(s / 86400)} days`})`;
 }
 
 /**
@@ -794,7 +804,7 @@ export class Transport {
       `${describeBody(text)} (HTTP 429)`,
       waitMs,
       waitMs !== undefined
-        ? `the server asks to wait ${Math.ceil(waitMs / 1000)} s before the next request`
+        ? `the server asks to wait ${longWait(waitMs)} before the next request`
         : `the server (or a proxy in front of it) limits the request rate; try again later, or with a lower --concurrency (now ${this.opts.connections})`,
     );
   }
@@ -810,7 +820,12 @@ export class Transport {
   private slowDown(err: RateLimitedError, tries: number): boolean {
     if (tries >= (this.opts.rateRetries ?? RATE_RETRIES)) return false;
     if (err.retryAfterMs !== undefined && err.retryAfterMs > RATE_WAIT_MAX_MS) return false;
-    const wait = err.retryAfterMs ?? Math.round(1000 * 2 ** tries * (0.75 + Math.random() / 2));
+    // Retry-After: 0 (or a date already past) still waits a second: sent again at once, the
+    // requests would only be refused again in a burst.
+    const wait =
+      err.retryAfterMs !== undefined
+        ? Math.max(err.retryAfterMs, RATE_WAIT_MIN_MS)
+        : Math.round(1000 * 2 ** tries * (0.75 + Math.random() / 2));
     if (!this.rateNoticed) {
       this.rateNoticed = true;
       this.opts.notice?.(

@@ -240,7 +240,7 @@ describe('what a user sees when things go wrong (users view)', () => {
     };
     expectFailure(await view(base), 1, [
       'error: slow down (HTTP 429)',
-      'hint: the server asks to wait 3600 s before the next request',
+      'hint: the server asks to wait 3600 s (about 1 h) before the next request',
     ]);
     expect(seen).toHaveLength(1);
   });

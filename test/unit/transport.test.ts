@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MockAgent } from 'undici';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import {
   ApiError,
@@ -280,12 +280,42 @@ describe('Transport: a server that asks to slow down (429)', () => {
     expect(notices).toHaveLength(1);
   });
 
+  it('Retry-After: 0 still waits a second between tries (no burst of requests refused again)', async () => {
+    for (let i = 0; i < 5; i++) slowDown({ 'retry-after': '0' });
+    // The recorded waits pass on the clock as real ones would (the gate is timed by Date.now()).
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const { t, waits } = patient({
+        sleep: async (ms) => {
+          waits.push(ms);
+          vi.setSystemTime(Date.now() + ms);
+        },
+      });
+      const err = await rejection(t.call('POST', '/api/users/g1/disable'));
+      expectError(err, RateLimitedError, 1, /slow down \(HTTP 429\)/);
+      expect(waits).toEqual([1000, 1000, 1000, 1000]);
+      expect(calls()).toHaveLength(5);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('names a very long wait in days as well', async () => {
+    slowDown({ 'retry-after': String(3653 * 86400) });
+    const err = await rejection(patient().t.call('POST', '/api/users/g1/disable'));
+    expect((err as RateLimitedError).hint).toBe(
+      'the server asks to wait 315619200 s (about 3653 days) before the next request',
+    );
+  });
+
   it('does not wait out a Retry-After over a minute: reports it at once, naming the wait', async () => {
     slowDown({ 'retry-after': '3600' });
     const { t, waits } = patient();
     const err = await rejection(t.call('POST', '/api/users/g1/disable'));
     expectError(err, RateLimitedError, 1, /slow down \(HTTP 429\)/);
-    expect((err as RateLimitedError).hint).toBe('the server asks to wait 3600 s before the next request');
+    expect((err as RateLimitedError).hint).toBe(
+      'the server asks to wait 3600 s (about 1 h) before the next request',
+    );
     expect(waits).toEqual([]);
     expect(calls()).toHaveLength(1);
   });
