@@ -365,13 +365,24 @@ one-time invitation link, which is printed here for you to pass on.`,
         `invite ${user.name} <${email}> into group '${user.group_name}'`,
       );
     const res = await ctx.api.users.invite(user);
+    // The server builds the link from the address the request reached; behind a proxy that is
+    // not one users can open unless it was told (serve --public-url / --trust-proxy).
+    const link = res?.invitation_url;
+    const base = link?.slice(0, Math.max(0, link.indexOf('/api/invitations/')));
+    const used = ctx.config.url?.replace(/\/+$/, '');
+    if (base && used && base.toLowerCase() !== used.toLowerCase())
+      ctx.out.warn(
+        `the invitation link starts with ${base}, not with ${used} where rdadmin reached the server: if users cannot open it, start rdadmin serve with --public-url set to the address they reach it at (or, behind a reverse proxy, with --trust-proxy)`,
+      );
     if (ctx.out.json) {
       ctx.out.jsonValue(res ?? {});
       return;
     }
-    if (res?.invitation_url && res.email_sent !== true) {
-      ctx.out.success(`Invited ${user.name}. No email was sent: give this link to the user.`);
-      ctx.out.data(res.invitation_url);
+    if (link && res.email_sent !== true) {
+      ctx.out.success(
+        `Invited ${user.name}. No email was sent: give this link to the user${res.expires_at ? ` (valid until ${res.expires_at})` : ''}.`,
+      );
+      ctx.out.data(link);
     } else {
       ctx.out.success(`Invited ${user.name}: the server sends the invitation to ${email}.`);
     }

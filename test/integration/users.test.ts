@@ -166,7 +166,8 @@ describe('users new and invite', () => {
       },
     );
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('No email was sent');
+    expect(r.stderr).toMatch(/No email was sent: give this link to the user \(valid until \d{4}-\d\d-\d\dT/);
+    expect(r.stderr).not.toContain('warning');
     const link = r.stdout.trim();
     expect(link).toMatch(new RegExp(`^${s.url}/api/invitations/rdi_`));
     expect(await status('newbie')).toBe(-1);
@@ -184,6 +185,25 @@ describe('users new and invite', () => {
       email_sent: false,
       invitation_url: expect.stringContaining('/api/invitations/'),
     });
+  });
+
+  it('warns when the link does not start with the address rdadmin reached the server at', async () => {
+    const other = await startTestServer({ config: { publicUrl: 'https://rd.example.com/rustdesk' } });
+    try {
+      const r = await cli(
+        ['users', 'invite', '--email', 'p@example.com', '--name', 'pub', '--group_name', 'Default'],
+        {
+          env: { RDADMIN_URL: other.url, RDADMIN_TOKEN: other.token },
+        },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^https:\/\/rd\.example\.com\/rustdesk\/api\/invitations\/rdi_/);
+      expect(r.stderr).toContain(
+        `warning: the invitation link starts with https://rd.example.com/rustdesk, not with ${other.url} where rdadmin reached the server: if users cannot open it, start rdadmin serve with --public-url set to the address they reach it at (or, behind a reverse proxy, with --trust-proxy)`,
+      );
+    } finally {
+      await other.close();
+    }
   });
 
   it('an invitee disabled before accepting and enabled again gets the invitation back, not a login without a password', async () => {
