@@ -78,6 +78,14 @@ describe('users view', () => {
     expect(names(accent.stdout)).toEqual(['José']);
     const cjk = await cli(['users', 'view', '--name', '山田', '--json'], { env });
     expect(names(cjk.stdout)).toEqual(['山田太郎']);
+    // A backslash escapes the next character, as the server reads the pattern (as documented).
+    await s.seedUsers(['back\\slash', 'backslash']);
+    const plain = await cli(['users', 'view', '--name', 'back\\slash', '--json'], { env });
+    expect(names(plain.stdout)).toEqual(['backslash']);
+    const doubled = await cli(['users', 'view', '--name', 'back\\\\slash', '--json'], { env });
+    expect(names(doubled.stdout)).toEqual(['back\\slash']);
+    const literal = await cli(['users', 'view', '--name', 'back\\slash', '--exact', '--json'], { env });
+    expect(names(literal.stdout)).toEqual(['back\\slash']);
   });
 
   it("'-' means 'not set'", async () => {
