@@ -7,7 +7,7 @@ import { type AreaSpec, opt, selector, str, type VerbSpec } from '../src/cli/ver
 import { type AccessAnswer, reachableBy } from '../src/client/access-explain';
 import { wildcard } from '../src/client/filters';
 import { collect } from '../src/client/iter';
-import { exactRows, nameExists, resolveExact } from '../src/client/resolve';
+import { exactRows, resolveExact } from '../src/client/resolve';
 import { passwordProblem, USER_STATUS_LABEL } from '../src/wire/rules';
 import type { UserRow } from '../src/wire/users';
 
@@ -186,8 +186,28 @@ async function dryRunNewUser(ctx: Ctx, action: 'create' | 'invite', user: NewUse
     if (!(err instanceof AuthError)) throw err;
     ctx.out.warn(`could not check that user group '${user.group_name}' exists: ${err.message}`);
   }
-  if (await nameExists(user.name, (p) => ctx.api.users.list({ name: p })))
-    throw new CliError(`a user named '${user.name}' already exists`, Exit.failed);
+  let existing: UserRow | undefined;
+  for await (const row of exactRows(
+    user.name,
+    (p) => ctx.api.users.list({ name: p }),
+    (u) => u.name,
+  ))
+    existing = row;
+  if (existing) {
+    // rdadmin serve renews the invitation of a user who never accepted one (the row then carries
+    // invitation_expires_at), invited with the same email into the same group.
+    const renewable =
+      action === 'invite' &&
+      (existing as Record<string, unknown>)['invitation_expires_at'] !== undefined &&
+      existing.email?.toLowerCase() === user.email?.toLowerCase() &&
+      existing.group_name === user.group_name;
+    if (!renewable) throw new CliError(`a user named '${user.name}' already exists`, Exit.failed);
+    if (ctx.out.json) ctx.out.jsonValue({ ...user, action: 'renew invitation', dry_run: true });
+    ctx.out.info(
+      `Dry run: would renew the invitation of ${user.name} <${user.email}> (a new link; the earlier one would stop working); nothing was changed.`,
+    );
+    return;
+  }
   if (ctx.out.json) ctx.out.jsonValue({ ...user, action, dry_run: true });
   ctx.out.info(`Dry run: would ${what}; nothing was changed.`);
 }
@@ -379,8 +399,11 @@ one-time invitation link, which is printed here for you to pass on.`,
       return;
     }
     if (link && res.email_sent !== true) {
+      const until = res.expires_at ? ` (valid until ${res.expires_at})` : '';
       ctx.out.success(
-        `Invited ${user.name}. No email was sent: give this link to the user${res.expires_at ? ` (valid until ${res.expires_at})` : ''}.`,
+        (res as Record<string, unknown>)['renewed'] === true
+          ? `Renewed the invitation of ${user.name}: the earlier link no longer works. No email was sent: give this new link to the user${until}.`
+          : `Invited ${user.name}. No email was sent: give this link to the user${until}.`,
       );
       ctx.out.data(link);
     } else {

@@ -22,6 +22,8 @@ export type LoginLimits = typeof LOGIN_LIMITS;
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const MAX_KEYS = 10_000;
+/** A step back of the clock larger than this settles every key at once (LoginGuard.now()). */
+const STEP_MS = 1_000;
 /** Keys unchanged for this long are not read back at start-up (and are deleted then). */
 const KEEP_MS = 7 * 24 * HOUR;
 
@@ -54,11 +56,26 @@ export interface FailureReport {
   consecutive: number;
 }
 
+/**
+ * Brings a key's times back to `now` where they are later: the server's clock stepped back since
+ * they were stamped (NTP correcting a clock that ran ahead). Such a failure was never aged out (only
+ * those an hour before now are) and blocked until its own time plus the window: a step back of a
+ * day turned the minute's throttle into a day's, for everyone behind that address, administrators
+ * too, and the table kept it across a restart. Counted as failing now, it throttles for its window
+ * at most. The times stay in order (a clamped time is the latest).
+ */
+function settle(t: Track, now: number): void {
+  for (let i = t.failures.length - 1; i >= 0 && t.failures[i]! > now; i--) t.failures[i] = now;
+  if (t.updatedAt > now) t.updatedAt = now;
+}
+
 export class LoginGuard {
   private readonly tracks = new Map<string, Track>();
   /** Keys evicted from memory and not yet deleted from the store. */
   private dropped: string[] = [];
   private loaded: Promise<void> | undefined;
+  /** The latest time the guard has read from its clock (see now()). */
+  private latest = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly clock: () => Date,
@@ -71,16 +88,14 @@ export class LoginGuard {
   /** Reads the stored counters back, once (a failed read is tried again on the next call). */
   private ready(): Promise<void> {
     if (!this.store) return Promise.resolve();
-    this.loaded ??= this.store.load(this.clock().getTime() - KEEP_MS, this.maxKeys).then(
+    this.loaded ??= this.store.load(this.now() - KEEP_MS, this.maxKeys).then(
       (rows) => {
         // Least recently changed first: the map's first key is the one to evict.
         for (const r of rows) {
           if (this.tracks.has(r.key)) continue; // changed here meanwhile: memory is newer
-          this.tracks.set(r.key, {
-            failures: r.failures,
-            consecutive: r.consecutive,
-            updatedAt: r.updatedAt,
-          });
+          const t = { failures: r.failures, consecutive: r.consecutive, updatedAt: r.updatedAt };
+          settle(t, this.now());
+          this.tracks.set(r.key, t);
         }
       },
       (err: unknown) => {
@@ -89,6 +104,18 @@ export class LoginGuard {
       },
     );
     return this.loaded;
+  }
+
+  /**
+   * The clock's time. When it is well behind a time read before, the clock stepped back: every
+   * key's times are brought back to it at once (settle()), so each key's throttle ends within its
+   * window of the step, not of whenever that key is next tried (track() settles the smaller steps).
+   */
+  private now(): number {
+    const now = this.clock().getTime();
+    if (now < this.latest - STEP_MS) for (const t of this.tracks.values()) settle(t, now);
+    this.latest = now;
+    return now;
   }
 
   /** Writes the current counters of these keys (and forgets evicted ones) in the store. */
@@ -108,6 +135,7 @@ export class LoginGuard {
   private track(key: string, now: number, create: boolean): Track | undefined {
     let t = this.tracks.get(key);
     if (t) {
+      settle(t, now);
       while (t.failures.length && t.failures[0]! <= now - HOUR) t.failures.shift();
     } else if (create) {
       if (this.tracks.size >= this.maxKeys) {
@@ -130,7 +158,7 @@ export class LoginGuard {
   /** The latest moment one of these keys is throttled until, or undefined when none is. */
   async blocked(keys: readonly string[]): Promise<Block | undefined> {
     await this.ready();
-    const now = this.clock().getTime();
+    const now = this.now();
     let worst: Block | undefined;
     for (const key of keys) {
       const t = this.track(key, now, false);
@@ -150,7 +178,7 @@ export class LoginGuard {
   /** Counts a failed login against every key (stored before it answers); reports the alarms it raises. */
   async fail(keys: readonly string[]): Promise<FailureReport> {
     await this.ready();
-    const now = this.clock().getTime();
+    const now = this.now();
     const alarms = new Set<number>();
     const report: FailureReport = { alarms: [], lastMinute: 0, lastHour: 0, consecutive: 0 };
     for (const key of keys) {
@@ -176,7 +204,7 @@ export class LoginGuard {
   /** A successful login ends the consecutive run of its keys. */
   async succeed(keys: readonly string[]): Promise<void> {
     await this.ready();
-    const now = this.clock().getTime();
+    const now = this.now();
     const changed: string[] = [];
     for (const key of keys) {
       const t = this.track(key, now, false);

@@ -10,9 +10,31 @@ import { SECURITY_HEADERS } from './headers';
 import { REQUEST_TIMED_OUT, timedOut } from './http';
 import { loggedPath } from './line-log';
 import { startRetention } from './retention';
-import { openStore, type Store } from './store';
+import { inTransaction, openStore, type Store } from './store';
+import { ConsoleOp, ConsoleType } from './store/audit';
 import { makeDataDir, unwritableFolder } from './store/db';
 import { MigrationStopped } from './store/migrations';
+
+/**
+ * `serve --log-retention-days N`: stores the setting, and when that changes it, says so in the
+ * console log as `rdadmin settings set` does (a change of how long the logs are kept is itself
+ * kept): the server's own change, no operator and no address, as for --forget-sealed-passwords.
+ */
+async function startRetentionSetting(store: Store, days: number): Promise<void> {
+  const was = await store.settings.get('log_retention_days');
+  if (was === days) return;
+  await inTransaction(store, async (tx) => {
+    await tx.settings.set('log_retention_days', days);
+    await tx.audit.console({
+      typ: ConsoleType.device,
+      iop: ConsoleOp.updateDevice,
+      operatorGuid: null,
+      operator: '',
+      ip: '',
+      detail: `settings: log_retention_days=${days} (was ${was}; rdadmin serve --log-retention-days)`,
+    });
+  });
+}
 
 export { lineLog } from './line-log';
 export { DataFileError } from './store/data-file-error';
@@ -247,8 +269,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     });
     stopIfAsked();
     await bootstrap(store, opts.log);
-    if (opts.logRetentionDays !== undefined)
-      await store.settings.set('log_retention_days', opts.logRetentionDays);
+    if (opts.logRetentionDays !== undefined) await startRetentionSetting(store, opts.logRetentionDays);
     const { app } = createApp({
       store,
       clock,

@@ -66,6 +66,51 @@ describe('log retention', () => {
     expect((await s.store.auditLogs.listConsole({}, 0, 10)).rows.map((x) => x.operator)).toEqual(['new']);
   });
 
+  it('keeps an open connection its device still reports past the retention period, so its close ends it; drops the never-closed ones', async () => {
+    now = T0 - 40 * DAY;
+    s = await startTestServer({ clock: () => new Date(now) });
+    const c = new SimClient(s.url, { id: '1', uuid: 'u' });
+    await c.heartbeat();
+    await c.connectionOpened(1, 42n, '10.0.0.9'); // a kiosk session, 40 days long
+    await c.connectionAuthorised(1, 42n, ['999888777', 'ctl-pc'], 0);
+    await c.connectionOpened(2, 43n, '10.0.0.9'); // never closed, no longer reported
+    await c.connectionOpened(3, 44n, '10.0.0.9'); // never closed; the client restarted since …
+    now = T0 - 3_600_000;
+    await c.connectionOpened(3, 45n, '10.0.0.7'); // … and reuses id 3 for a new connection
+    now = T0;
+    c.conns = [1, 3];
+    await c.heartbeat();
+    await s.store.settings.set('log_retention_days', 30);
+    const open = async () =>
+      (await s!.store.auditLogs.listConn({}, 0, 10)).rows.map((r) => [r.conn_id, r.session_id, r.end_time]);
+
+    const r = await applyRetention(s.store, new Date(T0));
+    expect(r?.deleted.conn).toBe(2);
+    expect(await open()).toEqual([
+      [3, '45', null],
+      [1, '42', null],
+    ]);
+    // The server was down a few hours (no heartbeat since): the pass at its start keeps them too.
+    now = T0 + 5 * 3_600_000;
+    expect((await applyRetention(s.store, new Date(now)))?.deleted.conn).toBe(0);
+    await c.connectionClosed(1, 42n);
+    const [closed] = (await s.store.auditLogs.listConn({ remote: '999888777' }, 0, 10)).rows;
+    expect(closed).toMatchObject({
+      conn_id: 1,
+      peer_id: '999888777',
+      conn_type: 0,
+      ip: '10.0.0.9',
+      created_at: new Date(T0 - 40 * DAY).toISOString(),
+      end_time: new Date(now).toISOString(),
+    });
+    expect((await counts(s)).conn).toBe(2); // no record of its own for the close
+    // The device went silent at T0, longer ago than the retention now: its open record goes; the
+    // closed one counts from its end (T0 + 5 h), an hour younger than the cutoff.
+    now += 30 * DAY - 3_600_000;
+    expect((await applyRetention(s.store, new Date(now)))?.deleted.conn).toBe(1);
+    expect(await open()).toEqual([[1, '42', new Date(T0 + 5 * 3_600_000).toISOString()]]);
+  });
+
   it('forgets nonces after an hour: a repeat after that is stored again', async () => {
     s = await startTestServer({ clock: () => new Date(now) });
     now = T0;
@@ -126,9 +171,19 @@ describe('log retention', () => {
       now = T0;
       srv = await start(30);
       await srv.close(); // waits for the pass started with the server
+      srv = await start(30); // unchanged: nothing to record
+      await srv.close();
       srv = await start();
       expect(await srv.store.settings.get('log_retention_days')).toBe(30);
-      expect((await counts(srv)).console).toBe(0);
+      // The old record went; the change of the setting is in the console log, as a settings change.
+      expect(await srv.store.audit.listConsole()).toEqual([
+        expect.objectContaining({
+          typ: 2,
+          iop: 12,
+          operator: '',
+          detail: 'settings: log_retention_days=30 (was 0; rdadmin serve --log-retention-days)',
+        }),
+      ]);
       await srv.close();
     } finally {
       await rm(dataDir, { recursive: true, force: true });

@@ -106,6 +106,36 @@ describe('connection audits from clients', () => {
     expect(data[0]).toMatchObject({ peer_id: '', end_time: secs(T0 + 2_000) });
   });
 
+  it("a close after the server's clock stepped back never ends before the start: it lasts what the server measured", async () => {
+    const c = new SimClient(s.url, dev);
+    await c.connectionOpened(5, 8n, '10.5.5.5');
+    await new Promise((r) => setTimeout(r, 60)); // the connection lasts at least 60 ms
+    now -= 3_600_000; // NTP steps the server's clock back an hour
+    await c.connectionClosed(5, 8n);
+    const row = s.store.database.sqlite
+      .prepare('SELECT created_at, end_time FROM audit_conn WHERE conn_id = 5')
+      .get() as { created_at: string; end_time: string };
+    const length = Date.parse(row.end_time) - Date.parse(row.created_at);
+    expect(row.created_at).toBe(new Date(T0).toISOString());
+    expect(length).toBeGreaterThanOrEqual(60);
+    expect(length).toBeLessThan(10_000);
+    // Opened before the server started (a record an earlier run left: nothing measured it): it ends
+    // at its start, a length that cannot be told is not made up.
+    s.store.database.sqlite
+      .prepare(
+        `INSERT INTO audit_conn (guid, device_id, device_id_fold, conn_id, session_id, created_at)
+         VALUES ('earlier-run', ?, ?, 6, '9', ?)`,
+      )
+      .run(dev.id, dev.id, new Date(T0 + 60_000).toISOString());
+    await c.connectionClosed(6, 9n);
+    const { data, total } = await list('conn');
+    expect(total).toBe(2);
+    expect(data.find((r) => r['conn_id'] === 6)).toMatchObject({
+      created_at: secs(T0 + 60_000),
+      end_time: secs(T0 + 60_000),
+    });
+  });
+
   it('an authorise or close whose "new" was lost still makes a record; a bare post records nothing', async () => {
     const c = new SimClient(s.url, dev);
     await c.connectionAuthorised(11, 5n, ['444', 'x'], 4);

@@ -117,6 +117,45 @@ describe('POST /api/devices/{guid}/disconnect', () => {
     expect(pending()).toEqual([]);
   });
 
+  it('a clock step back (NTP) does not keep a device that went away online, nor its connections live', async () => {
+    await connected('777', [9]);
+    await connected('778', [4]);
+    const online = async (id: string) => {
+      const rows = (await s.call('GET', `/api/devices?id=${id}`, s.token)).json?.['data'] as {
+        is_online: boolean;
+      }[];
+      return rows[0]!.is_online;
+    };
+    // A small step (10 s, within the 45 s timeout): a device still beating is not dropped by it.
+    now -= 10_000;
+    expect(await online('778')).toBe(true);
+    // An hour's step: device 777's last heartbeat is now an hour ahead; 50 s later it is gone.
+    now += 10_000 - 3_600_000 + 50_000;
+    expect(await online('777')).toBe(false);
+    const guid = await guidOf('777');
+    expect((await s.call('POST', `/api/devices/${guid}/disconnect`, s.token, {})).json).toEqual({
+      conns: [],
+    });
+    expect(pending()).toEqual([]);
+    expect(await s.store.audit.listConsole()).toEqual([]);
+  });
+
+  it('a queued drop stamped ahead of the clock (a step back) is discarded, not delivered later to a reused id', async () => {
+    const c = await connected('888', [2]);
+    const guid = await guidOf('888');
+    await s.call('POST', `/api/devices/${guid}/disconnect`, s.token, {});
+    c.conns = [];
+    now -= 3_600_000; // the drop is now stamped an hour ahead
+    expect((await c.heartbeat()).disconnect).toBeUndefined();
+    expect(pending()).toEqual([]);
+    c.conns = [2]; // a restarted client reusing id 2 for an unrelated connection
+    expect((await c.heartbeat()).disconnect).toBeUndefined();
+    // A small step keeps a drop's due delivery.
+    await s.call('POST', `/api/devices/${guid}/disconnect`, s.token, {});
+    now -= 10_000;
+    expect((await c.heartbeat()).disconnect).toEqual([2]);
+  });
+
   it('needs device:rw; unknown devices are 404 and bad bodies 400, each with {error}', async () => {
     await connected('666', [1]);
     const guid = await guidOf('666');

@@ -123,6 +123,24 @@ describe('login throttling and alarms', () => {
     expect((await alarms()).map((x) => x.typ)).toEqual([3, 3, 5]);
   });
 
+  it("a clock step back (NTP) never makes a throttle longer than its window: a day's step, a minute's wait", async () => {
+    for (let i = 0; i < LOGIN_LIMITS.perMinute; i++) {
+      now += 1_000;
+      expect((await login('bob', 'wrong')).status).toBe(401);
+    }
+    now -= 86_400_000; // the failures are now stamped a day ahead of the server's clock
+    const r = await login('admin', 'test1234');
+    expect(r.status).toBe(429);
+    expect(Number(r.retryAfter)).toBeGreaterThan(0);
+    expect(Number(r.retryAfter)).toBeLessThanOrEqual(60);
+    expect(r.body['error']).toBe(
+      `too many failed logins from 127.0.0.1: try again after ${new Date(now + 60_000).toISOString()} (in 60 s)`,
+    );
+    now += 60_000;
+    expect((await login('admin', 'test1234')).status).toBe(200);
+    expect((await login('bob', 'password123')).status).toBe(200);
+  });
+
   it('unknown user names count too (per client IP), and the 429 names the IP', async () => {
     for (let i = 0; i < LOGIN_LIMITS.perMinute; i++) await login(`ghost${i}`, 'x');
     const r = await login('admin', 'test1234');
@@ -162,6 +180,17 @@ describe('login throttling and alarms', () => {
       expect(after.body['error']).toBe(before.body['error']);
       now = T0 + 1_000 + 60_000;
       expect((await login('bob', 'password123')).status).toBe(200);
+    });
+
+    it('failures stamped ahead of the clock (a step back) read back from the table throttle for their window at most', async () => {
+      await fail('ghost', LOGIN_LIMITS.perHour); // throttled for the hour
+      now -= 86_400_000;
+      await restart();
+      const r = await login('admin', 'test1234');
+      expect(r.status).toBe(429);
+      expect(Number(r.retryAfter)).toBeLessThanOrEqual(3_600);
+      now += 3_600_000;
+      expect((await login('admin', 'test1234')).status).toBe(200);
     });
 
     it('the hourly window and the consecutive run carry over; a success still ends the run', async () => {

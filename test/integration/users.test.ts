@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SimClient } from '../../src/sim/rustdesk-client';
 import { cli } from '../helpers/cli';
 import { startTestServer, type TestServer } from '../helpers/server';
 
@@ -230,7 +231,7 @@ describe('users new and invite', () => {
     expect(enabled.code, enabled.stderr).toBe(0);
     expect(await status('invitee')).toBe(-1);
     expect((await s.store.audit.listConsole())[0]!.detail).toContain(
-      "enabled user 'invitee' (invitation pending again)",
+      "enabled user 'invitee' (invitation pending again, until ",
     );
     const accept = await fetch(link, { method: 'POST', body: JSON.stringify({ password: 'password123' }) });
     expect(accept.status).toBe(200);
@@ -269,6 +270,157 @@ describe('users new and invite', () => {
     expect(created.code).toBe(2);
     expect(s.logs.filter((l) => l.startsWith('POST /api/users'))).toEqual([]);
     expect(await s.store.users.getByName('x')).toBeUndefined();
+  });
+});
+
+describe('expired invitations', () => {
+  const T0 = Date.parse('2026-09-01T09:00:00Z');
+  const WEEK = 7 * 86_400_000;
+  let now = T0;
+  beforeEach(async () => {
+    await s.close();
+    now = T0;
+    s = await startTestServer({ clock: () => new Date(now) });
+    env = { RDADMIN_URL: s.url, RDADMIN_TOKEN: s.token };
+  });
+
+  const invite = (name: string, email: string, group = 'Default') =>
+    s.call('POST', '/api/users/invite', s.token, { name, email, group_name: group });
+  const accept = (url: string) =>
+    fetch(url, { method: 'POST', body: JSON.stringify({ password: 'password123' }) });
+  const row = async (name: string) => {
+    const rows = (await s.call('GET', `/api/users?name=${name}`, s.token)).json?.['data'] as Record<
+      string,
+      unknown
+    >[];
+    return rows[0]!;
+  };
+  const guid = async (name: string) => (await s.store.users.getByName(name))!.guid;
+  const details = async () => (await s.store.audit.listConsole()).map((e) => e.detail);
+
+  it('view says until when; enable says it expired; inviting again renews it: new link, group and devices kept', async () => {
+    await s.store.users.createGroup('Staff');
+    const first = await invite('inv2', 'inv2@example.com', 'Staff');
+    const oldLink = String(first.json?.['invitation_url']);
+    const device = new SimClient(s.url, { id: '424242' });
+    await device.heartbeat();
+    await s.adminOk('POST', `/api/devices/${(await s.store.devices.getById('424242'))!.guid}/assign`, {
+      type: 'user_name',
+      value: 'inv2',
+    });
+    expect(await row('inv2')).toMatchObject({
+      status: -1,
+      invitation_expires_at: new Date(T0 + WEEK).toISOString(),
+    });
+    expect(await row('admin')).not.toHaveProperty('invitation_expires_at');
+
+    now = T0 + WEEK + 1_000;
+    expect((await accept(oldLink)).status).toBe(404);
+    const enable = await s.call('POST', `/api/users/${await guid('inv2')}/enable`, s.token);
+    expect(enable.status).toBe(400);
+    expect(enable.json?.['error']).toBe(
+      `the invitation of user 'inv2' expired at ${new Date(T0 + WEEK).toISOString()}: invite them again (the same name, email <inv2@example.com> and user group 'Staff') for a new link; the user keeps its group and assignments`,
+    );
+    // Another address or another group is not a renewal: 409, saying what would be.
+    const other = await invite('inv2', 'else@example.com', 'Staff');
+    expect(other.status).toBe(409);
+    expect(other.json?.['error']).toBe(
+      "a user named 'inv2' already exists, invited as <inv2@example.com> and not accepted yet: invite that address again for a new link, or delete the user to invite another address",
+    );
+    const group = await invite('inv2', 'inv2@example.com');
+    expect(group.status).toBe(409);
+    expect(group.json?.['error']).toContain("invite again with --group_name 'Staff'");
+
+    // The CLI: a dry run foresees the renewal (not 'already exists'), and the run says what it did.
+    const inviteArgs = [
+      'users',
+      'invite',
+      '--email',
+      'INV2@example.com',
+      '--name',
+      'inv2',
+      '--group_name',
+      'Staff',
+    ];
+    const dry = await cli([...inviteArgs, '--dry-run'], { env });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toContain(
+      'Dry run: would renew the invitation of inv2 <INV2@example.com> (a new link; the earlier one would stop working); nothing was changed.',
+    );
+    const dryOther = await cli(
+      [...inviteArgs.slice(0, 3), 'else@example.com', ...inviteArgs.slice(4), '--dry-run'],
+      {
+        env,
+      },
+    );
+    expect(dryOther.code).toBe(1);
+    expect(dryOther.stderr).toContain("a user named 'inv2' already exists");
+    const human = await cli(inviteArgs, { env });
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stderr).toContain(
+      'Renewed the invitation of inv2: the earlier link no longer works. No email was sent: give this new link to the user (valid until',
+    );
+    const again = await cli([...inviteArgs, '--json'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    const renewed = JSON.parse(again.stdout) as Record<string, unknown>;
+    expect(renewed).toMatchObject({
+      guid: await guid('inv2'),
+      expires_at: new Date(now + WEEK).toISOString(),
+      email_sent: false,
+      renewed: true,
+    });
+    expect(renewed['invitation_url']).not.toBe(oldLink);
+    expect(await row('inv2')).toMatchObject({
+      status: -1,
+      group_name: 'Staff',
+      invitation_expires_at: new Date(now + WEEK).toISOString(),
+    });
+    expect((await details())[0]).toBe(
+      `invitation renewed for user 'inv2' <inv2@example.com>: the earlier link no longer works; no email sent, invitation link handed to the operator (expires ${new Date(now + WEEK).toISOString()}) (API token 'all')`,
+    );
+    expect((await accept(String(renewed['invitation_url']))).status).toBe(200);
+    expect(await row('inv2')).toMatchObject({ status: 1, group_name: 'Staff' });
+    expect(await row('inv2')).not.toHaveProperty('invitation_expires_at');
+    expect((await s.store.devices.getById('424242'))!.user_guid).toBe(await guid('inv2'));
+    // Accepted: an invitation is not renewed any more.
+    const late = await invite('inv2', 'inv2@example.com', 'Staff');
+    expect(late.status).toBe(409);
+    expect(late.json?.['error']).toBe(
+      "a user named 'inv2' already exists and can log in (an invitation is renewed only for a user who never accepted one): choose another name",
+    );
+  });
+
+  it('inviting again makes the earlier, unexpired link stop working', async () => {
+    const first = await invite('inv3', 'inv3@example.com');
+    now += 60_000;
+    const second = await invite('inv3', 'inv3@example.com');
+    expect(second.status).toBe(200);
+    expect((await accept(String(first.json?.['invitation_url']))).status).toBe(404);
+    expect((await accept(String(second.json?.['invitation_url']))).status).toBe(200);
+  });
+
+  it('disabled before it expired, enabled after: refused as expired (no pending claim); inviting again brings the user back', async () => {
+    await invite('inv4', 'inv4@example.com');
+    const g = await guid('inv4');
+    expect((await s.call('POST', `/api/users/${g}/disable`, s.token)).status).toBe(200);
+    now = T0 + WEEK + 1_000;
+    const enable = await s.call('POST', `/api/users/${g}/enable`, s.token);
+    expect(enable.status).toBe(400);
+    expect(enable.json?.['error']).toMatch(/^the invitation of user 'inv4' expired at .*: invite them again/);
+    expect((await s.store.users.getByName('inv4'))!.status).toBe(0);
+    expect((await details()).some((d) => d.includes('pending again'))).toBe(false);
+    const again = await invite('inv4', 'inv4@example.com');
+    expect(again.status).toBe(200);
+    expect((await s.store.users.getByName('inv4'))!.status).toBe(-1);
+    expect((await details())[0]).toContain(
+      "invitation renewed for user 'inv4' <inv4@example.com> (was disabled)",
+    );
+    // Disabled again and enabled while the new link works: pending again, and it says until when.
+    await s.call('POST', `/api/users/${g}/disable`, s.token);
+    expect((await s.call('POST', `/api/users/${g}/enable`, s.token)).status).toBe(200);
+    expect((await details())[0]).toBe(
+      `enabled user 'inv4' (invitation pending again, until ${new Date(now + WEEK).toISOString()}) (API token 'all')`,
+    );
   });
 });
 

@@ -26,8 +26,23 @@ import { constraintViolation } from '../store/db';
 import type { DeviceRecord, ListedDevice } from '../store/devices';
 import { handshakeValue } from '../store/strategies';
 
+/**
+ * Whether a device last seen at `lastOnline` counts as online at `now` (ms): its last heartbeat is
+ * within the online timeout of now, on either side. A time ahead of now means the server's clock
+ * stepped back since that heartbeat (NTP correcting a clock that ran ahead): such a time says
+ * nothing about how long ago the device was seen, so one up to the timeout ahead counts as seen
+ * at most the timeout ago (a device still beating restamps itself within seconds), and one further
+ * ahead not as recent at all. Reading it as "seen 0 s ago", as `now - last <= timeout` does, kept
+ * a device that went away online for the whole step (an hour for an hour). Left: a stamp far ahead
+ * counts again for twice the timeout when the clock catches up with it (nothing stored tells it
+ * from a real heartbeat then).
+ */
+export function seenRecently(lastOnline: string | null, now: number, onlineTimeoutS: number): boolean {
+  const last = lastOnline ? Date.parse(lastOnline) : Number.NaN;
+  return Number.isFinite(last) && Math.abs(now - last) <= onlineTimeoutS * 1000;
+}
+
 export function deviceRow(d: ListedDevice, now: number, onlineTimeoutS: number) {
-  const last = d.last_online ? Date.parse(d.last_online) : Number.NaN;
   return {
     guid: d.guid,
     id: d.id,
@@ -42,7 +57,7 @@ export function deviceRow(d: ListedDevice, now: number, onlineTimeoutS: number) 
       ip: d.ip,
     },
     status: d.status,
-    is_online: Number.isFinite(last) && now - last <= onlineTimeoutS * 1000,
+    is_online: seenRecently(d.last_online, now, onlineTimeoutS),
     last_online: d.last_online,
     user_name: d.user_name,
     group_name: d.group_name,
@@ -250,8 +265,7 @@ export function registerDeviceRoutes(r: RouteTable, deps: AppDeps): void {
    */
   async function liveConns(d: DeviceRecord): Promise<number[]> {
     const timeout = await store.settings.get('online_timeout');
-    const last = d.last_online ? Date.parse(d.last_online) : Number.NaN;
-    if (!(deps.clock().getTime() - last <= timeout * 1000)) return [];
+    if (!seenRecently(d.last_online, deps.clock().getTime(), timeout)) return [];
     let reported: number[] = [];
     try {
       const v: unknown = JSON.parse(d.conns);

@@ -48,6 +48,8 @@ export function userRow(u: ListedUser) {
     tfa_enforced: u.tfa_enforced,
     totp_enabled: u.totp_enabled,
     created_at: u.created_at,
+    // rdadmin serve's own, not Pro's: only on users who never accepted their invitation.
+    ...(u.invitation_expires_at !== undefined ? { invitation_expires_at: u.invitation_expires_at } : {}),
   };
 }
 
@@ -85,7 +87,7 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
       path: '/api/users',
       tag: 'users',
       summary:
-        "List users. `name` and `group_name` are case-insensitive LIKE patterns (`%`, `_`, `\\` escapes); a lone `-` means 'not set'. A non-admin session (a RustDesk client's group list) sees the enabled users it may reach: its own group and the user groups it or its group has a rule to. With `accessible` (what clients send) each row also carries `grp`, the group name, as clients read it.",
+        "List users. `name` and `group_name` are case-insensitive LIKE patterns (`%`, `_`, `\\` escapes); a lone `-` means 'not set'. A non-admin session (a RustDesk client's group list) sees the enabled users it may reach: its own group and the user groups it or its group has a rule to. With `accessible` (what clients send) each row also carries `grp`, the group name, as clients read it. A user who never accepted an invitation also carries `invitation_expires_at` (this server's own field, not Pro's): until when the link works (a past time: expired, invite again for a new one), or null when none is left.",
       access: { area: 'user', level: 'r', allowUserSession: true },
       query: PageQuery.extend(UserFilterQuery.shape),
       response: UserList,
@@ -170,7 +172,7 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
       path: '/api/users/invite',
       tag: 'users',
       summary:
-        'Invite a user: creates an unverified user and a one-time invitation link. This server sends no email: the link is returned (`invitation_url`, `email_sent: false`) and must be passed on.',
+        "Invite a user: creates an unverified user and a one-time invitation link (valid 7 days). This server sends no email: the link is returned (`invitation_url`, `expires_at`, `email_sent: false`) and must be passed on. Inviting again a user who never accepted (same name and email; a disabled one too) renews the invitation: a new link, the earlier one stops working, the user's group, note and assignments stay (the group given must be the user's). Any other existing user is 409.",
       access: { area: 'user', level: 'rw' },
       body: InviteUserBody,
       response: InviteResult,
@@ -179,8 +181,8 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
       const body = await readBody(c, InviteUserBody);
       const group = await store.users.getGroupByName(body.group_name);
       if (!group) throw new HttpError(400, `user group '${body.group_name}' does not exist`);
-      if (await store.users.getByName(body.name))
-        throw new HttpError(409, `a user named '${body.name}' already exists`);
+      const existing = await store.users.getByName(body.name);
+      if (existing) return renewInvitation(c, existing, body);
       const secret = newSecret('rdi');
       const { guid, inv } = await changeRecorded(
         deps,
@@ -211,6 +213,63 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
       return c.json({ guid, invitation_url: url, expires_at: inv.expires_at, email_sent: false });
     },
   );
+
+  /**
+   * `POST /api/users/invite` for a name that exists. A user who never accepted an invitation (no
+   * password: unverified, or disabled before accepting) with the same email gets a new one: an
+   * expired link was otherwise a dead end that only deleting the user (and losing its group,
+   * devices, address books) got out of. The earlier links stop working; the user stays unverified
+   * (a disabled one is enabled again by this, as by `enable`: inviting is asking them in). Anyone
+   * else is 409, with what to do instead.
+   */
+  async function renewInvitation(c: RouteContext, user: UserRecord, body: InviteUserBody) {
+    const taken = `a user named '${user.name}' already exists`;
+    if (user.password_hash !== null)
+      throw new HttpError(
+        409,
+        `${taken} and can log in (an invitation is renewed only for a user who never accepted one): choose another name`,
+      );
+    if (user.email.toLowerCase() !== body.email.toLowerCase())
+      throw new HttpError(
+        409,
+        `${taken}, invited as <${user.email}> and not accepted yet: invite that address again for a new link, or delete the user to invite another address`,
+      );
+    if (user.group_name !== body.group_name)
+      throw new HttpError(
+        409,
+        `${taken}, invited into user group '${user.group_name}': invite again with --group_name '${user.group_name}' for a new link (renewing keeps the group)`,
+      );
+    refuseAdminsForTokens(c, [user], 'renew the invitation of');
+    const secret = newSecret('rdi');
+    const renewed = await changeRecorded(
+      deps,
+      c,
+      ConsoleType.user,
+      ConsoleOp.updateUser,
+      async (tx) => {
+        // Checked again in the transaction: the old link may have been accepted meanwhile.
+        const current = await tx.users.getByGuid(user.guid);
+        if (!current) throw new HttpError(404, `user not found: ${user.guid}`);
+        if (current.password_hash !== null)
+          throw new HttpError(409, `${taken} and has just accepted the invitation`);
+        await tx.auth.dropInvitationsOf(user.guid);
+        if (current.status !== UserStatus.unverified)
+          await tx.users.update([user.guid], { status: UserStatus.unverified });
+        const inv = await tx.auth.createInvitation(hashToken(secret), user.guid, deps.config.invitationTtl);
+        return { inv, wasDisabled: current.status === UserStatus.disabled };
+      },
+      ({ inv, wasDisabled }) =>
+        `invitation renewed for user '${user.name}' <${user.email}>${wasDisabled ? ' (was disabled)' : ''}: the earlier link no longer works; no email sent, invitation link handed to the operator (expires ${inv.expires_at})`,
+    );
+    const base = c.env?.batch?.base ?? publicBase(c, deps.config);
+    return c.json({
+      guid: user.guid,
+      invitation_url: `${base}/api/invitations/${secret}`,
+      expires_at: renewed.inv.expires_at,
+      email_sent: false,
+      renewed: true,
+    });
+  }
 
   r.add(
     {
@@ -308,25 +367,33 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
         tag: 'users',
         summary:
           action === 'enable'
-            ? 'Enable a user.'
+            ? 'Enable a user. An invited user who never accepted (disabled meanwhile) gets the invitation back while it is valid; once it has expired, 400: invite them again.'
             : "Disable a user; the user's sessions end and tokens they own stop working.",
         access: { area: 'user', level: 'rw' },
         response: Ok,
       },
       async (c) => {
         const user = await loadOne(c.req.param('guid') ?? '');
+        // An invited user who never accepted has no password: enabling them gives the invitation
+        // back (valid until it expires), not an account nobody can log in to; once it has expired
+        // there is nothing to give back, and the way on is a new invitation.
+        const pending = action === 'enable' && user.password_hash === null;
+        const inv = pending ? await store.auth.pendingInvitation(user.guid) : undefined;
+        if (pending && (!inv || Date.parse(inv.expires_at) <= deps.clock().getTime())) {
+          throw new HttpError(
+            400,
+            `the invitation of user '${user.name}' ${inv ? `expired at ${inv.expires_at}` : 'is gone'}: invite them again (the same name, email <${user.email}> and user group '${user.group_name}') for a new link; the user keeps its group and assignments`,
+          );
+        }
         if (action === 'disable') refuseSelf(c, [user], 'disable');
         else if (user.status === UserStatus.unverified) {
           throw new HttpError(
             400,
-            `user '${user.name}' has not accepted the invitation yet and has no password`,
+            `user '${user.name}' has not accepted the invitation yet and has no password${inv ? ` (the link works until ${inv.expires_at})` : ''}`,
           );
         }
         refuseAdminsForTokens(c, [user], action);
         // The change, the end of the sessions and the audit record: all or nothing.
-        // An invited user who was disabled before accepting has no password: enabling them again
-        // gives the invitation back (valid until it expires), not an account nobody can log in to.
-        const pending = action === 'enable' && user.password_hash === null;
         await changeRecorded(
           deps,
           c,
@@ -343,7 +410,7 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
             });
             if (action === 'disable') await tx.auth.deleteSessionsOf([user.guid]);
           },
-          `${action}d user '${user.name}'${pending ? ' (invitation pending again)' : ''}`,
+          `${action}d user '${user.name}'${pending ? ` (invitation pending again, until ${inv!.expires_at})` : ''}`,
         );
         return c.json({});
       },

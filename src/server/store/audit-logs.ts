@@ -211,7 +211,18 @@ export function logMemos(sqlite: SQLite.Database): LogMemos {
   };
 }
 
+/** The most open connections whose opening moment this process remembers (see AuditLogRepo.openedAt). */
+const OPENED_AT_MAX = 10_000;
+
 export class AuditLogRepo {
+  /**
+   * When (performance.now(), a clock no step of the system's touches) this process recorded each
+   * connection record it opened and has not seen closed, by record id; the least recent first, at
+   * most OPENED_AT_MAX. It gives a connection whose close comes after a step back of the server's
+   * clock its true length (see endTime()); lost on restart, like any memory.
+   */
+  private readonly openedAt = new Map<number, number>();
+
   constructor(
     private readonly db: Kysely<DB>,
     private readonly now: () => Date,
@@ -243,7 +254,7 @@ export class AuditLogRepo {
       const ts = this.now().toISOString();
       let q = trx
         .selectFrom('audit_conn')
-        .select(['id', 'session_id', 'ip'])
+        .select(['id', 'session_id', 'ip', 'created_at'])
         .where('device_id', '=', e.device_id)
         .where('conn_id', '=', e.conn_id)
         .where('end_time', 'is', null);
@@ -264,10 +275,11 @@ export class AuditLogRepo {
         end_time: null,
       };
       if (e.kind === 'new') {
-        await trx
+        const r = await trx
           .insertInto('audit_conn')
           .values({ ...base, guid: newGuid(this.now().getTime()), ip: e.ip })
-          .execute();
+          .executeTakeFirst();
+        if (r.insertId !== undefined) this.opened(Number(r.insertId));
         return 'stored';
       }
       const patch =
@@ -280,7 +292,7 @@ export class AuditLogRepo {
               primary_auth: e.primary_auth,
               two_factor: e.two_factor,
             }
-          : { end_time: ts };
+          : { end_time: open ? this.endTime(open.id, open.created_at, ts) : ts };
       if (open) {
         await trx
           .updateTable('audit_conn')
@@ -295,6 +307,32 @@ export class AuditLogRepo {
       }
       return 'stored';
     });
+  }
+
+  /** Remembers when this process opened connection record `id` (see openedAt). */
+  private opened(id: number): void {
+    if (this.openedAt.size >= OPENED_AT_MAX) {
+      const oldest = this.openedAt.keys().next().value;
+      if (oldest !== undefined) this.openedAt.delete(oldest);
+    }
+    this.openedAt.set(id, performance.now());
+  }
+
+  /**
+   * The end time of connection record `id`, opened at `start`, closed `now` (ISO 8601 UTC): never
+   * before its start. An end before the start means the server's clock stepped back during the
+   * connection; the listing showed such a record as lasting 0 s (or less), whatever its length. Its
+   * length is then what this process measured since it opened the record (openedAt), counted from
+   * its start; when that is unknown (opened before a restart), it ends at its start: a length that
+   * cannot be told is not made up.
+   */
+  private endTime(id: number, start: string, now: string): string {
+    const since = this.openedAt.get(id);
+    this.openedAt.delete(id);
+    if (now >= start) return now;
+    const from = Date.parse(start);
+    if (since === undefined || !Number.isFinite(from)) return start;
+    return new Date(from + Math.max(0, performance.now() - since)).toISOString();
   }
 
   fileEvent(e: FileEvent): Promise<Stored> {
@@ -613,13 +651,28 @@ export class AuditLogRepo {
 
   /**
    * Deletes records older than `cutoff` (ISO 8601 UTC) from the four logs; a connection counts
-   * from its end (or its start while it has none). Returns how many rows went from each.
+   * from its end. One not closed yet counts from the last heartbeat that reported it live: a
+   * session longer than the retention period (a kiosk, unattended access) keeps its record while
+   * its device still reports it, else its later close would find nothing and make a record of its
+   * own, with no peer, type or start. The heartbeats store only the latest report (the device's
+   * `conns`, at `last_online`): so a record counts from `last_online` while that report lists its
+   * `conn_id` and it is the device's newest open record with that id (a restarted client reuses
+   * ids: an older one was never closed), else from its start. A never-closed record of a device
+   * gone or no longer reporting it ages out as before. Returns how many rows went from each log.
    */
   async prune(cutoff: string): Promise<{ conn: number; file: number; alarm: number; console: number }> {
     return transact(this.db, async (trx) => {
       const conn = await trx
         .deleteFrom('audit_conn')
-        .where(sql<SqlBool>`COALESCE(end_time, created_at) < ${cutoff}`)
+        .where(
+          sql<SqlBool>`COALESCE(end_time, created_at) < ${cutoff} AND NOT (end_time IS NULL AND EXISTS (
+            SELECT 1 FROM devices d
+            WHERE d.id = audit_conn.device_id AND d.last_online >= ${cutoff} AND json_valid(d.conns)
+              AND EXISTS (SELECT 1 FROM json_each(d.conns) WHERE value = audit_conn.conn_id)
+              AND NOT EXISTS (SELECT 1 FROM audit_conn n
+                WHERE n.device_id = audit_conn.device_id AND n.conn_id = audit_conn.conn_id
+                  AND n.end_time IS NULL AND n.id > audit_conn.id)))`,
+        )
         .executeTakeFirst();
       const file = await trx.deleteFrom('audit_file').where('created_at', '<', cutoff).executeTakeFirst();
       const alarm = await trx.deleteFrom('audit_alarm').where('created_at', '<', cutoff).executeTakeFirst();

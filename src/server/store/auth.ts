@@ -170,6 +170,31 @@ export class AuthRepo {
       .executeTakeFirst();
   }
 
+  /**
+   * The newest invitation of this user not used yet (expired or not), or undefined: the one its
+   * link is for (inviting again replaces the others, see dropInvitationsOf()).
+   */
+  pendingInvitation(userGuid: string): Promise<Selectable<InvitationTable> | undefined> {
+    return this.db
+      .selectFrom('invitations')
+      .selectAll()
+      .where('user_guid', '=', userGuid)
+      .where('used_at', 'is', null)
+      .orderBy('expires_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  /** Deletes the user's invitations not used yet: their links stop working. How many went. */
+  async dropInvitationsOf(userGuid: string): Promise<number> {
+    const r = await this.db
+      .deleteFrom('invitations')
+      .where('user_guid', '=', userGuid)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   async useInvitation(tokenHash: string): Promise<boolean> {
     const r = await this.db
       .updateTable('invitations')

@@ -234,10 +234,14 @@ const BEAT_UPDATE =
   'UPDATE devices SET last_online = ?, conns = ?, ip = ?, uuid = ?, updated_at = ? WHERE guid = ?';
 const BEAT_PENDING = 'SELECT 1 FROM pending_disconnects WHERE device_guid = ? LIMIT 1';
 // A queued disconnect is settled by the first heartbeat that reports its connection (delivered),
-// or dropped once older than DISCONNECT_TTL_MS; until then it waits (a connection may be audited
-// before a heartbeat reports it).
+// or dropped once its age is past DISCONNECT_TTL_MS; until then it waits (a connection may be
+// audited before a heartbeat reports it). Its age is measured both ways: one stamped more than the
+// TTL ahead of now (the server's clock stepped back since it was queued) has no age that can be
+// told, and would otherwise wait as long as the step, then drop an unrelated connection of a
+// restarted client that reuses its id; so it is dropped too (the console may ask again). Whatever
+// the step, no queued drop is delivered more than twice the TTL after it was asked for.
 const BEAT_TAKE = `DELETE FROM pending_disconnects
-  WHERE device_guid = ? AND (conn_id IN (SELECT value FROM json_each(?)) OR created_at < ?)
+  WHERE device_guid = ? AND (conn_id IN (SELECT value FROM json_each(?)) OR created_at < ? OR created_at > ?)
   RETURNING conn_id, created_at`;
 
 /**
@@ -348,15 +352,18 @@ export class DeviceRepo {
     guid: string,
     conns: readonly number[],
   ): Promise<number[]> {
-    const cutoff = new Date(this.now().getTime() - DISCONNECT_TTL_MS).toISOString();
+    const now = this.now().getTime();
+    const cutoff = new Date(now - DISCONNECT_TTL_MS).toISOString();
+    const ahead = new Date(now + DISCONNECT_TTL_MS).toISOString();
     const taken = await run<{ conn_id: number; created_at: string }>(BEAT_TAKE, [
       guid,
       JSON.stringify(conns),
       cutoff,
+      ahead,
     ]);
-    // Taken rows are reported by this heartbeat or too old; only the former are delivered.
+    // Taken rows are reported by this heartbeat or out of their time; only the former are delivered.
     return taken
-      .filter((r) => r.created_at >= cutoff)
+      .filter((r) => r.created_at >= cutoff && r.created_at <= ahead)
       .map((r) => r.conn_id)
       .sort((a, b) => a - b);
   }

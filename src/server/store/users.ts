@@ -46,6 +46,11 @@ export interface ListedUser {
   tfa_enforced: boolean;
   totp_enabled: boolean;
   created_at: string;
+  /**
+   * Set for a user who never accepted an invitation (no password yet): until when its link works
+   * (past: expired), or null when none is left. Absent for everyone else.
+   */
+  invitation_expires_at?: string | null;
 }
 
 /** A whole user record and its group's name. */
@@ -63,8 +68,12 @@ const PATCHABLE = new Set([
   'password_hash',
 ]);
 
+// The invitation is looked up for the users without a password alone (CASE: not for the others),
+// through the invitations_user index (migration 0020).
 const LISTED = `u.guid, u.name, u.display_name, u.email, u.note, u.status, u.is_admin, g.name,
-  u.email_verification, u.tfa_enforced, u.totp_secret IS NOT NULL, u.created_at`;
+  u.email_verification, u.tfa_enforced, u.totp_secret IS NOT NULL, u.created_at,
+  u.password_hash IS NULL, CASE WHEN u.password_hash IS NULL THEN (SELECT max(i.expires_at)
+    FROM invitations i WHERE i.user_guid = u.guid AND i.used_at IS NULL) END`;
 
 function listed(r: unknown[]): ListedUser {
   return {
@@ -80,11 +89,15 @@ function listed(r: unknown[]): ListedUser {
     tfa_enforced: r[9] === 1,
     totp_enabled: r[10] === 1,
     created_at: r[11] as string,
+    ...(r[12] === 1 ? { invitation_expires_at: (r[13] as string | null) ?? null } : {}),
   };
 }
 
-/** The listed form of a whole user record. */
-export function listedUser(u: UserRecord): ListedUser {
+/**
+ * The listed form of a whole user record; for a user without a password, `invitation` is until when
+ * its invitation works (AuthRepo.pendingInvitation()), null when it has none.
+ */
+export function listedUser(u: UserRecord, invitation: string | null = null): ListedUser {
   return {
     guid: u.guid,
     name: u.name,
@@ -98,6 +111,7 @@ export function listedUser(u: UserRecord): ListedUser {
     tfa_enforced: u.tfa_enforced === 1,
     totp_enabled: u.totp_secret !== null,
     created_at: u.created_at,
+    ...(u.password_hash === null ? { invitation_expires_at: invitation } : {}),
   };
 }
 
