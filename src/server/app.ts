@@ -13,6 +13,7 @@ import { registerAuthRoutes } from './routes/auth';
 import { registerBatchRoutes } from './routes/batch';
 import { registerDeviceRoutes } from './routes/devices';
 import { registerGroupRoutes } from './routes/groups';
+import { registerHomeRoute } from './routes/home';
 import { registerOpenApiRoute } from './routes/openapi';
 import { registerSettingsRoutes } from './routes/settings';
 import { registerStrategyRoutes } from './routes/strategies';
@@ -113,6 +114,7 @@ export function createApp(deps: AppDeps) {
   registerAuditRoutes(routes, deps);
   registerBatchRoutes(routes, deps);
   registerOpenApiRoute(routes, SERVER_VERSION);
+  registerHomeRoute(routes);
 
   return { app, routes: routes.specs };
 }

@@ -31,8 +31,20 @@ export interface RouteSpec {
   body?: z.ZodType;
   query?: z.ZodType;
   response?: z.ZodType;
-  /** Describes a non-JSON answer (plain text). */
+  /** Describes a non-JSON answer (plain text, unless `responseMedia` names another type). */
   responseText?: string;
+  /** The media type of a non-JSON answer (`text/plain` when omitted). */
+  responseMedia?: string;
+  /**
+   * The error text of every 401 of this route, for a client that acts on that exact text; the
+   * reason goes to the `WWW-Authenticate` header (RFC 6750 `error_description`) instead.
+   */
+  unauthorized?: string;
+}
+
+/** A text as an RFC 6750 quoted `error_description`: printable ASCII without `"` and `\`. */
+function descriptionText(text: string): string {
+  return text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '?');
 }
 
 export type Handler = (c: Context<AppEnv>) => Response | Promise<Response>;
@@ -56,9 +68,23 @@ export class RouteTable {
           `${spec.method} ${spec.path} cannot be part of a batch: a batch holds admin API requests only`,
         );
       }
-      c.set('principal', await authorize(this.deps, c, spec.access));
+      c.set('principal', await this.authorize(spec, c));
       return handler(c);
     });
+  }
+
+  private async authorize(spec: RouteSpec, c: Context<AppEnv>) {
+    if (spec.unauthorized === undefined) return authorize(this.deps, c, spec.access);
+    try {
+      return await authorize(this.deps, c, spec.access);
+    } catch (err) {
+      if (!(err instanceof HttpError) || err.status !== 401) throw err;
+      c.header(
+        'WWW-Authenticate',
+        `Bearer error="invalid_token", error_description="${descriptionText(err.message)}"`,
+      );
+      throw new HttpError(401, spec.unauthorized);
+    }
   }
 
   /** Runs one request through the app, as if it had arrived on its own (the batch route). */

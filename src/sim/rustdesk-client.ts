@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Agent, type Dispatcher, request } from 'undici';
 import { stringifyJson } from '../wire/json-lossless';
 
-// Behaves like a stock RustDesk client towards the API server (server-model.md §2): heartbeat on
-// the client's cadence, system info when the server asks for it, presets, `--assign`, `--deploy`,
-// and the audit records the controlled side posts.
+// Behaves like a stock RustDesk client towards the API server (server-model.md §2): system info
+// at start (before its first heartbeat) and when the server asks for it, heartbeat on the client's
+// cadence, presets, `--assign`, `--deploy`, the audit records the controlled side posts, and what
+// the controlling side sends (its login, the in-session note, the question for the live
+// connection's GUID).
 // Used by tests, the benchmarks and load runs; it only ever talks to the URL it is given.
 
 export interface SimDeviceInfo {
@@ -19,6 +21,27 @@ export interface SimDeviceInfo {
   /** `preset-*` keys sent with the system info (e.g. {'preset-user-name': 'mike'}). */
   presets?: Record<string, string>;
 }
+
+export interface SimOptions {
+  /**
+   * What the client sends first after it starts. `sysinfo` (the default) is what a stock client
+   * does on every start (sync.rs): its system info, then its heartbeat. `heartbeat` sends the
+   * heartbeat alone, so the heartbeat creates the device and the server's `sysinfo` answer brings
+   * the upload (what happens when a device is deleted while its client runs, or with older clients).
+   */
+  firstContact?: 'sysinfo' | 'heartbeat';
+}
+
+/** The question for the live connection's GUID (`GET /api/audit/conn/active`) and its answer. */
+export interface ActiveConnAnswer {
+  status: number;
+  text: string;
+  /** The GUID, when the answer was 200 with one; null on a 200 without (JSON null or ''). */
+  guid?: string | null;
+}
+
+/** The client's waits between its questions for the live connection's GUID (model.dart). */
+export const AUDIT_GUID_RETRY_MS = [1000, 1000, 2000, 2000, 3000, 3000];
 
 export interface HeartbeatAnswer {
   sysinfo?: unknown;
@@ -42,11 +65,21 @@ export class SimClient {
   readonly info: Required<Omit<SimDeviceInfo, 'presets'>> & { presets: Record<string, string> };
   /** Active connection ids reported in heartbeats. */
   conns: number[] = [];
-  /** What the server last returned as `modified_at` (sent back, opaque). */
-  modifiedAt: unknown;
+  /**
+   * What the server last returned as `modified_at`, sent back with every heartbeat (0 until the
+   * server sends one). Kept only when it is a whole number, as the client reads it (an i64).
+   */
+  modifiedAt = 0;
   /** The last strategy the server delivered. */
   strategy: HeartbeatAnswer['strategy'];
+  /** System-info uploads the server took (answered SYSINFO_UPDATED). */
   sysinfoUploads = 0;
+  /**
+   * When system info is to be uploaded: `now` before the next heartbeat (at start, and again after
+   * ID_NOT_FOUND: a stock client retries at its next tick), `later` after another answer (a stock
+   * client waits two minutes; here, until the server asks or the client restarts), or not at all.
+   */
+  private sysinfoDue: 'now' | 'later' | false;
   /** Heartbeats in run() that failed (network error, or a non-200 answer). */
   heartbeatErrors = 0;
   private readonly base: string;
@@ -55,8 +88,10 @@ export class SimClient {
     baseUrl: string,
     device: SimDeviceInfo,
     private readonly dispatcher: Dispatcher = defaultAgent(),
+    options: SimOptions = {},
   ) {
     this.base = baseUrl.replace(/\/+$/, '');
+    this.sysinfoDue = (options.firstContact ?? 'sysinfo') === 'sysinfo' ? 'now' : false;
     this.info = {
       uuid: Buffer.from(randomUUID()).toString('base64'),
       hostname: `host-${device.id}`,
@@ -83,37 +118,148 @@ export class SimClient {
     return { status: res.statusCode, text: await res.body.text() };
   }
 
-  /** One heartbeat; follows up with system info when asked, and applies disconnects and strategy. */
+  /**
+   * The client's process starts again: it uploads its system info before its next heartbeat. What
+   * it keeps on disk (its uuid, the last `modified_at`) stays.
+   */
+  restart(): void {
+    this.sysinfoDue = 'now';
+  }
+
+  /**
+   * One tick of the client's sync loop: its system info first while that is due (see SimOptions),
+   * then the heartbeat; follows up with system info when the heartbeat's answer asks for it, and
+   * applies disconnects and strategy.
+   */
   async heartbeat(): Promise<HeartbeatAnswer> {
+    if (this.sysinfoDue === 'now') await this.sysinfo();
     const body: Record<string, unknown> = { id: this.info.id, uuid: this.info.uuid, ver: 1004003 };
-    if (this.modifiedAt !== undefined) body['modified_at'] = this.modifiedAt;
     if (this.conns.length) body['conns'] = this.conns;
+    body['modified_at'] = this.modifiedAt;
     const res = await this.post('/api/heartbeat', body);
     const answer = (res.text ? JSON.parse(res.text) : {}) as HeartbeatAnswer;
     if (res.status !== 200) return answer;
-    if (answer.modified_at !== undefined) this.modifiedAt = answer.modified_at;
+    if (Number.isSafeInteger(answer.modified_at)) this.modifiedAt = answer.modified_at as number;
     if (answer.strategy) this.strategy = answer.strategy;
     if (answer.disconnect?.length) this.conns = this.conns.filter((c) => !answer.disconnect!.includes(c));
+    // The stock client uploads at its next tick (3 s later); here at once.
     if (answer.sysinfo !== undefined) await this.sysinfo();
     return answer;
   }
 
-  /** Uploads system info and presets; answers the server's text (SYSINFO_UPDATED / ID_NOT_FOUND). */
+  /**
+   * Uploads system info and presets, as sync.rs builds them: the device name and username presets
+   * replace `hostname` and `username`, the others go as `preset-*` keys. Answers the server's text
+   * (SYSINFO_UPDATED / ID_NOT_FOUND / an error); only SYSINFO_UPDATED ends the need to upload.
+   */
   async sysinfo(): Promise<string> {
-    const { id, uuid, hostname, username, os, cpu, memory, version, presets } = this.info;
+    const { id, uuid, hostname, username, os, cpu, memory, version } = this.info;
+    const {
+      'preset-device-name': presetName,
+      'preset-device-username': presetUsername,
+      ...presets
+    } = this.info.presets;
     const res = await this.post('/api/sysinfo', {
       id,
       uuid,
-      hostname,
-      username,
+      hostname: presetName || hostname,
+      username: presetUsername || username,
       os,
       cpu,
       memory,
       version,
       ...presets,
     });
-    this.sysinfoUploads++;
+    this.sysinfoDue = res.text === 'SYSINFO_UPDATED' ? false : res.text === 'ID_NOT_FOUND' ? 'now' : 'later';
+    if (this.sysinfoDue === false) this.sysinfoUploads++;
     return res.text;
+  }
+
+  /**
+   * The client's login (hbbs.dart LoginRequest): user name and password with this device's `id`
+   * and `uuid`. Answers the status and the parsed answer.
+   */
+  async login(
+    username: string,
+    password: string,
+  ): Promise<{ status: number; json: Record<string, unknown> | undefined }> {
+    const res = await this.post('/api/login', {
+      username,
+      password,
+      id: this.info.id,
+      uuid: this.info.uuid,
+      autoLogin: true,
+      type: 'account',
+      deviceInfo: { os: 'linux', type: 'client', name: this.info.hostname },
+    });
+    let json: Record<string, unknown> | undefined;
+    try {
+      json = JSON.parse(res.text) as Record<string, unknown>;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, json };
+  }
+
+  /**
+   * The note the controlling user types in the session's toolbar ("Note", ui_session_interface.rs
+   * send_note): `id` is the controlled device, `session_id` this side's session with it; no token,
+   * no uuid, no nonce. The client ignores the answer; it is returned here.
+   */
+  sendNote(remoteId: string, sessionId: bigint, note: string): Promise<{ status: number; text: string }> {
+    return this.post('/api/audit/conn', { id: remoteId, session_id: sessionId, note });
+  }
+
+  /**
+   * One question for the GUID of the live connection to `remoteId` in this session (model.dart
+   * _queryAuditGuid), with the user's session token.
+   */
+  async activeConn(
+    remoteId: string,
+    sessionId: bigint,
+    connType: number,
+    token: string,
+  ): Promise<ActiveConnAnswer> {
+    const query = `id=${encodeURIComponent(remoteId)}&session_id=${sessionId}&conn_type=${connType}`;
+    const res = await request(`${this.base}/api/audit/conn/active?${query}`, {
+      method: 'GET',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      dispatcher: this.dispatcher,
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) return { status: res.statusCode, text };
+    let guid: string | null = null;
+    try {
+      const v = JSON.parse(text) as unknown;
+      guid = typeof v === 'string' && v !== '' ? v : null;
+    } catch {
+      guid = null;
+    }
+    return { status: res.statusCode, text, guid };
+  }
+
+  /**
+   * The client's whole search for the live connection's GUID (model.dart): it asks again after
+   * each wait of `waits` while the answer is 200 without a GUID, and gives up at once on any other
+   * status. `afterAsking` runs after each question (a test makes things happen between them).
+   * Answers the GUID, or undefined, and how many questions were asked.
+   */
+  async queryAuditGuid(
+    remoteId: string,
+    sessionId: bigint,
+    connType: number,
+    token: string,
+    waits: readonly number[] = AUDIT_GUID_RETRY_MS,
+    afterAsking?: (answer: ActiveConnAnswer, attempt: number) => Promise<void> | void,
+  ): Promise<{ guid?: string; asked: number }> {
+    for (let attempt = 1; attempt <= waits.length; attempt++) {
+      const answer = await this.activeConn(remoteId, sessionId, connType, token);
+      await afterAsking?.(answer, attempt);
+      if (answer.status !== 200) return { asked: attempt };
+      if (answer.guid) return { guid: answer.guid, asked: attempt };
+      if (attempt < waits.length) await new Promise((r) => setTimeout(r, waits[attempt - 1]));
+    }
+    return { asked: waits.length };
   }
 
   /** `rustdesk --assign --token T --user_name …` (fields without the `--`). */
@@ -240,9 +386,10 @@ export function simFleet(
   baseUrl: string,
   n: number,
   make: (i: number) => Partial<SimDeviceInfo> = () => ({}),
+  options: SimOptions = {},
 ): SimClient[] {
   return Array.from(
     { length: n },
-    (_, i) => new SimClient(baseUrl, { id: String(100_000_000 + i), ...make(i) }),
+    (_, i) => new SimClient(baseUrl, { id: String(100_000_000 + i), ...make(i) }, undefined, options),
   );
 }

@@ -8,21 +8,30 @@ import { stringifyJson } from './json-lossless';
 
 export const U64_MAX = 18446744073709551615n;
 
+const U64_RULE = `must be an unsigned 64-bit integer (0 to ${U64_MAX})`;
+
 /**
  * An unsigned 64-bit integer, as a decimal string with every digit. Accepts a bigint (from the
  * lossless JSON parser), a safe integer, or a digit string.
  */
-export const U64 = z.union([z.bigint(), z.number(), z.string()]).transform((v, ctx) => {
-  let b: bigint | undefined;
-  if (typeof v === 'bigint') b = v;
-  else if (typeof v === 'number' && Number.isSafeInteger(v)) b = BigInt(v);
-  else if (typeof v === 'string' && /^\d{1,20}$/.test(v)) b = BigInt(v);
-  if (b === undefined || b < 0n || b > U64_MAX) {
-    ctx.addIssue({ code: 'custom', message: `must be an unsigned 64-bit integer (0 to ${U64_MAX})` });
-    return z.NEVER;
-  }
-  return b.toString();
-});
+export const U64 = z
+  .union([z.bigint(), z.number(), z.string()], {
+    error: (issue) => (issue.input === undefined ? 'is required' : U64_RULE),
+  })
+  .transform((v, ctx) => {
+    let b: bigint | undefined;
+    if (typeof v === 'bigint') b = v;
+    else if (typeof v === 'number' && Number.isSafeInteger(v)) b = BigInt(v);
+    else if (typeof v === 'string' && /^\d{1,20}$/.test(v)) b = BigInt(v);
+    if (b === undefined || b < 0n || b > U64_MAX) {
+      ctx.addIssue({ code: 'custom', message: U64_RULE });
+      return z.NEVER;
+    }
+    return b.toString();
+  });
+
+/** The longest note a connection record takes (the client's note field stops at 256). */
+export const NOTE_MAX = 2000;
 
 const DeviceId = z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty').max(100);
 const Uuid = z.string({ error: 'must be a string' }).max(500).optional();
@@ -56,6 +65,18 @@ export const AuditConnBody = z.looseObject({
 });
 export type AuditConnBody = z.infer<typeof AuditConnBody>;
 
+/**
+ * POST /api/audit/conn with a `note`: the note the controlling user types in the session's toolbar
+ * ("Note"), posted by the controlling client without a token, uuid, conn_id or nonce
+ * (ui_session_interface.rs send_note). `id` is the controlled device, `session_id` the session.
+ */
+export const AuditSessionNoteBody = z.looseObject({
+  id: DeviceId,
+  session_id: U64,
+  note: z.string({ error: 'must be a string' }).max(NOTE_MAX, `must be at most ${NOTE_MAX} characters`),
+});
+export type AuditSessionNoteBody = z.infer<typeof AuditSessionNoteBody>;
+
 /** POST /api/audit/file: one file transfer. */
 export const AuditFileBody = z.looseObject({
   id: DeviceId,
@@ -85,7 +106,7 @@ export type AuditAlarmBody = z.infer<typeof AuditAlarmBody>;
 /** PUT /api/audit: the controlling user's note on a connection. */
 export const AuditNoteBody = z.object({
   guid: z.string().min(1).max(200),
-  note: z.string().max(2000, 'must be at most 2000 characters'),
+  note: z.string().max(NOTE_MAX, `must be at most ${NOTE_MAX} characters`),
 });
 
 /** GET /api/audit/conn/active: the live connection a controlling client asks about. */

@@ -414,7 +414,9 @@ describe('notes and the live connection (controlling client)', () => {
     const gone = await s.fetch('/api/audit/conn/active?id=123456789&session_id=18446744073709551615', {
       token: session,
     });
-    expect(gone.status).toBe(404);
+    // no live connection: 200 with null (the client asks again only after a 200)
+    expect(gone.status).toBe(200);
+    expect(await gone.json()).toBeNull();
     const missing = await s.fetch('/api/audit', {
       method: 'PUT',
       token: session,
@@ -439,7 +441,9 @@ describe('notes and the live connection (controlling client)', () => {
       });
     const active = (token: string) => s.fetch('/api/audit/conn/active?id=123456789&session_id=77', { token });
     for (const intruder of [await clientLogin('mallory', '555'), await s.login('mallory', 'password123')]) {
-      expect((await active(intruder)).status).toBe(404);
+      const a = await active(intruder);
+      expect(a.status).toBe(200);
+      expect(await a.json()).toBeNull();
       const r = await note(intruder, 'overwritten');
       expect(r.status).toBe(404);
       expect(((await r.json()) as { error: string }).error).toBe(`connection record not found: ${guid}`);

@@ -118,6 +118,15 @@ function check(spec: RouteSpec, who: string, r: RawAnswer, want: Expect): void {
   expect(r.status, where).toBe(want.status);
   const body = JSON.parse(r.text) as Record<string, unknown>;
   expect(Object.keys(body), where).toEqual(['error']);
+  if (want.status === 401 && spec.unauthorized !== undefined) {
+    // The route's fixed text (a client matches it exactly); the reason is in WWW-Authenticate.
+    expect(body['error'], where).toBe(spec.unauthorized);
+    const challenge = String(r.headers['www-authenticate']);
+    expect(challenge, where).toMatch(/^Bearer error="invalid_token", error_description="[^"]*"$/);
+    expect(/error_description="([^"]*)"/.exec(challenge)![1], where).toMatch(want.error);
+    return;
+  }
+  expect(r.headers['www-authenticate'], where).toBeUndefined();
   expect(body['error'], where).toMatch(want.error);
 }
 

@@ -36,7 +36,13 @@ async function setLastOnline(id: string, value: string | null) {
 
 describe('registration by RustDesk clients', () => {
   it('a first heartbeat creates the device and asks for sysinfo, which fills it in', async () => {
-    const c = new SimClient(s.url, { id: '123456789', hostname: 'PC01', username: 'jo', os: 'Windows 11' });
+    // A client whose heartbeat comes first (its device deleted while it runs, or an older client).
+    const c = new SimClient(
+      s.url,
+      { id: '123456789', hostname: 'PC01', username: 'jo', os: 'Windows 11' },
+      undefined,
+      { firstContact: 'heartbeat' },
+    );
     const answer = await c.heartbeat();
     expect(answer.sysinfo).toBe(1);
     expect(c.sysinfoUploads).toBe(1);
@@ -104,8 +110,12 @@ describe('registration by RustDesk clients', () => {
     expect(await a.deploy(s.token)).toBe('OK');
     const other = new SimClient(s.url, { id: '112' });
     expect((await other.heartbeat()).error).toMatch(/registered with another uuid/);
-    expect((await a.heartbeat()).sysinfo).toBe(1);
+    expect(other.sysinfoUploads).toBe(0);
+    // the deployed machine: its system info (taken), then its heartbeat
+    expect((await a.heartbeat()).error).toBeUndefined();
+    expect(a.sysinfoUploads).toBe(1);
     expect((await device('112'))!.uuid).toBe(a.info.uuid);
+    expect((await device('112'))!.sysinfo_at).not.toBeNull();
   });
 
   it('is online while heartbeats arrive and offline 45 s after the last one', async () => {

@@ -120,9 +120,13 @@ describe('sessions do not last for ever', () => {
       now += 10 * 86_400_000;
       expect((await me(busy)).status, `day ${day + 10}`).toBe(200);
     }
-    const r = await me(idle);
+    // /api/currentUser says 'Invalid token' (the legacy client's cue); the reason is in the header
+    const r = await s.fetch('/api/currentUser', { method: 'POST', token: idle });
     expect(r.status).toBe(401);
-    expect(r.json?.['error']).toBe('session expired: unused for more than 30 days; log in again');
+    expect(await r.json()).toEqual({ error: 'Invalid token' });
+    expect(r.headers.get('www-authenticate')).toBe(
+      'Bearer error="invalid_token", error_description="session expired: unused for more than 30 days; log in again"',
+    );
     const rows = s.store.database.sqlite.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number };
     expect(rows.n).toBe(1);
   });

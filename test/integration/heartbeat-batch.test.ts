@@ -17,7 +17,8 @@ afterEach(async () => {
 
 describe('heartbeats in batches', () => {
   it('concurrent heartbeats each register, update and answer their own device', async () => {
-    const fleet = simFleet(s.url, 120, (i) => ({ hostname: `pc-${i}` }));
+    // Heartbeats first (no system info before them): the batched heartbeats create the devices.
+    const fleet = simFleet(s.url, 120, (i) => ({ hostname: `pc-${i}` }), { firstContact: 'heartbeat' });
     const first = await Promise.all(fleet.map((c) => c.heartbeat()));
     for (const a of first) expect(a.sysinfo).toBe(1);
     expect(await s.store.devices.count()).toBe(120);

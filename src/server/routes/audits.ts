@@ -15,6 +15,7 @@ import {
   AuditFileList,
   AuditFileQuery,
   AuditNoteBody,
+  AuditSessionNoteBody,
   PageQuery,
 } from '../../wire/audits';
 import { parseJsonLossless, stringifyJson } from '../../wire/json-lossless';
@@ -40,7 +41,7 @@ import { fold } from '../store/like';
 // audits.py renders them; `session_id` is a JSON number with every digit of its 64 bits.
 
 /** Reads a JSON body without rounding large integers (session_id is an unsigned 64-bit number). */
-async function readLosslessBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+async function readLosslessValue(c: Context): Promise<unknown> {
   const text = await readText(c);
   let value: unknown = null;
   if (text.trim() !== '') {
@@ -52,8 +53,18 @@ async function readLosslessBody<T extends z.ZodType>(c: Context, schema: T): Pro
     checkWellFormed(value, text, 'request body');
   }
   if (value === null) throw new HttpError(400, 'request body is required (a JSON object)');
-  return parseWith(schema, value, 'request body');
+  return value;
 }
+
+async function readLosslessBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+  return parseWith(schema, await readLosslessValue(c), 'request body');
+}
+
+/**
+ * How long after a connection closed the controlling client's in-session note may still land on
+ * it: the note and the controlled side's close are posted by two machines, and may cross.
+ */
+export const SESSION_NOTE_AFTER_CLOSE_MS = 10 * 60_000;
 
 /** A JSON answer whose bigints are written as plain numbers. */
 function losslessJson(c: Context, value: unknown): Response {
@@ -210,13 +221,24 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
       path: '/api/audit/conn',
       tag: 'audit (clients)',
       summary:
-        "A connection event from the controlled device: `action: 'new'` (with `ip`) opens the record, `peer: [id, name]` + `type` marks it authorised, `action: 'close'` ends it. Events are joined by device `id`, `conn_id` and `session_id` (an unsigned 64-bit number, kept exactly). De-duplicated by `nonce`.",
+        "A connection event from the controlled device: `action: 'new'` (with `ip`) opens the record, `peer: [id, name]` + `type` marks it authorised, `action: 'close'` ends it. Events are joined by device `id`, `conn_id` and `session_id` (an unsigned 64-bit number, kept exactly). De-duplicated by `nonce`. A body with `note` is the note the controlling user types during the session (`{id, session_id, note}`, from the controlling client, no token): it sets the note of device `id`'s connection with that session, if that connection is open or closed less than ten minutes ago; it never creates a record, and answers the same whether or not one matched.",
       access: 'public',
-      body: AuditConnBody,
+      body: z.union([AuditConnBody, AuditSessionNoteBody]),
       responseText: Empty,
     },
     async (c) => {
-      const b = await readLosslessBody(c, AuditConnBody);
+      const value = await readLosslessValue(c);
+      if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'note' in value) {
+        // The controlling client's note: it sends no token (so Pro takes it without one), has no
+        // uuid of the controlled device (checkDevice) and ignores the answer. Knowing the session,
+        // a random 64-bit number, is what allows it. Not a console change: nothing goes to the
+        // console log.
+        const n = parseWith(AuditSessionNoteBody, value, 'request body');
+        const closedSince = new Date(deps.clock().getTime() - SESSION_NOTE_AFTER_CLOSE_MS).toISOString();
+        await store.auditLogs.setSessionNote(n.id, n.session_id, n.note, closedSince);
+        return c.body(null, 200);
+      }
+      const b = parseWith(AuditConnBody, value, 'request body');
       await checkDevice(b.id, b.uuid);
       const poster = {
         device_id: b.id,
@@ -323,17 +345,15 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
       path: '/api/audit/conn/active',
       tag: 'audit (clients)',
       summary:
-        "The GUID (a JSON string) of the live connection to device `id` with this `session_id` (and `conn_type`), so the controlling client can attach a note. For a session that is not an administrator's, only among the connections it may note (see PUT /api/audit).",
+        "The GUID (a JSON string) of the live connection to device `id` with this `session_id` (and `conn_type`), so the controlling client can attach a note; JSON `null` while there is none (yet): the controlled device's report of the connection may arrive after the question, and the client asks again only after a 200 without a GUID. For a session that is not an administrator's, only among the connections it may note (see PUT /api/audit).",
       access: { area: 'audit_log', level: 'r', allowUserSession: true },
       query: ActiveConnQuery,
-      response: z.string(),
+      response: z.string().nullable(),
     },
     async (c) => {
       const q = readQuery(c, ActiveConnQuery);
       const guid = await store.auditLogs.activeConn(q.id, q.session_id, q.conn_type, await noteScope(c));
-      if (!guid)
-        throw new HttpError(404, `no live connection to device '${q.id}' with session ${q.session_id}`);
-      return c.json(guid);
+      return c.json(guid ?? null);
     },
   );
 

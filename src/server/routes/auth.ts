@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import { z } from 'zod';
 import {
   CreateTokenBody,
@@ -12,9 +13,10 @@ import { formatPermissions, noPermissions, type Permissions } from '../../wire/s
 import { UserStatus } from '../../wire/users';
 import { changeRecorded } from '../audit-log';
 import { clientIp } from '../auth';
-import type { AppDeps } from '../context';
+import type { AppDeps, AppEnv } from '../context';
 import { checkPassword, hashToken, newSecret } from '../crypto';
 import { HttpError, readBody, readText } from '../http';
+import { loggedError, logSafe } from '../line-log';
 import { LOGIN_LIMITS, LoginGuard } from '../login-guard';
 import type { RouteTable } from '../routes';
 import { ConsoleOp, ConsoleType } from '../store/audit';
@@ -35,6 +37,42 @@ function payload(u: UserRecord) {
 
 export function registerAuthRoutes(r: RouteTable, deps: AppDeps): void {
   const { store } = deps;
+
+  /**
+   * A RustDesk client's login assigns its device to the user who logs in (server-model §1.4,
+   * "logging into that account on the device"; the client sends its `id` and `uuid`). Only a
+   * registered device whose uuid is the one sent (a registered device keeps its uuid, as at its
+   * heartbeat: a machine that only knows the ID cannot claim it), and only while it has no user: the
+   * spec does not say that a login takes a device from the user it is assigned to, so it stays
+   * theirs. Recorded in the console log; a failure never fails the login.
+   */
+  async function assignOnLogin(
+    c: Context<AppEnv>,
+    user: UserRecord,
+    id: string,
+    uuid: string,
+  ): Promise<void> {
+    try {
+      await changeRecorded(
+        deps,
+        c,
+        ConsoleType.device,
+        ConsoleOp.updateDevice,
+        async (tx) => {
+          const device = await tx.devices.getById(id);
+          if (!device || device.uuid === '' || device.uuid !== uuid || device.user_guid !== null)
+            return false;
+          // Not through assign(): that takes the user by name, where '-' means "unassign".
+          return (await tx.devices.update([device.guid], { user_guid: user.guid })) > 0;
+        },
+        (done) => (done ? `device ${id}: assigned to user '${user.name}' (login on the device)` : []),
+      );
+    } catch (err) {
+      deps.log(
+        `${logSafe(`login of '${user.name}' on device ${id}: device not assigned: `)}${loggedError(err)}`,
+      );
+    }
+  }
   const guard = new LoginGuard(
     deps.clock,
     { ...LOGIN_LIMITS, ...deps.config.loginLimits },
@@ -101,6 +139,7 @@ export function registerAuthRoutes(r: RouteTable, deps: AppDeps): void {
         (tx) => tx.auth.createSession(hashToken(token), user.guid, body.id, body.uuid),
         `login${body.id ? ` from device ${body.id}` : ''}`,
       );
+      if (body.id && body.uuid) await assignOnLogin(c, user, body.id, body.uuid);
       return c.json({ type: 'access_token', access_token: token, user: payload(user) });
     },
   );
@@ -110,8 +149,10 @@ export function registerAuthRoutes(r: RouteTable, deps: AppDeps): void {
       method: 'POST',
       path: '/api/currentUser',
       tag: 'auth',
-      summary: 'The logged-in user (client session).',
+      summary:
+        'The logged-in user (client session). Every 401 reads `Invalid token`, the exact text on which the legacy (Sciter) RustDesk client drops the token it keeps; the reason is in the `WWW-Authenticate` header.',
       access: 'session',
+      unauthorized: 'Invalid token',
       response: UserPayload,
     },
     async (c) => {

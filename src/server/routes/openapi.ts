@@ -49,7 +49,10 @@ export function buildOpenApi(specs: readonly RouteSpec[], version: string): unkn
       parameters: params,
       responses: {
         '200': spec.responseText
-          ? { description: spec.responseText, content: { 'text/plain': { schema: { type: 'string' } } } }
+          ? {
+              description: spec.responseText,
+              content: { [spec.responseMedia ?? 'text/plain']: { schema: { type: 'string' } } },
+            }
           : {
               description: 'Success',
               content: { 'application/json': { schema: schemaOf(spec.response, 'output') ?? {} } },

@@ -691,4 +691,33 @@ export class AuditLogRepo {
     const r = await this.db.deleteFrom('audit_nonces').where('created_at', '<', cutoff).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
+
+  /**
+   * Sets the note of device `deviceId`'s connection with this session (the note a controlling
+   * client posts during the session, without a token): its newest open record, else its newest
+   * one closed at or after `closedSince` (ISO 8601 UTC). Never creates a record; false when none
+   * matched.
+   */
+  async setSessionNote(
+    deviceId: string,
+    sessionId: string,
+    note: string,
+    closedSince: string,
+  ): Promise<boolean> {
+    const target = this.db
+      .selectFrom('audit_conn')
+      .select('id')
+      .where('device_id', '=', deviceId)
+      .where('session_id', '=', sessionId)
+      .where((eb) => eb.or([eb('end_time', 'is', null), eb('end_time', '>=', closedSince)]))
+      .orderBy(sql`end_time IS NULL`, 'desc')
+      .orderBy('id', 'desc')
+      .limit(1);
+    const r = await this.db
+      .updateTable('audit_conn')
+      .set({ note })
+      .where('id', '=', target)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
 }
