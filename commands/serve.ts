@@ -221,6 +221,8 @@ finish (at most --shutdown-timeout), then closes the database. A second Ctrl-C c
       await seeded;
     }
     await stopped;
+    // A demo's temporary folder goes with it (the database is closed by now).
+    if (tempDir) await rm(dataDir, { recursive: true, force: true });
   },
 };
 
@@ -230,17 +232,36 @@ async function showDemo(ctx: Parameters<VerbSpec['run']>[0], server: RunningServ
   const fleet = await loadDemoFleet(join(packageRoot(), 'fixtures', 'demo.json'));
   const token = await seedDemo(server.store, fleet);
   if (token) {
-    const config = await openConfig(ctx.io.env);
-    await config.update((file) => {
-      file.profiles['demo'] = profileValues({ url: server.url, token });
-      file.currentProfile = 'demo';
-    });
+    // The server runs either way: a config file that cannot be written (broken by hand, a lock
+    // held) only means the token is not saved, and it is printed all the same.
+    const saved = await openConfig(ctx.io.env)
+      .then(async (config) => {
+        await config.update((file) => {
+          file.profiles['demo'] = profileValues({ url: server.url, token });
+          file.currentProfile = 'demo';
+        });
+        return config.path;
+      })
+      .catch((err: unknown) => {
+        ctx.out.warn(
+          `the demo token was not saved as a profile: ${err instanceof Error ? err.message : String(err)}`,
+        );
+        return undefined;
+      });
     ctx.out.info(
       `Demo fleet: ${await server.store.users.countAll()} users, ${await server.store.devices.count()} devices.`,
     );
-    ctx.out.info(`API token (all:rw), saved as profile 'demo', now the current profile (${config.path}):`);
+    ctx.out.info(
+      saved
+        ? `API token (all:rw), saved as profile 'demo', now the current profile (${saved}):`
+        : 'API token (all:rw), not saved:',
+    );
     ctx.out.data(token);
-    ctx.out.info(`Try in another terminal:  npx rdadmin users view --group_name Default`);
+    ctx.out.info(
+      saved
+        ? `Try in another terminal:  npx rdadmin users view --group_name Default`
+        : `Try in another terminal:  RDADMIN_URL=${server.url} RDADMIN_TOKEN=<the token> npx rdadmin users view --group_name Default`,
+    );
     ctx.out.info(`Console login: admin / test1234; demo users' password: ${fleet.password}`);
   } else {
     ctx.out.info('Demo fleet already seeded in this data folder; the profile demo keeps its token.');

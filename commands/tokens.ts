@@ -119,7 +119,7 @@ Managing tokens needs an administrator's session (rdadmin login), not an API tok
     {
       name: 'list',
       aliases: ['view'],
-      summary: 'List live API tokens (never their secrets)',
+      summary: 'List API tokens not revoked, expired ones marked (never their secrets)',
       examples: ['rdadmin tokens list', 'rdadmin tokens list --json'],
       async run(ctx) {
         const { data } = await ctx.api.auth.listTokens();

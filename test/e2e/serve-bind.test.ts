@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,23 +46,38 @@ interface Serving {
   /** The "listening on" line. */
   line: string;
   port: number;
+  /** What it printed so far. */
+  output(): { stdout: string; stderr: string };
   stop(): Promise<void>;
 }
 
 /** Starts `rdadmin serve …args` on a free port and waits for its "listening on" line. */
-async function serve(args: string[]): Promise<Serving> {
+async function serve(args: string[], o: { tempData?: boolean; config?: string } = {}): Promise<Serving> {
   const run = await mkdtemp(join(dir, 'run-'));
+  if (o.config !== undefined) {
+    await mkdir(join(run, 'config'));
+    await writeFile(join(run, 'config', 'config.json'), o.config);
+  }
+  // tempData: no --data-dir (a --demo makes its temporary folder in this run's TMPDIR).
+  if (o.tempData) await mkdir(join(run, 'tmp'));
   const child = spawn(
     process.execPath,
-    [BIN, 'serve', '--port', '0', '--data-dir', join(run, 'data'), ...args],
+    [BIN, 'serve', '--port', '0', ...(o.tempData ? [] : ['--data-dir', join(run, 'data')]), ...args],
     {
       cwd: ROOT,
-      env: childEnv({ RDADMIN_CONFIG_DIR: join(run, 'config') }),
-      stdio: ['ignore', 'ignore', 'pipe'],
+      env: childEnv({
+        RDADMIN_CONFIG_DIR: join(run, 'config'),
+        ...(o.tempData ? { TMPDIR: join(run, 'tmp') } : {}),
+      }),
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   let stderr = '';
+  let stdout = '';
+  child.stdout?.setEncoding('utf8').on('data', (c: string) => {
+    stdout += c;
+  });
   const line = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 15_000);
     child.stderr!.setEncoding('utf8').on('data', (c: string) => {
@@ -80,6 +95,7 @@ async function serve(args: string[]): Promise<Serving> {
     child,
     line,
     port,
+    output: () => ({ stdout, stderr }),
     async stop() {
       child.kill('SIGTERM');
       await exited;
@@ -98,6 +114,33 @@ describe('where serve listens', () => {
     } finally {
       await s.stop();
     }
+  });
+
+  it('--demo without --data-dir: its temporary folder is removed when it stops', async () => {
+    const s = await serve(['--demo'], { tempData: true });
+    const data = /\(data: (.+)\)$/.exec(s.line)![1]!;
+    expect(data).toContain('rdadmin-demo-');
+    expect(existsSync(join(data, 'db.sqlite3'))).toBe(true);
+    await s.stop();
+    expect(s.child.exitCode).toBe(0);
+    expect(existsSync(data)).toBe(false);
+  });
+
+  it('--demo with a config.json it cannot read: serves, prints the token, says it was not saved', async () => {
+    const s = await serve(['--demo'], { config: '{ not json' });
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!/^rdt_\S+$/m.test(s.output().stdout) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      const { stdout, stderr } = s.output();
+      expect(stdout).toMatch(/^rdt_\S+\n$/);
+      expect(stderr).toContain('warning: the demo token was not saved as a profile: ');
+      expect(stderr).toContain('API token (all:rw), not saved:');
+      expect(await reach('127.0.0.1', s.port)).toBe('accepted');
+    } finally {
+      await s.stop();
+    }
+    expect(s.child.exitCode).toBe(0);
   });
 
   it('without --demo (and with --demo --host 0.0.0.0): all interfaces, and the line says so', async () => {
