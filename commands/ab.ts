@@ -5,7 +5,7 @@ import { AuthError, CliError, Exit, LookupError, UsageError } from '../src/cli/e
 import { confirmTargets } from '../src/cli/select';
 import { type AreaSpec, type OptSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
 import type { PeerFields } from '../src/client/ab';
-import { commaList, wildcard } from '../src/client/filters';
+import { commaList, parseTags, wildcard } from '../src/client/filters';
 import { nameExists, resolveExact } from '../src/client/resolve';
 import type { AbPeerRow, AbProfileRow, AbRuleRow, AbTagRow } from '../src/wire/ab';
 import {
@@ -14,7 +14,6 @@ import {
   PERSONAL_BOOK_NAME,
   parseColor,
   parsePermission,
-  parseTags,
   permissionLabel,
   RULE_WORDS,
 } from '../src/wire/ab-rules';
@@ -41,6 +40,11 @@ const abNameOpt = opt('ab-name', '<name>', 'the shared address book, by exact na
 const abGuidOpt = opt('ab-guid', '<guid>', 'the address book, by GUID');
 const personalOpt = opt('personal', undefined, 'your own personal address book (of the token owner)');
 const bookOpts = [abNameOpt, abGuidOpt, personalOpt];
+/**
+ * The verbs of shared books only (sharing rules: a personal book has none). --personal is taken
+ * but not listed, so that it is refused with a message (bookChoice), not as an unknown option.
+ */
+const sharedBookOpts = [abNameOpt, abGuidOpt, { ...personalOpt, hidden: true }];
 const passwordOpts = (what: string): OptSpec[] => [
   opt('password', '<password>', `${what} (visible in the process list; prefer --password-stdin)`),
   opt('password-stdin', undefined, `read ${what} from the first line of stdin`),
@@ -48,7 +52,11 @@ const passwordOpts = (what: string): OptSpec[] => [
 const noteOpt = opt('note', '<note>', "note ('' clears it)");
 const peerIdOpt = opt('peer-id', '<id>', 'the peer (RustDesk ID)');
 const aliasOpt = opt('alias', '<alias>', "the peer's alias ('' clears it)");
-const tagsOpt = opt('tags', '<tags>', "the peer's tags: 'a,b' or '[a,b]'; '[]' clears them");
+const tagsOpt = opt(
+  'tags',
+  '<tags>',
+  "the peer's tags: 'a,b' or '[a,b]' ('\\,' is a comma inside a tag); '[]' clears them",
+);
 const tagNameOpt = opt('tag-name', '<name>', 'the tag');
 const tagColorOpt = opt(
   'tag-color',
@@ -282,6 +290,11 @@ async function confirmEach(
     present?: () => Promise<ReadonlySet<string>>;
     /** Where an item that is not there is missing from: "not in address book 'X'". */
     absent?: string;
+    /**
+     * Set when the items were not named by the user (the whole recycle bin): confirmed even when
+     * there is one, and why.
+     */
+    always?: string;
   },
 ): Promise<number | undefined> {
   const label = (x: string) => `${s.noun[0]} ${x}${s.where}`;
@@ -299,6 +312,7 @@ async function confirmEach(
     label,
     describe: (x) => ({ [s.noun[0]]: x }),
     exact: () => true,
+    ...(s.always ? { always: s.always } : {}),
   });
   if (!rows && (ctx.flags.dryRun || !missing.length)) return missing.length ? Exit.failed : undefined;
   // The missing ones first: they fail at once, without a request, and so come first in the results.
@@ -642,7 +656,7 @@ const BIN_NOTE =
 const viewRecycle: VerbSpec = {
   name: 'view-recycle',
   summary: "List the peers in an address book's recycle bin",
-  description: `List the deleted peers of an address book, most recently deleted first. ${BIN_NOTE} Needs read/write access to the book.`,
+  description: `List the deleted peers of an address book, most recently deleted first. ${BIN_NOTE} Who may list a bin: with a user's session, the owner of the personal book, an administrator, or a user whose permission on the shared book is read/write or full control (read-only is refused, 403); with an API token, address_book:r is enough.`,
   options: bookOpts,
   examples: ['rdadmin ab view-recycle --ab-name Team', 'rdadmin ab view-recycle --personal --json'],
   async run(ctx, o) {
@@ -694,7 +708,7 @@ const restorePeer: VerbSpec = {
 const emptyRecycle: VerbSpec = {
   name: 'empty-recycle',
   summary: 'Delete peers from the recycle bin for good (all of them, or --peer-id)',
-  description: `Delete peers from an address book's recycle bin for good: those given with --peer-id (a comma list), or every peer in it. The peers are listed and confirmed first (--yes without a terminal); this cannot be undone. ${BIN_NOTE}`,
+  description: `Delete peers from an address book's recycle bin for good: those given with --peer-id (a comma list), or every peer in it. The peers are listed first; emptying the whole bin is always confirmed, even for one peer, and a --peer-id list of more than one peer is confirmed too (--yes without a terminal); this cannot be undone. ${BIN_NOTE}`,
   options: [...bookOpts, selector('peer-id', '<id>', 'only these peers (comma list)')],
   examples: [
     'rdadmin ab empty-recycle --ab-name Team --dry-run',
@@ -723,6 +737,9 @@ const emptyRecycle: VerbSpec = {
       call: (id) => ctx.api.ab.purgeRecycled(book.guid, [id]),
       present: () => idsOf(ctx.api.ab.listRecycled(book.guid)),
       absent: `not in the recycle bin of ${book.label}`,
+      // The whole bin: peers the user did not name, deleted for good, so confirmed even when it is
+      // one (a --peer-id list of one is named exactly, as for any delete).
+      ...(given === undefined ? { always: 'emptying the whole bin deletes it for good' } : {}),
     });
   },
 };
@@ -866,11 +883,11 @@ const deleteTag: VerbSpec = {
 const viewRule: VerbSpec = {
   name: 'view-rule',
   summary: 'List the sharing rules of a shared address book',
-  description: `List who a shared book is shared with: a user, a user group, or everyone, with the permission ro (read), rw (read/write) or full (full control). When several rules match someone, user beats group beats everyone. --json keeps the numeric "rule" and adds "rule_label" and "type".`,
-  options: bookOpts,
+  description: `List who a shared book is shared with: a user, a user group, or everyone, with the permission ro (read), rw (read/write) or full (full control). When several rules match someone, user beats group beats everyone. A personal book has no rules: --personal is not taken. --json keeps the numeric "rule" and adds "rule_label" and "type".`,
+  options: sharedBookOpts,
   examples: ['rdadmin ab view-rule --ab-guid <guid>', 'rdadmin ab view-rule --ab-name Team --json'],
   async run(ctx, o) {
-    const book = await selectBook(ctx, bookChoice(o, 'view-rule'));
+    const book = await selectBook(ctx, bookChoice(o, 'view-rule', { personal: false }));
     await list(
       ctx,
       ctx.api.ab.listRules(book.guid),
@@ -889,9 +906,9 @@ const viewRule: VerbSpec = {
 const addRule: VerbSpec = {
   name: 'add-rule',
   summary: 'Share a shared address book with a user, a user group or everyone',
-  description: `Add a sharing rule. The type is --rule-type, or follows from --rule-user (a user name) or --rule-group (a user-group name); 'everyone' must be asked for with --rule-type everyone. Prints the new rule's GUID (for update-rule / delete-rule).`,
+  description: `Add a sharing rule. The type is --rule-type, or follows from --rule-user (a user name) or --rule-group (a user-group name); 'everyone' must be asked for with --rule-type everyone. Only a shared book can be shared: --personal is not taken. Prints the new rule's GUID (for update-rule / delete-rule).`,
   options: [
-    ...bookOpts,
+    ...sharedBookOpts,
     opt('rule-type', '<type>', 'user, group or everyone (default: from --rule-user / --rule-group)'),
     opt('rule-user', '<user>', 'the user name (rule type user)'),
     opt('rule-group', '<group>', 'the user-group name (rule type group)'),
@@ -903,7 +920,7 @@ const addRule: VerbSpec = {
     'rdadmin ab add-rule --ab-name Team --rule-type everyone --rule-permission ro',
   ],
   async run(ctx, o) {
-    const choice = bookChoice(o, 'add-rule');
+    const choice = bookChoice(o, 'add-rule', { personal: false });
     const perm = permissionOf(o, 'add-rule');
     const user = str(o['ruleUser']);
     const group = str(o['ruleGroup']);

@@ -1,6 +1,6 @@
-import { type ReportSpec, sendTogether } from '../src/cli/bulk';
+import { inBatches, type ReportSpec, sendTogether } from '../src/cli/bulk';
 import type { Ctx } from '../src/cli/context';
-import { UsageError } from '../src/cli/errors';
+import { AuthError, CliError, Exit, LookupError, UsageError } from '../src/cli/errors';
 import { confirmNamed } from '../src/cli/select';
 import { type AreaSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
 import { commaList, wildcard } from '../src/client/filters';
@@ -8,7 +8,15 @@ import { exactRows } from '../src/client/resolve';
 import { formatRules } from '../src/wire/access';
 import type { DeviceRow } from '../src/wire/devices';
 import type { AccessibleRow, DeviceGroupRow } from '../src/wire/groups';
-import { type GroupKind, groupMustExist, groupVerbs, prose, required, resolveGroup } from './groups-common';
+import {
+  type GroupKind,
+  groupMustExist,
+  groupVerbs,
+  mapLimit,
+  prose,
+  required,
+  resolveGroup,
+} from './groups-common';
 
 // Mirrors device_group.py / device-groups.py: the same verbs and flags, plus `accessible` (the
 // client endpoint the user docs describe). A group that is not found is an error (exit 1), not
@@ -68,15 +76,126 @@ function devicesReport(verb: 'add-devices' | 'remove-devices', group: DeviceGrou
   };
 }
 
-function dryRun(ctx: Ctx, verb: string, ids: string[], group: DeviceGroupRow): boolean {
-  if (!ctx.flags.dryRun) return false;
-  if (ctx.out.json) ctx.out.jsonValue({ group: group.name, action: verb, ids, dry_run: true });
-  else for (const id of ids) ctx.out.data(id);
-  ctx.out.info(
-    `Dry run: would ${verb === 'add-devices' ? 'add' : 'remove'} ${ids.length} device(s) ${
-      verb === 'add-devices' ? 'to' : 'from'
-    } '${group.name}'; nothing was changed.`,
-  );
+/** At most 10 items of a list in a message, then how many more. */
+function listed(items: string[]): string {
+  return `${items.slice(0, 10).join(', ')}${items.length > 10 ? ` and ${items.length - 10} more` : ''}`;
+}
+
+/** What add-devices or remove-devices would change, found by reads only. */
+interface Plan {
+  /** The IDs the request would change (added or moved in; taken out). */
+  change: string[];
+  /** add-devices: the IDs already in the group, which it leaves alone. */
+  unchanged: string[];
+  /** add-devices: the devices that would leave another group. */
+  moved: { id: string; from: string }[];
+}
+
+/**
+ * The devices given, as they are now, held to the rules the server applies to the real run: every
+ * ID must exist (and, to take it out, be in the group), else nothing changes (exit 1, naming them).
+ * Reads only, each ID exactly. Undefined when the token may not read devices (device:r): a warning
+ * says so, and the server checks the real run.
+ */
+async function planOf(
+  ctx: Ctx,
+  verb: 'add-devices' | 'remove-devices',
+  ids: string[],
+  group: DeviceGroupRow,
+): Promise<Plan | undefined> {
+  let rows: (DeviceRow | undefined)[];
+  try {
+    rows = await inBatches(ctx, ids.length, (parallel) =>
+      mapLimit(ids, parallel, async (id) => {
+        for await (const d of exactRows(
+          id,
+          (p) => ctx.api.devices.list({ id: p }),
+          (d) => d.id,
+        ))
+          return d;
+        return undefined;
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof AuthError)) throw err;
+    ctx.out.warn(`could not check the devices (the server checks them when they are sent): ${err.message}`);
+    return undefined;
+  }
+  const missing = ids.filter((_, i) => !rows[i]);
+  if (missing.length) throw new LookupError(`device not found: ${listed(missing)}; nothing was changed`);
+  const inGroup = (d: DeviceRow) => d.device_group_name === group.name;
+  const found = rows as DeviceRow[];
+  if (verb === 'remove-devices') {
+    const outside = found.filter((d) => !inGroup(d));
+    if (outside.length)
+      throw new CliError(
+        `not in device group '${group.name}': ${listed(
+          outside.map(
+            (d) => `${d.id} (${d.device_group_name ? `in '${d.device_group_name}'` : 'ungrouped'})`,
+          ),
+        )}; nothing was changed`,
+        Exit.failed,
+      );
+    return { change: ids, unchanged: [], moved: [] };
+  }
+  const change = found.filter((d) => !inGroup(d));
+  return {
+    change: change.map((d) => d.id),
+    unchanged: found.filter(inGroup).map((d) => d.id),
+    moved: change.filter((d) => d.device_group_name).map((d) => ({ id: d.id, from: d.device_group_name! })),
+  };
+}
+
+/**
+ * Checks the devices, by reads, where it matters before anything is sent: for a dry run (which
+ * refuses what the real run would be refused), and before a confirmation (which counts only the
+ * devices that would change). Then the dry run's report, or the confirmation. Returns false when
+ * nothing is to be sent (a dry run).
+ */
+async function checkAndConfirm(
+  ctx: Ctx,
+  verb: 'add-devices' | 'remove-devices',
+  ids: string[],
+  group: DeviceGroupRow,
+): Promise<boolean> {
+  const adding = verb === 'add-devices';
+  const asking = ids.length > 1 && !ctx.flags.yes;
+  const plan = ctx.flags.dryRun || asking ? await planOf(ctx, verb, ids, group) : undefined;
+  const change = plan?.change ?? ids;
+  if (ctx.flags.dryRun) {
+    if (ctx.out.json)
+      ctx.out.jsonValue({
+        group: group.name,
+        action: verb,
+        ids,
+        ...(plan
+          ? adding
+            ? { added: change.length, moved: plan.moved, unchanged: plan.unchanged }
+            : { removed: change.length }
+          : {}),
+        dry_run: true,
+      });
+    else {
+      for (const id of change) ctx.out.data(id);
+      for (const m of plan?.moved ?? []) ctx.out.info(`${m.id} would move from '${m.from}'`);
+      for (const id of plan?.unchanged ?? []) ctx.out.info(`${id}: already in '${group.name}'`);
+    }
+    const already = plan?.unchanged.length ?? 0;
+    ctx.out.info(
+      `Dry run: would ${adding ? 'add' : 'remove'} ${change.length} device(s) ${adding ? 'to' : 'from'} '${
+        group.name
+      }'${already ? ` (${already} already in it)` : ''}; nothing was changed.`,
+    );
+    return false;
+  }
+  await confirmNamed(ctx, {
+    verb: adding ? 'add' : 'remove',
+    noun: ['device', 'devices'],
+    labels: change,
+    question: adding
+      ? `Put ${change.length} devices into '${group.name}'?`
+      : `Take ${change.length} devices out of '${group.name}'?`,
+  });
   return true;
 }
 
@@ -85,7 +204,9 @@ const addDevices: VerbSpec = {
   summary: 'Put devices into a device group (a device is in at most one group)',
   description: prose(`Put devices into a device group by device ID (the RustDesk ID, not a GUID). A device
 that is in another group moves (reported). Every ID must exist, or nothing changes. More than one
-device is confirmed on a terminal; without one, pass --yes.`),
+device to put in is confirmed on a terminal (devices already in the group are not counted); without
+one, pass --yes. --dry-run looks every ID up (reads only, with device:r) and refuses as the real
+run would.`),
   options: idsOpts,
   examples: [
     'rdadmin device-groups add-devices --name "Production" --ids "123456789,987654321"',
@@ -93,13 +214,7 @@ device is confirmed on a terminal; without one, pass --yes.`),
   ],
   async run(ctx, o) {
     const { ids, group } = await membersInput(ctx, o, 'add-devices');
-    if (dryRun(ctx, 'add-devices', ids, group)) return;
-    await confirmNamed(ctx, {
-      verb: 'add',
-      noun: ['device', 'devices'],
-      labels: ids,
-      question: `Put ${ids.length} devices into '${group.name}'?`,
-    });
+    if (!(await checkAndConfirm(ctx, 'add-devices', ids, group))) return;
     const sent = await sendTogether(ctx, ids, devicesReport('add-devices', group), () =>
       ctx.api.deviceGroups.addDevices(group.guid, ids),
     );
@@ -125,18 +240,13 @@ const removeDevices: VerbSpec = {
   summary: 'Take devices out of a device group (they become ungrouped)',
   description: prose(`Take devices out of a device group by device ID. Every device must exist and be in
 that group, or nothing changes (the error names the devices). More than one device is confirmed on
-a terminal; without one, pass --yes.`),
+a terminal; without one, pass --yes. --dry-run looks every ID up (reads only, with device:r) and
+refuses as the real run would.`),
   options: idsOpts,
   examples: ['rdadmin device-groups remove-devices --name "Production" --ids "123456789,987654321"'],
   async run(ctx, o) {
     const { ids, group } = await membersInput(ctx, o, 'remove-devices');
-    if (dryRun(ctx, 'remove-devices', ids, group)) return;
-    await confirmNamed(ctx, {
-      verb: 'remove',
-      noun: ['device', 'devices'],
-      labels: ids,
-      question: `Take ${ids.length} devices out of '${group.name}'?`,
-    });
+    if (!(await checkAndConfirm(ctx, 'remove-devices', ids, group))) return;
     const sent = await sendTogether(ctx, ids, devicesReport('remove-devices', group), () =>
       ctx.api.deviceGroups.removeDevices(group.guid, ids),
     );

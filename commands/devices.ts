@@ -365,7 +365,7 @@ export function parseConns(text: string | undefined): number[] | undefined {
     .split(',')
     .map((p) => p.trim())
     .filter((p) => p !== '');
-  const hint = "connection ids are the CONN column of 'rdadmin audits view-conn --device ID'";
+  const hint = "connection ids are the CONN column of 'rdadmin audits view-conn --remote ID'";
   if (!parts.length) throw new UsageError('--conn needs connection ids, e.g. --conn 3 or --conn 3,5', hint);
   return parts.map((p) => {
     const n = Number(p);
@@ -451,11 +451,17 @@ says so (exit 1) before it asks or changes anything.${OFFLINE_HELP}`,
 
 const purge: VerbSpec = {
   name: 'purge',
-  summary: 'Disable, then delete, devices offline for N days (confirmed, resumable)',
+  summary: 'Disable, then delete, devices offline for N days (--offline_days required; confirmed, resumable)',
   description: `Clean up stale devices: each matching device is disabled (if it is enabled) and then
-deleted, as Pro requires. Always confirmed (or --yes); --dry-run lists what would go. A run that
-is interrupted can simply be run again: it picks up the devices that are left.${OFFLINE_HELP}`,
-  options: filterOpts,
+deleted, as Pro requires. --offline_days N (1 or more) is required: purge only takes devices offline
+for at least N days, narrowed further by the other filters if given. Always confirmed (or --yes);
+--dry-run lists what would go. A run that is interrupted can simply be run again: it picks up the
+devices that are left.${OFFLINE_HELP}`,
+  options: filterOpts.map((f) =>
+    f.flags.startsWith('--offline_days')
+      ? { ...f, description: 'required: only devices offline for at least this many whole days (1 or more)' }
+      : f,
+  ),
   examples: [
     'rdadmin devices purge --offline_days 30 --dry-run',
     'rdadmin devices purge --offline_days 90 --yes --json',

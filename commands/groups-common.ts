@@ -1,7 +1,7 @@
 import { inBatches, runBulk } from '../src/cli/bulk';
 import type { Ctx } from '../src/cli/context';
 import { AuthError, CliError, Exit, LookupError, UsageError } from '../src/cli/errors';
-import type { Column } from '../src/cli/output';
+import { type Column, visible } from '../src/cli/output';
 import { confirmTargets } from '../src/cli/select';
 import { type OptSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
 import { commaList } from '../src/client/filters';
@@ -188,6 +188,48 @@ function checkName(flag: string, value: string): string {
   return value.trim();
 }
 
+/** A group's fields as a dry run reports them: what it would be after the change. */
+interface GroupShape {
+  name: string;
+  note: string;
+  allowed_incomings: RuleEntry[];
+  allowed_outgoings?: RuleEntry[];
+}
+
+function groupShape(
+  fields: { name: string; note?: string | null; rules: Record<string, RuleEntry[] | null | undefined> },
+  accessTo: boolean,
+): GroupShape {
+  return {
+    name: fields.name,
+    note: fields.note ?? '',
+    allowed_incomings: fields.rules['allowed_incomings'] ?? [],
+    ...(accessTo ? { allowed_outgoings: fields.rules['allowed_outgoings'] ?? [] } : {}),
+  };
+}
+
+/** The fields of a group update, in a dry run's summary. */
+const FIELD_WORDS: Record<string, string> = {
+  name: 'name',
+  note: 'note',
+  allowed_incomings: "'accessed from' rules",
+  allowed_outgoings: "'access to' rules",
+};
+
+/** A dry run's lines under its summary: the group's fields as the view shows them. */
+function describeShape(ctx: Ctx, g: GroupShape, accessTo: boolean, changed?: ReadonlySet<string>): void {
+  const mark = (field: string) => (changed && !changed.has(field) ? ' (unchanged)' : '');
+  ctx.out.info(`  name: ${visible(g.name)}${mark('name')}`);
+  ctx.out.info(`  note: ${g.note === '' ? '(none)' : visible(g.note)}${mark('note')}`);
+  ctx.out.info(
+    `  accessed from: ${formatRules(g.allowed_incomings) || '(nobody)'}${mark('allowed_incomings')}`,
+  );
+  if (accessTo)
+    ctx.out.info(
+      `  access to: ${formatRules(g.allowed_outgoings) || '(nothing)'}${mark('allowed_outgoings')}`,
+    );
+}
+
 function summarizeRules(ctx: Ctx, row: GroupRow | undefined, accessTo: boolean): void {
   if (!row || typeof row !== 'object') return;
   if (Array.isArray(row.allowed_incomings))
@@ -260,8 +302,10 @@ the scripts' JSON or the shorter KIND:NAME form; they are checked before anythin
       const body = { name, ...(note !== undefined ? { note } : {}), ...rules };
       if (ctx.flags.dryRun) {
         await dryRunChecks(ctx, kind, { name, rules });
-        if (ctx.out.json) ctx.out.jsonValue({ ...body, action: 'add', dry_run: true });
-        ctx.out.info(`Dry run: would create ${one} ${JSON.stringify(body)}; nothing was changed.`);
+        const would = groupShape({ name, note, rules }, kind.accessTo);
+        if (ctx.out.json) ctx.out.jsonValue({ ...would, action: 'add', dry_run: true });
+        ctx.out.info(`Dry run: would create ${one} '${name}'; nothing was changed.`);
+        describeShape(ctx, would, kind.accessTo);
         return;
       }
       const created = (await kind.api(ctx).create(body)) as R | undefined;
@@ -312,10 +356,25 @@ the scripts' JSON or the shorter KIND:NAME form; they are checked before anythin
       if (ctx.flags.dryRun) {
         const renamed = typeof body['name'] === 'string' && body['name'] !== name ? body['name'] : undefined;
         await dryRunChecks(ctx, kind, { name: renamed, current: group.name, rules });
-        if (ctx.out.json) ctx.out.jsonValue({ guid: group.guid, name, changes: body, dry_run: true });
-        ctx.out.info(
-          `Dry run: would update ${one} '${name}' with ${JSON.stringify(body)}; nothing was changed.`,
+        // The group as it would be: the fields given, the others as they are now.
+        const would = groupShape(
+          {
+            name: typeof body['name'] === 'string' ? body['name'] : group.name,
+            note: note ?? group.note,
+            rules: {
+              allowed_incomings: rules['allowed_incomings'] ?? group.allowed_incomings,
+              allowed_outgoings: rules['allowed_outgoings'] ?? group.allowed_outgoings,
+            },
+          },
+          kind.accessTo,
         );
+        if (ctx.out.json)
+          ctx.out.jsonValue({ guid: group.guid, name, changes: body, group: would, dry_run: true });
+        const fields = Object.keys(body).map((k) => FIELD_WORDS[k] ?? k);
+        ctx.out.info(
+          `Dry run: would update ${one} '${name}' (${fields.join(', ')} ${fields.length === 1 ? 'changes' : 'change'}); nothing was changed.`,
+        );
+        describeShape(ctx, would, kind.accessTo, new Set(Object.keys(body)));
         return;
       }
       const updated = (await kind.api(ctx).update(group.guid, body)) as R | undefined;

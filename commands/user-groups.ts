@@ -107,7 +107,8 @@ const addUsers: VerbSpec = {
   description: prose(`Move users into a user group; they leave the group they were in. --users is a comma
 list of exact user names, each found across every page of the user list (names with '_' or '%'
 are matched literally). Unknown names are reported; the others are still moved, and the exit code
-is then 1. Users already in the group are reported and left alone. Moving more than one user is
+is then 1 (with --dry-run too, which looks every name up and changes nothing). Users already in the
+group are reported and left alone. Moving more than one user is
 confirmed on a terminal; without one, pass --yes. Looking users up needs the user:r permission.`),
   options: [
     opt('name', '<group>', 'user group name (exact)'),
@@ -209,6 +210,11 @@ confirmed on a terminal; without one, pass --yes. Looking users up needs the use
       ctx.out.info(
         `Dry run: would add ${moving.length} user(s) to '${group.name}'${tail}; nothing was changed.`,
       );
+      // As the real run: the names not found fail it (exit 1), the others would still be moved.
+      if (failed.length)
+        throw new PartialFailure(
+          `${failed.length} not found (${failed.map((m) => m.name).join(', ')}): the real run would fail for ${failed.length === 1 ? 'it' : 'them'}`,
+        );
       return;
     }
     if (moving.length > 0) {

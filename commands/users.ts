@@ -1,7 +1,7 @@
 import { runBulk } from '../src/cli/bulk';
 import { readSecret } from '../src/cli/config';
 import type { Ctx } from '../src/cli/context';
-import { AuthError, CliError, Exit, UsageError } from '../src/cli/errors';
+import { ApiError, AuthError, CliError, Exit, UsageError } from '../src/cli/errors';
 import { confirmTargets } from '../src/cli/select';
 import { type AreaSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
 import { type AccessAnswer, reachableBy } from '../src/client/access-explain';
@@ -19,9 +19,13 @@ const NOUN: [string, string] = ['user', 'users'];
 const nameOpt = selector(
   'name',
   '<name>',
-  "user name; a substring match unless it holds '%' (then a LIKE pattern) or --exact",
+  "user name, a LIKE match: a substring unless it holds '%'; '_' matches any one character (build_bot also finds buildXbot); --exact for the whole name, taken literally",
 );
-const groupOpt = selector('group_name', '<group>', "user group; a substring match unless it holds '%'");
+const groupOpt = selector(
+  'group_name',
+  '<group>',
+  "user group, a LIKE match: a substring unless it holds '%'; '_' matches any one character",
+);
 const exactOpt = opt('exact', undefined, '--name must match the whole name exactly (case-sensitive)');
 
 const columns = [
@@ -107,7 +111,11 @@ function batched(
   done: string,
   summary: string,
   call: (ctx: Ctx, guids: string[], o: Record<string, unknown>) => Promise<unknown>,
-  extra: Partial<VerbSpec> & { validate?: (o: Record<string, unknown>) => void } = {},
+  extra: Partial<VerbSpec> & {
+    validate?: (o: Record<string, unknown>) => void;
+    /** The verb ends every session of its targets: the caller's own account goes last (ownAccount). */
+    endsSessions?: boolean;
+  } = {},
 ): VerbSpec {
   return {
     name,
@@ -119,14 +127,15 @@ function batched(
       extra.validate?.(o);
       const rows = await selectUsers(ctx, o, name);
       if (!rows) return;
+      const own = extra.endsSessions ? await ownAccount(ctx, rows) : undefined;
       // Up to BATCH users per request; an administrator in a request of its own, since an API
       // token may not change administrator accounts (rdadmin serve refuses the whole request), and
-      // that must fail the administrator alone.
+      // that must fail the administrator alone. The caller's own account too: it goes last.
       const chunks: string[][] = [];
       const chunkOf = new Map<string, number>();
       let open: number | undefined;
       for (const u of rows) {
-        if (u.is_admin) {
+        if (u.is_admin || u === own) {
           chunkOf.set(u.guid, chunks.push([u.guid]) - 1);
           continue;
         }
@@ -141,14 +150,47 @@ function batched(
         noun: NOUN,
         label: (u) => u.name,
         describe: (u) => ({ guid: u.guid, name: u.name }),
-        action: (u) => {
+        ...(own ? { last: (u: UserRow) => u === own } : {}),
+        action: async (u) => {
           const k = chunkOf.get(u.guid)!;
           if (!sent.has(k)) sent.set(k, call(ctx, chunks[k]!, o));
-          return sent.get(k)!;
+          const answer = await sent.get(k)!;
+          if (u === own) await sayOwnSessionEnded(ctx, own);
+          return answer;
         },
       });
     },
   };
+}
+
+/**
+ * Among `rows`, the account whose session this command works with (POST /api/currentUser), which a
+ * force-logout must do last: it ends that session, and every request after it would fail (401).
+ * None with an API token (rdadmin serve answers 403: a token has no session, and ending its
+ * owner's sessions leaves it working).
+ */
+async function ownAccount(ctx: Ctx, rows: UserRow[]): Promise<UserRow | undefined> {
+  if (!rows.length) return undefined;
+  try {
+    const me = await ctx.api.auth.currentUser();
+    return rows.find((u) => u.name === me.name);
+  } catch (err) {
+    if (err instanceof AuthError || err instanceof ApiError) return undefined;
+    throw err;
+  }
+}
+
+/** After the caller's own account was logged out: says so when this command's session went with it. */
+async function sayOwnSessionEnded(ctx: Ctx, own: UserRow): Promise<void> {
+  try {
+    await ctx.api.auth.currentUser();
+    return; // still valid (a server that keeps it): nothing to say
+  } catch (err) {
+    if (!(err instanceof AuthError)) return;
+  }
+  ctx.out.warn(
+    `${own.name} is the account of this command's own session, so it was logged out last: this session has ended too (the token from ${ctx.config.tokenSource ?? 'the profile'} no longer works); run \`rdadmin login\` again to go on`,
+  );
 }
 
 function required(o: Record<string, unknown>, flags: [string, string][], verb: string): void {
@@ -418,10 +460,12 @@ export const usersArea: AreaSpec = {
   name: 'users',
   aliases: ['user'],
   summary: 'Manage users (users.py)',
-  description: `Manage users, like users.py. Filters: --name and --group_name are substring matches
-(a value holding '%' is used as a LIKE pattern, '-' means "not set"); add --exact for an exact name.
-Verbs that change users list their targets first and ask before touching more than one user or a
-non-exact match; without a terminal they need --yes. --dry-run shows the targets only.`,
+  description: `Manage users, like users.py. Filters: --name and --group_name are LIKE matches, as in
+users.py: a substring match unless the value holds '%' (then it is the whole pattern), and '_' in a
+value matches any one character, so --name build_bot also finds buildXbot ('-' means "not set").
+Add --exact for an exact name: '_' and '%' are then taken literally. Verbs that change users list
+their targets first and ask before touching more than one user or a non-exact match; without a
+terminal they need --yes. --dry-run shows the targets only.`,
   verbs: [
     view,
     perUser('disable', 'Disabled', 'Disable users', (ctx, g) => ctx.api.users.disable(g)),
@@ -466,8 +510,15 @@ non-exact match; without a terminal they need --yes. --dry-run shows the targets
     batched('reset-2fa', 'Reset 2FA for', "Reset users' TOTP 2FA", (ctx, g) =>
       ctx.api.users.disableLoginVerification(g, '2fa'),
     ),
-    batched('force-logout', 'Logged out', 'End every session of users', (ctx, g) =>
-      ctx.api.users.forceLogout(g),
+    batched(
+      'force-logout',
+      'Logged out',
+      'End every session of users',
+      (ctx, g) => ctx.api.users.forceLogout(g),
+      {
+        description: `End every session of the matching users. When this command runs with a user's session (rdadmin login) and that user is among them, their account is logged out last, after every other one, and a warning says that this command's own session has ended with it (log in again). An API token has no session and goes on working.`,
+        endsSessions: true,
+      },
     ),
   ],
 };

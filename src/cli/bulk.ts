@@ -32,6 +32,11 @@ export interface BulkSpec<T> extends ReportSpec<T> {
   action: (t: T) => Promise<unknown>;
   /** What a done target's answer adds: to its result line (after a colon) and its JSON entry. */
   report?: (answer: unknown) => { text: string; json: Record<string, unknown> };
+  /**
+   * Targets to act on only once every other one has its result (force-logout of the caller's own
+   * account, which ends the session the run works with). They keep their place at the end.
+   */
+  last?: (t: T) => boolean;
 }
 
 /**
@@ -210,8 +215,12 @@ export async function inBatches<R>(
  * array); the summary says it was interrupted and the exit code is the signal's (130, 143), unless
  * the signal came too late to leave anything undone.
  */
-export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Promise<number> {
+export async function runBulk<T>(ctx: Ctx, given: T[], spec: BulkSpec<T>): Promise<number> {
   const { out } = ctx;
+  const isLast = spec.last;
+  const targets = isLast ? [...given.filter((t) => !isLast(t)), ...given.filter((t) => isLast(t))] : given;
+  // Where the targets that go last begin: the workers stop there until the others are settled.
+  const lastFrom = isLast ? targets.findIndex((t) => isLast(t)) : -1;
   const results: BulkResult<T>[] = [];
   const json = out.json ? out.jsonArray() : undefined;
   const showBar = !out.json && out.stderrIsTTY && targets.length > 1;
@@ -272,8 +281,8 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
 
   let stopped: Stop | undefined;
   let next = 0;
-  const worker = async () => {
-    while (!stopped && !ctx.interrupt.signal && next < targets.length) {
+  const worker = async (end: number) => {
+    while (!stopped && !ctx.interrupt.signal && next < end) {
       const target = targets[next++]!;
       underWay++;
       try {
@@ -290,9 +299,12 @@ export async function runBulk<T>(ctx: Ctx, targets: T[], spec: BulkSpec<T>): Pro
   };
   try {
     // Each target still gets its own answer and its own line when its request went in a batch.
-    await inBatches(ctx, targets.length, (parallel) =>
-      Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, targets.length)) }, worker)),
-    );
+    await inBatches(ctx, targets.length, async (parallel) => {
+      const phase = (end: number) =>
+        Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, end - next)) }, () => worker(end)));
+      if (lastFrom > 0) await phase(lastFrom);
+      await phase(targets.length);
+    });
   } finally {
     stopHearing();
     out.aroundMessage = undefined;

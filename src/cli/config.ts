@@ -306,6 +306,15 @@ function positiveNumber(name: string, raw: string | number | undefined, max: num
   return n;
 }
 
+/** A count (--concurrency, RDADMIN_PAGE_SIZE): as positiveNumber, and whole, as `config set` has it. */
+function wholeNumber(name: string, raw: string | undefined, max: number): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const n = raw.trim() === '' ? Number.NaN : Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new UsageError(`${name} must be a whole number from 1 to ${max} (got '${raw}')`);
+  return n;
+}
+
 async function readStdin(io: IO): Promise<string> {
   const { stdin, interrupt } = io;
   const chunks: Buffer[] = [];
@@ -420,14 +429,13 @@ export async function resolveConfig(
         positiveNumber('RDADMIN_TIMEOUT', env['RDADMIN_TIMEOUT'], 3600) ??
         profile.timeout ??
         30),
-    concurrency: Math.floor(
-      positiveNumber('--concurrency', flags.concurrency, 64) ??
-        positiveNumber('RDADMIN_CONCURRENCY', env['RDADMIN_CONCURRENCY'], 64) ??
-        profile.concurrency ??
-        DEFAULT_CONCURRENCY,
-    ),
+    concurrency:
+      wholeNumber('--concurrency', flags.concurrency, 64) ??
+      wholeNumber('RDADMIN_CONCURRENCY', env['RDADMIN_CONCURRENCY'], 64) ??
+      profile.concurrency ??
+      DEFAULT_CONCURRENCY,
     insecure: flags.insecure ?? profile.insecure ?? false,
-    pageSize: Math.floor(positiveNumber('RDADMIN_PAGE_SIZE', env['RDADMIN_PAGE_SIZE'], 1000) ?? 100),
+    pageSize: wholeNumber('RDADMIN_PAGE_SIZE', env['RDADMIN_PAGE_SIZE'], 1000) ?? 100,
     ca,
     ...(ca ? { caSource } : {}),
   };

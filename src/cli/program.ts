@@ -18,7 +18,7 @@ Global options (before or after the verb):
   --all                  allow a mutating verb without a filter to act on every record
   --no-color             no colours (also NO_COLOR, TERM=dumb, FORCE_COLOR=0)
   --timeout SECONDS      per-request timeout (default 30)
-  --concurrency N        parallel requests for bulk work (default ${DEFAULT_CONCURRENCY})
+  --concurrency N        parallel requests for bulk work, a whole number 1-64 (default ${DEFAULT_CONCURRENCY})
   --no-batch             one request per target (bulk work) and per page (listings), even
                          where the server takes batches (rdadmin serve does; Pro does not)
   --insecure             do not verify TLS certificates
@@ -125,6 +125,7 @@ function addVerb(area: Command, spec: VerbSpec, deps: CtxDeps, state: RunState):
     if (o.selects) selectors.push([option.attributeName(), o.selects]);
     if (o.parser) option.argParser(o.parser as (v: string, p: unknown) => unknown);
     if (o.defaultValue !== undefined) option.default(o.defaultValue);
+    if (o.hidden) option.hideHelp();
     cmd.addOption(option);
   }
   // The global options live on the root command, which picks them out anywhere on the line

@@ -11,6 +11,8 @@ export interface OptSpec {
    * or ID to look up): an empty or blank value is refused before anything else (emptySelector).
    */
   selects?: string;
+  /** Taken but not shown in --help (a flag the verb refuses with a message of its own). */
+  hidden?: boolean;
 }
 
 /**

@@ -30,3 +30,15 @@ export function commaList(value: string | undefined): string[] {
     ),
   ];
 }
+
+/**
+ * ab.py's `--tags` syntax: `[]` is the empty list; otherwise one pair of surrounding brackets is
+ * dropped and the rest is a comma list (commaList: items trimmed, empty ones and repeats dropped,
+ * `\,` a comma inside a tag).
+ */
+export function parseTags(text: string): string[] {
+  let t = text.trim();
+  if (t === '[]') return [];
+  if (t.startsWith('[') && t.endsWith(']')) t = t.slice(1, -1);
+  return commaList(t);
+}

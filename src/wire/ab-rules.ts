@@ -130,24 +130,6 @@ function farthestColor(taken: ReadonlySet<number>): number | undefined {
   return best;
 }
 
-/**
- * ab.py's `--tags` syntax: `[]` is the empty list; otherwise one pair of surrounding brackets is
- * dropped, the text is split on commas, items are trimmed, and empty ones and repeats dropped.
- */
-export function parseTags(text: string): string[] {
-  if (text.trim() === '[]') return [];
-  let t = text.trim();
-  if (t.startsWith('[') && t.endsWith(']')) t = t.slice(1, -1);
-  return [
-    ...new Set(
-      t
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
-  ];
-}
-
 export const AB_NAME_MAX = 100;
 export const AB_NOTE_MAX = 2000;
 export const PEER_ID_MAX = 100;

@@ -29,7 +29,7 @@ describe('token and profile mistakes', () => {
     for (const [args, extra, what] of [
       [['--timeout', '0.5'], {}, '--timeout must be a number between 1 and 3600'],
       [[], { RDADMIN_TIMEOUT: '0.5' }, 'RDADMIN_TIMEOUT must be a number between 1 and 3600'],
-      [['--concurrency', '0.5'], {}, '--concurrency must be a number between 1 and 64'],
+      [['--concurrency', '0.5'], {}, '--concurrency must be a whole number from 1 to 64'],
     ] as [string[], Record<string, string>, string][]) {
       const r = await cli(['users', 'view', ...args], { env: { ...env, ...extra } });
       expect([args, r.code]).toEqual([args, 2]);

@@ -195,7 +195,7 @@ describe('user-groups add', () => {
     );
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(
-      'Dry run: would create user group {"name":"Ops","allowed_outgoings":[{"type":0,"name":"Gerentes"}]}',
+      "Dry run: would create user group 'Ops'; nothing was changed.\n  name: Ops\n  note: (none)\n  accessed from: (nobody)\n  access to: user-group:Gerentes\n",
     );
     expect(await group('Ops')).toBeUndefined();
     expect(requests('POST /api/user-groups')).toEqual([]);

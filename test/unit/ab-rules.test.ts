@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseTags } from '../../src/client/filters';
 import {
   autoTagColor,
   formatColor,
   PALETTE,
   parseColor,
   parsePermission,
-  parseTags,
   permissionLabel,
 } from '../../src/wire/ab-rules';
 
@@ -91,5 +91,11 @@ describe('permissions and tags', () => {
     expect(parseTags('[]')).toEqual([]);
     expect(parseTags(' , a ,, a ')).toEqual(['a']);
     expect(parseTags('')).toEqual([]);
+  });
+
+  it("--tags takes '\\,' as a comma inside a tag, as every comma list does, brackets or not", () => {
+    expect(parseTags('p\\,q,z')).toEqual(['p,q', 'z']);
+    expect(parseTags('[p\\,q, z]')).toEqual(['p,q', 'z']);
+    expect(parseTags('a\\b')).toEqual(['a\\b']);
   });
 });
