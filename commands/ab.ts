@@ -511,7 +511,7 @@ const deleteAb: VerbSpec = {
 const viewPeer: VerbSpec = {
   name: 'view-peer',
   summary: 'List the peers of an address book',
-  description: `List the peers of an address book. --peer-id and --alias are substring matches (a value holding '%' is your own LIKE pattern, '-' means "not set"). Passwords are never printed: the PASSWORD column and "has_password" in --json only say whether one is set.`,
+  description: `List the peers of an address book. --peer-id and --alias are substring matches (a value holding '%' is your own LIKE pattern, '_' matches any one character, '-' means "not set"). Passwords are never printed: the PASSWORD column and "has_password" in --json only say whether one is set.`,
   options: [
     ...bookOpts,
     selector('peer-id', '<id>', "peer ID, substring match unless it holds '%'"),

@@ -552,7 +552,8 @@ export const devicesArea: AreaSpec = {
   aliases: ['device'],
   summary: 'Manage devices (devices.py), purge stale ones, export the list, explain who may connect',
   description: `Manage devices, like devices.py. Filters are substring matches (a value holding '%' is
-a LIKE pattern; '-' means "not set"). Verbs that change devices list their targets first and ask
+a LIKE pattern; '_' matches any one character, so --exact takes --id and --device_name literally;
+'-' means "not set"). Verbs that change devices list their targets first and ask
 before touching more than one device or a non-exact match; without a terminal they need --yes.${OFFLINE_HELP}`,
   verbs: [
     view,
