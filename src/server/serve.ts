@@ -1,4 +1,10 @@
-import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type RequestListener,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
@@ -198,7 +204,65 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     handlers--;
     changed?.();
   };
+  // The open connections, and those that have brought a request: at a shutdown, a connection
+  // accepted a moment before that has not brought one yet may have it on the way.
+  const connections = new Set<Socket>();
+  const served = new WeakSet<Socket>();
+  // A connection's requests run one at a time. Node parses every request a client pipelines as
+  // soon as its bytes arrive and pauses the socket only once answers wait to be written, but the
+  // adapter answers asynchronously: without this, every request in the read buffer ran at once,
+  // each answer kept in memory behind the unread first one (a client that never reads held
+  // gigabytes). The next request starts once the answer before it has been handed to the socket
+  // (Node's 'finish': written, not buffered); while requests wait, the socket is not read; and
+  // when the connection closes (or is ending), those still waiting never run.
+  const lines = new WeakMap<Socket, Line>();
+  let adapter: RequestListener = () => {};
+  const begin = (socket: Socket, line: Line, req: IncomingMessage, res: ServerResponse) => {
+    line.busy = true;
+    answering.set(res, req);
+    // During a shutdown every connection closes after the answer it is writing.
+    if (closing && !res.headersSent) res.shouldKeepAlive = false;
+    let ended = false;
+    const done = () => {
+      if (ended) return;
+      ended = true;
+      answering.delete(res);
+      line.busy = false;
+      // A connection that broke, closed or is ending takes no more answers.
+      const next = socket.writable && !socket.destroyed ? line.waiting.shift() : undefined;
+      if (next) begin(socket, line, ...next);
+      else dropWaiting(line);
+      if (!line.waiting.length) release(socket, line);
+      if (closing) {
+        http.closeIdleConnections();
+        changed?.();
+      }
+    };
+    res.once('finish', done);
+    res.once('close', done);
+    adapter(req, res);
+  };
+  const admit: RequestListener = (req, res) => {
+    const socket = req.socket as Socket;
+    served.add(socket);
+    let line = lines.get(socket);
+    if (!line) {
+      const made: Line = { busy: false, held: false, waiting: [] };
+      line = made;
+      lines.set(socket, made);
+      socket.once('close', () => dropWaiting(made));
+    }
+    if (line.busy) {
+      line.waiting.push([req, res]);
+      hold(socket, line);
+    } else begin(socket, line, req, res);
+  };
+  const createServer = ((options: object, listener: RequestListener) => {
+    adapter = listener;
+    return createHttpServer(options, admit);
+  }) as typeof createHttpServer;
   const server = createAdaptorServer({
+    createServer,
     fetch: (request, env) => {
       const answer = handle(request, env);
       if (answer instanceof Promise) {
@@ -221,28 +285,16 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     answerClientError(err, socket, opts.log),
   );
   const http = server as unknown as HttpServer;
-  // The open connections, and those that have brought a request: at a shutdown, a connection
-  // accepted a moment before that has not brought one yet may have it on the way.
-  const connections = new Set<Socket>();
-  const served = new WeakSet<Socket>();
   http.on('connection', (socket: Socket) => {
     connections.add(socket);
     socket.once('close', () => {
       connections.delete(socket);
       if (closing) changed?.();
     });
-  });
-  http.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    served.add(req.socket);
-    answering.set(res, req);
-    // During a shutdown every connection closes after its answer (a pipelined request is answered too).
-    if (closing && !res.headersSent) res.shouldKeepAlive = false;
-    res.once('close', () => {
-      answering.delete(res);
-      if (closing) {
-        http.closeIdleConnections();
-        changed?.();
-      }
+    // Node reads on once what it wrote has drained; requests still waiting here keep it paused.
+    socket.on('drain', () => {
+      const line = lines.get(socket);
+      if (line?.waiting.length) hold(socket, line);
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -361,20 +413,27 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
           opts.log(`shutdown: waiting up to ${seconds(graceMs)} for ${requests(running)} still running`);
         let leaveOpen = false;
         if (!(await until(graceMs))) {
-          const cut = [...answering.values()].map((req) => `${req.method} ${loggedPath(pathOf(req.url))}`);
+          const cut = [...answering.values()];
           const n = Math.max(cut.length, handlers);
           if (n > 0) {
             const when = cutEarly ? '' : ` after ${seconds(graceMs)}`;
+            // Named, the first few: the line stays one readable line however many there are.
+            const named = cut
+              .slice(0, CUT_NAMED)
+              .map((req) => `${req.method} ${loggedPath(pathOf(req.url))}`);
+            const more = cut.length > CUT_NAMED ? ` and ${cut.length - CUT_NAMED} more` : '';
             opts.log(
-              `shutdown: cut off ${requests(n)} still running${when}${cut.length ? `: ${cut.join(', ')}` : ''}`,
+              `shutdown: cut off ${requests(n)} still running${when}${named.length ? `: ${named.join(', ')}${more}` : ''}`,
             );
           }
           closeAll();
           // Their handlers end soon once their connections are gone (a body read fails, a batch
-          // stops before its next request); the database is closed only after them.
+          // stops before its next request); the database is closed only after them. What did not
+          // end may still use it: a handler, or an answer still being written (a batch runs its
+          // requests as its answer streams); both are counted.
           if (!(await until(2_000))) {
             opts.log(
-              `shutdown: ${requests(handlers)} did not end; the database is left to close with the process`,
+              `shutdown: ${requests(Math.max(handlers, answering.size))} did not end; the database is left to close with the process`,
             );
             leaveOpen = true;
           }
@@ -389,6 +448,44 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       return shutdown;
     },
   };
+}
+
+/** How many of the requests cut off at a shutdown its log line names (the rest are counted). */
+const CUT_NAMED = 5;
+
+/** A connection's requests: whether one is running, and those parsed that wait their turn. */
+interface Line {
+  busy: boolean;
+  /** Reading was stopped here (not by Node's own back-pressure, which Node lifts itself). */
+  held: boolean;
+  waiting: [IncomingMessage, ServerResponse][];
+}
+
+/** Requests parsed but never started: their connection closed first. */
+function dropWaiting(line: Line): void {
+  line.waiting.length = 0;
+}
+
+/**
+ * Stops reading a connection the way Node's own back-pressure does (its `_paused` flag keeps a
+ * body read or Node's own resume on drain from reading on), and goes on again.
+ */
+function hold(socket: Socket, line: Line): void {
+  const s = socket as Socket & { _paused?: boolean };
+  if (s._paused) return;
+  line.held = true;
+  s._paused = true;
+  socket.pause();
+}
+
+function release(socket: Socket, line: Line): void {
+  const s = socket as Socket & { _paused?: boolean; parser?: { resume(): void } | null };
+  if (!line.held) return;
+  line.held = false;
+  if (!s._paused || socket.destroyed) return;
+  s._paused = false;
+  s.parser?.resume();
+  socket.resume();
 }
 
 function seconds(ms: number): string {

@@ -135,8 +135,8 @@ export async function startTestServer(
         });
       }
     },
-    async close() {
-      await server.close();
+    async close(o) {
+      await server.close(o);
       if (!keepData) await rm(dataDir, { recursive: true, force: true });
     },
   };

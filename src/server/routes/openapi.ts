@@ -90,8 +90,14 @@ export function buildOpenApi(specs: readonly RouteSpec[], version: string): unkn
 }
 
 export function registerOpenApiRoute(r: RouteTable, version: string): void {
+  let text: string | undefined;
   r.add(
     { method: 'GET', path: '/api/openapi.json', tag: 'meta', summary: 'This document.', access: 'public' },
-    (c) => c.json(buildOpenApi(r.specs, version) as object),
+    (c) => {
+      // Static while the server runs (every route is registered before the first request): made
+      // once, on the first request, not per request (125 KB and about 9 ms each time).
+      text ??= JSON.stringify(buildOpenApi(r.specs, version));
+      return c.body(text, 200, { 'content-type': 'application/json' });
+    },
   );
 }
