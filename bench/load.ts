@@ -133,7 +133,13 @@ export async function heartbeatLoad(
   },
 ): Promise<HeartbeatResult> {
   const agent = new Agent({ connections: o.connections, keepAliveTimeout: 30_000 });
-  const clients = Array.from({ length: o.devices }, (_, i) => new SimClient(url, o.info(i), agent));
+  // Steady state: the fleet is registered with its system info (seeded), and its clients have been
+  // running, so they heartbeat and upload nothing more unless asked. (A client starting up uploads
+  // its system info first: 30,000 of them within the warm-up would measure a restart storm.)
+  const clients = Array.from(
+    { length: o.devices },
+    (_, i) => new SimClient(url, o.info(i), agent, { firstContact: 'heartbeat' }),
+  );
   const step = o.cadenceMs / o.devices;
   const t0 = performance.now() + 50;
   const windowStart = t0 + o.warmupMs;
