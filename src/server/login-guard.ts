@@ -39,6 +39,20 @@ interface Track {
   consecutive: number;
   /** When this key last changed (ms). */
   updatedAt: number;
+  /**
+   * Start times (ms) of the attempts on this key whose password is being checked (reserve()):
+   * they count against the limits as failures would, so that parallel attempts cannot all be let
+   * through before the first of them is counted. In memory only.
+   */
+  pending: number[];
+}
+
+/** An attempt let through by reserve(): settled by fail(), succeed() or release(), once. */
+export interface Reservation {
+  keys: readonly string[];
+  /** When it was reserved (ms): its place in each key's pending list. */
+  at: number;
+  done: boolean;
 }
 
 export interface Block {
@@ -66,6 +80,7 @@ export interface FailureReport {
  */
 function settle(t: Track, now: number): void {
   for (let i = t.failures.length - 1; i >= 0 && t.failures[i]! > now; i--) t.failures[i] = now;
+  for (let i = 0; i < t.pending.length; i++) if (t.pending[i]! > now) t.pending[i] = now;
   if (t.updatedAt > now) t.updatedAt = now;
 }
 
@@ -93,7 +108,7 @@ export class LoginGuard {
         // Least recently changed first: the map's first key is the one to evict.
         for (const r of rows) {
           if (this.tracks.has(r.key)) continue; // changed here meanwhile: memory is newer
-          const t = { failures: r.failures, consecutive: r.consecutive, updatedAt: r.updatedAt };
+          const t = { failures: r.failures, consecutive: r.consecutive, updatedAt: r.updatedAt, pending: [] };
           settle(t, this.now());
           this.tracks.set(r.key, t);
         }
@@ -139,13 +154,16 @@ export class LoginGuard {
       while (t.failures.length && t.failures[0]! <= now - HOUR) t.failures.shift();
     } else if (create) {
       if (this.tracks.size >= this.maxKeys) {
-        const oldest = this.tracks.keys().next().value;
-        if (oldest !== undefined) {
-          this.tracks.delete(oldest);
-          this.dropped.push(oldest);
+        // The least recently used key without attempts in flight (their reservations must stay
+        // counted); there are at most as many of those as requests being answered.
+        for (const [k, old] of this.tracks) {
+          if (old.pending.length) continue;
+          this.tracks.delete(k);
+          this.dropped.push(k);
+          break;
         }
       }
-      t = { failures: [], consecutive: 0, updatedAt: now };
+      t = { failures: [], consecutive: 0, updatedAt: now, pending: [] };
     }
     if (t) {
       // Keep the map in least-recently-used order: the first key is the one to evict.
@@ -158,12 +176,49 @@ export class LoginGuard {
   /** The latest moment one of these keys is throttled until, or undefined when none is. */
   async blocked(keys: readonly string[]): Promise<Block | undefined> {
     await this.ready();
+    return this.blockOf(keys, this.now());
+  }
+
+  /**
+   * Lets an attempt through unless one of its keys is throttled: the attempt is counted at once
+   * (pending) against every key, so that attempts checked in parallel count against the limits
+   * before their passwords are checked (the check takes a hash, and the event loop answers other
+   * attempts meanwhile). Settle it with fail(), succeed() or release(), once.
+   */
+  async reserve(keys: readonly string[]): Promise<{ block: Block } | { reservation: Reservation }> {
+    await this.ready();
+    // From here to the end, synchronous: no other attempt is checked between the test and the count.
     const now = this.now();
+    const block = this.blockOf(keys, now);
+    if (block) return { block };
+    for (const key of keys) this.track(key, now, true)!.pending.push(now);
+    return { reservation: { keys: [...keys], at: now, done: false } };
+  }
+
+  /** Ends a reservation without counting anything (the attempt neither failed nor succeeded). */
+  release(r: Reservation): void {
+    if (r.done) return;
+    r.done = true;
+    for (const key of r.keys) {
+      const t = this.tracks.get(key);
+      if (!t) continue;
+      // Its time may have been settled (clock stepped back): then it is one of the latest.
+      let i = t.pending.indexOf(r.at);
+      if (i === -1) i = t.pending.length - 1;
+      if (i >= 0) t.pending.splice(i, 1);
+      // A key that holds nothing else was made for the reservation: successful logins of many
+      // users must not push the keys with failures out of memory.
+      if (!t.pending.length && !t.failures.length && t.consecutive === 0) this.tracks.delete(key);
+    }
+  }
+
+  private blockOf(keys: readonly string[], now: number): Block | undefined {
     let worst: Block | undefined;
     for (const key of keys) {
       const t = this.track(key, now, false);
       if (!t) continue;
-      const hour = t.failures;
+      // Attempts in flight count as failures at the time they started.
+      const hour = t.pending.length ? [...t.failures, ...t.pending].sort((a, b) => a - b) : t.failures;
       const minute = hour.filter((ts) => ts > now - MINUTE);
       let until = 0;
       if (minute.length >= this.limits.perMinute)
@@ -175,9 +230,15 @@ export class LoginGuard {
     return worst;
   }
 
-  /** Counts a failed login against every key (stored before it answers); reports the alarms it raises. */
-  async fail(keys: readonly string[]): Promise<FailureReport> {
+  /**
+   * Counts a failed login against every key (stored before it answers); reports the alarms it
+   * raises. Given a reservation, it ends it (its pending count becomes this failure).
+   */
+  async fail(attempt: readonly string[] | Reservation): Promise<FailureReport> {
+    const keys = Array.isArray(attempt) ? (attempt as readonly string[]) : (attempt as Reservation).keys;
     await this.ready();
+    // Released and counted in one synchronous step: no other attempt is let through in between.
+    if (!Array.isArray(attempt)) this.release(attempt as Reservation);
     const now = this.now();
     const alarms = new Set<number>();
     const report: FailureReport = { alarms: [], lastMinute: 0, lastHour: 0, consecutive: 0 };
@@ -201,9 +262,12 @@ export class LoginGuard {
     return report;
   }
 
-  /** A successful login ends the consecutive run of its keys. */
-  async succeed(keys: readonly string[]): Promise<void> {
+  /** A successful login ends the consecutive run of its keys (and its reservation, if given). */
+  async succeed(attempt: readonly string[] | Reservation): Promise<void> {
+    const keys = Array.isArray(attempt) ? (attempt as readonly string[]) : (attempt as Reservation).keys;
     await this.ready();
+    // Released and counted in one synchronous step: no other attempt is let through in between.
+    if (!Array.isArray(attempt)) this.release(attempt as Reservation);
     const now = this.now();
     const changed: string[] = [];
     for (const key of keys) {

@@ -82,6 +82,8 @@ export class SimClient {
   private sysinfoDue: 'now' | 'later' | false;
   /** Heartbeats in run() that failed (network error, or a non-200 answer). */
   heartbeatErrors = 0;
+  /** Whether it has talked to the server yet (system info or heartbeat): see postAudit(). */
+  private synced = false;
   private readonly base: string;
 
   constructor(
@@ -132,6 +134,7 @@ export class SimClient {
    * applies disconnects and strategy.
    */
   async heartbeat(): Promise<HeartbeatAnswer> {
+    this.synced = true;
     if (this.sysinfoDue === 'now') await this.sysinfo();
     const body: Record<string, unknown> = { id: this.info.id, uuid: this.info.uuid, ver: 1004003 };
     if (this.conns.length) body['conns'] = this.conns;
@@ -153,6 +156,7 @@ export class SimClient {
    * (SYSINFO_UPDATED / ID_NOT_FOUND / an error); only SYSINFO_UPDATED ends the need to upload.
    */
   async sysinfo(): Promise<string> {
+    this.synced = true;
     const { id, uuid, hostname, username, os, cpu, memory, version } = this.info;
     const {
       'preset-device-name': presetName,
@@ -283,13 +287,17 @@ export class SimClient {
 
   /**
    * An audit post as connection.rs sends it: the event plus `id`, `uuid` and a fresh `nonce` (give
-   * one to replay a retried post). Empty answer on success.
+   * one to replay a retried post). Empty answer on success. A stock client's sync loop has run
+   * (system info and heartbeat: the device is registered) before anyone can connect to it, and the
+   * server takes audit records from registered devices only: a client that has not talked to the
+   * server yet runs that first tick here.
    */
   async postAudit(
     kind: 'conn' | 'file' | 'alarm',
     body: Record<string, unknown>,
     nonce: string = randomUUID(),
   ): Promise<{ status: number; text: string; nonce: string }> {
+    if (!this.synced) await this.heartbeat();
     const res = await this.post(`/api/audit/${kind}`, {
       ...body,
       id: this.info.id,

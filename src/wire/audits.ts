@@ -37,13 +37,27 @@ const DeviceId = z.string({ error: 'must be a string' }).trim().min(1, 'must not
 const Uuid = z.string({ error: 'must be a string' }).max(500).optional();
 const Nonce = z.string({ error: 'must be a string' }).min(1).max(200).optional();
 const ConnId = z.number({ error: 'must be a number' }).int('must be a whole number');
+/** The longest `info` a client's audit record keeps (as JSON text, in either form). */
+export const INFO_MAX = 65_536;
 /**
  * `info` is a JSON string in what clients post; an object is taken as well and kept as text (its
- * large integers, bigints from the lossless parser, with every digit).
+ * large integers, bigints from the lossless parser, with every digit), under the same cap as the
+ * string: otherwise the body limit alone bounded what one unauthenticated post stores.
  */
 const InfoText = z
-  .union([z.string().max(65_536), z.record(z.string(), z.unknown())])
-  .transform((v) => (typeof v === 'string' ? v : stringifyJson(v)));
+  .union([
+    z.string().max(INFO_MAX, `must be at most ${INFO_MAX} characters`),
+    z.record(z.string(), z.unknown()),
+  ])
+  .transform((v, ctx) => {
+    if (typeof v === 'string') return v;
+    const text = stringifyJson(v);
+    if (text.length > INFO_MAX) {
+      ctx.addIssue({ code: 'custom', message: `must be at most ${INFO_MAX} characters as JSON text` });
+      return z.NEVER;
+    }
+    return text;
+  });
 
 /** POST /api/audit/conn: one event of a connection (new / authorised / close). */
 export const AuditConnBody = z.looseObject({

@@ -355,3 +355,44 @@ describe('audit log ID filters', () => {
     );
   });
 });
+
+describe('audit log ID filters with long literal runs', () => {
+  it('match exactly what the LIKE gives (the trigram index takes a few trigrams of a long run)', async () => {
+    const x = (n: number) => 'x'.repeat(n);
+    const LONG = [x(100), `${x(60)}y${x(39)}`, `${x(99)}1`, 'yx'.repeat(50), 'x_'.repeat(50), `1${x(99)}`];
+    for (const [i, id] of LONG.entries()) {
+      await connection(id, LONG[(i + 1) % LONG.length], 1, true);
+      await alarm(id, 1);
+    }
+    ref.close();
+    ref = new Database(file, { readonly: true });
+    const run = fc.string({
+      unit: fc.constantFrom('x', 'x', 'x', 'x', 'y', '1', '_', '%', '\\'),
+      minLength: 9,
+      maxLength: 100,
+    });
+    const fixed = fc.constantFrom(
+      `%${x(90)}`,
+      `${x(95)}%`,
+      `%${x(40)}y%`,
+      `%${x(40)}y${x(39)}`,
+      `%${'x_'.repeat(40)}%`,
+      `%${'x_'.repeat(45)}1`,
+      `%${x(98)}1%`,
+      `%${x(99)}%`,
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom<Kind>('conn', 'file', 'alarm'),
+        fc.oneof(run, fixed),
+        async (kind, value) => {
+          const want = expected(kind, value);
+          const got = await list(kind, value, 0, 1000);
+          expect(got.total).toBe(want.length);
+          expect(got.rows.map((r) => r.id)).toEqual(want.slice(0, 1000));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

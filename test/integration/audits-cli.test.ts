@@ -58,8 +58,8 @@ describe('view-conn', () => {
     const r = await run(['view-conn', '--remote', '123456789']);
     expect(r.code, r.stderr).toBe(0);
     expect(lines(r.stdout)).toEqual([
-      '2026-03-01T12:04:08+01:00\t\topen\tFile Transfer\t123456789\t987654321 (alice)\t203.0.113.9\tone-time password\t\t6\t2',
-      '2026-03-01T11:00:00+01:00\t2026-03-01T12:02:07+01:00\t1h 02m 07s\tRemote Desktop\t123456789\t987654321 (alice)\t203.0.113.9\tpermanent password + TOTP code\t\t18446744073709551615\t1',
+      '2026-03-01T12:04:08+01:00\t\topen\tFile Transfer\t123456789 (host-123456789)\t987654321 (alice)\t203.0.113.9\tone-time password\t\t6\t2',
+      '2026-03-01T11:00:00+01:00\t2026-03-01T12:02:07+01:00\t1h 02m 07s\tRemote Desktop\t123456789 (host-123456789)\t987654321 (alice)\t203.0.113.9\tpermanent password + TOTP code\t\t18446744073709551615\t1',
     ]);
     const all = await run(['view-conn', '--utc']);
     expect(lines(all.stdout).map((l) => l.split('\t').slice(0, 4))).toEqual([
@@ -233,9 +233,9 @@ describe('--all, --format csv, other verbs (D-25)', () => {
     await new SimClient(s.url, kiosk).alarm(10, { ip: '3.3.3.3' });
     const r = await run(['view-alarm', '--utc']);
     expect(lines(r.stdout).map((l) => l.split('\t').slice(1, 4))).toEqual([
-      ['Access attempt outside the ID whitelist', '555000111', '3.3.3.3'],
-      ['Multiple access attempts within one minute', '123456789', '2.2.2.2'],
-      ['Access attempt outside the IP whitelist', '123456789', '1.1.1.1'],
+      ['Access attempt outside the ID whitelist', '555000111 (host-555000111)', '3.3.3.3'],
+      ['Multiple access attempts within one minute', '123456789 (host-123456789)', '2.2.2.2'],
+      ['Access attempt outside the IP whitelist', '123456789 (host-123456789)', '1.1.1.1'],
     ]);
     const byName = await run([
       'view-alarm',
@@ -263,8 +263,8 @@ describe('--all, --format csv, other verbs (D-25)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
       'TIME,DEVICE,PEER,DIRECTION,PATH,FILES,IP\r\n' +
-        `2026-03-01T10:00:01Z,123456789,987654321 (-2+3),device → peer,"'=HYPERLINK(""http://x"",""y"")",1,10.0.0.1\r\n` +
-        `2026-03-01T10:00:00Z,123456789,987654321 (alice),device → peer,"C:\\Reports, 2026\\""Q1"".xlsx",1,10.0.0.1\r\n`,
+        `2026-03-01T10:00:01Z,123456789 (host-123456789),987654321 (-2+3),device → peer,"'=HYPERLINK(""http://x"",""y"")",1,10.0.0.1\r\n` +
+        `2026-03-01T10:00:00Z,123456789 (host-123456789),987654321 (alice),device → peer,"C:\\Reports, 2026\\""Q1"".xlsx",1,10.0.0.1\r\n`,
     );
   });
 

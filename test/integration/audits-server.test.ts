@@ -51,7 +51,7 @@ describe('connection audits from clients', () => {
     expect(data[0]).toEqual({
       guid: expect.any(String),
       device_id: '123456789',
-      device_name: '',
+      device_name: 'host-123456789',
       peer_id: '987654321',
       peer_name: 'alice',
       ip: '10.1.2.3',
@@ -185,7 +185,7 @@ describe('connection audits from clients', () => {
     const spoof = await new SimClient(s.url, dev).connectionOpened(1, 1n, '10.0.0.1');
     expect(spoof.status).toBe(403);
     expect(spoof.text).toContain('another uuid');
-    const own = new SimClient(s.url, { id: '123456789', uuid: 'b3RoZXI=' });
+    const own = new SimClient(s.url, { id: '123456789', uuid: 'b3RoZXI=', hostname: 'reception-pc' });
     expect((await own.connectionOpened(1, 1n, '10.0.0.1')).status).toBe(200);
     expect((await list('conn')).data[0]).toMatchObject({
       device_id: '123456789',
@@ -290,6 +290,7 @@ describe('file and alarm audits from clients', () => {
   });
 
   it('keeps every digit of a large integer in an info sent as an object', async () => {
+    await new SimClient(s.url, dev).heartbeat();
     for (const kind of ['alarm', 'file'] as const) {
       const body = `{"id":"123456789","uuid":"${dev.uuid}","typ":1,"is_file":true,"path":"/x","type":0,"peer_id":"987654321","info":{"ip":"10.0.0.9","n":18446744073709551615}}`;
       const r = await fetch(`${s.url}/api/audit/${kind}`, {
@@ -300,6 +301,74 @@ describe('file and alarm audits from clients', () => {
       expect(r.status, await r.text()).toBe(200);
       const { data } = await list(kind);
       expect(data[0]!['info']).toBe('{"ip":"10.0.0.9","n":18446744073709551615}');
+    }
+  });
+});
+
+describe('posts the server does not store', () => {
+  const postRaw = (kind: string, body: unknown) =>
+    fetch(`${s.url}/api/audit/${kind}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const bodies = (id: string, uuid: string) => ({
+    conn: { id, uuid, conn_id: 1, session_id: 5, action: 'new', ip: '10.0.0.1', nonce: `n-conn-${id}` },
+    file: {
+      id,
+      uuid,
+      conn_id: 1,
+      peer_id: '987654321',
+      type: 0,
+      path: '/x',
+      is_file: true,
+      info: '{"ip":"10.0.0.1","name":"a","num":1,"files":[]}',
+      nonce: `n-file-${id}`,
+    },
+    alarm: { id, uuid, typ: 1, conn_id: 1, info: '{"ip":"10.0.0.1"}', nonce: `n-alarm-${id}` },
+  });
+
+  it('a device ID never registered: 200 with an error (the client tries again later), nothing stored', async () => {
+    for (const [kind, body] of Object.entries(bodies('424242424', 'dW5rbm93bg=='))) {
+      const r = await postRaw(kind, body);
+      expect(r.status, kind).toBe(200);
+      expect((await r.json()) as unknown, kind).toEqual({
+        error:
+          "device '424242424' is not registered (no heartbeat or system info yet); audit record not stored",
+      });
+    }
+    for (const kind of ['conn', 'file', 'alarm']) expect((await list(kind)).total, kind).toBe(0);
+    expect(await s.store.devices.getById('424242424')).toBeUndefined();
+    // Its nonces were not kept: once the client's heartbeat registers it, the retried posts are stored.
+    await new SimClient(s.url, { id: '424242424', uuid: 'dW5rbm93bg==' }).heartbeat();
+    for (const [kind, body] of Object.entries(bodies('424242424', 'dW5rbm93bg=='))) {
+      const r = await postRaw(kind, body);
+      expect([r.status, await r.text()], kind).toEqual([200, '']);
+    }
+    for (const kind of ['conn', 'file', 'alarm']) expect((await list(kind)).total, kind).toBe(1);
+  });
+
+  it('an info object longer than the cap as JSON text is refused (400), as a string is; at the cap it is kept', async () => {
+    await new SimClient(s.url, dev).heartbeat();
+    const base = bodies(dev.id, dev.uuid);
+    const pad = (n: number) => ({ ip: '10.0.0.1', pad: 'x'.repeat(n - '{"ip":"10.0.0.1","pad":""}'.length) });
+    for (const kind of ['file', 'alarm'] as const) {
+      const over = await postRaw(kind, { ...base[kind], info: pad(65_537), nonce: `over-${kind}` });
+      expect(over.status, kind).toBe(400);
+      expect(((await over.json()) as { error: string }).error, kind).toMatch(
+        /'info' must be at most 65536 characters as JSON text/,
+      );
+      const big = await postRaw(kind, {
+        ...base[kind],
+        info: { ip: '10.0.0.1', files: Array(100_000).fill(['f', 1]) },
+        nonce: `big-${kind}`,
+      });
+      expect(big.status, kind).toBe(400);
+      const at = await postRaw(kind, { ...base[kind], info: pad(65_536), nonce: `at-${kind}` });
+      expect(at.status, kind).toBe(200);
+      const { data, total } = await list(kind);
+      expect(total, kind).toBe(1);
+      expect((data[0]!['info'] as string).length, kind).toBe(65_536);
     }
   });
 });
@@ -456,7 +525,7 @@ describe('notes and the live connection (controlling client)', () => {
     expect(await (await active(helper)).json()).toBe(guid);
     expect((await note(helper, 'printer fixed')).status).toBe(200);
     // and so may the user the controlled device is assigned to, and an administrator
-    await s.store.devices.create('123456789', { uuid: '', status: 1 });
+    // (registered by its client's heartbeat before it posted)
     const d = await s.store.devices.getById('123456789');
     await s.store.devices.update([d!.guid], { user_guid: (await s.store.users.getByName('mallory'))!.guid });
     expect((await note(await s.login('mallory', 'password123'), 'owner note')).status).toBe(200);

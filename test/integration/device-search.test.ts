@@ -215,6 +215,82 @@ describe('device filters with the trigram index', () => {
     );
   });
 
+  it('the same with long values and long literal runs (the index takes a few trigrams of a run, the LIKE the rest)', async () => {
+    // Few characters, mostly one: long runs, values that hold a run many times, near misses.
+    const LONG = ['x', 'x', 'x', 'x', 'x', 'y', 'X', 'é', '%', '_', '\\'];
+    const longText = fc.string({ unit: fc.constantFrom(...LONG, NUL), maxLength: 40 });
+    const longFleet = fc.uniqueArray(
+      fc.record({ id: fc.stringMatching(/^[0-9a-c]{1,6}$/), name: longText, user: longText }),
+      {
+        minLength: 1,
+        maxLength: 20,
+        selector: (d) => d.id,
+      },
+    );
+    const longFilter = (devs: Dev[]) => {
+      // A long slice of a seeded value, escaped, some characters made `_`, with or without `%` / `_`
+      // at either end and a `%` inside: every shape likeFilter() tells apart.
+      const part = fc
+        .tuple(
+          fc.nat({ max: Math.max(0, devs.length - 1) }),
+          fc.constantFrom(...FIELDS),
+          fc.nat(),
+          fc.nat(),
+          fc.constantFrom('%', '', '_', '%x'),
+          fc.constantFrom('%', '', '_', 'x%'),
+          fc.array(fc.nat(), { maxLength: 3 }),
+          fc.option(fc.nat(), { nil: undefined }),
+        )
+        .map(([i, [, field], a, b, pre, post, blanks, cut]) => {
+          const chars = [...(devs[i]?.[field] ?? '')];
+          const from = a % (chars.length + 1);
+          const to = from + (b % (chars.length - from + 1));
+          const out = chars.slice(from, to).map((c) => c.replace(/[%_\\]/g, '\\$&'));
+          for (const k of blanks) if (out.length) out[k % out.length] = '_';
+          if (cut !== undefined) out.splice(cut % (out.length + 1), 0, '%');
+          return `${pre}${out.join('')}${post}`;
+        });
+      const run = fc.string({
+        unit: fc.constantFrom('x', 'x', 'x', 'X', 'y', '%', '_', '\\'),
+        minLength: 9,
+        maxLength: 40,
+      });
+      const contains = fc
+        .string({ unit: fc.constantFrom('x', 'x', 'x', 'y'), minLength: 9, maxLength: 24 })
+        .map((r) => `%${r}%`);
+      const value = fc.oneof(
+        { arbitrary: part, weight: 5 },
+        { arbitrary: run, weight: 2 },
+        { arbitrary: contains, weight: 2 },
+        { arbitrary: fc.constant(undefined), weight: 1 },
+      );
+      return fc.record(
+        { id: fc.constant(undefined), device_name: value, device_username: value },
+        { requiredKeys: [] },
+      );
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        longFleet.chain((devs) =>
+          fc.tuple(fc.constant(devs), fc.array(longFilter(devs), { minLength: 1, maxLength: 6 })),
+        ),
+        fc.integer({ min: 1, max: 7 }),
+        async ([devs, filters], pageSize) => {
+          store.database.sqlite.exec('DELETE FROM devices');
+          await seed(devs);
+          for (const f of filters) {
+            const want = reference(devs, f);
+            expect(plainLike(f)).toEqual(want);
+            const got = await listAll(f, pageSize);
+            expect([...got.ids].sort()).toEqual(want);
+            for (const t of got.totals) expect(t).toBe(want.length);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('follows renames and deletions', async () => {
     const guid = await store.devices.create('123456789', { device_name: 'Office-PC', device_username: 'Jo' });
     await store.devices.create('987654321', { device_name: 'Lab-PC' });

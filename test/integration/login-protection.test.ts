@@ -218,6 +218,35 @@ describe('login throttling and alarms', () => {
     });
   });
 
+  it('parallel attempts count while their passwords are checked: at most the limit is checked, the rest 429', async () => {
+    const n = 40;
+    const all = await Promise.all(Array.from({ length: n }, () => login('bob', 'wrong')));
+    const checked = all.filter((r) => r.status === 401).length;
+    expect(checked).toBe(LOGIN_LIMITS.perMinute);
+    expect(all.filter((r) => r.status === 429)).toHaveLength(n - checked);
+    // Alarm 4 raised once, by the failures actually counted.
+    expect((await alarms()).map((a) => a.typ)).toEqual([4]);
+    // The reservations of the checked attempts were settled: the throttle is the one of six
+    // failures (a minute from the first), and afterwards the right password is let through.
+    now += 60_000;
+    expect((await login('bob', 'password123')).status).toBe(200);
+  });
+
+  it('a success and a disabled user release their reservation: only failures throttle', async () => {
+    await s.seedUsers(['carol'], { status: 0 });
+    for (let i = 0; i < 3; i++) {
+      const all = await Promise.all([
+        login('bob', 'password123'),
+        login('carol', 'password123'),
+        login('bob', 'password123'),
+        login('carol', 'password123'),
+      ]);
+      expect(all.map((r) => r.status)).toEqual([200, 401, 200, 401]);
+    }
+    // Twelve attempts from one IP, none counted: a wrong password is still checked (401, not 429).
+    expect((await login('bob', 'wrong')).status).toBe(401);
+  });
+
   it('a successful login is recorded in the console log', async () => {
     await login('bob', 'password123', '555666777');
     const r = await s.fetch('/api/audits/console?iop=0', { token: s.token });

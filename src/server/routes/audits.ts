@@ -200,17 +200,36 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
   }
 
   /**
-   * The posting device, if registered: a known device must post with its own uuid (RustDesk
-   * clients send it with every record), as it must heartbeat with it.
+   * Whether the posting device may post: it must be registered (a real client uploads its system
+   * info and heartbeats before anyone connects to it), with the uuid it registered with (RustDesk
+   * clients send it with every record, as with every heartbeat); 403 for another uuid. For an ID
+   * that is not registered, the answer to give, and nothing is stored: without this check anyone
+   * could fill the disk with records of made-up devices. The answer is what the client
+   * (connection.rs post_audit_async) takes as a failure to retry, 10 s and 40 s later: a 200 with
+   * `{"error"}` (a 4xx drops the record at once). So a client whose first heartbeat is still to
+   * come (its sync starts 3 s after it does) stores its record on a retry.
    */
-  async function checkDevice(id: string, uuid: string | undefined): Promise<void> {
+  async function unregistered(
+    c: Context,
+    id: string,
+    uuid: string | undefined,
+  ): Promise<Response | undefined> {
     const device = await store.devices.getById(id);
-    if (device?.uuid && device.uuid !== (uuid ?? '')) {
+    if (!device) {
+      return c.json(
+        {
+          error: `device '${id}' is not registered (no heartbeat or system info yet); audit record not stored`,
+        },
+        200,
+      );
+    }
+    if (device.uuid && device.uuid !== (uuid ?? '')) {
       throw new HttpError(
         403,
         `device '${id}' is registered with ${uuid ? 'another' : 'a'} uuid; audit record refused`,
       );
     }
+    return undefined;
   }
 
   const Empty = 'Empty body on success (also for a repeated nonce, which is stored once).';
@@ -221,7 +240,7 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
       path: '/api/audit/conn',
       tag: 'audit (clients)',
       summary:
-        "A connection event from the controlled device: `action: 'new'` (with `ip`) opens the record, `peer: [id, name]` + `type` marks it authorised, `action: 'close'` ends it. Events are joined by device `id`, `conn_id` and `session_id` (an unsigned 64-bit number, kept exactly). De-duplicated by `nonce`. A body with `note` is the note the controlling user types during the session (`{id, session_id, note}`, from the controlling client, no token): it sets the note of device `id`'s connection with that session, if that connection is open or closed less than ten minutes ago; it never creates a record, and answers the same whether or not one matched.",
+        "A connection event from the controlled device: `action: 'new'` (with `ip`) opens the record, `peer: [id, name]` + `type` marks it authorised, `action: 'close'` ends it. Events are joined by device `id`, `conn_id` and `session_id` (an unsigned 64-bit number, kept exactly). De-duplicated by `nonce`. Only from a registered device (heartbeat or system info first), with its uuid: another uuid is 403; an ID not registered is answered 200 `{\"error\"}` (the client tries again later) and nothing is stored. A body with `note` is the note the controlling user types during the session (`{id, session_id, note}`, from the controlling client, no token): it sets the note of device `id`'s connection with that session, if that connection is open or closed less than ten minutes ago; it never creates a record, and answers the same whether or not one matched.",
       access: 'public',
       body: z.union([AuditConnBody, AuditSessionNoteBody]),
       responseText: Empty,
@@ -230,7 +249,7 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
       const value = await readLosslessValue(c);
       if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'note' in value) {
         // The controlling client's note: it sends no token (so Pro takes it without one), has no
-        // uuid of the controlled device (checkDevice) and ignores the answer. Knowing the session,
+        // uuid of the controlled device (unregistered()) and ignores the answer. Knowing the session,
         // a random 64-bit number, is what allows it. Not a console change: nothing goes to the
         // console log.
         const n = parseWith(AuditSessionNoteBody, value, 'request body');
@@ -239,7 +258,10 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
         return c.body(null, 200);
       }
       const b = parseWith(AuditConnBody, value, 'request body');
-      await checkDevice(b.id, b.uuid);
+      if (b.action !== undefined && b.action !== 'new' && b.action !== 'close')
+        throw new HttpError(400, `request body field 'action' must be 'new' or 'close' (got '${b.action}')`);
+      const refused = await unregistered(c, b.id, b.uuid);
+      if (refused) return refused;
       const poster = {
         device_id: b.id,
         device_uuid: b.uuid ?? '',
@@ -261,8 +283,6 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
           primary_auth: b.primary_auth ?? null,
           two_factor: b.two_factor ?? null,
         });
-      } else if (b.action !== undefined) {
-        throw new HttpError(400, `request body field 'action' must be 'new' or 'close' (got '${b.action}')`);
       }
       // Older clients also post a bare {id, uuid, conn_id} while connected: nothing to record.
       return c.body(null, 200);
@@ -275,14 +295,15 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
       path: '/api/audit/file',
       tag: 'audit (clients)',
       summary:
-        'A file transfer from the controlled device: `type` 0 it sent files, 1 it received them; `info` is a JSON string with `ip`, `name` (the controlling side), `num` and the ten largest `files`. De-duplicated by `nonce`.',
+        'A file transfer from the controlled device: `type` 0 it sent files, 1 it received them; `info` is a JSON string with `ip`, `name` (the controlling side), `num` and the ten largest `files` (at most 65,536 characters; an object is taken too, under the same cap as JSON text). De-duplicated by `nonce`. Only from a registered device, as for connection events.',
       access: 'public',
       body: AuditFileBody,
       responseText: Empty,
     },
     async (c) => {
       const b = await readLosslessBody(c, AuditFileBody);
-      await checkDevice(b.id, b.uuid);
+      const refused = await unregistered(c, b.id, b.uuid);
+      if (refused) return refused;
       const info = infoObject(b.info);
       const num = typeof info['num'] === 'number' && Number.isSafeInteger(info['num']) ? info['num'] : null;
       await store.auditLogs.fileEvent({
@@ -309,7 +330,7 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
       path: '/api/audit/alarm',
       tag: 'audit (clients)',
       summary:
-        "An alarm raised by a client (`typ` 0–2 and 6–10, e.g. 0 IP whitelist, 1 over 30 consecutive access attempts, 2 many attempts within one minute; 3–5 are the server's own login alarms, refused with 400); `info` is a JSON string. De-duplicated by `nonce`.",
+        "An alarm raised by a client (`typ` 0–2 and 6–10, e.g. 0 IP whitelist, 1 over 30 consecutive access attempts, 2 many attempts within one minute; 3–5 are the server's own login alarms, refused with 400); `info` is a JSON string (at most 65,536 characters; an object is taken too, under the same cap as JSON text). De-duplicated by `nonce`. Only from a registered device, as for connection events.",
       access: 'public',
       body: AuditAlarmBody,
       responseText: Empty,
@@ -324,7 +345,8 @@ export function registerAuditRoutes(r: RouteTable, deps: AppDeps): void {
           `alarm type ${b.typ} is a login alarm the server raises itself; clients post types 0–2 and 6–10`,
         );
       }
-      await checkDevice(b.id, b.uuid);
+      const refused = await unregistered(c, b.id, b.uuid);
+      if (refused) return refused;
       await store.auditLogs.alarmEvent({
         device_id: b.id,
         device_uuid: b.uuid ?? '',

@@ -94,8 +94,11 @@ export function registerAuthRoutes(r: RouteTable, deps: AppDeps): void {
       const body = await readBody(c, LoginBody);
       const ip = clientIp(c);
       const keys = [`user:${fold(body.username)}`, ...(ip ? [`ip:${ip}`] : [])];
-      const block = await guard.blocked(keys);
-      if (block) {
+      // Reserved before the password is checked (a hash, during which other attempts are
+      // answered): attempts in flight count against the limits, so parallel ones cannot all pass.
+      const attempt = await guard.reserve(keys);
+      if ('block' in attempt) {
+        const { block } = attempt;
         const secs = Math.ceil((block.until - deps.clock().getTime()) / 1000);
         c.header('Retry-After', String(secs));
         const who = block.key.startsWith('ip:') ? `from ${ip}` : `for user '${body.username}'`;
@@ -104,31 +107,38 @@ export function registerAuthRoutes(r: RouteTable, deps: AppDeps): void {
           `too many failed logins ${who}: try again after ${new Date(block.until).toISOString()} (in ${secs} s)`,
         );
       }
-      const user = await store.users.getByName(body.username);
-      const ok = await checkPassword(body.password, user?.password_hash);
-      if (!user || !ok) {
-        const report = await guard.fail(keys);
-        for (const typ of report.alarms) {
-          await store.auditLogs.alarmEvent({
-            device_id: body.id ?? '',
-            device_uuid: body.uuid ?? '',
-            typ,
-            ip,
-            info: JSON.stringify({
-              name: body.username,
+      const { reservation } = attempt;
+      let user: UserRecord | undefined;
+      try {
+        user = await store.users.getByName(body.username);
+        const ok = await checkPassword(body.password, user?.password_hash);
+        if (!user || !ok) {
+          const report = await guard.fail(reservation);
+          for (const typ of report.alarms) {
+            await store.auditLogs.alarmEvent({
+              device_id: body.id ?? '',
+              device_uuid: body.uuid ?? '',
+              typ,
               ip,
-              failures_last_minute: report.lastMinute,
-              failures_last_hour: report.lastHour,
-              consecutive_failures: report.consecutive,
-            }),
-            conn_id: null,
-            conn_audit_ref: null,
-          });
+              info: JSON.stringify({
+                name: body.username,
+                ip,
+                failures_last_minute: report.lastMinute,
+                failures_last_hour: report.lastHour,
+                consecutive_failures: report.consecutive,
+              }),
+              conn_id: null,
+              conn_audit_ref: null,
+            });
+          }
+          throw new HttpError(401, 'wrong user name or password');
         }
-        throw new HttpError(401, 'wrong user name or password');
+        if (user.status !== UserStatus.enabled) throw new HttpError(401, `user '${user.name}' is disabled`);
+        await guard.succeed(reservation);
+      } finally {
+        // Any other end (a disabled user, a store error) counts nothing.
+        guard.release(reservation);
       }
-      if (user.status !== UserStatus.enabled) throw new HttpError(401, `user '${user.name}' is disabled`);
-      await guard.succeed(keys);
       const token = newSecret('rds');
       c.set('principal', { kind: 'session', user });
       await changeRecorded(

@@ -15,7 +15,10 @@ export function likeFilter(
 ): Expression<SqlBool> | null {
   if (value === undefined || value === '') return null;
   if (value === '-') return sql<SqlBool>`(${column} IS NULL OR ${column} = '')`;
-  return sql<SqlBool>`${column} LIKE ${fold(value)} ESCAPE '\\'`;
+  const parts = likeSql(value).map((p) =>
+    typeof p === 'string' ? sql.raw(p) : 'param' in p ? sql`${p.param}` : column,
+  );
+  return sql<SqlBool>`${sql.join(parts, sql.raw(''))}`;
 }
 
 /**
@@ -29,11 +32,105 @@ export function likeCondition(
   params: (string | number)[],
 ): void {
   if (value === undefined || value === '') return;
-  if (value === '-') where.push(`(${column} IS NULL OR ${column} = '')`);
-  else {
-    where.push(`${column} LIKE ? ESCAPE '\\'`);
-    params.push(fold(value));
+  if (value === '-') {
+    where.push(`(${column} IS NULL OR ${column} = '')`);
+    return;
   }
+  let text = '';
+  for (const p of likeSql(value)) {
+    if (typeof p === 'string') text += p;
+    else if ('param' in p) {
+      text += '?';
+      params.push(p.param);
+    } else text += column;
+  }
+  where.push(text);
+}
+
+/** SQL text, a parameter, or the filtered column. */
+type Part = string | { param: string | number } | { column: true };
+
+/**
+ * The condition `column LIKE fold(value) ESCAPE '\\'`, as SQL whose cost is bounded by the length
+ * of the column's value, not by value × pattern. SQLite tries a `%` followed by more pattern at
+ * every position of the value, comparing it there each time: `%xxx…` (500 characters) took 0.6 ms
+ * on each 2,000-character value of x's, and `%x_x_…q` 1 ms (seconds, on the main thread, for a few
+ * thousand planted devices). So:
+ * - `%L%` with L plain text: instr() finds L with memcmp (0.01 ms on those values); lower() gives
+ *   LIKE's case folding (ASCII only, as LIKE's), and substr() to length() ends the value at a NUL,
+ *   where LIKE stops reading it.
+ * - a pattern whose last `%` is followed by more (literals and `_`: T characters): the value's last
+ *   T characters (before a NUL: length() counts to it) must match that tail, and what precedes
+ *   them the rest of the pattern (which ends in `%`: in turn `%L%`, or a LIKE).
+ * - otherwise LIKE: without `%`, or ending in one, SQLite's LIKE costs value + pattern, except for
+ *   the middle runs of `…%a%b%`, where a near miss costs value × run (trigramQuery() narrows the
+ *   rows first where the index can).
+ * A pattern that ends in a lone escape matches nothing; a NUL ends the pattern (likeTokens).
+ */
+function likeSql(value: string): Part[] {
+  const { tokens, dangling } = likeTokens(value);
+  if (dangling) return ['(0 = 1)'];
+  return likeParts([{ column: true }], tokens);
+}
+
+function likeParts(subject: Part[], tokens: LikeToken[]): Part[] {
+  const render = (ts: LikeToken[]) => ts.map((t) => ('lit' in t ? escapeLike(t.lit) : t.wild)).join('');
+  const isAny = (t: LikeToken | undefined) => t !== undefined && 'wild' in t && t.wild === '%';
+  const like = (ts: LikeToken[]): Part[] => [...subject, ' LIKE ', { param: render(ts) }, " ESCAPE '\\'"];
+  const lastAny = tokens.findLastIndex(isAny);
+  if (lastAny === -1) return like(tokens);
+  const inner = tokens.slice(1, -1);
+  if (
+    tokens.length >= 3 &&
+    isAny(tokens[0]) &&
+    lastAny === tokens.length - 1 &&
+    inner.every((t) => 'lit' in t)
+  ) {
+    const literal = inner.map((t) => (t as { lit: string }).lit).join('');
+    return [
+      'instr(lower(substr(',
+      ...subject,
+      ', 1, length(',
+      ...subject,
+      '))), ',
+      { param: literal },
+      ') > 0',
+    ];
+  }
+  const tail = tokens.slice(lastAny + 1);
+  if (tail.length === 0) return like(tokens);
+  const len: Part[] = ['length(', ...subject, ')'];
+  // Characters a match needs at least: one per literal and `_` (a `%` may match none).
+  const fixed = tokens.filter((t) => !isAny(t)).length;
+  const head = likeParts(
+    ['substr(', ...subject, ', 1, ', ...len, ' - ', { param: tail.length }, ')'],
+    tokens.slice(0, lastAny + 1),
+  );
+  return [
+    '(',
+    ...len,
+    ' >= ',
+    { param: fixed },
+    ' AND substr(',
+    ...subject,
+    ', ',
+    ...len,
+    ' - ',
+    { param: tail.length - 1 },
+    ', ',
+    { param: tail.length },
+    ')',
+    ' LIKE ',
+    { param: render(tail) },
+    " ESCAPE '\\'",
+    ' AND ',
+    ...head,
+    ')',
+  ];
+}
+
+function escapeLike(ch: string): string {
+  return ch === '%' || ch === '_' || ch === '\\' ? `\\${ch}` : ch;
 }
 
 /** A LIKE pattern read as SQLite reads it: literal characters and wildcards, escapes resolved. */
@@ -99,11 +196,38 @@ function phrase(column: string, text: string): string {
   return `${column} : "${text.replace(/"/g, '""')}"`;
 }
 
+/** Longest literal run that goes to the index whole, as one phrase (8 characters: 6 trigrams). */
+const PHRASE_MAX = 8;
+/** Trigrams taken from a longer run: its first, its last, and some spread between. */
+const RUN_TRIGRAMS = 6;
+/** Most terms in one query: the rest of the runs are left to the LIKE. */
+const TERMS_MAX = 12;
+
 /**
- * An FTS5 query (trigram tokenizer) that every row matching the LIKE filters satisfies: each
- * literal run of three or more characters, as a phrase in its column. `exact` when the query
- * matches exactly those rows (every filter given is `%L%` with L of three or more characters).
- * Null when no run is long enough (a trigram index cannot help with shorter ones).
+ * The index terms for one literal run: the run as a phrase while it is short, else a few of its
+ * trigrams, each a term of its own. A phrase makes FTS5 line up every token's positions in each
+ * row: a 500-character run was a 498-token phrase, and on rows holding a long run of one character
+ * (a trigram at each of 2,000 positions) it took seconds for a few thousand rows. A few trigrams
+ * narrow the rows about as well; the LIKE decides on the whole value (`exact` is then false).
+ */
+function runTerms(column: string, run: string): { terms: string[]; whole: boolean } {
+  const chars = [...run];
+  if (chars.length <= PHRASE_MAX) return { terms: [phrase(column, run)], whole: true };
+  const last = chars.length - 3;
+  const picked = new Set<string>();
+  for (let i = 0; i < RUN_TRIGRAMS; i++) {
+    const at = Math.round((i * last) / (RUN_TRIGRAMS - 1));
+    picked.add(chars.slice(at, at + 3).join(''));
+  }
+  return { terms: [...picked].map((t) => phrase(column, t)), whole: false };
+}
+
+/**
+ * An FTS5 query (trigram tokenizer) that every row matching the LIKE filters satisfies: for each
+ * literal run of three or more characters, the run as a phrase in its column, or a few of its
+ * trigrams (runTerms()), at most TERMS_MAX terms in all. `exact` when the query matches exactly
+ * those rows (every filter given is `%L%` with L of three to PHRASE_MAX characters). Null when no
+ * run is long enough (a trigram index cannot help with shorter ones).
  */
 export function trigramQuery(
   filters: Record<string, string | undefined>,
@@ -113,7 +237,15 @@ export function trigramQuery(
   for (const [column, value] of Object.entries(filters)) {
     if (value === undefined || value === '') continue;
     const runs = likeLiterals(value).filter((r) => [...r].length >= 3);
-    for (const run of runs) terms.push(phrase(column, run));
+    for (const run of runs) {
+      const t = runTerms(column, run);
+      if (!t.whole) exact = false;
+      for (const term of t.terms) {
+        if (terms.includes(term)) continue;
+        if (terms.length >= TERMS_MAX) exact = false;
+        else terms.push(term);
+      }
+    }
     const whole = containedLiteral(value);
     if (whole === null || [...whole].length < 3) exact = false;
   }
