@@ -190,29 +190,40 @@ const fleet = fc.uniqueArray(
   { minLength: 1, maxLength: 25, selector: (d) => d.id },
 );
 
+/**
+ * Random fleets and filters on them: every listing, page by page, holds to the LIKE reference
+ * (rows, their order by ID with no duplicates across pages, and every page's total).
+ */
+async function holdsToLike(
+  fleetArb: fc.Arbitrary<Dev[]>,
+  filters: (devs: Dev[]) => fc.Arbitrary<DeviceFilter>,
+) {
+  await fc.assert(
+    fc.asyncProperty(
+      fleetArb.chain((devs) =>
+        fc.tuple(fc.constant(devs), fc.array(filters(devs), { minLength: 1, maxLength: 6 })),
+      ),
+      fc.integer({ min: 1, max: 7 }),
+      async ([devs, fs], pageSize) => {
+        store.database.sqlite.exec('DELETE FROM devices');
+        await seed(devs);
+        for (const f of fs) {
+          const want = reference(devs, f);
+          expect(plainLike(f)).toEqual(want);
+          const got = await listAll(f, pageSize);
+          expect([...got.ids].sort()).toEqual(want);
+          expect(got.ids).toEqual([...got.ids].sort());
+          for (const t of got.totals) expect(t).toBe(want.length);
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+}
+
 describe('device filters with the trigram index', () => {
   it('return exactly the rows (and total) of the LIKE semantics, on every page', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fleet.chain((devs) =>
-          fc.tuple(fc.constant(devs), fc.array(filterFor(devs), { minLength: 1, maxLength: 6 })),
-        ),
-        fc.integer({ min: 1, max: 7 }),
-        async ([devs, filters], pageSize) => {
-          store.database.sqlite.exec('DELETE FROM devices');
-          await seed(devs);
-          for (const f of filters) {
-            const want = reference(devs, f);
-            expect(plainLike(f)).toEqual(want);
-            const got = await listAll(f, pageSize);
-            expect([...got.ids].sort()).toEqual(want);
-            expect(got.ids).toEqual([...got.ids].sort()); // in ID order, no duplicates across pages
-            for (const t of got.totals) expect(t).toBe(want.length);
-          }
-        },
-      ),
-      { numRuns: 300 },
-    );
+    await holdsToLike(fleet, filterFor);
   });
 
   it('the same with long values and long literal runs (the index takes a few trigrams of a run, the LIKE the rest)', async () => {
@@ -269,26 +280,7 @@ describe('device filters with the trigram index', () => {
         { requiredKeys: [] },
       );
     };
-    await fc.assert(
-      fc.asyncProperty(
-        longFleet.chain((devs) =>
-          fc.tuple(fc.constant(devs), fc.array(longFilter(devs), { minLength: 1, maxLength: 6 })),
-        ),
-        fc.integer({ min: 1, max: 7 }),
-        async ([devs, filters], pageSize) => {
-          store.database.sqlite.exec('DELETE FROM devices');
-          await seed(devs);
-          for (const f of filters) {
-            const want = reference(devs, f);
-            expect(plainLike(f)).toEqual(want);
-            const got = await listAll(f, pageSize);
-            expect([...got.ids].sort()).toEqual(want);
-            for (const t of got.totals) expect(t).toBe(want.length);
-          }
-        },
-      ),
-      { numRuns: 300 },
-    );
+    await holdsToLike(longFleet, longFilter);
   });
 
   it('follows renames and deletions', async () => {
