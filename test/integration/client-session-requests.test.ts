@@ -107,6 +107,13 @@ describe('the in-session note (toolbar "Note": POST /api/audit/conn {id, session
   });
 });
 
+describe("finding a session's record", () => {
+  it('goes through the (device_id, session_id) index, not the whole history of the device', async () => {
+    const plan = (await s.store.auditLogs.sessionPlan('555000111', '4242')).join(' · ');
+    expect(plan).toContain('USING INDEX audit_conn_device_session (device_id=? AND session_id=?)');
+  });
+});
+
 describe('the live connection GUID and the end-of-connection note (model.dart, dialog.dart)', () => {
   it('answers 200 null until the controlled side reports the session; the retrying client then finds it', async () => {
     await s.seedUsers(['helper']);

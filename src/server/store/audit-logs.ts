@@ -704,7 +704,18 @@ export class AuditLogRepo {
     note: string,
     closedSince: string,
   ): Promise<boolean> {
-    const target = this.db
+    const target = this.sessionNoteTarget(deviceId, sessionId, closedSince);
+    const r = await this.db
+      .updateTable('audit_conn')
+      .set({ note })
+      .where('id', '=', target)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** The record an in-session note goes on: the open one of that session, else the latest closed since. */
+  private sessionNoteTarget(deviceId: string, sessionId: string, closedSince: string) {
+    return this.db
       .selectFrom('audit_conn')
       .select('id')
       .where('device_id', '=', deviceId)
@@ -713,11 +724,14 @@ export class AuditLogRepo {
       .orderBy(sql`end_time IS NULL`, 'desc')
       .orderBy('id', 'desc')
       .limit(1);
-    const r = await this.db
-      .updateTable('audit_conn')
-      .set({ note })
-      .where('id', '=', target)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** SQLite's plan for finding a session's record (as the note post and the live lookup do). */
+  async sessionPlan(deviceId: string, sessionId: string): Promise<string[]> {
+    const c = this.sessionNoteTarget(deviceId, sessionId, new Date(0).toISOString()).compile();
+    const rows = await this.db.executeQuery<{ detail: string }>(
+      CompiledQuery.raw(`EXPLAIN QUERY PLAN ${c.sql}`, [...c.parameters]),
+    );
+    return rows.rows.map((r) => r.detail);
   }
 }

@@ -21,6 +21,7 @@ import { m0017 } from './migrations/0017_device_name_set';
 import { m0018 } from './migrations/0018_strategy_keys_sent';
 import { m0019 } from './migrations/0019_device_names_set_before';
 import { m0020 } from './migrations/0020_invitation_user';
+import { m0021 } from './migrations/0021_conn_session';
 
 // Versioned schema migrations, applied in name order at start-up. Never edit one that has shipped:
 // add a new one (one file per change, registered here with what it does, as the log says it).
@@ -49,6 +50,7 @@ const migrations: Record<string, { about: string; migration: Migration }> = {
   '0018_strategy_keys_sent': { about: 'options sent before 0015', migration: m0018 },
   '0019_device_names_set_before': { about: 'device names set before 0017', migration: m0019 },
   '0020_invitation_user': { about: 'invitations by user', migration: m0020 },
+  '0021_conn_session': { about: 'connection records by session', migration: m0021 },
 };
 
 /** The names of the migrations this version knows, in the order they apply. */
