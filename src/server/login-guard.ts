@@ -84,8 +84,13 @@ function settle(t: Track, now: number): void {
   if (t.updatedAt > now) t.updatedAt = now;
 }
 
+/** The longest an attempt waits for attempts in flight before it looks again. */
+const SETTLE_WAIT_MS = 2_000;
+
 export class LoginGuard {
   private readonly tracks = new Map<string, Track>();
+  /** Attempts waiting for one in flight to be settled (reserve()). */
+  private readonly waiting: (() => void)[] = [];
   /** Keys evicted from memory and not yet deleted from the store. */
   private dropped: string[] = [];
   private loaded: Promise<void> | undefined;
@@ -176,7 +181,7 @@ export class LoginGuard {
   /** The latest moment one of these keys is throttled until, or undefined when none is. */
   async blocked(keys: readonly string[]): Promise<Block | undefined> {
     await this.ready();
-    return this.blockOf(keys, this.now());
+    return this.blockOf(keys, this.now(), false);
   }
 
   /**
@@ -187,18 +192,38 @@ export class LoginGuard {
    */
   async reserve(keys: readonly string[]): Promise<{ block: Block } | { reservation: Reservation }> {
     await this.ready();
-    // From here to the end, synchronous: no other attempt is checked between the test and the count.
-    const now = this.now();
-    const block = this.blockOf(keys, now);
-    if (block) return { block };
-    for (const key of keys) this.track(key, now, true)!.pending.push(now);
-    return { reservation: { keys: [...keys], at: now, done: false } };
+    for (;;) {
+      // From the test to the count, synchronous: no other attempt is checked in between.
+      const now = this.now();
+      // Throttled by failures: refused.
+      const block = this.blockOf(keys, now, false);
+      if (block) return { block };
+      if (!this.blockOf(keys, now, true)) {
+        for (const key of keys) this.track(key, now, true)!.pending.push(now);
+        return { reservation: { keys: [...keys], at: now, done: false } };
+      }
+      // Only attempts still being checked stand in the way (ten correct logins at once from one
+      // office): wait until one of them is settled, then look again. They settle within a hash;
+      // the wait is bounded all the same.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, SETTLE_WAIT_MS);
+        this.waiting.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
   }
 
   /** Ends a reservation without counting anything (the attempt neither failed nor succeeded). */
   release(r: Reservation): void {
     if (r.done) return;
     r.done = true;
+    // Attempts that waited for this one look again (reserve()), after this release.
+    const woken = this.waiting.splice(0);
+    queueMicrotask(() => {
+      for (const wake of woken) wake();
+    });
     for (const key of r.keys) {
       const t = this.tracks.get(key);
       if (!t) continue;
@@ -212,13 +237,14 @@ export class LoginGuard {
     }
   }
 
-  private blockOf(keys: readonly string[], now: number): Block | undefined {
+  /** With `pending`, attempts in flight count as failures at the time they started. */
+  private blockOf(keys: readonly string[], now: number, pending = true): Block | undefined {
     let worst: Block | undefined;
     for (const key of keys) {
       const t = this.track(key, now, false);
       if (!t) continue;
-      // Attempts in flight count as failures at the time they started.
-      const hour = t.pending.length ? [...t.failures, ...t.pending].sort((a, b) => a - b) : t.failures;
+      const hour =
+        pending && t.pending.length ? [...t.failures, ...t.pending].sort((a, b) => a - b) : t.failures;
       const minute = hour.filter((ts) => ts > now - MINUTE);
       let until = 0;
       if (minute.length >= this.limits.perMinute)

@@ -232,6 +232,15 @@ describe('login throttling and alarms', () => {
     expect((await login('bob', 'password123')).status).toBe(200);
   });
 
+  it('correct logins at once from one address (an office behind NAT) all get in: they wait, never 429', async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `staff${i}`);
+    await s.seedUsers(names);
+    const all = await Promise.all(names.map((n) => login(n, 'password123')));
+    expect(all.map((r) => r.status)).toEqual(names.map(() => 200));
+    // Nothing was counted: a wrong password afterwards is checked (401), not throttled.
+    expect((await login('bob', 'wrong')).status).toBe(401);
+  });
+
   it('a success and a disabled user release their reservation: only failures throttle', async () => {
     await s.seedUsers(['carol'], { status: 0 });
     for (let i = 0; i < 3; i++) {
