@@ -8,7 +8,7 @@ export interface OptSpec {
   parser?: (value: string, previous: unknown) => unknown;
   /**
    * Set (to the flag as the scripts spell it) when the option selects records (a filter, a name
-   * or ID to look up): an empty or blank value is refused before anything else (emptySelector).
+   * or ID to look up): an empty value is refused before anything else (emptySelector).
    */
   selects?: string;
   /** Taken but not shown in --help (a flag the verb refuses with a message of its own). */
@@ -42,14 +42,15 @@ export function selector(
 }
 
 /**
- * The usage error for a selecting option given an empty or blank value, or undefined. An empty
+ * The usage error for a selecting option given an empty value, or undefined. An empty
  * filter would match every record (`wildcard('')` is `%%`), so `--name "$LEAVER" --yes` with the
  * variable unset would act on all of them: refused, for views as well as for changes.
  */
 export function emptySelector(flag: string, value: unknown): UsageError | undefined {
-  if (typeof value !== 'string' || value.trim() !== '') return undefined;
+  // Blanks are text to look for (`% %`), which an empty value is not.
+  if (value !== '') return undefined;
   return new UsageError(
-    `${flag} is empty${value ? ' (only blanks)' : ''}: an empty filter would select every record`,
+    `${flag} is empty: an empty filter would select every record`,
     `an empty value usually comes from an unset or empty shell variable ("$VAR"); give a value, or leave ${flag} out (a change to every record also needs --all)`,
   );
 }
