@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { UsageError } from '../cli/errors';
 import { visible } from '../cli/output';
 
@@ -38,7 +39,7 @@ export function proxyFor(target: string, env: Env): ProxyChoice | undefined {
   if (!vars) return undefined;
   const from = vars.find((v) => env[v]?.trim());
   if (!from) return undefined;
-  if (!shouldProxy(url, env['no_proxy'] ?? env['NO_PROXY'] ?? '')) return undefined;
+  if (!shouldProxy(url, env['no_proxy']?.trim() || env['NO_PROXY'] || '')) return undefined;
   const raw = env[from]!.trim();
   // curl takes `host:port` for http://host:port.
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
@@ -62,15 +63,25 @@ export function proxyFor(target: string, env: Env): ProxyChoice | undefined {
 }
 
 function shouldProxy(url: URL, noProxy: string): boolean {
-  const host = url.hostname.toLowerCase();
+  // Without brackets (an IPv6 host) and a trailing dot, as entries are written.
+  const host = url.hostname
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
   const port = Number(url.port) || DEFAULT_PORTS[url.protocol] || 0;
   for (const entry of noProxy.split(/[,\s]/)) {
     if (!entry) continue;
     if (entry === '*') return false;
-    const m = /^(.+):(\d+)$/.exec(entry);
-    const name = (m ? m[1]! : entry).replace(/^\*?\./, '').toLowerCase();
-    if (m && Number(m[2]) !== port) continue;
-    if (host === name || host.endsWith(`.${name}`)) return false;
+    // host, .domain, host:port, [v6], [v6]:port, or a bare v6 address (its colons are not a port).
+    const m =
+      /^\[([^\]]+)\](?::(\d+))?$/.exec(entry) ?? (isIP(entry) ? null : /^(.+?)(?::(\d+))?$/.exec(entry));
+    const name = (m ? m[1]! : entry)
+      .replace(/^\*?\./, '')
+      .replace(/\.$/, '')
+      .toLowerCase();
+    if (m?.[2] && Number(m[2]) !== port) continue;
+    // An IP address matches itself only; a name, itself and its subdomains.
+    if (host === name || (!isIP(host) && host.endsWith(`.${name}`))) return false;
   }
   return true;
 }
