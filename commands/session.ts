@@ -189,7 +189,16 @@ valid on it until it expires (30 days without use on rdadmin serve).`,
           `profile '${profile}' has no server URL: its session cannot be ended`,
           'pass --url URL, or remove the token without ending the session: rdadmin logout --local',
         );
-      checkServerUrl(url);
+      try {
+        checkServerUrl(url);
+      } catch (err) {
+        // A URL an older version saved (with user:pw@, say): the way out is the profile's.
+        if (!(err instanceof UsageError) || !p.url) throw err;
+        throw new UsageError(
+          `profile '${profile}': ${err.message}`,
+          `${err.hint ? `${err.hint}; ` : ''}fix the profile with \`rdadmin config set url URL --profile ${profile}\` and log out again, or remove the token without the server: \`rdadmin logout --local --profile ${profile}\``,
+        );
+      }
     }
     if (ctx.flags.dryRun) {
       if (ctx.out.json)

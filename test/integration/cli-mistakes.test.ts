@@ -90,6 +90,16 @@ describe('a password in a saved URL', () => {
       2,
       "error: invalid server URL 'http://***@127.0.0.1:1': it holds a user name or password (user:password@), which rdadmin never sends",
     ]);
+    // logout of such a profile (saved by an older version) names the two ways out.
+    const logout = await cli(['logout', '--profile', 'p'], { env });
+    expect(logout.code).toBe(2);
+    expect(logout.stderr).not.toMatch(/UrlPw|Secret/);
+    expect(logout.stderr).toContain("error: profile 'p': invalid server URL 'http://***@127.0.0.1:1'");
+    expect(logout.stderr).toContain(
+      'fix the profile with `rdadmin config set url URL --profile p` and log out again, or remove the token without the server: `rdadmin logout --local --profile p`',
+    );
+    const local = await cli(['logout', '--local', '--profile', 'p'], { env });
+    expect(local.code, local.stderr).toBe(0);
   });
 });
 
