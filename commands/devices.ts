@@ -10,7 +10,7 @@ import { type AccessAnswer, explainAccessVia, whoCanReach } from '../src/client/
 import { escapeLike, wildcard } from '../src/client/filters';
 import { exactMatches } from '../src/client/resolve';
 import type { DeviceRow } from '../src/wire/devices';
-import { ASSIGN_TYPES, type AssignType } from '../src/wire/rules';
+import { ASSIGN_TYPES, type AssignType, BOOK_ENTRY_PARTS } from '../src/wire/rules';
 
 // Mirrors devices.py (view, enable, disable, delete, assign) and adds disconnect, purge and export.
 
@@ -239,9 +239,9 @@ export function parseAssignTo(text: string | undefined): { type: AssignType; val
   // The server splits the value at every comma: a sixth part would be lost, and a comma inside
   // the alias or password would shift the fields after it.
   const parts = type === 'ab' ? value.split(',').length : 0;
-  if (parts > 5) {
+  if (parts > BOOK_ENTRY_PARTS) {
     throw new UsageError(
-      `invalid --assign_to ab=…: ${parts} comma-separated parts, at most 5 (BOOK,TAG,ALIAS,PASSWORD,NOTE)`,
+      `invalid --assign_to ab=…: ${parts} comma-separated parts, at most ${BOOK_ENTRY_PARTS} (BOOK,TAG,ALIAS,PASSWORD,NOTE)`,
       'the parts are separated by commas, so none of them may hold a comma; set such a note or alias afterwards with rdadmin ab update-peer',
     );
   }

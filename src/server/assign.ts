@@ -1,4 +1,5 @@
 import type { AssignType } from '../wire/devices';
+import { BOOK_ENTRY_PARTS } from '../wire/rules';
 import type { AppDeps } from './context';
 import { HttpError } from './http';
 import { AddressBookError } from './store/address-books';
@@ -11,9 +12,6 @@ export interface BookEntry {
   password?: string;
   note?: string;
 }
-
-/** The most parts the comma-packed `ab` value has: BOOK, TAG, ALIAS, PASSWORD, NOTE. */
-export const BOOK_ENTRY_PARTS = 5;
 
 /**
  * `BOOK[,TAG[,ALIAS[,PASSWORD[,NOTE]]]]`, the comma-packed value of the `ab` assignment type. A

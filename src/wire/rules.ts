@@ -12,6 +12,9 @@ export function passwordProblem(pw: string): string | undefined {
 export const USER_STATUS_LABEL: Record<number, string> = { 1: 'enabled', 0: 'disabled', [-1]: 'unverified' };
 
 /** The seven assignment types of `POST /api/devices/{guid}/assign` (devices.py --assign_to). */
+/** The most parts the comma-packed `ab` assignment value has: BOOK, TAG, ALIAS, PASSWORD, NOTE. */
+export const BOOK_ENTRY_PARTS = 5;
+
 export const ASSIGN_TYPES = [
   'ab',
   'strategy_name',
