@@ -240,7 +240,7 @@ async function dryRunNewUser(ctx: Ctx, action: 'create' | 'invite', user: NewUse
     // invitation_expires_at), invited with the same email into the same group.
     const renewable =
       action === 'invite' &&
-      (existing as Record<string, unknown>)['invitation_expires_at'] !== undefined &&
+      existing.invitation_expires_at !== undefined &&
       existing.email?.toLowerCase() === user.email?.toLowerCase() &&
       existing.group_name === user.group_name;
     if (!renewable) throw new CliError(`a user named '${user.name}' already exists`, Exit.failed);
@@ -443,7 +443,7 @@ one-time invitation link, which is printed here for you to pass on.`,
     if (link && res.email_sent !== true) {
       const until = res.expires_at ? ` (valid until ${res.expires_at})` : '';
       ctx.out.success(
-        (res as Record<string, unknown>)['renewed'] === true
+        res.renewed === true
           ? `Renewed the invitation of ${user.name}: the earlier link no longer works. No email was sent: give this new link to the user${until}.`
           : `Invited ${user.name}. No email was sent: give this link to the user${until}.`,
       );

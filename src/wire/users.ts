@@ -22,6 +22,9 @@ export const UserRow = z.looseObject({
   is_admin: z.boolean().nullish(),
   group_name: z.string().nullish(),
   info: UserInfo.nullish(),
+  /** rdadmin serve only (not Pro): a user who never accepted an invitation, until when its link
+   *  works (null when none is left). */
+  invitation_expires_at: z.string().nullish(),
 });
 export type UserRow = z.infer<typeof UserRow>;
 export const UserList = listOf(UserRow);
@@ -64,6 +67,9 @@ export const InviteResult = z.looseObject({
   guid: z.string().optional(),
   invitation_url: z.string().optional(),
   email_sent: z.boolean().optional(),
+  expires_at: z.string().nullish(),
+  /** rdadmin serve only: the user was invited before and never accepted; the earlier link ended. */
+  renewed: z.boolean().optional(),
 });
 
 export const AcceptInviteBody = z.object({
