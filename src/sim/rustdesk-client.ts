@@ -291,6 +291,10 @@ export class SimClient {
    * (system info and heartbeat: the device is registered) before anyone can connect to it, and the
    * server takes audit records from registered devices only: a client that has not talked to the
    * server yet runs that first tick here.
+   *
+   * A 4xx is answered back (the client drops the record). A 200 carrying `{"error"}` (the server
+   * keeps nothing and the client posts it again later) throws: a simulated client has registered
+   * before posting, so that answer means the record a caller expects to be stored was not.
    */
   async postAudit(
     kind: 'conn' | 'file' | 'alarm',
@@ -304,6 +308,16 @@ export class SimClient {
       uuid: this.info.uuid,
       nonce,
     });
+    if (res.status === 200 && res.text !== '') {
+      let error: unknown;
+      try {
+        error = (JSON.parse(res.text) as { error?: unknown } | null)?.error;
+      } catch {
+        error = undefined;
+      }
+      if (error !== undefined)
+        throw new Error(`audit ${kind} post for ${this.info.id} not stored: ${JSON.stringify(error)}`);
+    }
     return { ...res, nonce };
   }
 

@@ -348,6 +348,16 @@ describe('posts the server does not store', () => {
     for (const kind of ['conn', 'file', 'alarm']) expect((await list(kind)).total, kind).toBe(1);
   });
 
+  it("the simulator's audit posts throw on that answer instead of passing it on as stored", async () => {
+    const c = new SimClient(s.url, { id: '424242425', uuid: 'Z29uZQ==' });
+    await c.heartbeat();
+    s.store.database.sqlite.exec("DELETE FROM devices WHERE id = '424242425'");
+    await expect(c.connectionOpened(1, 1n, '10.0.0.1')).rejects.toThrow(
+      /audit conn post for 424242425 not stored: "device '424242425' is not registered/,
+    );
+    expect((await list('conn')).total).toBe(0);
+  });
+
   it('an info object longer than the cap as JSON text is refused (400), as a string is; at the cap it is kept', async () => {
     await new SimClient(s.url, dev).heartbeat();
     const base = bodies(dev.id, dev.uuid);
