@@ -114,7 +114,7 @@ export function createApp(deps: AppDeps) {
   registerAuditRoutes(routes, deps);
   registerBatchRoutes(routes, deps);
   registerOpenApiRoute(routes, SERVER_VERSION);
-  registerHomeRoute(routes);
+  registerHomeRoute(routes, deps);
 
   return { app, routes: routes.specs };
 }

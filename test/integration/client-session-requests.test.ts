@@ -258,6 +258,30 @@ describe('GET / (the address-book menu\'s "web console" opens the API server)', 
     // without a token, and the same for a logged-in caller
     const again = await s.fetch('/', { token: s.token });
     expect(await again.text()).toBe(text);
+    expect(text).toContain('<a href="api/openapi.json">');
+  });
+
+  it('links the API description by its public path when the server knows it, so a sub-path without a trailing slash works', async () => {
+    const link = async (
+      config: { publicUrl?: string; trustProxy?: boolean },
+      headers: Record<string, string> = {},
+    ) => {
+      const own = await startTestServer({ config });
+      try {
+        const text = await (await own.fetch('/', { headers })).text();
+        return /<a href="([^"]*)">api\/openapi\.json<\/a>/.exec(text)?.[1];
+      } finally {
+        await own.close();
+      }
+    };
+    expect(await link({ publicUrl: 'https://rd.example.org/console/' })).toBe('/console/api/openapi.json');
+    expect(await link({ publicUrl: 'https://rd.example.org' })).toBe('api/openapi.json');
+    expect(await link({ trustProxy: true }, { 'x-forwarded-prefix': '/rustdesk' })).toBe(
+      '/rustdesk/api/openapi.json',
+    );
+    expect(await link({ trustProxy: true }, { 'x-forwarded-prefix': '/a"b' })).toBe('api/openapi.json');
+    // an untrusted header changes nothing
+    expect(await link({}, { 'x-forwarded-prefix': '/rustdesk' })).toBe('api/openapi.json');
   });
 });
 
