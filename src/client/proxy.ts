@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { UsageError } from '../cli/errors';
 import { visible } from '../cli/output';
 
@@ -30,7 +30,8 @@ const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443 };
  * The proxy that requests to `target` (the server's base URL) go through, from the environment:
  * none when no variable names one or NO_PROXY excludes the host. NO_PROXY is read as undici reads
  * it: entries split on commas and spaces, `*` for every host, `host` or `.host` for that host and
- * its subdomains, `host:port` for that port only. A proxy URL that rdadmin cannot use (a SOCKS
+ * its subdomains, `host:port` for that port only, and (as curl since 7.86) `address/bits` for
+ * the IP addresses of that range. A proxy URL that rdadmin cannot use (a SOCKS
  * proxy, say) is a usage error naming its variable, rather than a failure on every request.
  */
 export function proxyFor(target: string, env: Env): ProxyChoice | undefined {
@@ -72,6 +73,11 @@ function shouldProxy(url: URL, noProxy: string): boolean {
   for (const entry of noProxy.split(/[,\s]/)) {
     if (!entry) continue;
     if (entry === '*') return false;
+    const range = /^\[?([0-9A-Fa-f:.]+)\]?\/(\d{1,3})$/.exec(entry);
+    if (range) {
+      if (inRange(host, range[1]!, Number(range[2]))) return false;
+      continue;
+    }
     // host, .domain, host:port, [v6], [v6]:port, or a bare v6 address (its colons are not a port).
     const m =
       /^\[([^\]]+)\](?::(\d+))?$/.exec(entry) ?? (isIP(entry) ? null : /^(.+?)(?::(\d+))?$/.exec(entry));
@@ -84,4 +90,14 @@ function shouldProxy(url: URL, noProxy: string): boolean {
     if (host === name || (!isIP(host) && host.endsWith(`.${name}`))) return false;
   }
   return true;
+}
+
+/** Whether the IP address `host` is in `address/bits` (a name never is; nor the other family). */
+function inRange(host: string, address: string, bits: number): boolean {
+  const family = isIP(address);
+  if (family === 0 || isIP(host) !== family || bits > (family === 4 ? 32 : 128)) return false;
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  const list = new BlockList();
+  list.addSubnet(address, bits, type);
+  return list.check(host, type);
 }
