@@ -307,6 +307,24 @@ describe('device filters with the trigram index', () => {
     expect((await store.devices.list({ device_name: '\0abc' }, 0, 10)).total).toBe(0);
   });
 
+  it('reads a value with a NUL as SQLite does, also where the index alone answers: the value ends there', async () => {
+    await store.devices.create('baab1', { device_name: 'a\0desk', device_username: '\0xxxyxxxXx' });
+    await store.devices.create('3cc32', { device_name: 'desk', device_username: 'x_xX\\xxy%' });
+    await store.devices.create('8', { device_username: 'xxy\0' });
+    const page = async (f: DeviceFilter) => {
+      const { rows, total } = await store.devices.list(f, 0, 10);
+      return { ids: rows.map((r) => r.id), total };
+    };
+    for (const f of [{ device_username: '%xxy%' }, { device_username: '%xxy%', device_name: '%desk%' }])
+      expect(await page(f), JSON.stringify(f)).toEqual(
+        f.device_name ? { ids: ['3cc32'], total: 1 } : { ids: ['3cc32', '8'], total: 2 },
+      );
+    expect(await page({ device_name: '%des%' })).toEqual({ ids: ['3cc32'], total: 1 });
+    expect(await page({ device_username: '_xxy%' })).toEqual({ ids: [], total: 0 });
+    // what is listed stays whole
+    expect((await store.devices.getById('baab1'))!.device_username).toBe('\0xxxyxxxXx');
+  });
+
   it('answers a 3-character substring filter from the index, without scanning the devices table', async () => {
     for (let i = 0; i < 300; i++) {
       await store.devices.create(String(100_000_000 + i * 7919), { device_name: `desktop-${i}` });

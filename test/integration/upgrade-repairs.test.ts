@@ -272,3 +272,44 @@ describe('device names an administrator set before migration 0017 (migration 001
     }
   });
 });
+
+describe('device search text after a NUL, as builds before migration 0022 folded it', () => {
+  it('is cut at the NUL, so a substring filter the trigram index answers alone matches as its LIKE does', async () => {
+    let s = await start();
+    try {
+      await s.store.devices.create('N1', { device_name: 'a\0desk', device_username: '\0xxxyxxxXx' });
+      await s.store.devices.create('N2', { device_username: 'x_xXxxy%' });
+      await s.store.devices.create('N3', { device_name: 'plain' });
+    } finally {
+      await s.close();
+    }
+    // An older build kept the whole folded text (its update trigger re-indexes it).
+    onDisk((db) => {
+      db.prepare('UPDATE devices SET device_name_fold = ?, device_username_fold = ? WHERE id = ?').run(
+        'a\0desk',
+        '\0xxxyxxxxx',
+        'N1',
+      );
+      forgetMigrations(db, '0022_device_folds_nul');
+    });
+    const found = async (srv: TestServer, f: Record<string, string>) => {
+      const { rows, total } = await srv.store.devices.list(f, 0, 10);
+      return { ids: rows.map((r) => r.id), total };
+    };
+    s = await start();
+    try {
+      expect(await found(s, { device_username: '%xxy%' })).toEqual({ ids: ['N2'], total: 1 });
+      expect(await found(s, { device_name: '%des%' })).toEqual({ ids: [], total: 0 });
+      const r = await s.call('GET', '/api/devices?device_username=%25xxy%25', s.token);
+      expect(r.json).toMatchObject({ total: 1, data: [{ id: 'N2' }] });
+      expect((await s.store.devices.getById('N1'))!.device_username).toBe('\0xxxyxxxXx');
+    } finally {
+      await s.close();
+    }
+    expect(
+      onDisk((db) =>
+        db.prepare("SELECT device_name_fold, device_username_fold FROM devices WHERE id = 'N1'").get(),
+      ),
+    ).toEqual({ device_name_fold: 'a', device_username_fold: '' });
+  });
+});

@@ -12,7 +12,7 @@ import { AccessMemo } from './access-memo';
 import { type RuleSource, ruleTargets } from './access-rules';
 import type { FixedSql, Param } from './db';
 import { newGuid } from './ids';
-import { fold, likeFilter, trigramQuery } from './like';
+import { fold, foldLike, likeFilter, trigramQuery } from './like';
 import type { DB, DeviceGroupTable, DeviceTable } from './schema';
 import type { StrategyChain } from './strategies';
 
@@ -259,8 +259,8 @@ interface Queued {
 
 function withFolds(p: DevicePatch): Record<string, unknown> {
   const out: Record<string, unknown> = { ...p };
-  if (p.device_name !== undefined) out['device_name_fold'] = fold(p.device_name);
-  if (p.device_username !== undefined) out['device_username_fold'] = fold(p.device_username);
+  if (p.device_name !== undefined) out['device_name_fold'] = foldLike(p.device_name);
+  if (p.device_username !== undefined) out['device_username_fold'] = foldLike(p.device_username);
   return out;
 }
 
@@ -598,9 +598,9 @@ export class DeviceRepo {
       .values({
         guid,
         id,
-        id_fold: fold(id),
-        device_name_fold: fold(patch.device_name ?? ''),
-        device_username_fold: fold(patch.device_username ?? ''),
+        id_fold: foldLike(id),
+        device_name_fold: foldLike(patch.device_name ?? ''),
+        device_username_fold: foldLike(patch.device_username ?? ''),
         created_at: ts,
         updated_at: ts,
         ...(withFolds(patch) as DevicePatch),

@@ -8,6 +8,17 @@ export function fold(s: string): string {
   return s.normalize('NFC').toLowerCase();
 }
 
+/**
+ * fold() of the text SQLite's LIKE reads: up to the first NUL (LIKE reads a value and a pattern as
+ * C strings). The devices' folded columns hold this, so their trigram index (migration 0007), which
+ * would see past a NUL, indexes exactly what a LIKE sees: a `%abc%` filter answered by the index
+ * alone then matches the rows its LIKE matches.
+ */
+export function foldLike(s: string): string {
+  const nul = s.indexOf('\0');
+  return fold(nul === -1 ? s : s.slice(0, nul));
+}
+
 /** Returns a SQL condition for `column` (already folded) against the filter value, or null for no filter. */
 export function likeFilter(
   column: Expression<string | null>,
@@ -140,8 +151,7 @@ type LikeToken = { lit: string } | { wild: '%' | '_' };
 function likeTokens(value: string): { tokens: LikeToken[]; dangling: boolean } {
   // SQLite's LIKE reads its pattern as a C string: a NUL ends it. The tokens must end there too,
   // or the trigram query would demand text the LIKE never looks at (and FTS5 refuses a NUL).
-  const nul = value.indexOf('\0');
-  const chars = [...fold(nul === -1 ? value : value.slice(0, nul))];
+  const chars = [...foldLike(value)];
   const tokens: LikeToken[] = [];
   for (let i = 0; i < chars.length; i++) {
     const ch = chars[i]!;
