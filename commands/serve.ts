@@ -33,7 +33,8 @@ API tokens and a console audit log, stored in DIR/db.sqlite3 (SQLite, WAL mode).
 
 The first start creates the administrator admin / test1234 (change it!) and the user group Default.
 --demo seeds a demo fleet into a fresh temporary folder (or --data-dir), prints a ready API token
-and saves it as the profile 'demo', so \`rdadmin users view\` works at once in another terminal.
+and saves it as the profile 'demo', made current, so \`rdadmin users view\` works at once in another
+terminal (with --profile NAME: saved as NAME, and the current profile stays).
 It listens on 127.0.0.1 only (unless --host is given): its password is the default one and the
 token can do everything.
 Stop with Ctrl-C (SIGINT) or SIGTERM: it takes no new connection, lets the requests being handled
@@ -226,8 +227,14 @@ finish (at most --shutdown-timeout), then closes the database. A second Ctrl-C c
   },
 };
 
-/** Seeds the demo fleet, saves its token as the profile 'demo', and says how to use it. */
+/**
+ * Seeds the demo fleet, saves its token as the profile 'demo' (made current), or as the profile
+ * --profile names (left for the commands that name it: parallel jobs each keep their own demo
+ * server), and says how to use it.
+ */
 async function showDemo(ctx: Parameters<VerbSpec['run']>[0], server: RunningServer): Promise<void> {
+  const named = ctx.flags.profile;
+  const profile = named ?? 'demo';
   const { loadDemoFleet, seedDemo } = await import('../src/server/demo');
   const fleet = await loadDemoFleet(join(packageRoot(), 'fixtures', 'demo.json'));
   const token = await seedDemo(server.store, fleet);
@@ -237,8 +244,8 @@ async function showDemo(ctx: Parameters<VerbSpec['run']>[0], server: RunningServ
     const saved = await openConfig(ctx.io.env)
       .then(async (config) => {
         await config.update((file) => {
-          file.profiles['demo'] = profileValues({ url: server.url, token });
-          file.currentProfile = 'demo';
+          file.profiles[profile] = profileValues({ url: server.url, token });
+          if (!named) file.currentProfile = profile;
         });
         return config.path;
       })
@@ -253,18 +260,18 @@ async function showDemo(ctx: Parameters<VerbSpec['run']>[0], server: RunningServ
     );
     ctx.out.info(
       saved
-        ? `API token (all:rw), saved as profile 'demo', now the current profile (${saved}):`
+        ? `API token (all:rw), saved as profile '${profile}'${named ? '' : ', now the current profile'} (${saved}):`
         : 'API token (all:rw), not saved:',
     );
     ctx.out.data(token);
     ctx.out.info(
       saved
-        ? `Try in another terminal:  npx rdadmin users view --group_name Default`
+        ? `Try in another terminal:  npx rdadmin users view --group_name Default${named ? ` --profile ${named}` : ''}`
         : `Try in another terminal:  RDADMIN_URL=${server.url} RDADMIN_TOKEN=<the token> npx rdadmin users view --group_name Default`,
     );
     ctx.out.info(`Console login: admin / test1234; demo users' password: ${fleet.password}`);
   } else {
-    ctx.out.info('Demo fleet already seeded in this data folder; the profile demo keeps its token.');
+    ctx.out.info(`Demo fleet already seeded in this data folder; the profile ${profile} keeps its token.`);
   }
 }
 

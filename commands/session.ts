@@ -46,8 +46,9 @@ export const loginVerb: VerbSpec = {
   description: `Log in with a user name and password and save the server URL and the session token in
 the profile (--profile NAME, default: the current profile), with --ca FILE (as an absolute path) or
 --insecure when given, since the next commands need them too; the session replaces any token the
-profile held (such as the API token \`serve --demo\` saved), and a profile named with --profile
-becomes the current one. An administrator's session works for every command, and is needed for
+profile held (such as the API token \`serve --demo\` saved). A profile named with --profile
+becomes the current one only when there is no usable current profile (otherwise use --profile on
+the next commands, or \`rdadmin config use NAME\`). An administrator's session works for every command, and is needed for
 \`rdadmin tokens\` and \`rdadmin settings\`. The password is asked on a terminal, or read from stdin
 with --password-stdin; it is never accepted as a flag value.`,
   api: false,
@@ -96,9 +97,15 @@ with --password-stdin; it is never accepted as a flag value.`,
         throw err;
       });
       const config = await openConfig(ctx.io.env);
+      let current = '';
       const profile = await config
         .update((file) => {
           const name = ctx.flags.profile ?? ctx.io.env['RDADMIN_PROFILE'] ?? file.currentProfile;
+          // A profile named with --profile becomes current only when there is no usable current one:
+          // switching would send the next command without --profile of every other job sharing this
+          // config (a CI runner) to this server.
+          if (ctx.flags.profile && !file.profiles[file.currentProfile]?.url) file.currentProfile = name;
+          current = file.currentProfile;
           file.profiles[name] = profileValues({
             ...file.profiles[name],
             url: url.replace(/\/+$/, ''),
@@ -106,7 +113,6 @@ with --password-stdin; it is never accepted as a flag value.`,
             // What it took to reach the server now, the next command takes too (and runs from anywhere).
             ...tls,
           });
-          if (ctx.flags.profile) file.currentProfile = name;
           return name;
         })
         .catch(async (err: unknown) => {
@@ -116,11 +122,16 @@ with --password-stdin; it is never accepted as a flag value.`,
           await session.close();
           throw err;
         });
-      if (ctx.out.json) ctx.out.jsonValue({ profile, url, user: res.user, ...tls });
+      if (ctx.out.json)
+        ctx.out.jsonValue({ profile, current: current === profile, url, user: res.user, ...tls });
       else {
         ctx.out.success(
           `Logged in to ${url} as ${res.user.name}${res.user.is_admin ? ' (administrator)' : ''}; saved in profile '${profile}'${tls.ca ? ` with the CA file ${tls.ca}` : ''}.`,
         );
+        if (current !== profile)
+          ctx.out.info(
+            `The current profile stays '${current}': pass --profile ${profile} (or RDADMIN_PROFILE=${profile}) to use this one, or make it current with rdadmin config use ${profile}.`,
+          );
         if (!res.user.is_admin)
           ctx.out.warn('this user is not an administrator: admin commands will be refused');
       }

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +48,8 @@ interface Serving {
   port: number;
   /** What it printed so far. */
   output(): { stdout: string; stderr: string };
+  /** Its RDADMIN_CONFIG_DIR. */
+  configDir: string;
   stop(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ async function serve(args: string[], o: { tempData?: boolean; config?: string } 
     line,
     port,
     output: () => ({ stdout, stderr }),
+    configDir: join(run, 'config'),
     async stop() {
       child.kill('SIGTERM');
       await exited;
@@ -124,6 +127,28 @@ describe('where serve listens', () => {
     await s.stop();
     expect(s.child.exitCode).toBe(0);
     expect(existsSync(data)).toBe(false);
+  });
+
+  it('--demo --profile NAME saves the token in that profile and leaves the current one (parallel demo jobs)', async () => {
+    const mine = { url: 'https://rd.example.org', token: 'rdt_mine' };
+    const s = await serve(['--demo', '--profile', 'jobA'], {
+      config: JSON.stringify({ currentProfile: 'mine', profiles: { mine } }),
+    });
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!/Try in another terminal/.test(s.output().stderr) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      const { stdout, stderr } = s.output();
+      const token = stdout.trim();
+      expect(token).toMatch(/^rdt_\S+$/);
+      expect(stderr).toContain("API token (all:rw), saved as profile 'jobA' (");
+      expect(stderr).toContain('npx rdadmin users view --group_name Default --profile jobA');
+      const saved = JSON.parse(await readFile(join(s.configDir, 'config.json'), 'utf8'));
+      expect(saved.currentProfile).toBe('mine');
+      expect(saved.profiles).toEqual({ mine, jobA: { url: `http://127.0.0.1:${s.port}`, token } });
+    } finally {
+      await s.stop();
+    }
   });
 
   it('--demo with a config.json it cannot read: serves, prints the token, says it was not saved', async () => {

@@ -52,6 +52,46 @@ describe('login and logout', () => {
     expect(JSON.parse(view.stdout)[0].name).toBe('admin');
   });
 
+  it('--profile makes the profile current only when there is no usable current one (parallel jobs share a config)', async () => {
+    const first = await login('ci');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).not.toContain('current profile stays');
+    const file = join(cfg, 'config.json');
+    expect(JSON.parse(await readFile(file, 'utf8')).currentProfile).toBe('ci');
+    const other = await login('prod');
+    expect([other.code, other.stderr]).toEqual([
+      0,
+      `Logged in to ${s.url} as admin (administrator); saved in profile 'prod'.\n` +
+        "The current profile stays 'ci': pass --profile prod (or RDADMIN_PROFILE=prod) to use this one, or make it current with rdadmin config use prod.\n",
+    ]);
+    const saved = JSON.parse(await readFile(file, 'utf8'));
+    expect(saved.currentProfile).toBe('ci');
+    expect(saved.profiles.prod.token).toMatch(/^rds_/);
+    const json = await cli(
+      ['login', '--url', s.url, '--username', 'admin', '--password-stdin', '--profile', 'stage', '--json'],
+      { env, stdin: 'test1234\n' },
+    );
+    expect(JSON.parse(json.stdout)).toMatchObject({ profile: 'stage', current: false });
+    // the same profile again, or the current one without --profile, stays current
+    expect(
+      JSON.parse(
+        (
+          await cli(['login', '--url', s.url, '--username', 'admin', '--password-stdin', '--json'], {
+            env,
+            stdin: 'test1234\n',
+          })
+        ).stdout,
+      ),
+    ).toMatchObject({ profile: 'ci', current: true });
+    // a current profile that no longer exists is replaced
+    await cli(['config', 'use', 'prod'], { env });
+    const raw = JSON.parse(await readFile(file, 'utf8'));
+    delete raw.profiles.prod;
+    await writeFile(file, JSON.stringify(raw));
+    expect((await login('stage')).code).toBe(0);
+    expect(JSON.parse(await readFile(file, 'utf8')).currentProfile).toBe('stage');
+  });
+
   it('refuses to ask without a terminal, and a wrong password exits 4', async () => {
     const noTty = await cli(['login', '--url', s.url, '--username', 'admin'], { env });
     expect(noTty.code).toBe(2);
