@@ -386,8 +386,11 @@ export async function resolveConfig(
     token = await readSecret(flags.tokenFile, io, 'the token');
     tokenSource = '--token-file';
   }
-  if (!token && env['RDADMIN_TOKEN']) {
-    token = env['RDADMIN_TOKEN'];
+  // Without the blanks around it, as a token file is read: CI secret variables often end in a
+  // line break. A break inside the value is still refused.
+  const fromEnv = env['RDADMIN_TOKEN']?.trim();
+  if (!token && fromEnv) {
+    token = fromEnv;
     tokenSource = 'RDADMIN_TOKEN';
   }
   const url = flags.url ?? env['RDADMIN_URL'];

@@ -219,6 +219,12 @@ describe('a token no HTTP header can carry is a usage error (exit 2), before any
       2,
       `error: the token from RDADMIN_TOKEN is malformed: it holds a control character (at character 8)\n${HINT}`,
     ]);
+    // a line break (or blanks) around the token, as a CI secret often has, is dropped
+    const around = await run([], { RDADMIN_TOKEN: ' rdt_abcSecret\r\n' });
+    expect([around.code, around.stderr]).toEqual([
+      5,
+      'error: cannot reach http://127.0.0.1:1: connection refused\nhint: check --url (or RDADMIN_URL / the profile) and that the server is running\n',
+    ]);
     const accent = await run([], { RDADMIN_TOKEN: 'rdt_Bädtoken' });
     expect([accent.code, accent.stderr]).toEqual([
       2,
