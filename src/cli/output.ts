@@ -184,8 +184,8 @@ export class Output {
   private unfinished?: () => void;
 
   /**
-   * Ends the JSON array a command left open on stdout (a listing cut short by a signal): what was
-   * written stays valid JSON, the items read so far.
+   * Ends the JSON array a command left open on stdout (a listing cut short by a signal or an
+   * error): what was written stays valid JSON, the items read so far.
    */
   endUnfinished(): void {
     this.unfinished?.();

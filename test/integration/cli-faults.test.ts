@@ -176,6 +176,18 @@ describe('what a user sees when things go wrong (users view)', () => {
     expectFailure(await view(base), 1, ['error: empty body (HTTP 500)', HINT_5XX]);
   });
 
+  it('a --json listing cut short by a failing page still ends its array (the rows so far); exit 1', async () => {
+    handler = (q, r) =>
+      /[?&]current=1(&|$)/.test(q.url ?? '')
+        ? json(200, JSON.stringify({ data: USERS.slice(0, 3), total: 6 }))(q, r)
+        : json(500, '{"error":"database is locked"}')(q, r);
+    const r = await cli(['users', 'view', '--url', base, '--timeout', '1', '--json'], {
+      env: { RDADMIN_TOKEN: TOKEN, RDADMIN_PAGE_SIZE: '3' },
+    });
+    expect([r.code, r.stderr]).toEqual([1, `error: database is locked (HTTP 500)\n${HINT_5XX}\n`]);
+    expect((JSON.parse(r.stdout) as { name: string }[]).map((u) => u.name)).toEqual(['u1', 'u2', 'u3']);
+  });
+
   it('{"error"} on a 200 (as Pro answers some refusals) → exit 1', async () => {
     handler = json(200, '{"error":"Permission denied"}');
     expectFailure(await view(base), 1, ['error: Permission denied']);
