@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir, hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { makeFolders } from '../folders';
 import {
   type LockHolder,
   releaseLock,
@@ -84,7 +84,7 @@ async function withConfigLock<T>(path: string, fn: () => T, waitMs = CONFIG_LOCK
   const content = `${process.pid} ${hostname()}\n`;
   const attempt = () => {
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      makeFolders(dirname(path));
       return tryLock(lock, content, configLockVerdict);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;

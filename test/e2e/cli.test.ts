@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { connect, createServer } from 'node:net';
@@ -263,6 +264,35 @@ describe('output that cannot be written', () => {
     expect(help.code).toBe(1);
     expect(help.stderr).not.toContain('    at ');
   });
+});
+
+describe('folders that cannot be made', () => {
+  // procfs answers ENOENT for a new folder whose parent exists: Node's recursive mkdir then loops
+  // forever on the main thread. Spawned, with runProcess's kill after 15 s, so a regression fails
+  // instead of hanging the suite.
+  it.skipIf(!existsSync('/proc/self'))(
+    'a config or data folder under /proc: exit 2 at once, naming the folder',
+    async () => {
+      const set = await runProcess(
+        process.execPath,
+        [BIN, 'config', 'set', 'url', 'http://127.0.0.1:1'],
+        childEnv({ RDADMIN_CONFIG_DIR: '/proc/rdadmin-e2e/config' }),
+      );
+      expect([set.code, set.stderr.split('\n')[0]]).toEqual([
+        2,
+        'error: cannot change /proc/rdadmin-e2e/config/config.json: ENOENT',
+      ]);
+      const serve = await runProcess(
+        process.execPath,
+        [BIN, 'serve', '--port', '0', '--data-dir', '/proc/rdadmin-e2e/data'],
+        childEnv({}),
+      );
+      expect([serve.code, serve.stderr.split('\n')[0]]).toEqual([
+        2,
+        'error: cannot use the data folder /proc/rdadmin-e2e/data: ENOENT',
+      ]);
+    },
+  );
 });
 
 describe('a slow reader', () => {

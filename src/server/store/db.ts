@@ -12,6 +12,7 @@ import { userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
+import { makeFolders } from '../../folders';
 import { DataFileError } from './data-file-error';
 import { fold } from './like';
 import { type MigrateOptions, migrate, refuseNewer } from './migrations';
@@ -67,7 +68,7 @@ export function withStatementCache(sqlite: SQLite.Database): {
  * (its owner chose it).
  */
 export function makeDataDir(dir: string): void {
-  mkdirSync(dirname(dir), { recursive: true });
+  makeFolders(dirname(dir));
   try {
     mkdirSync(dir, { mode: 0o700 });
   } catch (err) {
