@@ -213,6 +213,7 @@ interface NewUser {
   group_name: string;
   email?: string;
   note?: string;
+  renew?: boolean;
 }
 
 /**
@@ -244,6 +245,13 @@ async function dryRunNewUser(ctx: Ctx, action: 'create' | 'invite', user: NewUse
       existing.email?.toLowerCase() === user.email?.toLowerCase() &&
       existing.group_name === user.group_name;
     if (!renewable) throw new CliError(`a user named '${user.name}' already exists`, Exit.failed);
+    const until = existing.invitation_expires_at;
+    if (until && Date.parse(until) > Date.now() && !user.renew)
+      throw new CliError(
+        `a user named '${user.name}' already exists, invited as <${existing.email}>, and that invitation's link works until ${until}`,
+        Exit.failed,
+        'pass --renew for a new link (the earlier one then stops working)',
+      );
     if (ctx.out.json) ctx.out.jsonValue({ ...user, action: 'renew invitation', dry_run: true });
     ctx.out.info(
       `Dry run: would renew the invitation of ${user.name} <${user.email}> (a new link; the earlier one would stop working); nothing was changed.`,
@@ -394,9 +402,15 @@ one-time invitation link, which is printed here for you to pass on.`,
     opt('group_name', '<group>', 'the user group (exact name)'),
     opt('email', '<email>', 'email address'),
     opt('note', '<note>', 'note'),
+    opt(
+      'renew',
+      undefined,
+      'the user was invited before and its link still works: make a new link (the earlier one stops working; rdadmin serve)',
+    ),
   ],
   examples: [
     'rdadmin users invite --email user@example.com --name username --group_name Default --note "note"',
+    'rdadmin users invite --email user@example.com --name username --group_name Default --renew',
   ],
   async run(ctx, o) {
     required(
@@ -415,6 +429,7 @@ one-time invitation link, which is printed here for you to pass on.`,
         email: str(o['email'])!,
         group_name: str(o['groupName'])!,
         ...(note ? { note } : {}),
+        ...(o['renew'] ? { renew: true } : {}),
       },
       NEW_USER_FLAGS,
     );

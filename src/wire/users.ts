@@ -60,6 +60,8 @@ export const InviteUserBody = z.object({
   name: Name,
   group_name: z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty'),
   note: Note.optional(),
+  /** rdadmin serve only: replace an invitation whose link still works (the link then stops working). */
+  renew: z.boolean({ error: 'must be true or false' }).optional(),
 });
 export type InviteUserBody = z.infer<typeof InviteUserBody>;
 

@@ -284,8 +284,13 @@ describe('expired invitations', () => {
     env = { RDADMIN_URL: s.url, RDADMIN_TOKEN: s.token };
   });
 
-  const invite = (name: string, email: string, group = 'Default') =>
-    s.call('POST', '/api/users/invite', s.token, { name, email, group_name: group });
+  const invite = (name: string, email: string, group = 'Default', renew?: boolean) =>
+    s.call('POST', '/api/users/invite', s.token, {
+      name,
+      email,
+      group_name: group,
+      ...(renew === undefined ? {} : { renew }),
+    });
   const accept = (url: string) =>
     fetch(url, { method: 'POST', body: JSON.stringify({ password: 'password123' }) });
   const row = async (name: string) => {
@@ -360,7 +365,13 @@ describe('expired invitations', () => {
     expect(human.stderr).toContain(
       'Renewed the invitation of inv2: the earlier link no longer works. No email was sent: give this new link to the user (valid until',
     );
-    const again = await cli([...inviteArgs, '--json'], { env });
+    // The new link works: inviting again is refused unless --renew asks for another one.
+    const kept = await cli([...inviteArgs, '--json'], { env });
+    expect([kept.code, kept.stdout]).toEqual([1, '']);
+    expect(kept.stderr).toBe(
+      `error: a user named 'inv2' already exists, invited as <inv2@example.com>, and that invitation's link works until ${new Date(now + WEEK).toISOString()}: ask for a new link with "renew": true (rdadmin users invite --renew), which ends the earlier one (HTTP 409)\n`,
+    );
+    const again = await cli([...inviteArgs, '--renew', '--json'], { env });
     expect(again.code, again.stderr).toBe(0);
     const renewed = JSON.parse(again.stdout) as Record<string, unknown>;
     expect(renewed).toMatchObject({
@@ -390,10 +401,21 @@ describe('expired invitations', () => {
     );
   });
 
-  it('inviting again makes the earlier, unexpired link stop working', async () => {
+  it('an unexpired link is replaced only when asked ("renew": true); the earlier one then stops working', async () => {
     const first = await invite('inv3', 'inv3@example.com');
     now += 60_000;
-    const second = await invite('inv3', 'inv3@example.com');
+    for (const renew of [undefined, false]) {
+      const kept = await invite('inv3', 'inv3@example.com', 'Default', renew);
+      expect([kept.status, kept.json?.['error']]).toEqual([
+        409,
+        `a user named 'inv3' already exists, invited as <inv3@example.com>, and that invitation's link works until ${new Date(T0 + WEEK).toISOString()}: ask for a new link with "renew": true (rdadmin users invite --renew), which ends the earlier one`,
+      ]);
+    }
+    expect(
+      (await s.call('GET', `/api/invitations/${String(first.json?.['invitation_url']).split('/').pop()}`, ''))
+        .status,
+    ).toBe(200);
+    const second = await invite('inv3', 'inv3@example.com', 'Default', true);
     expect(second.status).toBe(200);
     expect((await accept(String(first.json?.['invitation_url']))).status).toBe(404);
     expect((await accept(String(second.json?.['invitation_url']))).status).toBe(200);

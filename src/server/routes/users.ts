@@ -172,7 +172,7 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
       path: '/api/users/invite',
       tag: 'users',
       summary:
-        "Invite a user: creates an unverified user and a one-time invitation link (valid 7 days). This server sends no email: the link is returned (`invitation_url`, `expires_at`, `email_sent: false`) and must be passed on. Inviting again a user who never accepted (same name and email; a disabled one too) renews the invitation: a new link, the earlier one stops working, the user's group, note and assignments stay (the group given must be the user's). Any other existing user is 409.",
+        "Invite a user: creates an unverified user and a one-time invitation link (valid 7 days). This server sends no email: the link is returned (`invitation_url`, `expires_at`, `email_sent: false`) and must be passed on. Inviting again a user who never accepted (same name and email; a disabled one too) renews the invitation: a new link, the earlier one stops working, the user's group, note and assignments stay (the group given must be the user's). While the earlier link still works, renewing needs `\"renew\": true` (this server's own field), else 409. Any other existing user is 409.",
       access: { area: 'user', level: 'rw' },
       body: InviteUserBody,
       response: InviteResult,
@@ -252,6 +252,15 @@ export function registerUserRoutes(r: RouteTable, deps: AppDeps): void {
         if (!current) throw new HttpError(404, `user not found: ${user.guid}`);
         if (current.password_hash !== null)
           throw new HttpError(409, `${taken} and has just accepted the invitation`);
+        // A link that still works is replaced only when asked: a job run again (or two at once)
+        // would otherwise end the link the first run handed out, while both report success.
+        const live =
+          current.status === UserStatus.unverified ? await tx.auth.pendingInvitation(user.guid) : undefined;
+        if (live && Date.parse(live.expires_at) > deps.clock().getTime() && body.renew !== true)
+          throw new HttpError(
+            409,
+            `${taken}, invited as <${user.email}>, and that invitation's link works until ${live.expires_at}: ask for a new link with "renew": true (rdadmin users invite --renew), which ends the earlier one`,
+          );
         await tx.auth.dropInvitationsOf(user.guid);
         if (current.status !== UserStatus.unverified)
           await tx.users.update([user.guid], { status: UserStatus.unverified });
