@@ -1,7 +1,7 @@
 import { runBulk } from '../src/cli/bulk';
 import { readSecret } from '../src/cli/config';
 import type { Ctx } from '../src/cli/context';
-import { AuthError, CliError, Exit, LookupError, UsageError } from '../src/cli/errors';
+import { ApiError, AuthError, CliError, Exit, LookupError, UsageError } from '../src/cli/errors';
 import { confirmTargets } from '../src/cli/select';
 import { type AreaSpec, type OptSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
 import type { PeerFields } from '../src/client/ab';
@@ -195,7 +195,9 @@ async function seesEveryBook(ctx: Ctx): Promise<boolean> {
   try {
     return (await ctx.api.auth.currentUser()).is_admin === true;
   } catch (err) {
-    if (err instanceof AuthError) return true; // an API token: an administrator's delegate
+    // A session always has a user: a refusal is an API token, an administrator's delegate (rdadmin
+    // serve answers 403; Pro 401 or 400, or a 200 `{"error"}`).
+    if (err instanceof AuthError || err instanceof ApiError) return true;
     throw err;
   }
 }
@@ -410,8 +412,15 @@ const addAb: VerbSpec = {
     );
     if (ctx.flags.dryRun) await bookChecks(ctx, { name: body.name });
     if (dryRun(ctx, `create shared address book '${body.name}'`)) return;
-    const res = await ctx.api.ab.addShared(body);
-    done(ctx, `Created shared address book '${body.name}'.`, { guid: res?.guid, name: body.name }, res?.guid);
+    const guid = (await ctx.api.ab.addShared(body))?.guid;
+    done(
+      ctx,
+      guid
+        ? `Created shared address book '${body.name}'.`
+        : `Created shared address book '${body.name}'; the server did not return its GUID (view-ab shows it).`,
+      { guid, name: body.name },
+      guid,
+    );
   },
 };
 
@@ -951,11 +960,12 @@ const addRule: VerbSpec = {
       ...(type === 'user' ? { user } : {}),
       ...(type === 'group' ? { group } : {}),
     });
+    const guid = res?.guid;
     done(
       ctx,
-      `Shared ${book.label} with ${targetText}: ${RULE_WORDS[perm]} (${permissionLabel(perm)}).`,
+      `Shared ${book.label} with ${targetText}: ${RULE_WORDS[perm]} (${permissionLabel(perm)})${guid ? '' : "; the server did not return the rule's GUID (view-rule shows it)"}.`,
       {
-        guid: res?.guid,
+        guid,
         ab: book.guid,
         type,
         ...(type === 'user' ? { user } : {}),
@@ -963,7 +973,7 @@ const addRule: VerbSpec = {
         rule: perm,
         rule_label: permissionLabel(perm),
       },
-      res?.guid,
+      guid,
     );
   },
 };

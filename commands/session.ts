@@ -9,7 +9,7 @@ import {
 } from '../src/cli/config';
 import { closableQuestion } from '../src/cli/confirm';
 import { type Ctx, tlsOptions } from '../src/cli/context';
-import { AuthError, CliError, InterruptedError, UsageError } from '../src/cli/errors';
+import { AuthError, CliError, ErrorAnswer, InterruptedError, UsageError } from '../src/cli/errors';
 import { checkServerUrl } from '../src/cli/server-url';
 import { opt, str, type VerbSpec } from '../src/cli/verb';
 
@@ -88,14 +88,10 @@ with --password-stdin; it is never accepted as a flag value.`,
     const api = await sessionApi(ctx, ctx.config, url);
     try {
       const res = await api.auth.login(username, password).catch((err: unknown) => {
-        if (err instanceof AuthError && err.status === 401)
-          throw new AuthError(
-            err.message,
-            401,
-            'check the user name and the password (a disabled user cannot log in)',
-          );
-        throw err;
+        throw loginRefused(err);
       });
+      // No session yet: Pro asks for a second factor.
+      if (res.type !== 'access_token') throw secondFactor(username, res.tfa_type);
       const config = await openConfig(ctx.io.env);
       let current = '';
       const profile = await config
@@ -144,6 +140,35 @@ with --password-stdin; it is never accepted as a flag value.`,
     }
   },
 };
+
+const CREDENTIALS_HINT = 'check the user name and the password (a disabled user cannot log in)';
+
+/**
+ * A refused login as a wrong password is reported (exit 4, with the hint): a 401, or an `{"error"}`
+ * on a 200, as Pro answers a failed login. A server asking to slow down (429) is not one.
+ */
+function loginRefused(err: unknown): unknown {
+  if (err instanceof AuthError && err.status !== 403)
+    return new AuthError(err.message, err.status, CREDENTIALS_HINT);
+  if (err instanceof ErrorAnswer && err.status === 200)
+    return new AuthError(`not authenticated: ${err.message}`, 200, CREDENTIALS_HINT);
+  return err;
+}
+
+/** Pro asks for a second factor (TOTP, or a code by email), which `rdadmin login` cannot give. */
+function secondFactor(username: string, tfaType: string | null | undefined): AuthError {
+  const code =
+    tfaType === 'tfa_check'
+      ? 'a TOTP code from an authenticator app'
+      : tfaType === 'email_check'
+        ? 'a code sent by email'
+        : 'a verification code';
+  return new AuthError(
+    `not logged in: user '${username}' needs a second factor (${code}) to log in, which rdadmin login does not support`,
+    401,
+    'use an API token instead (made in the web console, or with `rdadmin tokens create` on rdadmin serve), saved in the profile with `rdadmin config set token -` (the token on stdin)',
+  );
+}
 
 /** How a logout ended: 'ended' by the server, 'gone' before it (401), or 'local' (--local). */
 type LogoutEnd = 'ended' | 'gone' | 'local';
@@ -270,7 +295,8 @@ function notLoggedOut(err: unknown, profile: string): unknown {
   if (!(err instanceof CliError) || err instanceof InterruptedError) return err;
   const local = 'rdadmin logout --local removes the token without ending the session';
   const hint =
-    err instanceof AuthError && err.status === 403
+    // Refused (403, or Pro's 200 `Permission denied`), not unauthenticated: an API token.
+    err instanceof AuthError && err.status !== 401
       ? `profile '${profile}' keeps the token. An API token has no session to end: ${local}, and \`rdadmin tokens revoke\` (or the web console) revokes it`
       : `${err.hint ? `${err.hint}\nhint: ` : ''}profile '${profile}' keeps its token, so that the session can still be ended: run rdadmin logout again; ${local}`;
   return new CliError(`not logged out: ${err.message}`, err.exitCode, hint);

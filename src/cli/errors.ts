@@ -52,6 +52,12 @@ export class ApiError extends CliError {
 }
 
 /**
+ * The server's own `{"error": …}` on a 2xx status, as Pro answers most refusals (an HTTP 200): the
+ * server refused the request. (Not an unusable body: that is a plain ApiError.)
+ */
+export class ErrorAnswer extends ApiError {}
+
+/**
  * An answer that did not come from the server as it answers: an error page that something between
  * rdadmin and the server (a proxy, a gateway, a CDN) gave in the server's place (502, 504, 520–524,
  * any 5xx without the server's JSON `{"error"}`), or an answer it compressed unasked. The request
@@ -83,10 +89,15 @@ export class MissingEndpointError extends ApiError {
   }
 }
 
+/**
+ * Not authenticated, or refused for want of permission. `status` is the answer's HTTP status: 401
+ * (not authenticated), 403 (permission refused), or 200 where a server answers a refusal with a
+ * 200 `{"error"}`, as Pro does (`Permission denied`; a failed login).
+ */
 export class AuthError extends CliError {
   constructor(
     message: string,
-    readonly status: 401 | 403,
+    readonly status: 401 | 403 | 200,
     hint?: string,
   ) {
     super(message, Exit.auth, hint);

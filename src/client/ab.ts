@@ -10,7 +10,7 @@ import {
   AbSettings,
   AbTagList,
   AddSharedBody,
-  CreatedGuid,
+  CreatedAnswer,
   PeerBody,
   PersonalAb,
   UpdateSharedBody,
@@ -61,7 +61,7 @@ export function abApi(t: Transport, pageSize = 100) {
       return paginate(t, '/api/ab/shared/profiles', { name }, AbProfileRow, { pageSize });
     },
     addShared(body: { name: string; note?: string; info?: { password: string } }) {
-      return t.call('POST', '/api/ab/shared/add', { body, schema: CreatedGuid.optional() });
+      return t.call('POST', '/api/ab/shared/add', { body, schema: CreatedAnswer });
     },
     updateShared(body: SharedUpdate) {
       return t.call('PUT', '/api/ab/shared/update/profile', { body });
@@ -112,7 +112,7 @@ export function abApi(t: Transport, pageSize = 100) {
       return paginate(t, '/api/ab/rules', { ab }, AbRuleRow, { pageSize });
     },
     addRule(body: { guid: string; rule: number; user?: string; group?: string }) {
-      return t.call('POST', '/api/ab/rule', { body, schema: CreatedGuid.optional() });
+      return t.call('POST', '/api/ab/rule', { body, schema: CreatedAnswer });
     },
     updateRule(guid: string, rule: number) {
       return t.call('PATCH', '/api/ab/rule', { body: { guid, rule } });

@@ -1,4 +1,4 @@
-import { LoginResult, TokenCreated, TokenRow, UserPayload } from '../wire/auth';
+import { LoginAnswer, TokenCreated, TokenRow, UserPayload } from '../wire/auth';
 import { listOf } from '../wire/common';
 import type { Permissions } from '../wire/scopes';
 import { path, type Transport } from './transport';
@@ -15,7 +15,8 @@ export function authApi(t: Transport) {
           type: 'account',
           deviceInfo: { os: process.platform, type: 'browser', name: 'rdadmin' },
         },
-        schema: LoginResult,
+        // A session, or Pro's request for a second factor (which the caller reports).
+        schema: LoginAnswer,
         // A throttled login (too many failures) is reported, not waited out.
         retryRateLimited: false,
       });

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { ApiError } from '../cli/errors';
 import {
   AssignResult,
   CreateStrategyBody,
@@ -22,9 +23,18 @@ export function strategiesApi(t: Transport) {
     checkUpdate(patch: z.input<typeof UpdateStrategyBody>, flags?: FlagNames) {
       return checkInput(UpdateStrategyBody, patch, flags);
     },
+    /**
+     * Every strategy. A server always has one (Default): an empty body (which strategies.py prints
+     * as `null`) is a fault, reported as for any listing, never "no strategies".
+     */
     async list(): Promise<StrategyRowT[]> {
-      const body = await t.call('GET', '/api/strategies', { schema: StrategyListBody.nullish() });
-      if (!body) return [];
+      const body = await t.call('GET', '/api/strategies', { schema: StrategyListBody.nullable() });
+      if (body === null)
+        throw new ApiError(
+          'the server answered HTTP 200 with null where the strategies were expected',
+          200,
+          'is --url the RustDesk console (port 21114), and not a proxy or web page?',
+        );
       return Array.isArray(body) ? body : body.data;
     },
     get(guid: string) {

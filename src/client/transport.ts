@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import {
   ApiError,
   AuthError,
+  ErrorAnswer,
   GatewayError,
   MissingEndpointError,
   NetworkError,
@@ -242,6 +243,11 @@ function answerLine(
   const parsed = BatchAnswerLine.safeParse(v);
   return parsed.success ? parsed.data : undefined;
 }
+
+/** Pro's refusal for want of permission, as its `{"error"}` text starts (any case). */
+const PERMISSION_DENIED = /^\s*permission denied\b/i;
+const PERMISSION_HINT =
+  'the server refused it for want of permission: an API token needs the permission of this area (given where the token was made: the web console, or `rdadmin tokens create --help`); a user session, the right in that area';
 
 function isJsonError(text: string): boolean {
   try {
@@ -1234,7 +1240,12 @@ export class Transport {
     if (value && typeof value === 'object' && !Array.isArray(value) && 'error' in value) {
       const e = (value as { error: unknown }).error;
       if (e !== null && e !== undefined && e !== '') {
-        throw new ApiError(visible(typeof e === 'string' ? e : JSON.stringify(e)), status);
+        const message = visible(typeof e === 'string' ? e : JSON.stringify(e));
+        // Pro refuses for want of permission with a 200 `{"error": "Permission denied"}`: a 403 in
+        // all but the status (exit 4; a bulk run stops). Other refusals stay what they are.
+        if (status === 200 && typeof e === 'string' && PERMISSION_DENIED.test(e))
+          throw new AuthError(message, 200, PERMISSION_HINT);
+        throw new ErrorAnswer(message, status);
       }
     }
     if (!schema) return value as z.infer<T>;

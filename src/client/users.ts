@@ -38,7 +38,8 @@ export function usersApi(t: Transport, pageSize = 100, prefetch = 0) {
       return t.call('POST', '/api/users', { body, schema: Anything });
     },
     invite(body: { email: string; name: string; group_name: string; note?: string }) {
-      return t.call('POST', '/api/users/invite', { body, schema: InviteResult.optional() });
+      // rdadmin serve answers the link; Pro may answer a blank body, `{}` or `null`.
+      return t.call('POST', '/api/users/invite', { body, schema: InviteResult.nullish() });
     },
     enable(guid: string) {
       return t.call('POST', path`/api/users/${guid}/enable`);

@@ -99,6 +99,15 @@ export const AbRuleList = listOf(AbRuleRow);
 export const PersonalAb = z.looseObject({ guid: z.string() });
 export const AbSettings = z.looseObject({ max_peer_one_ab: z.number() });
 export const CreatedGuid = z.looseObject({ guid: z.string() });
+/**
+ * A create's answer as a client reads it: rdadmin serve answers `{guid}`; Pro may answer a blank
+ * body, `{}` or `null` (pro-admin-api.md §1.5 C, §1.6 "Result: {}"). A 2xx without `{"error"}` is
+ * a success either way; the GUID is kept when the answer holds one, else it is undefined.
+ */
+export const CreatedAnswer = z
+  .looseObject({ guid: z.string().min(1) })
+  .nullish()
+  .catch(undefined);
 
 // ---- requests ----
 

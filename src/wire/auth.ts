@@ -30,6 +30,19 @@ export const LoginResult = z.looseObject({
   user: UserPayload,
 });
 
+/**
+ * Pro's answer to the password of an account with a second factor (server-model.md §1.1): no
+ * session yet; `tfa_type` says which code the next step needs (`tfa_check`: an authenticator app's,
+ * `email_check`: one sent by email), `secret` ties that step to this one.
+ */
+export const LoginSecondStep = z.looseObject({
+  type: z.literal('email_check'),
+  tfa_type: z.string().nullish(),
+});
+
+/** What a client reads from POST /api/login: a session, or the request for a second factor. */
+export const LoginAnswer = z.discriminatedUnion('type', [LoginResult, LoginSecondStep]);
+
 const LevelSchema = z.enum(LEVELS, { error: 'must be none, r or rw' });
 export const PermissionsSchema = z
   .object(

@@ -3,9 +3,19 @@ import { z } from 'zod';
 /** Every error the server sends, and every error a Pro server sends: `{"error": "..."}`. */
 export const ErrorBody = z.object({ error: z.string() });
 
-/** `{data, total}` list envelope. Extra fields are tolerated: a newer Pro may add some. */
+/** A JSON `null` read as the key left out (so that its default applies). */
+const nullAsMissing = (v: unknown) => (v === null ? undefined : v);
+
+/**
+ * `{data, total}` list envelope. Extra fields are tolerated: a newer Pro may add some. A missing
+ * or `null` `data` is no rows, a missing or `null` `total` is 0 (pro-admin-api.md §1.4), as
+ * paginate() reads them.
+ */
 export function listOf<T extends z.ZodType>(row: T) {
-  return z.looseObject({ data: z.array(row).default([]), total: z.number().int().nonnegative().default(0) });
+  return z.looseObject({
+    data: z.preprocess(nullAsMissing, z.array(row).default([])),
+    total: z.preprocess(nullAsMissing, z.number().int().nonnegative().default(0)),
+  });
 }
 
 export const Guid = z.string().min(1).max(200);

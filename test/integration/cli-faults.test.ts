@@ -188,9 +188,18 @@ describe('what a user sees when things go wrong (users view)', () => {
     expect((JSON.parse(r.stdout) as { name: string }[]).map((u) => u.name)).toEqual(['u1', 'u2', 'u3']);
   });
 
-  it('{"error"} on a 200 (as Pro answers some refusals) → exit 1', async () => {
-    handler = json(200, '{"error":"Permission denied"}');
-    expectFailure(await view(base), 1, ['error: Permission denied']);
+  it('{"error"} on a 200 (as Pro answers some refusals) → exit 1; its "Permission denied" → exit 4', async () => {
+    handler = json(200, '{"error":"database is locked"}');
+    expectFailure(await view(base), 1, ['error: database is locked']);
+    handler = json(200, '{"error":"not allowed here: permission denied"}');
+    expectFailure(await view(base), 1, ['error: not allowed here: permission denied']);
+    for (const text of ['Permission denied', 'permission denied: user:r']) {
+      handler = json(200, JSON.stringify({ error: text }));
+      expectFailure(await view(base), 4, [
+        `error: ${text}`,
+        'hint: the server refused it for want of permission: an API token needs the permission of this area (given where the token was made: the web console, or `rdadmin tokens create --help`); a user session, the right in that area',
+      ]);
+    }
   });
 
   it('401 → exit 4', async () => {

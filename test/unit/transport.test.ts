@@ -6,6 +6,7 @@ import { z } from 'zod';
 import {
   ApiError,
   AuthError,
+  ErrorAnswer,
   GatewayError,
   NetworkError,
   RateLimitedError,
@@ -143,9 +144,18 @@ describe('Transport: server errors', () => {
   it('treats {"error"} on HTTP 200 as an error', async () => {
     server().intercept({ path: '/api/users', method: 'POST' }).reply(200, { error: 'boom' });
     const err = await rejection(transport().call('POST', '/api/users', { body: { name: 'x' } }));
-    expectError(err, ApiError, 1);
+    expectError(err, ErrorAnswer, 1);
+    expect(err).toBeInstanceOf(ApiError);
     expect(err.message).toBe('boom');
     expect((err as ApiError).status).toBe(200);
+  });
+
+  it('takes Pro\'s "Permission denied" on HTTP 200 for a permission refusal (AuthError, exit 4)', async () => {
+    server().intercept({ path: '/api/users', method: 'POST' }).reply(200, { error: 'Permission denied' });
+    const err = await rejection(transport().call('POST', '/api/users', { body: { name: 'x' } }));
+    expectError(err, AuthError, 4, /^Permission denied$/);
+    expect((err as AuthError).status).toBe(200);
+    expect((err as AuthError).hint).toMatch(/for want of permission/);
   });
 
   it('maps 401 and 403 to AuthError (exit 4) with the server message', async () => {
