@@ -2,6 +2,7 @@ import { runBulk } from '../src/cli/bulk';
 import { readSecret } from '../src/cli/config';
 import type { Ctx } from '../src/cli/context';
 import { ApiError, AuthError, CliError, Exit, LookupError, UsageError } from '../src/cli/errors';
+import { EXISTED, ifNotExistsOpt } from '../src/cli/if-not-exists';
 import { confirmTargets } from '../src/cli/select';
 import { type AreaSpec, type OptSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
 import type { PeerFields } from '../src/client/ab';
@@ -17,6 +18,7 @@ import {
   permissionLabel,
   RULE_WORDS,
 } from '../src/wire/ab-rules';
+import { addAbOnce, addPeerOnce, addRuleOnce, addTagOnce } from './ab-if-not-exists';
 
 // Mirrors ab.py: the same 17 verbs and flags (`--ab-guid` and `--ab_guid` both work), plus
 // `rename-tag`. Differences (D-11, D-15 … D-20): every error exits non-zero; update-rule and
@@ -152,9 +154,9 @@ async function selectBook(ctx: Ctx, choice: ReturnType<typeof bookChoice>): Prom
 
 // ---- output ----
 
-function dryRun(ctx: Ctx, what: string): boolean {
+function dryRun(ctx: Ctx, what: string, extra: Record<string, unknown> = {}): boolean {
   if (!ctx.flags.dryRun) return false;
-  if (ctx.out.json) ctx.out.jsonValue({ action: what, dry_run: true });
+  if (ctx.out.json) ctx.out.jsonValue({ action: what, ...extra, dry_run: true });
   ctx.out.info(`Dry run: would ${what}; nothing was changed.`);
   return true;
 }
@@ -390,11 +392,12 @@ const getPersonalAb: VerbSpec = {
 const addAb: VerbSpec = {
   name: 'add-ab',
   summary: 'Create a shared address book',
-  description: `Create a shared address book owned by you. --password sets the book's shared password (used for peers that have none of their own). Prints the new book's GUID.`,
-  options: [abNameOpt, noteOpt, ...passwordOpts('the book-level shared password')],
+  description: `Create a shared address book owned by you. --password sets the book's shared password (used for peers that have none of their own). Prints the new book's GUID. With --if-not-exists, a shared book you can see that already has that exact name is left as it is (a warning names a note or password given that differs), exit 0, and its GUID is printed.`,
+  options: [abNameOpt, noteOpt, ...passwordOpts('the book-level shared password'), ifNotExistsOpt()],
   examples: [
     "rdadmin ab add-ab --ab-name Team --note 'Helpdesk machines'",
     'printf \'%s\\n\' "$PW" | rdadmin ab add-ab --ab-name Servers --password-stdin',
+    'rdadmin ab add-ab --ab-name Team --if-not-exists --json',
   ],
   async run(ctx, o) {
     const name = str(o['abName']);
@@ -410,15 +413,19 @@ const addAb: VerbSpec = {
       },
       BOOK_FLAGS,
     );
+    const once = addAbOnce(ctx, o, body);
+    if (await once.found()) return;
     if (ctx.flags.dryRun) await bookChecks(ctx, { name: body.name });
-    if (dryRun(ctx, `create shared address book '${body.name}'`)) return;
-    const guid = (await ctx.api.ab.addShared(body))?.guid;
+    if (dryRun(ctx, `create shared address book '${body.name}'`, once.created)) return;
+    const res = await once.create(() => ctx.api.ab.addShared(body));
+    if (res === EXISTED) return;
+    const guid = res?.guid;
     done(
       ctx,
       guid
         ? `Created shared address book '${body.name}'.`
         : `Created shared address book '${body.name}'; the server did not return its GUID (view-ab shows it).`,
-      { guid, name: body.name },
+      { guid, name: body.name, ...once.created },
       guid,
     );
   },
@@ -577,13 +584,22 @@ function peerVerb(name: 'add-peer' | 'update-peer'): VerbSpec {
   return {
     name,
     summary: adding ? 'Add a peer to an address book' : 'Change a peer in an address book',
-    description: `${adding ? 'Add a peer (device) to' : 'Change a peer of'} an address book. --tags takes 'a,b' or '[a,b]'; tags the book lacks are created with an automatic colour (rdadmin serve). Add and update treat values alike: a flag given with an empty value ('' or --tags '[]') sets that field empty, a flag not given leaves it alone${adding ? ' (empty)' : ''}.${adding ? '' : ' At least one of --alias, --note, --tags, --password is needed.'} --password is the peer's own password (shared books; personal books keep none).`,
-    options: [...bookOpts, peerIdOpt, aliasOpt, noteOpt, tagsOpt, ...passwordOpts("the peer's password")],
+    description: `${adding ? 'Add a peer (device) to' : 'Change a peer of'} an address book. --tags takes 'a,b' or '[a,b]'; tags the book lacks are created with an automatic colour (rdadmin serve). Add and update treat values alike: a flag given with an empty value ('' or --tags '[]') sets that field empty, a flag not given leaves it alone${adding ? ' (empty)' : ''}.${adding ? '' : ' At least one of --alias, --note, --tags, --password is needed.'} --password is the peer's own password (shared books; personal books keep none).${adding ? ' With --if-not-exists, a peer the book already holds (the same ID) is left as it is (a warning names an alias, note, tags or password given that differ), exit 0.' : ''}`,
+    options: [
+      ...bookOpts,
+      peerIdOpt,
+      aliasOpt,
+      noteOpt,
+      tagsOpt,
+      ...passwordOpts("the peer's password"),
+      ...(adding ? [ifNotExistsOpt('peer ID')] : []),
+    ],
     examples: adding
       ? [
           'rdadmin ab add-peer --ab-guid <guid> --peer-id 123456789 --alias "Front desk" --note "Ground floor" --tags tag1,tag2',
           "rdadmin ab add-peer --ab-name Team --peer-id 123456789 --tags '[office, printer]'",
           'rdadmin ab add-peer --personal --peer-id 123456789 --alias home',
+          'rdadmin ab add-peer --ab-name Team --peer-id 123456789 --alias "Front desk" --if-not-exists',
         ]
       : [
           'rdadmin ab update-peer --ab-guid <guid> --peer-id 123456789 --alias "Reception" --tags tag1',
@@ -606,6 +622,8 @@ function peerVerb(name: 'add-peer' | 'update-peer'): VerbSpec {
           "--password: a personal address book keeps no peer passwords (the client stores a 'hash'); use a shared book",
         );
       const book = await selectBook(ctx, choice);
+      const once = addPeerOnce(ctx, adding ? o : {}, { choice, book, id, fields });
+      if (await once.found()) return;
       if (ctx.flags.dryRun) {
         // What the server would refuse: adding a peer the book holds, changing one it does not.
         const there = await nameExists(
@@ -620,14 +638,16 @@ function peerVerb(name: 'add-peer' | 'update-peer'): VerbSpec {
           );
         if (!adding && !there) throw new LookupError(`peer ${id} is not in ${book.label}`);
       }
-      if (dryRun(ctx, `${adding ? 'add' : 'change'} peer ${id} ${adding ? 'to' : 'in'} ${book.label}`))
-        return;
-      if (adding) await ctx.api.ab.addPeer(book.guid, id, fields);
-      else await ctx.api.ab.updatePeer(book.guid, id, fields);
+      const what = `${adding ? 'add' : 'change'} peer ${id} ${adding ? 'to' : 'in'} ${book.label}`;
+      if (dryRun(ctx, what, once.created)) return;
+      if (adding) {
+        if ((await once.create(() => ctx.api.ab.addPeer(book.guid, id, fields))) === EXISTED) return;
+      } else await ctx.api.ab.updatePeer(book.guid, id, fields);
       done(ctx, `${adding ? 'Added' : 'Updated'} peer ${id} ${adding ? 'to' : 'in'} ${book.label}.`, {
         ab: book.guid,
         id,
         action: name,
+        ...once.created,
       });
     },
   };
@@ -780,30 +800,35 @@ const viewTag: VerbSpec = {
 const addTag: VerbSpec = {
   name: 'add-tag',
   summary: 'Add a tag to an address book',
-  description: `Add a tag. Without --tag-color the colour is chosen like ab.py does (a colour name such as 'red' gives that colour, otherwise a palette colour from the name), except that a colour the book already uses is avoided (D-17).`,
-  options: [...bookOpts, tagNameOpt, tagColorOpt],
+  description: `Add a tag. Without --tag-color the colour is chosen like ab.py does (a colour name such as 'red' gives that colour, otherwise a palette colour from the name), except that a colour the book already uses is avoided (D-17). With --if-not-exists, a tag the book already has (the same name) is left as it is (a warning says when --tag-color differs), exit 0.`,
+  options: [...bookOpts, tagNameOpt, tagColorOpt, ifNotExistsOpt()],
   examples: [
     'rdadmin ab add-tag --ab-guid <guid> --tag-name Servers --tag-color 0xFF00FF00',
     'rdadmin ab add-tag --ab-name Team --tag-name Printers',
+    'rdadmin ab add-tag --ab-name Team --tag-name Printers --if-not-exists',
   ],
   async run(ctx, o) {
     const choice = bookChoice(o, 'add-tag');
     const name = need(o, 'tagName', '--tag-name', 'add-tag').trim();
     let color = colorOf(o);
     const book = await selectBook(ctx, choice);
+    const once = addTagOnce(ctx, o, { choice, book, name, color });
+    if (await once.found()) return;
     if (color === undefined) {
       const used = (await ctx.api.ab.tags(book.guid))
         .map((t) => t.color)
         .filter((c) => typeof c === 'number');
       color = autoTagColor(name, used as number[]);
     }
-    if (dryRun(ctx, `add tag '${name}' (${formatColor(color)}) to ${book.label}`)) return;
-    await ctx.api.ab.addTag(book.guid, name, color);
+    if (dryRun(ctx, `add tag '${name}' (${formatColor(color)}) to ${book.label}`, once.created)) return;
+    const add = color;
+    if ((await once.create(() => ctx.api.ab.addTag(book.guid, name, add))) === EXISTED) return;
     done(ctx, `Added tag '${name}' (${formatColor(color)}) to ${book.label}.`, {
       ab: book.guid,
       name,
       color,
       color_hex: formatColor(color),
+      ...once.created,
     });
   },
 };
@@ -915,18 +940,20 @@ const viewRule: VerbSpec = {
 const addRule: VerbSpec = {
   name: 'add-rule',
   summary: 'Share a shared address book with a user, a user group or everyone',
-  description: `Add a sharing rule. The type is --rule-type, or follows from --rule-user (a user name) or --rule-group (a user-group name); 'everyone' must be asked for with --rule-type everyone. Only a shared book can be shared: --personal is not taken. Prints the new rule's GUID (for update-rule / delete-rule).`,
+  description: `Add a sharing rule. The type is --rule-type, or follows from --rule-user (a user name) or --rule-group (a user-group name); 'everyone' must be asked for with --rule-type everyone. Only a shared book can be shared: --personal is not taken. Prints the new rule's GUID (for update-rule / delete-rule). With --if-not-exists, a rule the book already has for that target (the same user, group, or everyone) is left as it is (a warning says when its permission differs), exit 0, and its GUID is printed.`,
   options: [
     ...sharedBookOpts,
     opt('rule-type', '<type>', 'user, group or everyone (default: from --rule-user / --rule-group)'),
     opt('rule-user', '<user>', 'the user name (rule type user)'),
     opt('rule-group', '<group>', 'the user-group name (rule type group)'),
     rulePermOpt,
+    ifNotExistsOpt('target (user, group or everyone)'),
   ],
   examples: [
     'rdadmin ab add-rule --ab-guid <guid> --rule-user mike --rule-permission ro',
     'rdadmin ab add-rule --ab-name Team --rule-group Support --rule-permission rw',
     'rdadmin ab add-rule --ab-name Team --rule-type everyone --rule-permission ro',
+    'rdadmin ab add-rule --ab-name Team --rule-group Support --rule-permission rw --if-not-exists --json',
   ],
   async run(ctx, o) {
     const choice = bookChoice(o, 'add-rule', { personal: false });
@@ -953,13 +980,19 @@ const addRule: VerbSpec = {
     }
     const book = await selectBook(ctx, choice);
     const targetText = type === 'everyone' ? 'everyone' : `${type} '${type === 'user' ? user : group}'`;
-    if (dryRun(ctx, `share ${book.label} with ${targetText} (${permissionLabel(perm)})`)) return;
-    const res = await ctx.api.ab.addRule({
-      guid: book.guid,
-      rule: perm,
-      ...(type === 'user' ? { user } : {}),
-      ...(type === 'group' ? { group } : {}),
-    });
+    const once = addRuleOnce(ctx, o, { book, type, user, group, perm, target: targetText });
+    if (await once.found()) return;
+    if (dryRun(ctx, `share ${book.label} with ${targetText} (${permissionLabel(perm)})`, once.created))
+      return;
+    const res = await once.create(() =>
+      ctx.api.ab.addRule({
+        guid: book.guid,
+        rule: perm,
+        ...(type === 'user' ? { user } : {}),
+        ...(type === 'group' ? { group } : {}),
+      }),
+    );
+    if (res === EXISTED) return;
     const guid = res?.guid;
     done(
       ctx,
@@ -972,6 +1005,7 @@ const addRule: VerbSpec = {
         ...(type === 'group' ? { group } : {}),
         rule: perm,
         rule_label: permissionLabel(perm),
+        ...once.created,
       },
       guid,
     );

@@ -1,6 +1,15 @@
 import { inBatches, runBulk } from '../src/cli/bulk';
 import type { Ctx } from '../src/cli/context';
 import { AuthError, CliError, Exit, LookupError, UsageError } from '../src/cli/errors';
+import {
+  type Difference,
+  EXISTED,
+  firstOf,
+  ifNotExists,
+  ifNotExistsOpt,
+  shellWord,
+  shown,
+} from '../src/cli/if-not-exists';
 import { type Column, visible } from '../src/cli/output';
 import { confirmTargets } from '../src/cli/select';
 import { type OptSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
@@ -238,6 +247,38 @@ function summarizeRules(ctx: Ctx, row: GroupRow | undefined, accessTo: boolean):
     ctx.out.info(`  access to: ${formatRules(row.allowed_outgoings) || '(nothing)'}`);
 }
 
+/** add --if-not-exists: what was given that the existing group does not have. */
+function groupDifferences(
+  area: string,
+  g: GroupRow,
+  note: string | undefined,
+  rules: Record<string, RuleEntry[]>,
+): Difference[] {
+  const out: Difference[] = [];
+  const update = `rdadmin ${area} update --name ${shellWord(g.name)}`;
+  if (note !== undefined && (g.note ?? '') !== note)
+    out.push({ field: 'note', have: shown(g.note), given: shown(note), how: `${update} --note …` });
+  const key = (list: readonly RuleEntry[] | null | undefined) =>
+    (list ?? [])
+      .map((r) => `${r.type}:${r.name.trim()}`)
+      .sort()
+      .join('\n');
+  for (const [field, flag] of [
+    ['allowed_incomings', '--accessed-from'],
+    ['allowed_outgoings', '--access-to'],
+  ] as const) {
+    const given = rules[field];
+    if (given === undefined || key(given) === key(g[field])) continue;
+    out.push({
+      field: `${FIELD_WORDS[field]}`,
+      have: `[${formatRules(g[field])}]`,
+      given: `[${formatRules(given)}]`,
+      how: `${update} ${flag} …`,
+    });
+  }
+  return out;
+}
+
 export function groupVerbs<R extends GroupRow>(kind: GroupKind<R>): VerbSpec[] {
   const [one, many] = kind.noun;
   const area = kind.area;
@@ -287,12 +328,20 @@ export function groupVerbs<R extends GroupRow>(kind: GroupKind<R>): VerbSpec[] {
     aliases: ['create'],
     summary: `Create a ${one}`,
     description: prose(`Create a ${one}. --name is required. Access rules name groups and users by name, in
-the scripts' JSON or the shorter KIND:NAME form; they are checked before anything is sent.`),
-    options: [opt('name', '<name>', `the new ${one} name`), opt('note', '<note>', 'note'), ...ruleOpts],
+the scripts' JSON or the shorter KIND:NAME form; they are checked before anything is sent.
+With --if-not-exists, a ${one} that already has that exact name is left as it is (a warning names
+a note or rules given that differ), exit 0, so a provisioning job can run again.`),
+    options: [
+      opt('name', '<name>', `the new ${one} name`),
+      opt('note', '<note>', 'note'),
+      ...ruleOpts,
+      ifNotExistsOpt(),
+    ],
     examples: [
       `rdadmin ${area} add --name "${ex.name}" --note "description"`,
       `rdadmin ${area} add --name "${ex.name}" --accessed-from '[{"type":0,"name":"${ex.from}"}]'${toExample}`,
       `rdadmin ${area} add --name "${ex.name}" --accessed-from user-group:${ex.from},user:john`,
+      `rdadmin ${area} add --name "${ex.name}" --if-not-exists --json`,
     ],
     async run(ctx, o) {
       required(o, [['name', '--name']], 'add', area);
@@ -300,17 +349,32 @@ the scripts' JSON or the shorter KIND:NAME form; they are checked before anythin
       const rules = ruleFields(o, kind.accessTo);
       const note = str(o['note']);
       const body = { name, ...(note !== undefined ? { note } : {}), ...rules };
+      const once = ifNotExists(ctx, o, {
+        what: `${one[0]!.toUpperCase()}${one.slice(1)} '${name}'`,
+        find: () =>
+          firstOf(
+            exactRows(
+              name,
+              (p) => kind.api(ctx).list({ name: p }),
+              (r) => r.name,
+            ),
+          ),
+        json: (r) => ({ ...r }),
+        differs: (r) => groupDifferences(area, r, note, rules),
+      });
+      if (await once.found()) return;
       if (ctx.flags.dryRun) {
         await dryRunChecks(ctx, kind, { name, rules });
         const would = groupShape({ name, note, rules }, kind.accessTo);
-        if (ctx.out.json) ctx.out.jsonValue({ ...would, action: 'add', dry_run: true });
+        if (ctx.out.json) ctx.out.jsonValue({ ...would, action: 'add', ...once.created, dry_run: true });
         ctx.out.info(`Dry run: would create ${one} '${name}'; nothing was changed.`);
         describeShape(ctx, would, kind.accessTo);
         return;
       }
-      const created = (await kind.api(ctx).create(body)) as R | undefined;
+      const created = (await once.create(() => kind.api(ctx).create(body))) as R | undefined | typeof EXISTED;
+      if (created === EXISTED) return;
       if (ctx.out.json) {
-        ctx.out.jsonValue(created ?? { name });
+        ctx.out.jsonValue({ ...(created ?? { name }), ...once.created });
         return;
       }
       ctx.out.success(`Created ${one} '${name}'.`);

@@ -1,6 +1,7 @@
 import { type ReportSpec, sendTogether } from '../src/cli/bulk';
 import type { Ctx } from '../src/cli/context';
 import { CliError, Exit, LookupError, NotConfirmedError, UsageError } from '../src/cli/errors';
+import { EXISTED, ifNotExists, ifNotExistsOpt, shellWord } from '../src/cli/if-not-exists';
 import { visible } from '../src/cli/output';
 import { confirmNamed } from '../src/cli/select';
 import { type AreaSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
@@ -26,6 +27,30 @@ async function byName(ctx: Ctx, name: string): Promise<StrategyRow> {
 async function nameIsFree(ctx: Ctx, name: string): Promise<void> {
   if ((await ctx.api.strategies.list()).some((s) => s.name === name))
     throw new CliError(`a strategy named '${name}' already exists`, Exit.failed);
+}
+
+/** Whether two sets of client options are the same (keys and values; order aside). */
+function sameOptions(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && b[k] === a[k]);
+}
+
+/** create --if-not-exists: the options given are not those of the existing strategy. */
+function optionsDiffer(s: StrategyRow, given: Record<string, string>) {
+  const have = s.options ?? {};
+  const changed = [...new Set([...Object.keys(have), ...Object.keys(given)])].filter(
+    (k) => have[k] !== given[k],
+  );
+  const set = changed.filter((k) => Object.hasOwn(given, k));
+  const unset = changed.filter((k) => !Object.hasOwn(given, k));
+  return {
+    field: `other options than given (${changed.map((k) => visible(k)).join(', ')} differ)`,
+    how: [
+      `rdadmin strategies update --name ${shellWord(s.name)}`,
+      ...set.map((k) => `--option ${shellWord(`${k}=${given[k]}`)}`),
+      ...(unset.length ? [`--unset ${shellWord(unset.join(','))}`] : []),
+    ].join(' '),
+  };
 }
 
 function needName(o: Record<string, unknown>, verb: string): string {
@@ -338,13 +363,17 @@ terminal; without one, pass --yes.`,
     name: 'create',
     summary: 'Create a strategy from client options',
     description: `Create a strategy. --option KEY=VALUE (repeatable) takes the client's advanced-settings keys,
-e.g. enable-file-transfer=N, allow-remote-config-modification=N, approve-mode=password.`,
+e.g. enable-file-transfer=N, allow-remote-config-modification=N, approve-mode=password.
+With --if-not-exists, a strategy that already has that exact name is left as it is (a warning says
+when its options differ from those given), exit 0, so a provisioning job can run again.`,
     options: [
       opt('name', '<name>', 'strategy name'),
       opt('option', '<key=value>', 'a client option (repeatable)', { parser: collectOption }),
+      ifNotExistsOpt(),
     ],
     examples: [
       'rdadmin strategies create --name Kiosk --option enable-file-transfer=N --option approve-mode=password',
+      'rdadmin strategies create --name Kiosk --option enable-file-transfer=N --if-not-exists --json',
     ],
     async run(ctx, o) {
       // Checked, and the name trimmed, as the server does: a dry run refuses what it would refuse.
@@ -353,16 +382,25 @@ e.g. enable-file-transfer=N, allow-remote-config-modification=N, approve-mode=pa
         CREATE_FLAGS,
       );
       await ctx.api.transport.requireServe('rdadmin strategies create');
+      const once = ifNotExists(ctx, o, {
+        what: `Strategy '${name}'`,
+        find: async () => (await ctx.api.strategies.list()).find((s) => s.name === name),
+        json: (s) => s,
+        differs: (s) => (sameOptions(s.options ?? {}, options) ? [] : [optionsDiffer(s, options)]),
+      });
+      if (await once.found()) return;
       if (ctx.flags.dryRun) {
         await nameIsFree(ctx, name);
-        if (ctx.out.json) ctx.out.jsonValue({ name, options, action: 'create', dry_run: true });
+        if (ctx.out.json)
+          ctx.out.jsonValue({ name, options, action: 'create', ...once.created, dry_run: true });
         ctx.out.info(
           `Dry run: would create strategy '${name}' with ${plural(Object.keys(options).length, 'option', 'options')}; nothing was changed.`,
         );
         return;
       }
-      const s = await ctx.api.strategies.create(name, options);
-      if (ctx.out.json) ctx.out.jsonValue(s);
+      const s = await once.create(() => ctx.api.strategies.create(name, options));
+      if (s === EXISTED) return;
+      if (ctx.out.json) ctx.out.jsonValue({ ...s, ...once.created });
       else
         ctx.out.success(
           `Created strategy '${s.name}' with ${plural(Object.keys(options).length, 'option', 'options')}.`,

@@ -2,6 +2,15 @@ import { runBulk } from '../src/cli/bulk';
 import { readSecret } from '../src/cli/config';
 import type { Ctx } from '../src/cli/context';
 import { ApiError, AuthError, CliError, Exit, UsageError } from '../src/cli/errors';
+import {
+  type Difference,
+  EXISTED,
+  firstOf,
+  ifNotExists,
+  ifNotExistsOpt,
+  shellWord,
+  shown,
+} from '../src/cli/if-not-exists';
 import { confirmTargets } from '../src/cli/select';
 import { type AreaSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
 import { type AccessAnswer, reachableBy } from '../src/client/access-explain';
@@ -220,7 +229,13 @@ interface NewUser {
  * --dry-run of new / invite: the refusals a real run would get, found by reads only (the group
  * exists, the name is free), then what would be done. The password is never shown.
  */
-async function dryRunNewUser(ctx: Ctx, action: 'create' | 'invite', user: NewUser, what: string) {
+async function dryRunNewUser(
+  ctx: Ctx,
+  action: 'create' | 'invite',
+  user: NewUser,
+  what: string,
+  extra: Record<string, unknown> = {},
+) {
   try {
     await resolveExact('user group', user.group_name, (p) => ctx.api.userGroups.list({ name: p }));
   } catch (err) {
@@ -258,8 +273,27 @@ async function dryRunNewUser(ctx: Ctx, action: 'create' | 'invite', user: NewUse
     );
     return;
   }
-  if (ctx.out.json) ctx.out.jsonValue({ ...user, action, dry_run: true });
+  if (ctx.out.json) ctx.out.jsonValue({ ...user, action, ...extra, dry_run: true });
   ctx.out.info(`Dry run: would ${what}; nothing was changed.`);
+}
+
+/** users new --if-not-exists: what was given that the existing user does not have. */
+function userDifferences(u: UserRow, user: NewUser): Difference[] {
+  const out: Difference[] = [];
+  if (u.group_name !== user.group_name)
+    out.push({
+      field: 'group',
+      have: shown(u.group_name),
+      given: shown(user.group_name),
+      how: `rdadmin user-groups add-users --name ${shellWord(user.group_name)} --users ${shellWord(u.name)}`,
+    });
+  const noVerb = (what: string) =>
+    `rdadmin has no verb that changes a user's ${what} (the web console of Pro does)`;
+  if (user.email !== undefined && (u.email ?? '').toLowerCase() !== user.email.toLowerCase())
+    out.push({ field: 'email', have: shown(u.email), given: shown(user.email), how: noVerb('email') });
+  if (user.note !== undefined && (u.note ?? '') !== user.note)
+    out.push({ field: 'note', have: shown(u.note), given: shown(user.note), how: noVerb('note') });
+  return out;
 }
 
 const view: VerbSpec = {
@@ -331,7 +365,9 @@ const create: VerbSpec = {
   aliases: ['create'],
   summary: 'Create a user',
   description: `Create a user. --name, --password (or --password-stdin) and --group_name are required.
-The password must be between 8 and 128 characters.`,
+The password must be between 8 and 128 characters. With --if-not-exists, a user who already has
+that exact name is left as it is (password, group, email and note too: a warning names what
+differs), exit 0, so a provisioning job can run again.`,
   options: [
     opt('name', '<name>', 'the new user name'),
     opt('group_name', '<group>', 'the user group (exact name)'),
@@ -339,10 +375,12 @@ The password must be between 8 and 128 characters.`,
     opt('password_stdin', undefined, 'read the password from the first line of stdin'),
     opt('email', '<email>', 'email address'),
     opt('note', '<note>', 'note'),
+    ifNotExistsOpt(),
   ],
   examples: [
     "rdadmin users new --name username --password 'password123' --group_name Default --email user@example.com --note 'note'",
     'printf \'%s\\n\' "$PW" | rdadmin users new --name ci-bot --password-stdin --group_name Default',
+    'printf \'%s\\n\' "$PW" | rdadmin users new --name ci-bot --password-stdin --group_name Default --if-not-exists --json',
   ],
   async run(ctx, o) {
     let password = str(o['password']);
@@ -377,16 +415,41 @@ The password must be between 8 and 128 characters.`,
       },
       NEW_USER_FLAGS,
     );
+    // --if-not-exists: a user of that exact name is reported and left alone (its password too).
+    const once = ifNotExists(ctx, o, {
+      what: `User '${user.name}'`,
+      find: () =>
+        firstOf(
+          exactRows(
+            user.name,
+            (p) => ctx.api.users.list({ name: p }),
+            (u) => u.name,
+          ),
+        ),
+      json: (u) => ({ ...u }),
+      differs: (u) => userDifferences(u, user),
+    });
+    if (await once.found()) return;
     if (ctx.flags.dryRun)
-      return dryRunNewUser(ctx, 'create', user, `create user ${user.name} in group '${user.group_name}'`);
-    const created = (await ctx.api.users.create({ ...user, password: checked })) as Record<
-      string,
-      unknown
-    > | null;
+      return dryRunNewUser(
+        ctx,
+        'create',
+        user,
+        `create user ${user.name} in group '${user.group_name}'`,
+        once.created,
+      );
+    const created = (await once.create(() => ctx.api.users.create({ ...user, password: checked }))) as
+      | Record<string, unknown>
+      | null
+      | typeof EXISTED;
+    if (created === EXISTED) return;
     // The server's answer where it says (rdadmin serve answers the stored user), else what was sent.
     const name = typeof created?.['name'] === 'string' ? created['name'] : user.name;
     if (ctx.out.json)
-      ctx.out.jsonValue(created && typeof created === 'object' ? { name, ...created } : { name });
+      ctx.out.jsonValue({
+        ...(created && typeof created === 'object' ? { name, ...created } : { name }),
+        ...once.created,
+      });
     else ctx.out.success(`Created user ${name}.`);
   },
 };
