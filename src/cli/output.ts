@@ -168,10 +168,10 @@ export class Output {
     const end = () => {
       if (ended) return;
       ended = true;
-      if (this.unfinished === end) this.unfinished = undefined;
+      if (this.unfinished?.end === end) this.unfinished = undefined;
       put(n === 0 ? '[]\n' : '\n]\n');
     };
-    this.unfinished = end;
+    this.unfinished = { end, started: () => n > 0 };
     return {
       push: (item) => {
         put(`${n++ === 0 ? '[\n' : ',\n'}  ${stringify(item)}`);
@@ -181,14 +181,15 @@ export class Output {
   }
 
   // The JSON array being written, until it is ended.
-  private unfinished?: () => void;
+  private unfinished?: { end(): void; started(): boolean };
 
   /**
    * Ends the JSON array a command left open on stdout (a listing cut short by a signal or an
-   * error): what was written stays valid JSON, the items read so far.
+   * error): what was written stays valid JSON, the items read so far. After an error, an array
+   * with no item yet is left unwritten (`[]` would read as "no rows" where the command failed).
    */
-  endUnfinished(): void {
-    this.unfinished?.();
+  endUnfinished(o: { empty: boolean }): void {
+    if (this.unfinished && (o.empty || this.unfinished.started())) this.unfinished.end();
   }
 
   /**

@@ -164,7 +164,7 @@ function addVerb(area: Command, spec: VerbSpec, deps: CtxDeps, state: RunState):
       } finally {
         // A listing cut short (a signal, a lost connection, a server error): stdout still holds
         // valid JSON, the rows read so far; the exit code says it is not whole.
-        ctx.out.endUnfinished();
+        ctx.out.endUnfinished({ empty: interrupt?.signal !== undefined });
         ctx.out.flush();
         if (spec.api !== false) await ctx.api.close().catch(() => undefined);
       }
