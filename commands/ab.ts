@@ -154,10 +154,16 @@ async function selectBook(ctx: Ctx, choice: ReturnType<typeof bookChoice>): Prom
 
 // ---- output ----
 
-function dryRun(ctx: Ctx, what: string, extra: Record<string, unknown> = {}): boolean {
+/**
+ * A dry run's report; `extra` joins its --json; `unchecked` names what it could not check (with
+ * --json, `"checked": false`), so that it does not read as approved.
+ */
+function dryRun(ctx: Ctx, what: string, extra: Record<string, unknown> = {}, unchecked?: string): boolean {
   if (!ctx.flags.dryRun) return false;
-  if (ctx.out.json) ctx.out.jsonValue({ action: what, ...extra, dry_run: true });
+  if (ctx.out.json)
+    ctx.out.jsonValue({ action: what, ...extra, dry_run: true, ...(unchecked ? { checked: false } : {}) });
   ctx.out.info(`Dry run: would ${what}; nothing was changed.`);
+  if (unchecked) ctx.out.warn(`not checked: ${unchecked}`);
   return true;
 }
 
@@ -299,6 +305,11 @@ async function confirmEach(
      * there is one, and why.
      */
     always?: string;
+    /**
+     * What a dry run cannot check about the items, without `present` (rules named by GUID): said
+     * in a warning, and `"checked": false` with --json.
+     */
+    unchecked?: string;
   },
 ): Promise<number | undefined> {
   const label = (x: string) => `${s.noun[0]} ${x}${s.where}`;
@@ -309,15 +320,41 @@ async function confirmEach(
     ctx.out.warn(
       `${absent}: ${missing.join(', ')} (nothing is sent for ${missing.length === 1 ? 'it' : 'them'})`,
     );
+  const there = missing.length ? items.filter((x) => present!.has(x)) : items;
+  if (there.length === 0 && missing.length) {
+    // Not one item is there: nothing is sent, so nothing to confirm or count. Each item's result
+    // says so (with --json, one document: not attempted, failed).
+    if (ctx.out.json)
+      ctx.out.jsonValue(
+        missing.map((x) => ({
+          [s.noun[0]]: x,
+          action: s.verb,
+          ok: false,
+          attempted: false,
+          outcome: 'failed',
+          error: `${s.noun[0]} ${x}: ${absent}`,
+          ...(ctx.flags.dryRun ? { dry_run: true } : {}),
+        })),
+      );
+    throw new LookupError(
+      `nothing to ${s.verb}: ${
+        missing.length === 1
+          ? `${s.noun[0]} ${missing[0]} is ${absent}`
+          : `the ${missing.length} ${s.noun[1]} named are ${absent}`
+      }`,
+    );
+  }
+  const unchecked = ctx.flags.dryRun ? s.unchecked : undefined;
   const rows = await confirmTargets(ctx, {
     noun: s.noun,
     verb: s.verb,
-    rows: missing.length ? items.filter((x) => present!.has(x)) : items,
+    rows: there,
     label,
-    describe: (x) => ({ [s.noun[0]]: x }),
+    describe: (x) => ({ [s.noun[0]]: x, ...(unchecked ? { checked: false } : {}) }),
     exact: () => true,
     ...(s.always ? { always: s.always } : {}),
   });
+  if (unchecked) ctx.out.warn(`not checked: ${unchecked}`);
   if (!rows && (ctx.flags.dryRun || !missing.length)) return missing.length ? Exit.failed : undefined;
   // The missing ones first: they fail at once, without a request, and so come first in the results.
   const gone = new Set(missing);
@@ -330,6 +367,111 @@ async function confirmEach(
     action: (x) =>
       gone.has(x) ? Promise.reject(new LookupError(`${s.noun[0]} ${x}: ${absent}`)) : s.call(x),
   });
+}
+
+// ---- dry runs: what the server would refuse, found by reads only ----
+
+/** What a dry run says it did not check about rules named by GUID. */
+const RULE_GUID_UNCHECKED =
+  'that the rule exists (a rule is found by its GUID only when the real run sends it; rdadmin ab view-rule lists the rules of a book)';
+
+/**
+ * Those of `guids` that are not the GUID of a shared book the caller sees (one it does not see, it
+ * may not change or delete either). None when the books may not be listed (a warning says so).
+ */
+async function unknownBooks(ctx: Ctx, guids: readonly string[]): Promise<Set<string>> {
+  const left = new Set(guids);
+  try {
+    for await (const b of ctx.api.ab.listShared()) left.delete(b.guid);
+  } catch (err) {
+    if (!(err instanceof AuthError)) throw err;
+    ctx.out.warn(`could not check that the address books exist: ${err.message}`);
+    return new Set();
+  }
+  return left;
+}
+
+/** As the server says of a GUID that is no shared book's. */
+const bookNotFound = (guid: string) => `address book not found: ${guid}`;
+
+/**
+ * A dry run's check of a tag verb against the book's tags, in the server's order: `exists` must be
+ * a tag of the book, and `free` (a new name) must not be, unless it is `exists` itself.
+ */
+function tagChecks(book: Book, tags: AbTagRow[], c: { exists?: string; free?: string }): void {
+  const names = new Set(tags.map((t) => t.name));
+  if (c.exists !== undefined && !names.has(c.exists))
+    throw new LookupError(`tag '${c.exists}' is not in ${book.label}`, 'rdadmin ab view-tag lists its tags');
+  if (c.free !== undefined && c.free !== c.exists && names.has(c.free))
+    throw new CliError(`tag '${c.free}' already exists in ${book.label}`, Exit.failed);
+}
+
+/**
+ * A dry run's checks of add-rule, as the server checks the real run: the user is not the book's
+ * owner, the user or user group exists, and the book has no rule for that target yet. A list the
+ * caller may not read is not checked (a warning says so).
+ */
+async function ruleChecks(
+  ctx: Ctx,
+  book: Book,
+  type: 'user' | 'group' | 'everyone',
+  name: string | undefined,
+): Promise<void> {
+  const target = name?.trim(); // as the server reads it
+  const checks: [string, () => Promise<void>][] = [];
+  if (type === 'user') {
+    checks.push([
+      `the owner of ${book.label}`,
+      async () => {
+        for await (const b of ctx.api.ab.listShared()) {
+          if (b.guid !== book.guid) continue;
+          if (b.owner === target)
+            throw new CliError(
+              `user '${target}' owns ${book.label} and always has full control`,
+              Exit.failed,
+            );
+          return;
+        }
+      },
+    ]);
+  }
+  if (type !== 'everyone') {
+    const what = type === 'user' ? `user '${target}'` : `user group '${target}'`;
+    const list = (p: string): AsyncIterable<{ name: string }> =>
+      type === 'user' ? ctx.api.users.list({ name: p }) : ctx.api.userGroups.list({ name: p });
+    checks.push([
+      what,
+      async () => {
+        if (!(await nameExists(target!, list))) throw new LookupError(`${what} does not exist`);
+      },
+    ]);
+  }
+  checks.push([
+    `the rules of ${book.label}`,
+    async () => {
+      for await (const r of ctx.api.ab.listRules(book.guid)) {
+        const same =
+          type === 'user'
+            ? r.user === target
+            : type === 'group'
+              ? !r.user && r.group === target
+              : !r.user && !r.group;
+        if (same)
+          throw new CliError(
+            `a rule for this target already exists (rule ${r.guid}): change it with update-rule`,
+            Exit.failed,
+          );
+      }
+    },
+  ]);
+  for (const [what, check] of checks) {
+    try {
+      await check();
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      ctx.out.warn(`could not check ${what}: ${err.message}`);
+    }
+  }
 }
 
 // ---- verbs: books ----
@@ -475,6 +617,8 @@ const updateAb: VerbSpec = {
       );
     check(choice.guid ?? '-'); // before any request
     const book = await selectBook(ctx, choice);
+    if (ctx.flags.dryRun && choice.guid !== undefined && (await unknownBooks(ctx, [book.guid])).size)
+      throw new LookupError(bookNotFound(book.guid), 'rdadmin ab view-ab lists the shared address books');
     const body = check(book.guid);
     if (ctx.flags.dryRun) await bookChecks(ctx, { name: body.name, guid: book.guid, owner: body.owner });
     if (dryRun(ctx, `change ${book.label}`)) return;
@@ -502,6 +646,8 @@ const deleteAb: VerbSpec = {
       const row = await resolveExact('address book', name, (p) => ctx.api.ab.listShared(p));
       targets.push({ guid: row.guid, name: row.name });
     }
+    // The books given by GUID that are no shared book: the real run would fail for them.
+    const unknown = ctx.flags.dryRun && guids.length ? await unknownBooks(ctx, guids) : new Set<string>();
     const rows = await confirmTargets(ctx, {
       noun: ['address book', 'address books'],
       verb: 'delete',
@@ -509,6 +655,7 @@ const deleteAb: VerbSpec = {
       label: (b) => b.name,
       describe: (b) => ({ guid: b.guid, name: b.name }),
       exact: () => true,
+      refuse: (b) => (unknown.has(b.guid) ? bookNotFound(b.guid) : undefined),
     });
     if (!rows) return;
     return runBulk(ctx, rows, {
@@ -814,12 +961,12 @@ const addTag: VerbSpec = {
     const book = await selectBook(ctx, choice);
     const once = addTagOnce(ctx, o, { choice, book, name, color });
     if (await once.found()) return;
+    const tags = color === undefined || ctx.flags.dryRun ? await ctx.api.ab.tags(book.guid) : [];
     if (color === undefined) {
-      const used = (await ctx.api.ab.tags(book.guid))
-        .map((t) => t.color)
-        .filter((c) => typeof c === 'number');
+      const used = tags.map((t) => t.color).filter((c) => typeof c === 'number');
       color = autoTagColor(name, used as number[]);
     }
+    if (ctx.flags.dryRun) tagChecks(book, tags, { free: name });
     if (dryRun(ctx, `add tag '${name}' (${formatColor(color)}) to ${book.label}`, once.created)) return;
     const add = color;
     if ((await once.create(() => ctx.api.ab.addTag(book.guid, name, add))) === EXISTED) return;
@@ -855,6 +1002,8 @@ const updateTag: VerbSpec = {
     }
     if (newName !== undefined && !newName.trim()) throw new UsageError('--new-name is empty');
     const book = await selectBook(ctx, choice);
+    if (ctx.flags.dryRun)
+      tagChecks(book, await ctx.api.ab.tags(book.guid), { exists: name, free: newName?.trim() });
     if (dryRun(ctx, `change tag '${name}' in ${book.label}`)) return;
     if (color !== undefined) await ctx.api.ab.updateTag(book.guid, name, color);
     if (newName !== undefined) await ctx.api.ab.renameTag(book.guid, name, newName.trim());
@@ -882,6 +1031,7 @@ const renameTag: VerbSpec = {
     const from = need(o, 'tagName', '--tag-name', 'rename-tag').trim();
     const to = need(o, 'newName', '--new-name', 'rename-tag').trim();
     const book = await selectBook(ctx, choice);
+    if (ctx.flags.dryRun) tagChecks(book, await ctx.api.ab.tags(book.guid), { exists: from, free: to });
     if (dryRun(ctx, `rename tag '${from}' to '${to}' in ${book.label}`)) return;
     await ctx.api.ab.renameTag(book.guid, from, to);
     done(ctx, `Renamed tag '${from}' to '${to}' in ${book.label}.`, { ab: book.guid, old: from, new: to });
@@ -982,6 +1132,7 @@ const addRule: VerbSpec = {
     const targetText = type === 'everyone' ? 'everyone' : `${type} '${type === 'user' ? user : group}'`;
     const once = addRuleOnce(ctx, o, { book, type, user, group, perm, target: targetText });
     if (await once.found()) return;
+    if (ctx.flags.dryRun) await ruleChecks(ctx, book, type, type === 'user' ? user : group);
     if (dryRun(ctx, `share ${book.label} with ${targetText} (${permissionLabel(perm)})`, once.created))
       return;
     const res = await once.create(() =>
@@ -1021,7 +1172,7 @@ const updateRule: VerbSpec = {
   async run(ctx, o) {
     const guid = need(o, 'ruleGuid', '--rule-guid', 'update-rule').trim();
     const perm = permissionOf(o, 'update-rule');
-    if (dryRun(ctx, `set rule ${guid} to ${permissionLabel(perm)}`)) return;
+    if (dryRun(ctx, `set rule ${guid} to ${permissionLabel(perm)}`, {}, RULE_GUID_UNCHECKED)) return;
     await ctx.api.ab.updateRule(guid, perm);
     done(ctx, `Rule ${guid} is now ${RULE_WORDS[perm]} (${permissionLabel(perm)}).`, {
       guid,
@@ -1047,6 +1198,7 @@ const deleteRule: VerbSpec = {
       verb: 'delete',
       where: '',
       call: (g) => ctx.api.ab.deleteRules([g]),
+      unchecked: RULE_GUID_UNCHECKED,
     });
   },
 };

@@ -1,14 +1,27 @@
 import { runBulk } from '../src/cli/bulk';
 import type { Ctx } from '../src/cli/context';
 import { csvLine } from '../src/cli/csv';
-import { CliError, Exit, LookupError, RequestInterruptedError, UsageError } from '../src/cli/errors';
+import {
+  ApiError,
+  AuthError,
+  CliError,
+  Exit,
+  GatewayError,
+  InterruptedError,
+  LookupError,
+  MissingEndpointError,
+  PartialFailure,
+  RateLimitedError,
+  RequestInterruptedError,
+  UsageError,
+} from '../src/cli/errors';
 import { visible } from '../src/cli/output';
 import { confirmTargets } from '../src/cli/select';
 import { offlineDays } from '../src/cli/time';
 import { type AreaSpec, type OptSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
 import { type AccessAnswer, explainAccessVia, whoCanReach } from '../src/client/access-explain';
 import { escapeLike, wildcard } from '../src/client/filters';
-import { exactMatches } from '../src/client/resolve';
+import { exactMatches, nameExists } from '../src/client/resolve';
 import type { DeviceRow } from '../src/wire/devices';
 import { ASSIGN_TYPES, type AssignType, BOOK_ENTRY_PARTS } from '../src/wire/rules';
 
@@ -134,11 +147,17 @@ async function select(
     always,
     narrow,
     serveOnly,
+    refuse,
+    dryRunCheck,
   }: {
     always?: string;
     narrow?: (rows: DeviceRow[]) => DeviceRow[] | null;
     /** The verb is rdadmin serve's own: checked once the devices are listed, before anything else. */
     serveOnly?: boolean;
+    /** Why the server would refuse a device (a dry run names it, exit 1). */
+    refuse?: (d: DeviceRow) => string | undefined;
+    /** A dry run's check of what the verb would send, made once a device matches (reads only). */
+    dryRunCheck?: () => Promise<void>;
   } = {},
 ): Promise<DeviceRow[] | null> {
   if (!hasFilter(o) && !ctx.flags.all) {
@@ -155,6 +174,7 @@ async function select(
     if (!kept) return null;
     rows = kept;
   }
+  if (ctx.flags.dryRun && dryRunCheck && rows.length) await dryRunCheck();
   return confirmTargets(ctx, {
     noun: NOUN,
     verb,
@@ -163,6 +183,7 @@ async function select(
     describe: identity,
     exact: (d) => isExact(o, d),
     ...(always ? { always } : {}),
+    ...(refuse ? { refuse } : {}),
   });
 }
 
@@ -189,7 +210,7 @@ function perDevice(
   done: string,
   summary: string,
   call: (ctx: Ctx, d: DeviceRow) => Promise<unknown>,
-  serveOnly = false,
+  { serveOnly = false, refuse }: { serveOnly?: boolean; refuse?: (d: DeviceRow) => string | undefined } = {},
 ): VerbSpec {
   return {
     name,
@@ -201,7 +222,7 @@ function perDevice(
       `rdadmin devices ${name} --offline_days 90 --dry-run`,
     ],
     async run(ctx, o) {
-      const rows = await select(ctx, o, name, { serveOnly });
+      const rows = await select(ctx, o, name, { serveOnly, ...(refuse ? { refuse } : {}) });
       if (!rows) return;
       return runBulk(ctx, rows, {
         done,
@@ -246,6 +267,50 @@ export function parseAssignTo(text: string | undefined): { type: AssignType; val
     );
   }
   return { type: type as AssignType, value };
+}
+
+/**
+ * A dry run's check of --assign_to, by reads only: the user, device group, strategy or shared
+ * address book it names exists, as the server checks each device's assignment (names are exact and
+ * case-sensitive). One the token may not read is not checked, with a warning.
+ */
+async function assignTargetExists(ctx: Ctx, type: AssignType, value: string): Promise<void> {
+  const clear = value.trim() === '' || value.trim() === '-';
+  let what: string;
+  let exists: () => Promise<boolean>;
+  switch (type) {
+    case 'user_name':
+      what = `user '${value}'`;
+      exists = () => nameExists(value, (p) => ctx.api.users.list({ name: p }));
+      break;
+    case 'device_group_name':
+      what = `device group '${value}'`;
+      exists = () => nameExists(value, (p) => ctx.api.deviceGroups.list({ name: p }));
+      break;
+    case 'strategy_name':
+      what = `strategy '${value}'`;
+      exists = async () => (await ctx.api.strategies.list()).some((st) => st.name === value);
+      break;
+    case 'ab': {
+      const book = value.split(',')[0]!.trim();
+      what = `shared address book '${book}'`;
+      exists = () => nameExists(book, (p) => ctx.api.ab.listShared(p));
+      break;
+    }
+    default:
+      return; // note, device_name, device_username: any text
+  }
+  if (clear && type !== 'ab') return;
+  try {
+    if (!(await exists()))
+      throw new LookupError(
+        `${visible(what)} does not exist (--assign_to ${type}=…): the real run would fail for every device`,
+        'names are exact and case-sensitive',
+      );
+  } catch (err) {
+    if (!(err instanceof AuthError)) throw err;
+    ctx.out.warn(`could not check that ${visible(what)} exists: ${err.message}`);
+  }
 }
 
 const view: VerbSpec = {
@@ -345,7 +410,9 @@ The value is checked before any request.${OFFLINE_HELP}`,
   ],
   async run(ctx, o) {
     const { type, value } = parseAssignTo(str(o['assignTo']));
-    const rows = await select(ctx, o, 'assign');
+    const rows = await select(ctx, o, 'assign', {
+      dryRunCheck: () => assignTargetExists(ctx, type, value),
+    });
     if (!rows) return;
     return runBulk(ctx, rows, {
       done: `Assigned ${type}=${value} to`,
@@ -471,24 +538,63 @@ devices that are left.${OFFLINE_HELP}`,
     if (days === undefined || days < 1) throw new UsageError('purge needs --offline_days N (1 or more)');
     const rows = await select(ctx, o, 'purge', { always: 'purging deletes it for good' });
     if (!rows) return;
-    return runBulk(ctx, rows, {
-      done: 'Purged',
-      verb: 'purge',
-      noun: NOUN,
-      label,
-      describe: identity,
-      action: async (d) => {
-        if (d.status !== 0) await ctx.api.devices.disable(d.guid);
-        await ctx.api.devices.delete(d.guid).catch((err: unknown) => {
-          // Refused by a signal after the disable went through: done in part, not "not attempted".
-          if (d.status !== 0 && err instanceof RequestInterruptedError && !err.unknown)
-            throw new CliError(`disabled, not deleted: ${err.message}`, Exit.failed);
-          throw err;
-        });
-      },
-    });
+    // The devices this run disabled and could not delete: changed in part, and said so.
+    const disabledOnly = new Set<string>();
+    try {
+      return await runBulk(ctx, rows, {
+        done: 'Purged',
+        verb: 'purge',
+        noun: NOUN,
+        label,
+        describe: (d) => ({ ...identity(d), ...(disabledOnly.has(d.guid) ? { disabled: true } : {}) }),
+        action: async (d) => {
+          if (d.status !== 0) await ctx.api.devices.disable(d.guid);
+          await ctx.api.devices.delete(d.guid).catch((err: unknown) => {
+            if (d.status === 0) throw err;
+            const partly = partlyPurged(err);
+            if (!partly) throw err;
+            disabledOnly.add(d.guid);
+            throw partly;
+          });
+        },
+      });
+    } catch (err) {
+      throw withDisabledCount(err, disabledOnly.size);
+    }
   },
 };
+
+/**
+ * A delete that failed after the disable went through, as the device's result: `disabled, not
+ * deleted: …` when the delete was refused (by the server, or by a signal before it was sent).
+ * Undefined when the failure says something else: the delete's outcome is unknown, or it stops the
+ * run (401/403, the server gone or asking to slow down), or the device is gone (404).
+ */
+function partlyPurged(err: unknown): CliError | undefined {
+  if (err instanceof RequestInterruptedError)
+    return err.unknown ? undefined : new CliError(`disabled, not deleted: ${err.message}`, Exit.failed);
+  if (
+    !(err instanceof ApiError) ||
+    err instanceof GatewayError ||
+    err instanceof RateLimitedError ||
+    err instanceof MissingEndpointError ||
+    err.status === 404
+  )
+    return undefined;
+  return new ApiError(`disabled, not deleted: ${err.message}`, err.status, err.hint);
+}
+
+/** The summary of a purge that disabled devices it could not delete: it counts them apart. */
+function withDisabledCount(err: unknown, n: number): unknown {
+  if (!n || !(err instanceof PartialFailure || err instanceof InterruptedError)) return err;
+  // "Purged 1 of 4 devices; 3 failed. 3 of them were disabled but not deleted."
+  const message = `${err.message} ${n} of them ${n === 1 ? 'was' : 'were'} disabled but not deleted.`;
+  const hint =
+    err.hint ?? 'run the same purge again once the cause is fixed: it picks up the devices that are left';
+  return err instanceof InterruptedError
+    ? new InterruptedError(err.signal, message, hint)
+    : new PartialFailure(message, hint);
+}
 
 const CSV_COLUMNS: [string, (d: DeviceRow) => unknown][] = [
   ['guid', (d) => d.guid],
@@ -559,15 +665,23 @@ before touching more than one device or a non-exact match; without a terminal th
     view,
     perDevice('enable', 'Enabled', 'Enable devices', (ctx, d) => ctx.api.devices.enable(d.guid)),
     perDevice('disable', 'Disabled', 'Disable devices', (ctx, d) => ctx.api.devices.disable(d.guid)),
-    perDevice('delete', 'Deleted', 'Delete devices (a device must be disabled first, as in Pro)', (ctx, d) =>
-      ctx.api.devices.delete(d.guid),
+    perDevice(
+      'delete',
+      'Deleted',
+      'Delete devices (a device must be disabled first, as in Pro)',
+      (ctx, d) => ctx.api.devices.delete(d.guid),
+      // As the server (and Pro) rule: a device is disabled before it is deleted.
+      {
+        refuse: (d) =>
+          d.status === 1 ? `device ${d.id} is enabled: disable it first, then delete it` : undefined,
+      },
     ),
     perDevice(
       'reset-uuid',
       'Reset the uuid of',
       "Let a reinstalled or replaced machine take over a device's ID (rdadmin serve): its next contact registers its uuid, and the device keeps its user, groups and history",
       (ctx, d) => ctx.api.devices.resetUuid(d.guid),
-      true,
+      { serveOnly: true },
     ),
     assignVerb,
     disconnectVerb,

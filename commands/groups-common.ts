@@ -56,6 +56,11 @@ export interface GroupKind<R extends GroupRow> {
   columns: Column<R>[];
   /** Example names for help texts. */
   example: { name: string; from: string; to?: string };
+  /**
+   * Why the server would refuse to delete this group, found by reads only (a dry run's check);
+   * undefined when nothing is known against it.
+   */
+  deleteRefusal?: (ctx: Ctx, group: R) => Promise<string | undefined>;
 }
 
 /** Help text: single line breaks become spaces, so commander can wrap paragraphs to the terminal. */
@@ -494,6 +499,15 @@ is confirmed on a terminal; without one, pass --yes.${
             .join('; ') || `list them with rdadmin ${area} view`,
         );
       }
+      // A dry run refuses what the real run would be refused, group by group.
+      const refusals = new Map<string, string>();
+      if (ctx.flags.dryRun && kind.deleteRefusal) {
+        const check = kind.deleteRefusal;
+        const reasons = await mapLimit(found as R[], ctx.config.concurrency, (g) => check(ctx, g));
+        (found as R[]).forEach((g, i) => {
+          if (reasons[i] !== undefined) refusals.set(g.guid, reasons[i]!);
+        });
+      }
       const rows = await confirmTargets(ctx, {
         noun: kind.noun,
         verb: 'delete',
@@ -501,6 +515,7 @@ is confirmed on a terminal; without one, pass --yes.${
         label: (g) => g.name,
         describe: (g) => ({ guid: g.guid, name: g.name }),
         exact: () => true,
+        refuse: (g) => refusals.get(g.guid),
       });
       if (!rows) return;
       const api = kind.api(ctx);

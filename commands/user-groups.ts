@@ -1,10 +1,10 @@
 import { type BulkResult, endRun, type Failure, failureOf, inBatches, resultLine } from '../src/cli/bulk';
-import { LookupError, PartialFailure, UsageError } from '../src/cli/errors';
+import { AuthError, LookupError, PartialFailure, UsageError } from '../src/cli/errors';
 import { confirmNamed } from '../src/cli/select';
 import { type AreaSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
 import { commaList, wildcard } from '../src/client/filters';
 import { exactRows, resolveExact } from '../src/client/resolve';
-import { formatRules } from '../src/wire/access';
+import { DEFAULT_USER_GROUP, formatRules } from '../src/wire/access';
 import type { UserGroupRow } from '../src/wire/groups';
 import { USER_STATUS_LABEL } from '../src/wire/rules';
 import type { UserRow } from '../src/wire/users';
@@ -40,6 +40,28 @@ export const userGroupKind: GroupKind<UserGroupRow> = {
     { header: 'NOTE', value: (g) => g.note ?? '' },
   ],
   example: { name: 'Engineering', from: 'Managers', to: 'Dev Servers' },
+  deleteRefusal: async (ctx, g) => {
+    if (g.name === DEFAULT_USER_GROUP) return `the '${DEFAULT_USER_GROUP}' user group cannot be deleted`;
+    // The row's count where the server gives one (rdadmin serve), else the group's users counted.
+    let n = typeof g.user_count === 'number' ? g.user_count : undefined;
+    if (n === undefined) {
+      try {
+        n = 0;
+        for await (const _ of exactRows(
+          g.name,
+          (p) => ctx.api.users.list({ group_name: p }),
+          (u) => u.group_name,
+        ))
+          n++;
+      } catch (err) {
+        if (!(err instanceof AuthError)) throw err;
+        ctx.out.warn(`could not check whether user group '${g.name}' still has users: ${err.message}`);
+        return undefined;
+      }
+    }
+    if (n === 0) return undefined;
+    return `user group '${g.name}' still has ${n} user${n === 1 ? '' : 's'}: move them to another group first (add them to it, e.g. to '${DEFAULT_USER_GROUP}'), then delete the group`;
+  },
 };
 
 const userColumns = [

@@ -18,7 +18,7 @@ import { wildcard } from '../src/client/filters';
 import { collect } from '../src/client/iter';
 import { exactRows, resolveExact } from '../src/client/resolve';
 import { passwordProblem, USER_STATUS_LABEL } from '../src/wire/rules';
-import type { UserRow } from '../src/wire/users';
+import { type UserRow, UserStatus } from '../src/wire/users';
 
 // Mirrors users.py: the same verbs and flags (`--group_name` and `--group-name` both work), with
 // the safety rules of engineering.md §6 on every verb that changes users.
@@ -63,8 +63,16 @@ function listed(ctx: Ctx, o: Record<string, unknown>): AsyncIterable<UserRow> {
   return ctx.api.users.list({ name: name === undefined ? undefined : wildcard(name), group_name });
 }
 
-/** Lists the users a mutating verb would touch and passes them through the safety gate. */
-async function selectUsers(ctx: Ctx, o: Record<string, unknown>, verb: string): Promise<UserRow[] | null> {
+/**
+ * Lists the users a mutating verb would touch and passes them through the safety gate; `refuse`
+ * names what the server would refuse (a dry run reports it, exit 1).
+ */
+async function selectUsers(
+  ctx: Ctx,
+  o: Record<string, unknown>,
+  verb: string,
+  refuse?: (u: UserRow) => string | undefined,
+): Promise<UserRow[] | null> {
   const name = str(o['name']);
   if (name === undefined && str(o['groupName']) === undefined && !ctx.flags.all) {
     throw new UsageError(
@@ -80,7 +88,15 @@ async function selectUsers(ctx: Ctx, o: Record<string, unknown>, verb: string): 
     label: (u) => u.name,
     describe: (u) => ({ guid: u.guid, name: u.name }),
     exact: (u) => name !== undefined && u.name === name,
+    ...(refuse ? { refuse } : {}),
   });
+}
+
+/** As the server (and Pro) rule: a user is disabled before it is deleted. */
+function deleteRefused(u: UserRow): string | undefined {
+  return u.status === UserStatus.enabled
+    ? `user '${u.name}' is enabled: disable it first, then delete it`
+    : undefined;
 }
 
 function perUser(
@@ -88,6 +104,7 @@ function perUser(
   done: string,
   summary: string,
   call: (ctx: Ctx, guid: string) => Promise<unknown>,
+  refuse?: (u: UserRow) => string | undefined,
 ): VerbSpec {
   return {
     name,
@@ -98,7 +115,7 @@ function perUser(
       `rdadmin users ${name} --group_name Contractors --dry-run`,
     ],
     async run(ctx, o) {
-      const rows = await selectUsers(ctx, o, name);
+      const rows = await selectUsers(ctx, o, name, refuse);
       if (!rows) return;
       return runBulk(ctx, rows, {
         done,
@@ -548,8 +565,12 @@ terminal they need --yes. --dry-run shows the targets only.`,
     view,
     perUser('disable', 'Disabled', 'Disable users', (ctx, g) => ctx.api.users.disable(g)),
     perUser('enable', 'Enabled', 'Enable users', (ctx, g) => ctx.api.users.enable(g)),
-    perUser('delete', 'Deleted', 'Delete users (a user must be disabled first, as in Pro)', (ctx, g) =>
-      ctx.api.users.delete(g),
+    perUser(
+      'delete',
+      'Deleted',
+      'Delete users (a user must be disabled first, as in Pro)',
+      (ctx, g) => ctx.api.users.delete(g),
+      deleteRefused,
     ),
     create,
     invite,

@@ -1,5 +1,5 @@
 import type { Ctx } from './context';
-import { NotConfirmedError } from './errors';
+import { NotConfirmedError, PartialFailure } from './errors';
 import { visible } from './output';
 
 export interface Selection<T> {
@@ -15,6 +15,12 @@ export interface Selection<T> {
   exact: (row: T) => boolean;
   /** Set for a verb confirmed even for one exact match: why (e.g. it deletes for good). */
   always?: string;
+  /**
+   * Why the server would refuse this target, as far as the rows (or reads made before) tell: a
+   * dry run names these targets and exits 1, as the real run would (an enabled user cannot be
+   * deleted). Undefined: nothing known against it.
+   */
+  refuse?: (row: T) => string | undefined;
 }
 
 function listTargets<T>(ctx: Ctx, s: Pick<Selection<T>, 'rows' | 'label'>, max = 20): void {
@@ -27,7 +33,8 @@ function listTargets<T>(ctx: Ctx, s: Pick<Selection<T>, 'rows' | 'label'>, max =
 /**
  * The safety gate of every mutating verb (engineering.md §6). Returns the rows to act on, or
  * `null` when nothing should be done (no match, or --dry-run, whose listing it prints).
- * Throws NotConfirmedError (exit 3) when a needed confirmation is refused or cannot be asked.
+ * Throws NotConfirmedError (exit 3) when a needed confirmation is refused or cannot be asked, and
+ * PartialFailure (exit 1) after a dry run in which `refuse` found targets the server would refuse.
  */
 export async function confirmTargets<T>(ctx: Ctx, s: Selection<T>): Promise<T[] | null> {
   const n = s.rows.length;
@@ -38,12 +45,7 @@ export async function confirmTargets<T>(ctx: Ctx, s: Selection<T>): Promise<T[] 
     return null;
   }
   if (ctx.flags.dryRun) {
-    if (ctx.out.json) {
-      ctx.out.jsonValue(s.rows.map((r) => ({ ...s.describe(r), action: s.verb, dry_run: true })));
-    } else {
-      for (const r of s.rows) ctx.out.data(visible(s.label(r)));
-    }
-    ctx.out.info(`Dry run: would ${s.verb} ${n} ${noun}; nothing was changed.`);
+    dryRunTargets(ctx, s);
     return null;
   }
   const needsConfirm = s.always !== undefined || n > 1 || !s.exact(s.rows[0]!);
@@ -59,6 +61,47 @@ export async function confirmTargets<T>(ctx: Ctx, s: Selection<T>): Promise<T[] 
     listTargets(ctx, s),
   );
   return s.rows;
+}
+
+/**
+ * A dry run's report: every target (stdout), and those the real run would have refused, each with
+ * the reason (stderr; with --json, `ok: false` and `error` in its entry), then exit 1 for them.
+ */
+function dryRunTargets<T>(ctx: Ctx, s: Selection<T>): void {
+  const n = s.rows.length;
+  const refused: [T, string][] = [];
+  for (const r of s.rows) {
+    const why = s.refuse?.(r);
+    if (why !== undefined) refused.push([r, why]);
+  }
+  const reasons = new Map(refused);
+  if (ctx.out.json) {
+    ctx.out.jsonValue(
+      s.rows.map((r) => {
+        const why = reasons.get(r);
+        return {
+          ...s.describe(r),
+          action: s.verb,
+          dry_run: true,
+          ...(why === undefined ? {} : { ok: false, error: why }),
+        };
+      }),
+    );
+  } else {
+    for (const r of s.rows) ctx.out.data(visible(s.label(r)));
+  }
+  ctx.out.info(`Dry run: would ${s.verb} ${n} ${n === 1 ? s.noun[0] : s.noun[1]}; nothing was changed.`);
+  if (!refused.length) return;
+  if (n === 1) {
+    const [[row, why]] = refused as [[T, string]];
+    throw new PartialFailure(`the real run would fail for ${visible(s.label(row))}: ${why}`);
+  }
+  for (const [row, why] of refused.slice(0, 20))
+    ctx.out.info(`  would fail: ${visible(s.label(row))}: ${visible(why)}`);
+  if (refused.length > 20) ctx.out.info(`  … and ${refused.length - 20} more`);
+  throw new PartialFailure(
+    `the real run would fail for ${refused.length} of the ${n} ${s.noun[1]} (named above)`,
+  );
 }
 
 /**

@@ -516,6 +516,14 @@ describe('users disable / enable / delete: safety', () => {
   });
 
   it('--dry-run lists the targets and changes nothing', async () => {
+    // Enabled users: listed, and refused as the real run would refuse them (disable them first).
+    const enabled = await cli(['users', 'delete', '--name', 'demo', '--dry-run'], { env });
+    expect(enabled.code).toBe(1);
+    expect(enabled.stdout.split('\n').filter(Boolean).sort()).toEqual(['demo', 'demo-alice', 'demo_bob']);
+    expect(enabled.stderr).toContain('Dry run: would delete 3 users');
+    expect(enabled.stderr).toContain('the real run would fail for 3 of the 3 users');
+    for (const n of ['demo', 'demo-alice', 'demo_bob'])
+      await s.store.users.update([(await s.store.users.getByName(n))!.guid], { status: 0 });
     const r = await cli(['users', 'delete', '--name', 'demo', '--dry-run'], { env });
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual(['demo', 'demo-alice', 'demo_bob']);
