@@ -184,7 +184,17 @@ async function select(
     exact: (d) => isExact(o, d),
     ...(always ? { always } : {}),
     ...(refuse ? { refuse } : {}),
+    ...(named(o) ? { named: named(o) } : {}),
   });
+}
+
+/** With --exact, the device the command names (--id, --device_name), for "not found". */
+function named(o: Record<string, unknown>): string | undefined {
+  if (o['exact'] !== true) return undefined;
+  const id = str(o['id']);
+  const name = str(o['deviceName']);
+  if (id === undefined && name === undefined) return undefined;
+  return `device ${[id !== undefined ? `'${id}'` : '', name !== undefined ? `named '${name}'` : ''].filter(Boolean).join(' ')}`;
 }
 
 function lastSeen(d: DeviceRow): string {

@@ -89,6 +89,9 @@ async function selectUsers(
     describe: (u) => ({ guid: u.guid, name: u.name }),
     exact: (u) => name !== undefined && u.name === name,
     ...(refuse ? { refuse } : {}),
+    ...(o['exact'] && name !== undefined
+      ? { named: `user '${name}'${o['groupName'] !== undefined ? ` in group '${str(o['groupName'])}'` : ''}` }
+      : {}),
   });
 }
 

@@ -1,5 +1,5 @@
 import type { Ctx } from './context';
-import { NotConfirmedError, PartialFailure } from './errors';
+import { LookupError, NotConfirmedError, PartialFailure } from './errors';
 import { visible } from './output';
 
 export interface Selection<T> {
@@ -21,6 +21,11 @@ export interface Selection<T> {
    * deleted). Undefined: nothing known against it.
    */
   refuse?: (row: T) => string | undefined;
+  /**
+   * What --exact named ("user 'bob'"): a record the command names exactly that is not there is an
+   * error (exit 1), as for every verb that takes one name, not "Found 0". Unset for a filter.
+   */
+  named?: string;
 }
 
 function listTargets<T>(ctx: Ctx, s: Pick<Selection<T>, 'rows' | 'label'>, max = 20): void {
@@ -40,6 +45,11 @@ export async function confirmTargets<T>(ctx: Ctx, s: Selection<T>): Promise<T[] 
   const n = s.rows.length;
   const noun = n === 1 ? s.noun[0] : s.noun[1];
   if (n === 0) {
+    if (s.named)
+      throw new LookupError(
+        `${s.named} not found: nothing to ${s.verb}`,
+        '--exact matches the whole value, case-sensitively; without it the value is a substring',
+      );
     if (ctx.out.json) ctx.out.jsonValue([]);
     ctx.out.info(`Found 0 ${s.noun[1]}`);
     return null;

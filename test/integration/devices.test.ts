@@ -512,6 +512,23 @@ describe('rdadmin devices', () => {
     expect(await s.store.devices.count()).toBe(4);
     const again = await cli(['devices', 'purge', '--offline_days', '30', '--yes'], { env });
     expect(again.stderr).toContain('Found 0 devices');
+    // A device named exactly that is not there: not found, exit 1 (a CSV typo is not a green job).
+    const typo = await cli(
+      ['devices', 'assign', '--id', '799999999', '--exact', '--assign_to', 'note=x', '--yes', '--json'],
+      { env },
+    );
+    expect([typo.code, typo.stdout, typo.stderr.split('\n')[0]]).toEqual([
+      1,
+      '',
+      "error: device '799999999' not found: nothing to assign",
+    ]);
+    const both = await cli(['devices', 'disable', '--id', '1', '--device_name', 'Lab', '--exact', '--yes'], {
+      env,
+    });
+    expect([both.code, both.stderr.split('\n')[0]]).toEqual([
+      1,
+      "error: device '1' named 'Lab' not found: nothing to disable",
+    ]);
     const missing = await cli(['devices', 'purge'], { env });
     expect(missing.code).toBe(2);
     // One exact match is still confirmed (it deletes for good), and the reason says so.

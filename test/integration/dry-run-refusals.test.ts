@@ -156,7 +156,14 @@ describe('devices assign --dry-run: what --assign_to names must exist', () => {
   });
 
   it('a filter that matches nothing is no refusal (the real run sends nothing either)', async () => {
-    const r = await dry(['devices', 'assign', '--id', '999', '--exact', '--assign_to', 'user_name=nosuch']);
+    const r = await dry([
+      'devices',
+      'assign',
+      '--device_name',
+      'no-such-device',
+      '--assign_to',
+      'user_name=nosuch',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('Found 0 devices');
   });

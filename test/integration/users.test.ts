@@ -63,6 +63,29 @@ describe('users view', () => {
     expect(r.stderr).toContain('Found 0 users');
   });
 
+  it('a changing verb with --exact naming a user who is not there: not found, exit 1 (a filter: Found 0, exit 0)', async () => {
+    for (const extra of [[], ['--dry-run'], ['--json']]) {
+      const r = await cli(['users', 'disable', '--name', 'no-such-user', '--exact', '--yes', ...extra], {
+        env,
+      });
+      expect([r.code, r.stdout, r.stderr], extra.join(' ')).toEqual([
+        1,
+        '',
+        "error: user 'no-such-user' not found: nothing to disable\nhint: --exact matches the whole value, case-sensitively; without it the value is a substring\n",
+      ]);
+    }
+    const grouped = await cli(
+      ['users', 'disable', '--name', 'zed', '--group_name', 'Nobody', '--exact', '--yes'],
+      { env },
+    );
+    expect([grouped.code, grouped.stderr.split('\n')[0]]).toEqual([
+      1,
+      "error: user 'zed' in group 'Nobody' not found: nothing to disable",
+    ]);
+    const filter = await cli(['users', 'disable', '--name', 'no-such-user', '--yes'], { env });
+    expect([filter.code, filter.stderr]).toEqual([0, 'Found 0 users\n']);
+  });
+
   it('treats % and _ per the wildcard rule, and --exact literally', async () => {
     await s.seedUsers(['build_bot', 'buildXbot', '100%uptime', "o'brien", 'José', '山田太郎']);
     const under = await cli(['users', 'view', '--name', 'build_bot', '--json'], { env });
