@@ -5,6 +5,7 @@ import { openConfig, profileValues } from '../src/cli/config';
 import { Exit, UsageError } from '../src/cli/errors';
 import { opt, str, type VerbSpec } from '../src/cli/verb';
 import { packageRoot } from '../src/package-root';
+import { REQUEST_LOGS, type RequestLog } from '../src/server/context';
 import type { LineLog } from '../src/server/line-log';
 import type { RunningServer } from '../src/server/serve';
 
@@ -64,6 +65,11 @@ finish (at most --shutdown-timeout), then closes the database. A second Ctrl-C c
       'keep audit logs this many days, checked hourly; 0 keeps everything (stored: later starts keep it)',
     ),
     opt(
+      'request_log',
+      '<which>',
+      "which requests get a log line on stderr: all (default), errors (answered with status 400 and up), none; the server's other lines stay",
+    ),
+    opt(
       'request_timeout',
       '<seconds>',
       'a request must arrive whole within this time, else 408 (default 30)',
@@ -95,6 +101,7 @@ finish (at most --shutdown-timeout), then closes the database. A second Ctrl-C c
     'rdadmin serve --port 8080 --data-dir /var/lib/rdadmin',
     'rdadmin serve --log-retention-days 180',
     'rdadmin serve --request-timeout 60 --keep-alive-timeout 120   # behind a slow proxy',
+    'rdadmin serve --request-log errors                          # a large fleet: no line per heartbeat',
   ],
   async run(ctx, o) {
     // Number('') is 0 (any free port): an empty value, such as an unset $PORT, is a mistake.
@@ -106,6 +113,9 @@ finish (at most --shutdown-timeout), then closes the database. A second Ctrl-C c
       throw new UsageError(
         `invalid --log-retention-days '${retention}': give a whole number of days (0 keeps everything)`,
       );
+    const requestLog = str(o['requestLog'])?.trim();
+    if (requestLog !== undefined && !(REQUEST_LOGS as readonly string[]).includes(requestLog))
+      throw new UsageError(`invalid --request-log '${requestLog}': give ${REQUEST_LOGS.join(', ')}`);
     const seconds = (key: string, flag: string): number | undefined => {
       const v = str(o[key]);
       if (v === undefined) return undefined;
@@ -161,6 +171,7 @@ finish (at most --shutdown-timeout), then closes the database. A second Ctrl-C c
       config: {
         ...(publicUrl ? { publicUrl } : {}),
         ...(o['trustProxy'] === true ? { trustProxy: true } : {}),
+        ...(requestLog !== undefined ? { requestLog: requestLog as RequestLog } : {}),
       },
       ...(retention !== undefined ? { logRetentionDays: Number(retention) } : {}),
       timeouts: Object.fromEntries(Object.entries(timeouts).filter(([, v]) => v !== undefined)),

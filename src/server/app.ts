@@ -58,6 +58,7 @@ const ANSWER_HEADERS: [string, string][] = [
 
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
+  const requestLog = deps.config.requestLog ?? 'all';
 
   app.use(async (c, next) => {
     const started = performance.now();
@@ -71,6 +72,7 @@ export function createApp(deps: AppDeps) {
     const out = c.env?.outgoing;
     if (out && !out.headersSent) for (const [k, v] of ANSWER_HEADERS) out.setHeader(k, v);
     await next();
+    if (requestLog === 'none' || (requestLog === 'errors' && c.res.status < 400)) return;
     const ms = (performance.now() - started).toFixed(1);
     deps.log(
       `${c.env?.batch ? '(batch) ' : ''}${c.req.method} ${loggedPath(c.req.path)} ${c.res.status} ${ms}ms`,

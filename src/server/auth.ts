@@ -15,7 +15,7 @@ const TOUCH_INTERVAL_MS = 60_000;
  * file or a client that is never started again does not stay a way in for good.
  */
 export const SESSION_IDLE_DAYS = 30;
-const SESSION_IDLE_MS = SESSION_IDLE_DAYS * 86_400_000;
+export const SESSION_IDLE_MS = SESSION_IDLE_DAYS * 86_400_000;
 
 function bearer(c: Context<AppEnv>): string | undefined {
   const header = c.req.header('authorization');

@@ -26,7 +26,15 @@ export interface ServerConfig {
    * X-Forwarded-For, the one that proxy added; else the connection's.
    */
   trustProxy?: boolean;
+  /**
+   * Which requests get a line in the log (serve --request-log): every one (the default), those
+   * answered with an error (status 400 and up), or none. The server's other lines are not requests.
+   */
+  requestLog?: RequestLog;
 }
+
+export const REQUEST_LOGS = ['all', 'errors', 'none'] as const;
+export type RequestLog = (typeof REQUEST_LOGS)[number];
 
 export interface AppDeps {
   store: Store;

@@ -361,6 +361,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       }
       closing = true;
       firstGraceMs = graceMs;
+      // A retention pass running stops at its next turn between two chunks (it keeps what it did).
+      const retentionStopped = stopRetention();
       shutdown = (async () => {
         // No new connection; the idle keep-alive ones are closed (Node's idle: served a request
         // and waiting for the next; not one that has not brought its first request yet).
@@ -441,7 +443,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         // Nothing is being answered now: what is left is idle.
         closeAll();
         await stopped;
-        await stopRetention();
+        await retentionStopped;
         if (!leaveOpen) await store.close();
         unlock?.();
       })();

@@ -872,6 +872,38 @@ describe('one server per data folder', () => {
     expect(stderr).toContain("invalid --port ''");
   });
 
+  it('--request-log errors logs only the requests answered with an error; none, no request; a bad value is a usage error', async () => {
+    const lines = async (which: string) => {
+      const s = await serve(join(root, `request-log-${which}`), ['--request-log', which]);
+      try {
+        expect(
+          (await fetch(`${s.url}/api/heartbeat`, { method: 'POST', body: '{"id":"123456789","uuid":"u"}' }))
+            .status,
+        ).toBe(200);
+        expect((await fetch(`${s.url}/api/users`)).status).toBe(401);
+      } finally {
+        s.child.kill('SIGTERM');
+      }
+      expect(await within(s.exited, 15_000, 'exit after SIGTERM', s.child)).toEqual({
+        code: 0,
+        signal: null,
+      });
+      return s
+        .stderr()
+        .split('\n')
+        .filter((l) => /\/api\//.test(l));
+    };
+    expect(await lines('errors')).toEqual([expect.stringMatching(/ GET \/api\/users 401 \d+\.\dms$/)]);
+    expect(await lines('none')).toEqual([]);
+    expect(await lines('all')).toEqual([
+      expect.stringMatching(/ POST \/api\/heartbeat 200 /),
+      expect.stringMatching(/ GET \/api\/users 401 /),
+    ]);
+    const bad = await refusedStart(join(root, 'request-log-bad'), ['--request-log', 'some']);
+    expect(bad).toMatchObject({ code: 2, started: false });
+    expect(bad.stderr).toContain("invalid --request-log 'some': give all, errors, none");
+  });
+
   it.each([
     ['not a URL', 'rd.example.com', "invalid --public-url 'rd.example.com'"],
     ['a query string', 'https://rd.example.com/?x=1', "invalid --public-url 'https://rd.example.com/?x=1'"],

@@ -3,6 +3,7 @@ import {
   CompiledQuery,
   type Expression,
   type Kysely,
+  type RawBuilder,
   type Selectable,
   type SelectQueryBuilder,
   type SqlBool,
@@ -13,6 +14,7 @@ import { ListingMemo } from './access-memo';
 import type { FixedSql, Param } from './db';
 import { newGuid } from './ids';
 import { fold, likeFilter, trigramQuery } from './like';
+import { CHUNK_ROWS, type Chunk, Pace } from './pace';
 import type { AuditAlarmTable, AuditConnTable, AuditConsoleTable, AuditFileTable, DB } from './schema';
 import { transact } from './tx';
 
@@ -210,6 +212,10 @@ export function logMemos(sqlite: SQLite.Database): LogMemos {
     audit_console: memo('audit_console'),
   };
 }
+
+/** The logs whose records retention counts from their start alone. */
+const OLDER_LOGS = ['audit_file', 'audit_alarm', 'audit_console'] as const;
+type OlderLog = (typeof OLDER_LOGS)[number];
 
 /** The most open connections whose opening moment this process remembers (see AuditLogRepo.openedAt). */
 const OPENED_AT_MAX = 10_000;
@@ -536,8 +542,9 @@ export class AuditLogRepo {
    * test, about 0.1 µs per record in the log. So lookups are used while the filter matches fewer
    * values than a twentieth of the records. Where two columns are looked up (either side of a
    * connection) their matches are merged, about 0.2 µs a record: then a filter matching a third or
-   * more of the values logged (the values tables are never pruned, so max(n) counts them) matches
-   * most records, and testing each is cheaper (300,000 connections of 5,800 IDs, `%1%`: 32 ms
+   * more of the values logged (max(n), read as their count: values are numbered in the order
+   * logged, and retention's forgetValues() leaves gaps below the top) matches most records, and
+   * testing each is cheaper (300,000 connections of 5,800 IDs, `%1%`: 32 ms
    * testing, 85 ms through the lookups). One column's lookups read one index range per value,
    * never more than a test reads.
    */
@@ -659,31 +666,124 @@ export class AuditLogRepo {
    * `conn_id` and it is the device's newest open record with that id (a restarted client reuses
    * ids: an older one was never closed), else from its start. A never-closed record of a device
    * gone or no longer reporting it ages out as before. Returns how many rows went from each log.
+   *
+   * In chunks at `pace` (see Pace), the oldest first, each record judged as its chunk runs (a
+   * heartbeat between two chunks counts for the later one). Connections are walked through their
+   * time index: a record ends after it starts (endTime()), so one ended before `cutoff` started
+   * before it, and the records passed over that stay (open and still reported, or ended since) are
+   * not read again by the next chunk. Records that end before they start (stored by builds that
+   * did not hold an end to its start, after a step back of the server's clock) are found through
+   * an index of their own (migration 0023).
    */
-  async prune(cutoff: string): Promise<{ conn: number; file: number; alarm: number; console: number }> {
-    return transact(this.db, async (trx) => {
-      const conn = await trx
-        .deleteFrom('audit_conn')
-        .where(
-          sql<SqlBool>`COALESCE(end_time, created_at) < ${cutoff} AND NOT (end_time IS NULL AND EXISTS (
-            SELECT 1 FROM devices d
-            WHERE d.id = audit_conn.device_id AND d.last_online >= ${cutoff} AND json_valid(d.conns)
-              AND EXISTS (SELECT 1 FROM json_each(d.conns) WHERE value = audit_conn.conn_id)
-              AND NOT EXISTS (SELECT 1 FROM audit_conn n
-                WHERE n.device_id = audit_conn.device_id AND n.conn_id = audit_conn.conn_id
-                  AND n.end_time IS NULL AND n.id > audit_conn.id)))`,
-        )
-        .executeTakeFirst();
-      const file = await trx.deleteFrom('audit_file').where('created_at', '<', cutoff).executeTakeFirst();
-      const alarm = await trx.deleteFrom('audit_alarm').where('created_at', '<', cutoff).executeTakeFirst();
-      const cons = await trx.deleteFrom('audit_console').where('created_at', '<', cutoff).executeTakeFirst();
-      return {
-        conn: Number(conn.numDeletedRows),
-        file: Number(file.numDeletedRows),
-        alarm: Number(alarm.numDeletedRows),
-        console: Number(cons.numDeletedRows),
-      };
+  async prune(
+    cutoff: string,
+    pace = new Pace(),
+  ): Promise<{ conn: number; file: number; alarm: number; console: number }> {
+    const q = this.pruneSql(cutoff);
+    let after: LogCursor = { at: '', id: 0 };
+    let conn = await pace.run(async (size) => {
+      const keys = await q.connKeys(after, size).execute(this.db);
+      const last = keys.rows.at(-1);
+      if (!last) return { n: 0, more: false };
+      after = { at: last.created_at, id: last.id };
+      const r = await q.connDelete(JSON.stringify(keys.rows.map((k) => k.id))).execute(this.db);
+      return { n: Number(r.numAffectedRows ?? 0n), more: keys.rows.length === size };
     });
+    conn += await pace.run((size) => this.deleteChunk(q.connEndedEarly(size), size));
+    const older = (table: OlderLog) => pace.run((size) => this.deleteChunk(q.older(table, size), size));
+    const file = await older('audit_file');
+    const alarm = await older('audit_alarm');
+    const cons = await older('audit_console');
+    return { conn, file, alarm, console: cons };
+  }
+
+  /** The statements of prune()'s chunks at `cutoff`. */
+  private pruneSql(cutoff: string) {
+    const stale = sql<SqlBool>`COALESCE(end_time, created_at) < ${cutoff} AND NOT (end_time IS NULL AND EXISTS (
+      SELECT 1 FROM devices d
+      WHERE d.id = audit_conn.device_id AND d.last_online >= ${cutoff} AND json_valid(d.conns)
+        AND EXISTS (SELECT 1 FROM json_each(d.conns) WHERE value = audit_conn.conn_id)
+        AND NOT EXISTS (SELECT 1 FROM audit_conn n
+          WHERE n.device_id = audit_conn.device_id AND n.conn_id = audit_conn.conn_id
+            AND n.end_time IS NULL AND n.id > audit_conn.id)))`;
+    return {
+      /** The next `size` connection records that started before `cutoff`, in time order. */
+      connKeys: (after: LogCursor, size: number) =>
+        sql<{ id: number; created_at: string }>`SELECT id, created_at FROM audit_conn
+          WHERE created_at < ${cutoff} AND (created_at, id) > (${after.at}, ${after.id})
+          ORDER BY created_at, id LIMIT ${size}`,
+      /** Of these records (ids, a JSON array), those to go. */
+      connDelete: (ids: string) =>
+        sql`DELETE FROM audit_conn WHERE id IN (SELECT value FROM json_each(${ids})) AND ${stale}`,
+      /** Records that started after `cutoff` but ended before it (see migration 0023). */
+      connEndedEarly: (size: number) =>
+        sql`DELETE FROM audit_conn WHERE id IN (SELECT id FROM audit_conn
+          WHERE end_time < created_at AND end_time < ${cutoff} AND created_at >= ${cutoff} LIMIT ${size})`,
+      older: (table: OlderLog, size: number) =>
+        sql`DELETE FROM ${sql.table(table)} WHERE id IN (SELECT id FROM ${sql.table(table)}
+          WHERE created_at < ${cutoff} ORDER BY created_at LIMIT ${size})`,
+    };
+  }
+
+  /**
+   * SQLite's plans for the statements of a prune() chunk at `cutoff` (diagnostics, and proof that
+   * each finds its rows through an index: a pass with nothing to delete reads next to nothing).
+   */
+  async prunePlan(cutoff: string): Promise<string[][]> {
+    const q = this.pruneSql(cutoff);
+    const queries = [
+      q.connKeys({ at: '', id: 0 }, CHUNK_ROWS),
+      q.connDelete('[]'),
+      q.connEndedEarly(CHUNK_ROWS),
+      ...OLDER_LOGS.map((t) => q.older(t, CHUNK_ROWS)),
+    ];
+    const plans: string[][] = [];
+    for (const query of queries) {
+      const c = query.compile(this.db);
+      const rows = await this.db.executeQuery<{ detail: string }>(
+        CompiledQuery.raw(`EXPLAIN QUERY PLAN ${c.sql}`, [...c.parameters]),
+      );
+      plans.push(rows.rows.map((r) => r.detail));
+    }
+    return plans;
+  }
+
+  /**
+   * Forgets the values (IDs in `audit_ids`, operators in `audit_operators`: see FILTERED) no record
+   * of their logs holds any more, as retention leaves them; each through the logs' indexes on
+   * them. The trigram index of `audit_ids` follows through its delete trigger; a value logged
+   * again is added again by the insert triggers. Returns how many went.
+   */
+  async forgetValues(values: 'audit_ids' | 'audit_operators', pace = new Pace()): Promise<number> {
+    const column = values === 'audit_ids' ? 'id_fold' : 'operator_fold';
+    const held = Object.entries(FILTERED).flatMap(([table, f]) =>
+      f.values === values
+        ? f.columns.map(
+            (c) =>
+              sql`NOT EXISTS (SELECT 1 FROM ${sql.table(table)} WHERE ${sql.ref(`${table}.${c}`)} = ${sql.ref(`${values}.${column}`)})`,
+          )
+        : [],
+    );
+    let after = 0;
+    return pace.run(async (size) => {
+      const range = await sql<{ last: number | null; count: number }>`SELECT max(n) AS last, count(*) AS count
+        FROM (SELECT n FROM ${sql.table(values)} WHERE n > ${after} ORDER BY n LIMIT ${size})`.execute(
+        this.db,
+      );
+      const { last, count } = range.rows[0] ?? { last: null, count: 0 };
+      if (last === null) return { n: 0, more: false };
+      const r = await sql`DELETE FROM ${sql.table(values)} WHERE n > ${after} AND n <= ${last}
+        AND ${sql.join(held, sql` AND `)}`.execute(this.db);
+      after = last;
+      return { n: Number(r.numAffectedRows ?? 0n), more: Number(count) === size };
+    });
+  }
+
+  /** Runs one chunk's DELETE of at most `size` rows, all of them to go. */
+  private async deleteChunk(query: RawBuilder<unknown>, size: number): Promise<Chunk> {
+    const r = await query.execute(this.db);
+    const n = Number(r.numAffectedRows ?? 0n);
+    return { n, more: n === size };
   }
 
   /** Forgets nonces older than `cutoff`: clients retry for two minutes, so an hour is ample. */

@@ -23,8 +23,25 @@ export interface Database {
   sqlite: SQLite.Database;
   /** Fixed SQL on the same connection as `db` (and within its transactions). */
   fixed: FixedSql;
+  /**
+   * Checkpoints the WAL and empties its file, after work that wrote much (a large retention pass),
+   * without waiting: while another process reads (a backup), it does what it can now and the rest
+   * follows with the automatic checkpoints. Whether the file was emptied.
+   */
+  truncateWal(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** How long a statement waits for a lock another process holds on the file. */
+const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * The size the WAL file is cut back to once its content is checkpointed (when it starts again
+ * from its beginning): some work (a migration, a long read by another process meanwhile) grows it
+ * well past what the automatic checkpoints keep it at (about 4 MB), and without a limit its file
+ * stays at its largest for as long as the server runs.
+ */
+const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
 
 const STATEMENT_CACHE_SIZE = 500;
 
@@ -213,7 +230,7 @@ export async function openDatabase(file: string, o: MigrateOptions = {}): Promis
     ownerOnly(`${file}-shm`, false);
   }
   const sqlite = new SQLite(file);
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   try {
     sqlite.pragma('journal_mode = WAL');
     refuseNewer(sqlite, file);
@@ -223,6 +240,7 @@ export async function openDatabase(file: string, o: MigrateOptions = {}): Promis
     throw readOnly(file, err) ?? err;
   }
   sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
   sqlite.pragma('foreign_keys = ON');
   // The folding of like.ts, for values SQL reads out of JSON text (stored columns are folded already).
   sqlite.function('rd_fold', { deterministic: true }, (s: unknown) =>
@@ -235,10 +253,21 @@ export async function openDatabase(file: string, o: MigrateOptions = {}): Promis
     await db.destroy();
     throw err;
   }
+  const fixed = new FixedSql(db, sqlite);
   return {
     db,
     sqlite,
-    fixed: new FixedSql(db, sqlite),
+    fixed,
+    truncateWal: () =>
+      fixed.run(() => {
+        sqlite.pragma('busy_timeout = 0');
+        try {
+          const [r] = sqlite.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+          return r?.busy === 0;
+        } finally {
+          sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+        }
+      }),
     async close() {
       await db.destroy();
     },

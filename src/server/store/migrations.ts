@@ -23,6 +23,7 @@ import { m0019 } from './migrations/0019_device_names_set_before';
 import { m0020 } from './migrations/0020_invitation_user';
 import { m0021 } from './migrations/0021_conn_session';
 import { m0022 } from './migrations/0022_device_folds_nul';
+import { m0023 } from './migrations/0023_retention_indexes';
 
 // Versioned schema migrations, applied in name order at start-up. Never edit one that has shipped:
 // add a new one (one file per change, registered here with what it does, as the log says it).
@@ -53,6 +54,10 @@ const migrations: Record<string, { about: string; migration: Migration }> = {
   '0020_invitation_user': { about: 'invitations by user', migration: m0020 },
   '0021_conn_session': { about: 'connection records by session', migration: m0021 },
   '0022_device_folds_nul': { about: 'device search text ends at a NUL, as LIKE reads it', migration: m0022 },
+  '0023_retention_indexes': {
+    about: 'expired sessions and early-ended connections by time',
+    migration: m0023,
+  },
 };
 
 /** The names of the migrations this version knows, in the order they apply. */
