@@ -1,7 +1,15 @@
 import { runBulk } from '../src/cli/bulk';
 import { readSecret } from '../src/cli/config';
 import type { Ctx } from '../src/cli/context';
-import { ApiError, AuthError, CliError, Exit, LookupError, UsageError } from '../src/cli/errors';
+import {
+  ApiError,
+  AuthError,
+  CliError,
+  Exit,
+  LookupError,
+  NotSentError,
+  UsageError,
+} from '../src/cli/errors';
 import { EXISTED, ifNotExistsOpt } from '../src/cli/if-not-exists';
 import { confirmTargets } from '../src/cli/select';
 import { type AreaSpec, type OptSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
@@ -365,7 +373,7 @@ async function confirmEach(
     label,
     describe: (x) => ({ [s.noun[0]]: x }),
     action: (x) =>
-      gone.has(x) ? Promise.reject(new LookupError(`${s.noun[0]} ${x}: ${absent}`)) : s.call(x),
+      gone.has(x) ? Promise.reject(new NotSentError(`${s.noun[0]} ${x}: ${absent}`)) : s.call(x),
   });
 }
 

@@ -8,6 +8,7 @@ import {
   InterruptedError,
   MissingEndpointError,
   NetworkError,
+  NotSentError,
   PartialFailure,
   RateLimitedError,
   RequestInterruptedError,
@@ -135,7 +136,7 @@ export function failureOf(err: unknown): Failure {
           : e.message;
   return {
     outcome,
-    attempted: outcome !== 'not_attempted',
+    attempted: outcome !== 'not_attempted' && !(err instanceof NotSentError),
     error,
     ...(e.status ? { status: e.status } : {}),
     ...(stop ? { stop } : {}),

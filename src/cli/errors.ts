@@ -127,6 +127,9 @@ export class LookupError extends CliError {
   }
 }
 
+/** A target of a bulk run that fails without a request (known to be refused: not there). */
+export class NotSentError extends LookupError {}
+
 /** A bulk run in which some targets failed: the per-target results are already printed. */
 export class PartialFailure extends CliError {
   constructor(message: string, hint?: string) {

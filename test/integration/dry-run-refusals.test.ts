@@ -383,6 +383,32 @@ describe('ab delete-peer / delete-tag when nothing named is in the book', () => 
     expect(JSON.parse(dryTag.stdout)).toMatchObject([{ tag: 'nosuch', attempted: false, dry_run: true }]);
     expect(writes().slice(before)).toEqual([]);
   });
+
+  it('with some named there: those are deleted, the absent ones are failed and not attempted', async () => {
+    await s.store.addressBooks.addPeer({ guid, label: 'Empty book' }, '222', {});
+    const r = await run([
+      'ab',
+      'delete-peer',
+      '--ab-name',
+      'Empty book',
+      '--peer-id',
+      '222,997',
+      '--yes',
+      '--json',
+    ]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toEqual([
+      {
+        peer: '997',
+        action: 'delete',
+        ok: false,
+        attempted: false,
+        outcome: 'failed',
+        error: "peer 997: not in address book 'Empty book'",
+      },
+      { peer: '222', action: 'delete', ok: true },
+    ]);
+  });
 });
 
 // A proxy in front of rdadmin serve that answers as Pro does where this needs it: no batches, errors
