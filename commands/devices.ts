@@ -188,9 +188,17 @@ async function select(
   });
 }
 
-/** With --exact, the device the command names (--id, --device_name), for "not found". */
+/**
+ * With --exact, the device the command names (--id, --device_name), for "not found"; only when
+ * nothing else narrows the match (--offline_days, --user_name, …): then no match may just mean
+ * the device does not qualify, which is "Found 0", as for any filter.
+ */
 function named(o: Record<string, unknown>): string | undefined {
   if (o['exact'] !== true) return undefined;
+  const narrowed =
+    o['offlineDays'] !== undefined ||
+    FILTER_KEYS.some((k) => k !== 'id' && k !== 'deviceName' && str(o[k]) !== undefined);
+  if (narrowed) return undefined;
   const id = str(o['id']);
   const name = str(o['deviceName']);
   if (id === undefined && name === undefined) return undefined;

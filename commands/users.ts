@@ -280,8 +280,10 @@ async function dryRunNewUser(
       existing.email?.toLowerCase() === user.email?.toLowerCase() &&
       existing.group_name === user.group_name;
     if (!renewable) throw new CliError(`a user named '${user.name}' already exists`, Exit.failed);
+    // As the server rules: a link that still works is replaced only when asked; a disabled user's
+    // link is suspended, and inviting them again renews it.
     const until = existing.invitation_expires_at;
-    if (until && Date.parse(until) > Date.now() && !user.renew)
+    if (existing.status === UserStatus.unverified && until && Date.parse(until) > Date.now() && !user.renew)
       throw new CliError(
         `a user named '${user.name}' already exists, invited as <${existing.email}>, and that invitation's link works until ${until}`,
         Exit.failed,

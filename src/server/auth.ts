@@ -133,6 +133,20 @@ function lastEntry(header: string | undefined): string | undefined {
 }
 
 /**
+ * A host or a bracketed IPv6 address, with an optional port, that makes a URL (not `a:99999`, nor
+ * `999.999.999.999`, which the URL parser refuses).
+ */
+function plainAuthority(host: string): boolean {
+  if (!/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(host)) return false;
+  try {
+    new URL(`http://${host}/`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The base URL of links the server hands out (invitations): `serve --public-url` when given;
  * behind a trusted reverse proxy (--trust-proxy) the address the client used, from
  * X-Forwarded-Proto, X-Forwarded-Host (else Host) and X-Forwarded-Prefix (a console proxied
@@ -150,8 +164,7 @@ export function publicBase(
   const host = lastEntry(c.req.header('x-forwarded-host')) ?? c.req.header('host');
   const prefix = lastEntry(c.req.header('x-forwarded-prefix'))?.replace(/\/+$/, '') ?? '';
   const scheme = proto === 'http' || proto === 'https' ? proto : url.protocol.slice(0, -1);
-  const authority =
-    host && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host) ? host : url.host;
+  const authority = host && plainAuthority(host) ? host : url.host;
   const path = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$/.test(prefix) ? prefix : '';
   return `${scheme}://${authority}${path}`;
 }

@@ -280,6 +280,12 @@ describe('GET / (the address-book menu\'s "web console" opens the API server)', 
       '/rustdesk/api/openapi.json',
     );
     expect(await link({ trustProxy: true }, { 'x-forwarded-prefix': '/a"b' })).toBe('api/openapi.json');
+    // a forwarded host that makes no URL is not taken (it was a 500)
+    for (const host of ['a:99999', '999.999.999.999', '[1.2.3.4.5]:80'])
+      expect(
+        await link({ trustProxy: true }, { 'x-forwarded-host': host, 'x-forwarded-prefix': '/rd' }),
+        host,
+      ).toBe('/rd/api/openapi.json');
     // an untrusted header changes nothing
     expect(await link({}, { 'x-forwarded-prefix': '/rustdesk' })).toBe('api/openapi.json');
   });

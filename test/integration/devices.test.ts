@@ -529,6 +529,15 @@ describe('rdadmin devices', () => {
       1,
       "error: device '1' named 'Lab' not found: nothing to disable",
     ]);
+    // With another filter, no match may just mean the device does not qualify: Found 0, exit 0.
+    const kept = (await s.store.devices.list({}, 0, 1)).rows[0]!.id;
+    const narrowed = await cli(
+      ['devices', 'purge', '--id', kept, '--exact', '--offline_days', '30', '--yes'],
+      {
+        env,
+      },
+    );
+    expect([narrowed.code, narrowed.stderr]).toEqual([0, 'Found 0 devices\n']);
     const missing = await cli(['devices', 'purge'], { env });
     expect(missing.code).toBe(2);
     // One exact match is still confirmed (it deletes for good), and the reason says so.

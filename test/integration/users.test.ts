@@ -296,6 +296,38 @@ describe('users new and invite', () => {
   });
 });
 
+describe('invite --dry-run of a user invited before (the server clock is the real one here)', () => {
+  it('foresees the refusal of a live link without --renew, and the renewal of a disabled user (whose link is suspended)', async () => {
+    const args = [
+      'users',
+      'invite',
+      '--email',
+      'dry@example.com',
+      '--name',
+      'dry',
+      '--group_name',
+      'Default',
+    ];
+    expect((await cli(args, { env })).code).toBe(0);
+    const live = await cli([...args, '--dry-run'], { env });
+    expect([live.code, live.stderr.split('\n')[0]]).toEqual([
+      1,
+      expect.stringMatching(
+        /^error: a user named 'dry' already exists, invited as <dry@example.com>, and that invitation's link works until /,
+      ),
+    ]);
+    expect((await cli([...args, '--dry-run', '--renew'], { env })).code).toBe(0);
+    expect((await cli(['users', 'disable', '--name', 'dry', '--exact', '--yes'], { env })).code).toBe(0);
+    const disabled = await cli([...args, '--dry-run'], { env });
+    expect([disabled.code, disabled.stderr]).toEqual([
+      0,
+      'Dry run: would renew the invitation of dry <dry@example.com> (a new link; the earlier one would stop working); nothing was changed.\n',
+    ]);
+    // and the real run does what the dry run said
+    expect((await cli(args, { env })).code).toBe(0);
+  });
+});
+
 describe('expired invitations', () => {
   const T0 = Date.parse('2026-09-01T09:00:00Z');
   const WEEK = 7 * 86_400_000;
