@@ -172,7 +172,7 @@ export function resultEntry<T>(
     ok: r.ok,
     ...extra?.json,
     ...(r.ok
-      ? {}
+      ? { attempted: true, outcome: 'done' }
       : {
           attempted: r.attempted,
           outcome: r.outcome,

@@ -131,7 +131,9 @@ describe('books: view-ab, add-ab, update-ab, delete-ab, get-personal-ab', () => 
     expect(await s.store.addressBooks.getByGuid(a.guid)).toBeDefined();
     const one = await ab(['delete-ab', '--ab-guid', b.guid, '--json']);
     expect(one.code).toBe(0);
-    expect(JSON.parse(one.stdout)).toEqual([{ guid: b.guid, name: b.guid, action: 'delete', ok: true }]);
+    expect(JSON.parse(one.stdout)).toEqual([
+      { guid: b.guid, name: b.guid, action: 'delete', ok: true, attempted: true, outcome: 'done' },
+    ]);
     expect(await s.store.addressBooks.getByGuid(b.guid)).toBeUndefined();
   });
 

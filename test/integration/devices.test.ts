@@ -459,7 +459,14 @@ describe('rdadmin devices', () => {
     const gone = await cli(['devices', 'delete', '--id', '100000002', '--json'], { env });
     expect(gone.code).toBe(0);
     expect(JSON.parse(gone.stdout)).toEqual([
-      { guid: expect.any(String), id: '100000002', action: 'delete', ok: true },
+      {
+        guid: expect.any(String),
+        id: '100000002',
+        action: 'delete',
+        ok: true,
+        attempted: true,
+        outcome: 'done',
+      },
     ]);
     expect(await device('100000002')).toBeUndefined();
     const noFilter = await cli(['devices', 'disable', '--yes'], { env });

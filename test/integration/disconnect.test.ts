@@ -195,7 +195,15 @@ describe('rdadmin devices disconnect', () => {
     const j = await cli(['devices', 'disconnect', '--id', '100000001', '--json'], { env });
     expect(j.code).toBe(0);
     expect(JSON.parse(j.stdout)).toEqual([
-      { guid: await guidOf('100000001'), id: '100000001', action: 'disconnect', ok: true, conns: [7] },
+      {
+        guid: await guidOf('100000001'),
+        id: '100000001',
+        action: 'disconnect',
+        ok: true,
+        attempted: true,
+        outcome: 'done',
+        conns: [7],
+      },
     ]);
   });
 
