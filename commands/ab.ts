@@ -11,7 +11,7 @@ import {
   UsageError,
 } from '../src/cli/errors';
 import { EXISTED, ifNotExistsOpt } from '../src/cli/if-not-exists';
-import { confirmTargets } from '../src/cli/select';
+import { confirmTargets, type DryRunCheck, runChecks } from '../src/cli/select';
 import { type AreaSpec, type OptSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
 import type { PeerFields } from '../src/client/ab';
 import { commaList, parseTags, wildcard } from '../src/client/filters';
@@ -426,7 +426,7 @@ async function ruleChecks(
   name: string | undefined,
 ): Promise<void> {
   const target = name?.trim(); // as the server reads it
-  const checks: [string, () => Promise<void>][] = [];
+  const checks: DryRunCheck[] = [];
   if (type === 'user') {
     checks.push([
       `the owner of ${book.label}`,
@@ -472,14 +472,7 @@ async function ruleChecks(
       }
     },
   ]);
-  for (const [what, check] of checks) {
-    try {
-      await check();
-    } catch (err) {
-      if (!(err instanceof AuthError)) throw err;
-      ctx.out.warn(`could not check ${what}: ${err.message}`);
-    }
-  }
+  await runChecks(ctx, checks);
 }
 
 // ---- verbs: books ----

@@ -11,7 +11,7 @@ import {
   shown,
 } from '../src/cli/if-not-exists';
 import { type Column, visible } from '../src/cli/output';
-import { confirmTargets } from '../src/cli/select';
+import { confirmTargets, type DryRunCheck, runChecks } from '../src/cli/select';
 import { type OptSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
 import { commaList } from '../src/client/filters';
 import { exactRows, nameExists, resolveExact } from '../src/client/resolve';
@@ -156,7 +156,7 @@ async function dryRunChecks<R extends GroupRow>(
     [RuleType.deviceGroup]: (p) => ctx.api.deviceGroups.list({ name: p }),
     [RuleType.user]: (p) => ctx.api.users.list({ name: p }),
   };
-  const checks: [string, () => Promise<void>][] = [];
+  const checks: DryRunCheck[] = [];
   if (name !== undefined) {
     checks.push([
       `${one} names`,
@@ -186,14 +186,7 @@ async function dryRunChecks<R extends GroupRow>(
       ]);
     }
   }
-  for (const [what, check] of checks) {
-    try {
-      await check();
-    } catch (err) {
-      if (!(err instanceof AuthError)) throw err;
-      ctx.out.warn(`could not check ${what}: ${err.message}`);
-    }
-  }
+  await runChecks(ctx, checks);
 }
 
 function checkName(flag: string, value: string): string {

@@ -1,5 +1,5 @@
 import type { Ctx } from './context';
-import { LookupError, NotConfirmedError, PartialFailure } from './errors';
+import { AuthError, LookupError, NotConfirmedError, PartialFailure } from './errors';
 import { visible } from './output';
 
 export interface Selection<T> {
@@ -152,4 +152,22 @@ export async function confirmNamed(
     { verb: c.verb, found, question: c.question, them: 'them', why: `this changes ${found}` },
     () => listTargets(ctx, { rows: [...c.labels], label: (l: string) => l }),
   );
+}
+
+/** A dry run's check by reads only: what it checks ("user 'bob'"), and the check (throws a refusal). */
+export type DryRunCheck = [string, () => Promise<void>];
+
+/**
+ * Runs a dry run's checks in order; one the caller may not make (a token without read access to
+ * that area: 401/403) is skipped with a warning, as the real run's server checks it anyway.
+ */
+export async function runChecks(ctx: Ctx, checks: readonly DryRunCheck[]): Promise<void> {
+  for (const [what, check] of checks) {
+    try {
+      await check();
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      ctx.out.warn(`could not check ${what}: ${err.message}`);
+    }
+  }
 }
