@@ -7,9 +7,11 @@ import {
   CliError,
   Exit,
   LookupError,
+  NotFoundError,
   NotSentError,
   UsageError,
 } from '../src/cli/errors';
+import { absent as absentTarget, ifExistsOn, ifExistsOpt } from '../src/cli/if-exists';
 import { EXISTED, ifNotExistsOpt } from '../src/cli/if-not-exists';
 import { confirmTargets, type DryRunCheck, runChecks } from '../src/cli/select';
 import { type AreaSpec, type OptSpec, opt, selector, str, type VerbSpec } from '../src/cli/verb';
@@ -318,17 +320,25 @@ async function confirmEach(
      * in a warning, and `"checked": false` with --json.
      */
     unchecked?: string;
+    /**
+     * --if-exists: an item `present` does not hold is already gone (reported, not an error);
+     * `what` names it in that report ("Peer '12' in address book 'Team'").
+     */
+    ifExists?: { what: (item: string) => string };
   },
 ): Promise<number | undefined> {
   const label = (x: string) => `${s.noun[0]} ${x}${s.where}`;
   const present = s.present ? await s.present() : undefined;
-  const missing = present ? items.filter((x) => !present.has(x)) : [];
+  const notThere = present ? items.filter((x) => !present.has(x)) : [];
+  const goneOk = s.ifExists;
+  const goneList = goneOk ? notThere.map((x) => absentTarget(goneOk.what(x), { [s.noun[0]]: x })) : [];
+  const missing = goneOk ? [] : notThere;
   const absent = s.absent ?? `not found${s.where}`;
   if (missing.length)
     ctx.out.warn(
       `${absent}: ${missing.join(', ')} (nothing is sent for ${missing.length === 1 ? 'it' : 'them'})`,
     );
-  const there = missing.length ? items.filter((x) => present!.has(x)) : items;
+  const there = notThere.length ? items.filter((x) => present!.has(x)) : items;
   if (there.length === 0 && missing.length) {
     // Not one item is there: nothing is sent, so nothing to confirm or count. Each item's result
     // says so (with --json, one document: not attempted, failed).
@@ -361,6 +371,7 @@ async function confirmEach(
     describe: (x) => ({ [s.noun[0]]: x, ...(unchecked ? { checked: false } : {}) }),
     exact: () => true,
     ...(s.always ? { always: s.always } : {}),
+    absent: goneList,
   });
   if (unchecked) ctx.out.warn(`not checked: ${unchecked}`);
   if (!rows && (ctx.flags.dryRun || !missing.length)) return missing.length ? Exit.failed : undefined;
@@ -372,6 +383,7 @@ async function confirmEach(
     noun: s.noun,
     label,
     describe: (x) => ({ [s.noun[0]]: x }),
+    absent: goneList,
     action: (x) =>
       gone.has(x) ? Promise.reject(new NotSentError(`${s.noun[0]} ${x}: ${absent}`)) : s.call(x),
   });
@@ -631,27 +643,44 @@ const updateAb: VerbSpec = {
 const deleteAb: VerbSpec = {
   name: 'delete-ab',
   summary: 'Delete shared address books (comma lists allowed)',
-  description: `Delete shared address books with their peers, tags and rules. --ab-name and --ab-guid take comma lists; every name is looked up before anything is deleted. More than one book needs a confirmation (--yes without a terminal); --dry-run only lists them.`,
-  options: [abNameOpt, abGuidOpt],
+  description: `Delete shared address books with their peers, tags and rules. --ab-name and --ab-guid take comma lists; every name is looked up before anything is deleted. More than one book needs a confirmation (--yes without a terminal); --dry-run only lists them. With --if-exists, a book named (or a GUID given) that is not there is reported as already gone and is not an error: the others are deleted, exit 0 (--json: its entry has "ok": true, "attempted": false, "outcome": "absent").`,
+  options: [abNameOpt, abGuidOpt, ifExistsOpt()],
   examples: [
     'rdadmin ab delete-ab --ab-guid <guid>',
     'rdadmin ab delete-ab --ab-name Old,Older --yes',
     'rdadmin ab delete-ab --ab-name Old --dry-run',
+    'rdadmin ab delete-ab --ab-name Old --if-exists --json',
   ],
   async run(ctx, o) {
     bookChoice(o, 'delete-ab', { personal: false });
+    const on = ifExistsOn(o);
     const names = commaList(str(o['abName']));
     const guids = commaList(str(o['abGuid']));
-    const targets: { guid: string; name: string }[] = guids.map((g) => ({ guid: g, name: g }));
+    // The books given by GUID that are no shared book: the real run would fail for them (with
+    // --if-exists: already gone, nothing sent for them).
+    const unknown =
+      (ctx.flags.dryRun || on) && guids.length ? await unknownBooks(ctx, guids) : new Set<string>();
+    const gone = on
+      ? guids
+          .filter((g) => unknown.has(g))
+          .map((g) => absentTarget(`Shared address book ${g}`, { guid: g, name: g }))
+      : [];
+    const targets: { guid: string; name: string }[] = guids
+      .filter((g) => !on || !unknown.has(g))
+      .map((g) => ({ guid: g, name: g }));
     for (const name of names) {
-      const row = await resolveExact('address book', name, (p) => ctx.api.ab.listShared(p));
-      targets.push({ guid: row.guid, name: row.name });
+      try {
+        const row = await resolveExact('address book', name, (p) => ctx.api.ab.listShared(p));
+        targets.push({ guid: row.guid, name: row.name });
+      } catch (err) {
+        if (!on || !(err instanceof NotFoundError)) throw err;
+        gone.push(absentTarget(`Shared address book '${name}'`, { name }));
+      }
     }
-    // The books given by GUID that are no shared book: the real run would fail for them.
-    const unknown = ctx.flags.dryRun && guids.length ? await unknownBooks(ctx, guids) : new Set<string>();
     const rows = await confirmTargets(ctx, {
       noun: ['address book', 'address books'],
       verb: 'delete',
+      absent: gone,
       rows: targets,
       label: (b) => b.name,
       describe: (b) => ({ guid: b.guid, name: b.name }),
@@ -665,6 +694,7 @@ const deleteAb: VerbSpec = {
       noun: ['address book', 'address books'],
       label: (b) => `address book ${b.name === b.guid ? b.guid : `'${b.name}'`}`,
       describe: (b) => ({ guid: b.guid, name: b.name }),
+      absent: gone,
       action: (b) => ctx.api.ab.deleteShared([b.guid]),
     });
   },
@@ -804,11 +834,12 @@ function peerVerb(name: 'add-peer' | 'update-peer'): VerbSpec {
 const deletePeer: VerbSpec = {
   name: 'delete-peer',
   summary: 'Delete peers from an address book (comma lists allowed)',
-  description: `Delete peers from an address book: --peer-id takes a comma list. More than one peer needs a confirmation (--yes without a terminal); each peer gets a result.`,
-  options: [...bookOpts, peerIdOpt],
+  description: `Delete peers from an address book: --peer-id takes a comma list. More than one peer needs a confirmation (--yes without a terminal); each peer gets a result. A peer not in the book fails (exit 1); with --if-exists it is reported as already gone and is not an error (--json: its entry has "ok": true, "attempted": false, "outcome": "absent"). The book itself must exist.`,
+  options: [...bookOpts, peerIdOpt, ifExistsOpt()],
   examples: [
     'rdadmin ab delete-peer --ab-guid <guid> --peer-id 123456789',
     'rdadmin ab delete-peer --ab-name Team --peer-id 12,13 --yes',
+    'rdadmin ab delete-peer --ab-name Team --peer-id 123456789 --if-exists',
   ],
   async run(ctx, o) {
     const choice = bookChoice(o, 'delete-peer');
@@ -821,6 +852,7 @@ const deletePeer: VerbSpec = {
       call: (id) => ctx.api.ab.deletePeers(book.guid, [id]),
       present: () => idsOf(ctx.api.ab.listPeers(book.guid)),
       absent: `not in ${book.label}`,
+      ...(ifExistsOn(o) ? { ifExists: { what: (id: string) => `Peer '${id}' in ${book.label}` } } : {}),
     });
   },
 };
@@ -1042,11 +1074,12 @@ const renameTag: VerbSpec = {
 const deleteTag: VerbSpec = {
   name: 'delete-tag',
   summary: 'Delete tags from an address book (comma lists allowed)',
-  description: `Delete tags (--tag-name takes a comma list); they are taken off every peer. More than one tag needs a confirmation (--yes without a terminal).`,
-  options: [...bookOpts, tagNameOpt],
+  description: `Delete tags (--tag-name takes a comma list); they are taken off every peer. More than one tag needs a confirmation (--yes without a terminal). A tag not in the book fails (exit 1); with --if-exists it is reported as already gone and is not an error (--json: its entry has "ok": true, "attempted": false, "outcome": "absent"). The book itself must exist.`,
+  options: [...bookOpts, tagNameOpt, ifExistsOpt()],
   examples: [
     'rdadmin ab delete-tag --ab-guid <guid> --tag-name Servers',
     'rdadmin ab delete-tag --ab-name Team --tag-name a,b --yes',
+    'rdadmin ab delete-tag --ab-name Team --tag-name Servers --if-exists',
   ],
   async run(ctx, o) {
     const choice = bookChoice(o, 'delete-tag');
@@ -1059,6 +1092,7 @@ const deleteTag: VerbSpec = {
       call: (n) => ctx.api.ab.deleteTags(book.guid, [n]),
       present: async () => new Set((await ctx.api.ab.tags(book.guid)).map((t) => t.name)),
       absent: `not in ${book.label}`,
+      ...(ifExistsOn(o) ? { ifExists: { what: (t: string) => `Tag '${t}' in ${book.label}` } } : {}),
     });
   },
 };

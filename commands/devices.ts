@@ -15,6 +15,7 @@ import {
   RequestInterruptedError,
   UsageError,
 } from '../src/cli/errors';
+import { absent, ifExistsOn, ifExistsOpt } from '../src/cli/if-exists';
 import { visible } from '../src/cli/output';
 import { confirmTargets } from '../src/cli/select';
 import { offlineDays } from '../src/cli/time';
@@ -175,6 +176,17 @@ async function select(
     rows = kept;
   }
   if (ctx.flags.dryRun && dryRunCheck && rows.length) await dryRunCheck();
+  // --if-exists: the device named exactly is not there: already gone, exit 0.
+  const what = named(o);
+  const gone =
+    what !== undefined && rows.length === 0 && ifExistsOn(o)
+      ? [
+          absent(`${what[0]!.toUpperCase()}${what.slice(1)}`, {
+            ...(str(o['id']) !== undefined ? { id: str(o['id']) } : {}),
+            ...(str(o['deviceName']) !== undefined ? { device_name: str(o['deviceName']) } : {}),
+          }),
+        ]
+      : undefined;
   return confirmTargets(ctx, {
     noun: NOUN,
     verb,
@@ -184,7 +196,8 @@ async function select(
     exact: (d) => isExact(o, d),
     ...(always ? { always } : {}),
     ...(refuse ? { refuse } : {}),
-    ...(named(o) ? { named: named(o) } : {}),
+    ...(what ? { named: what } : {}),
+    ...(gone ? { absent: gone } : {}),
   });
 }
 
@@ -228,18 +241,36 @@ function perDevice(
   done: string,
   summary: string,
   call: (ctx: Ctx, d: DeviceRow) => Promise<unknown>,
-  { serveOnly = false, refuse }: { serveOnly?: boolean; refuse?: (d: DeviceRow) => string | undefined } = {},
+  {
+    serveOnly = false,
+    refuse,
+    ifExists = false,
+  }: {
+    serveOnly?: boolean;
+    refuse?: (d: DeviceRow) => string | undefined;
+    /** Takes --if-exists (delete): a device named with --exact that is not there is already gone. */
+    ifExists?: boolean;
+  } = {},
 ): VerbSpec {
+  const gone = ifExists
+    ? ` With --exact and only --id or --device_name, a device named that is not there is an error (exit 1); with --if-exists too, it is reported as already gone ("Device '123456789' is not there; nothing to ${name}.") and is not an error, exit 0 (--json: [{"id": …, "action": "${name}", "ok": true, "attempted": false, "outcome": "absent"}]), so a teardown job can run again. --if-exists needs that --exact.`
+    : '';
   return {
     name,
     summary,
-    description: `${summary}. Matching devices are listed first; more than one, or a non-exact match, is confirmed.${OFFLINE_HELP}`,
-    options: filterOpts,
+    description: `${summary}. Matching devices are listed first; more than one, or a non-exact match, is confirmed.${gone}${OFFLINE_HELP}`,
+    options: [...filterOpts, ...(ifExists ? [ifExistsOpt()] : [])],
     examples: [
       `rdadmin devices ${name} --id 123456789`,
       `rdadmin devices ${name} --offline_days 90 --dry-run`,
+      ...(ifExists ? [`rdadmin devices ${name} --id 123456789 --exact --if-exists`] : []),
     ],
     async run(ctx, o) {
+      if (ifExistsOn(o) && named(o) === undefined)
+        throw new UsageError(
+          '--if-exists needs --exact with --id or --device_name and no other filter (a filter that matches nothing already exits 0: Found 0)',
+          `rdadmin devices ${name} --id ID --exact --if-exists`,
+        );
       const rows = await select(ctx, o, name, { serveOnly, ...(refuse ? { refuse } : {}) });
       if (!rows) return;
       return runBulk(ctx, rows, {
@@ -692,6 +723,7 @@ before touching more than one device or a non-exact match; without a terminal th
       {
         refuse: (d) =>
           d.status === 1 ? `device ${d.id} is enabled: disable it first, then delete it` : undefined,
+        ifExists: true,
       },
     ),
     perDevice(

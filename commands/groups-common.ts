@@ -1,6 +1,7 @@
 import { inBatches, runBulk } from '../src/cli/bulk';
 import type { Ctx } from '../src/cli/context';
-import { AuthError, CliError, Exit, LookupError, UsageError } from '../src/cli/errors';
+import { AuthError, CliError, Exit, LookupError, NotFoundError, UsageError } from '../src/cli/errors';
+import { absent, ifExistsOn, ifExistsOpt } from '../src/cli/if-exists';
 import {
   type Difference,
   EXISTED,
@@ -456,16 +457,20 @@ a note or rules given that differ), exit 0, so a provisioning job can run again.
     summary: `Delete ${many} (a comma list of exact names)`,
     description: prose(`Delete ${many}. --name takes one exact name or a comma list. Every name is looked up
 before anything is deleted: a name that is not found deletes nothing (exit 1). More than one group
-is confirmed on a terminal; without one, pass --yes.${
+is confirmed on a terminal; without one, pass --yes. With --if-exists, a name that is not there
+is reported as already gone ("${one[0]!.toUpperCase()}${one.slice(1)} 'X' is not there; nothing to
+delete.") and is not an error: the others are deleted, exit 0 (--json: its entry has "ok": true,
+"attempted": false, "outcome": "absent"), so a teardown job can run again.${
       kind.accessTo
         ? '\nA user group that still has users is refused: move them first (add-users to another group).\nThe Default group cannot be deleted.'
         : '\nThe devices of a deleted device group become ungrouped.'
     }`),
-    options: [opt('name', '<names>', `${one} name, or a comma list of names`)],
+    options: [opt('name', '<names>', `${one} name, or a comma list of names`), ifExistsOpt()],
     examples: [
       `rdadmin ${area} delete --name "${ex.name}"`,
       `rdadmin ${area} delete --name "Group1,Group2,Group3" --yes`,
       `rdadmin ${area} delete --name "Group1,Group2" --dry-run`,
+      `rdadmin ${area} delete --name "${ex.name}" --if-exists --json`,
     ],
     async run(ctx, o) {
       required(o, [['name', '--name']], 'delete', area);
@@ -482,7 +487,14 @@ is confirmed on a terminal; without one, pass --yes.${
           }
         }),
       );
-      const missing = found.filter((f): f is LookupError => f instanceof LookupError);
+      // --if-exists: a name not found is gone (reported, not an error); an ambiguous one still fails.
+      const gone = ifExistsOn(o) ? names.filter((_, i) => found[i] instanceof NotFoundError) : [];
+      const goneAbsent = gone.map((n) =>
+        absent(`${one[0]!.toUpperCase()}${one.slice(1)} '${n}'`, { name: n }),
+      );
+      const missing = found.filter(
+        (f): f is LookupError => f instanceof LookupError && !(gone.length && f instanceof NotFoundError),
+      );
       if (missing.length) {
         throw new LookupError(
           `${missing.map((e) => e.message).join('; ')}: nothing was deleted`,
@@ -492,19 +504,21 @@ is confirmed on a terminal; without one, pass --yes.${
             .join('; ') || `list them with rdadmin ${area} view`,
         );
       }
+      const there = found.filter((f): f is R => !(f instanceof LookupError));
       // A dry run refuses what the real run would be refused, group by group.
       const refusals = new Map<string, string>();
       if (ctx.flags.dryRun && kind.deleteRefusal) {
         const check = kind.deleteRefusal;
-        const reasons = await mapLimit(found as R[], ctx.config.concurrency, (g) => check(ctx, g));
-        (found as R[]).forEach((g, i) => {
+        const reasons = await mapLimit(there, ctx.config.concurrency, (g) => check(ctx, g));
+        there.forEach((g, i) => {
           if (reasons[i] !== undefined) refusals.set(g.guid, reasons[i]!);
         });
       }
       const rows = await confirmTargets(ctx, {
         noun: kind.noun,
         verb: 'delete',
-        rows: found as R[],
+        rows: there,
+        absent: goneAbsent,
         label: (g) => g.name,
         describe: (g) => ({ guid: g.guid, name: g.name }),
         exact: () => true,
@@ -518,6 +532,7 @@ is confirmed on a terminal; without one, pass --yes.${
         noun: kind.noun,
         label: (g) => g.name,
         describe: (g) => ({ guid: g.guid, name: g.name }),
+        absent: goneAbsent,
         action: (g) => api.delete(g.guid),
       });
     },

@@ -1,6 +1,7 @@
 import { type ReportSpec, sendTogether } from '../src/cli/bulk';
 import type { Ctx } from '../src/cli/context';
-import { CliError, Exit, LookupError, NotConfirmedError, UsageError } from '../src/cli/errors';
+import { CliError, Exit, LookupError, NotConfirmedError, NotFoundError, UsageError } from '../src/cli/errors';
+import { ifExistsOn, ifExistsOpt, reportGone } from '../src/cli/if-exists';
 import { EXISTED, ifNotExists, ifNotExistsOpt, shellWord } from '../src/cli/if-not-exists';
 import { visible } from '../src/cli/output';
 import { confirmNamed } from '../src/cli/select';
@@ -17,7 +18,7 @@ async function byName(ctx: Ctx, name: string): Promise<StrategyRow> {
   const hit = all.filter((s) => s.name === name);
   if (hit.length === 1) return hit[0]!;
   if (hit.length > 1) throw new LookupError(`strategy name '${name}' is ambiguous`);
-  throw new LookupError(
+  throw new NotFoundError(
     `strategy '${name}' not found`,
     all.length ? `strategies: ${all.map((s) => s.name).join(', ')}` : undefined,
   );
@@ -476,12 +477,28 @@ when its options differ from those given), exit 0, so a provisioning job can run
   {
     name: 'delete',
     summary: 'Delete a strategy (what it was assigned to falls back to the next level)',
-    options: [opt('name', '<name>', 'strategy name')],
-    examples: ['rdadmin strategies delete --name Kiosk --yes'],
+    description: `Delete a strategy by its exact name. One that is assigned to something is confirmed on
+a terminal (without one, pass --yes). With --if-exists, a strategy that is not there is reported as
+already gone ("Strategy 'X' is not there; nothing to delete."), exit 0 (--json: "existed": false;
+a strategy deleted then has "existed": true), so a teardown job can run again.`,
+    options: [opt('name', '<name>', 'strategy name'), ifExistsOpt()],
+    examples: [
+      'rdadmin strategies delete --name Kiosk --yes',
+      'rdadmin strategies delete --name Kiosk --yes --if-exists --json',
+    ],
     async run(ctx, o) {
       const name = needName(o, 'delete');
       await ctx.api.transport.requireServe('rdadmin strategies delete');
-      const s = await byName(ctx, name);
+      const on = ifExistsOn(o);
+      let s: StrategyRow;
+      try {
+        s = await byName(ctx, name);
+      } catch (err) {
+        if (!on || !(err instanceof NotFoundError)) throw err;
+        reportGone(ctx, `Strategy '${name}'`, 'delete', { name, guid: null, deleted: false });
+        return;
+      }
+      const existed = on ? { existed: true } : {};
       // One exact name: asked only when the strategy is assigned to something (deleting it then
       // changes what those devices get), or when the server does not say.
       const assigned = assignedCounts(await ctx.api.strategies.get(s.guid));
@@ -494,6 +511,7 @@ when its options differ from those given), exit 0, so a provisioning job can run
             guid: s.guid,
             action: 'delete',
             assigned: assigned ?? null,
+            ...existed,
             dry_run: true,
           });
         ctx.out.info(
@@ -513,7 +531,7 @@ when its options differ from those given), exit 0, so a provisioning job can run
           throw new NotConfirmedError('cancelled; nothing was changed');
       }
       await ctx.api.strategies.delete(s.guid);
-      if (ctx.out.json) ctx.out.jsonValue({ name: s.name, guid: s.guid, deleted: true });
+      if (ctx.out.json) ctx.out.jsonValue({ name: s.name, guid: s.guid, deleted: true, ...existed });
       else ctx.out.success(`Deleted strategy '${s.name}'.`);
     },
   },

@@ -1,4 +1,5 @@
 import { CliError, Exit, LookupError, UsageError } from '../src/cli/errors';
+import { ifExistsOn, ifExistsOpt, reportGone } from '../src/cli/if-exists';
 import { type AreaSpec, opt, str } from '../src/cli/verb';
 import { AREAS, type Area, formatPermissions, LEVELS, parsePermissions } from '../src/wire/scopes';
 
@@ -153,13 +154,22 @@ Managing tokens needs an administrator's session (rdadmin login), not an API tok
       name: 'revoke',
       aliases: ['delete'],
       summary: 'Revoke an API token by name',
-      options: [opt('name', '<name>', 'the token name')],
-      examples: ['rdadmin tokens revoke --name ci'],
+      description: `Revoke an API token by its exact name. A name that is not there is an error (exit 1);
+with --if-exists it is reported as already gone ("Token 'X' is not there; nothing to revoke."), exit 0
+(--json: "existed": false; a token revoked then has "existed": true), so a teardown job can run again.`,
+      options: [opt('name', '<name>', 'the token name'), ifExistsOpt()],
+      examples: ['rdadmin tokens revoke --name ci', 'rdadmin tokens revoke --name ci --if-exists --json'],
       async run(ctx, o) {
         const name = str(o['name']);
         if (!name) throw new UsageError('tokens revoke needs --name NAME');
+        const on = ifExistsOn(o);
+        const existed = on ? { existed: true } : {};
         const { data } = await ctx.api.auth.listTokens();
         const t = data.find((x) => x.name === name);
+        if (!t && on) {
+          reportGone(ctx, `Token '${name}'`, 'revoke', { name, guid: null, revoked: false });
+          return;
+        }
         if (!t) {
           throw new LookupError(
             `no token named '${name}'`,
@@ -167,12 +177,13 @@ Managing tokens needs an administrator's session (rdadmin login), not an API tok
           );
         }
         if (ctx.flags.dryRun) {
-          if (ctx.out.json) ctx.out.jsonValue({ name, guid: t.guid, action: 'revoke', dry_run: true });
+          if (ctx.out.json)
+            ctx.out.jsonValue({ name, guid: t.guid, action: 'revoke', ...existed, dry_run: true });
           ctx.out.info(`Dry run: would revoke token '${name}'; nothing was changed.`);
           return;
         }
         await ctx.api.auth.revokeToken(t.guid);
-        if (ctx.out.json) ctx.out.jsonValue({ name, guid: t.guid, revoked: true });
+        if (ctx.out.json) ctx.out.jsonValue({ name, guid: t.guid, revoked: true, ...existed });
         else ctx.out.success(`Revoked token '${name}'.`);
       },
     },

@@ -2,6 +2,7 @@ import { runBulk } from '../src/cli/bulk';
 import { readSecret } from '../src/cli/config';
 import type { Ctx } from '../src/cli/context';
 import { ApiError, AuthError, CliError, Exit, UsageError } from '../src/cli/errors';
+import { absent, ifExistsOn, ifExistsOpt } from '../src/cli/if-exists';
 import {
   type Difference,
   EXISTED,
@@ -81,6 +82,15 @@ async function selectUsers(
     );
   }
   const rows = await collect(listed(ctx, o));
+  const named =
+    o['exact'] && name !== undefined
+      ? `user '${name}'${o['groupName'] !== undefined ? ` in group '${str(o['groupName'])}'` : ''}`
+      : undefined;
+  // --if-exists: the user named exactly is not there: already gone, exit 0.
+  const gone =
+    named !== undefined && rows.length === 0 && ifExistsOn(o)
+      ? [absent(`${named[0]!.toUpperCase()}${named.slice(1)}`, { name })]
+      : undefined;
   return confirmTargets(ctx, {
     noun: NOUN,
     verb,
@@ -89,9 +99,8 @@ async function selectUsers(
     describe: (u) => ({ guid: u.guid, name: u.name }),
     exact: (u) => name !== undefined && u.name === name,
     ...(refuse ? { refuse } : {}),
-    ...(o['exact'] && name !== undefined
-      ? { named: `user '${name}'${o['groupName'] !== undefined ? ` in group '${str(o['groupName'])}'` : ''}` }
-      : {}),
+    ...(named !== undefined ? { named } : {}),
+    ...(gone ? { absent: gone } : {}),
   });
 }
 
@@ -108,16 +117,32 @@ function perUser(
   summary: string,
   call: (ctx: Ctx, guid: string) => Promise<unknown>,
   refuse?: (u: UserRow) => string | undefined,
+  /** Takes --if-exists (disable, delete): a user named with --exact that is not there is gone. */
+  ifExists = false,
 ): VerbSpec {
   return {
     name,
     summary,
-    options: [nameOpt, groupOpt, exactOpt],
+    ...(ifExists
+      ? {
+          description: `${summary}. With --exact, a user named that is not there is an error (exit 1); with
+--if-exists too, it is reported as already gone ("User 'X' is not there; nothing to ${name}.") and is
+not an error, exit 0 (--json: [{"name": …, "action": "${name}", "ok": true, "attempted": false,
+"outcome": "absent"}]), so a teardown job can run again. --if-exists needs --exact.`,
+        }
+      : {}),
+    options: [nameOpt, groupOpt, exactOpt, ...(ifExists ? [ifExistsOpt()] : [])],
     examples: [
       `rdadmin users ${name} --name testuser`,
       `rdadmin users ${name} --group_name Contractors --dry-run`,
+      ...(ifExists ? [`rdadmin users ${name} --name ci-bot --exact --if-exists`] : []),
     ],
     async run(ctx, o) {
+      if (ifExistsOn(o) && !o['exact'])
+        throw new UsageError(
+          '--if-exists needs --exact (a filter that matches nothing already exits 0: Found 0)',
+          `rdadmin users ${name} --name NAME --exact --if-exists`,
+        );
       const rows = await selectUsers(ctx, o, name, refuse);
       if (!rows) return;
       return runBulk(ctx, rows, {
@@ -568,7 +593,7 @@ their targets first and ask before touching more than one user or a non-exact ma
 terminal they need --yes. --dry-run shows the targets only.`,
   verbs: [
     view,
-    perUser('disable', 'Disabled', 'Disable users', (ctx, g) => ctx.api.users.disable(g)),
+    perUser('disable', 'Disabled', 'Disable users', (ctx, g) => ctx.api.users.disable(g), undefined, true),
     perUser('enable', 'Enabled', 'Enable users', (ctx, g) => ctx.api.users.enable(g)),
     perUser(
       'delete',
@@ -576,6 +601,7 @@ terminal they need --yes. --dry-run shows the targets only.`,
       'Delete users (a user must be disabled first, as in Pro)',
       (ctx, g) => ctx.api.users.delete(g),
       deleteRefused,
+      true,
     ),
     create,
     invite,

@@ -31,6 +31,12 @@ export interface ReportSpec<T> {
 
 export interface BulkSpec<T> extends ReportSpec<T> {
   action: (t: T) => Promise<unknown>;
+  /**
+   * Targets named that are not there, under --if-exists: reported first as already gone (stderr;
+   * with --json, entries `ok: true, attempted: false, outcome: "absent"`), sent nothing, not a
+   * failure.
+   */
+  absent?: readonly Absent[];
   /** What a done target's answer adds: to its result line (after a colon) and its JSON entry. */
   report?: (answer: unknown) => { text: string; json: Record<string, unknown> };
   /**
@@ -38,6 +44,32 @@ export interface BulkSpec<T> extends ReportSpec<T> {
    * account, which ends the session the run works with). They keep their place at the end.
    */
   last?: (t: T) => boolean;
+}
+
+/**
+ * A target named under --if-exists that is not there (if-exists.ts): `what` names it in messages,
+ * capitalised ("User group 'X'"); `json` is its identity in a JSON entry ({name: 'X'}).
+ */
+export interface Absent {
+  what: string;
+  json: Record<string, unknown>;
+}
+
+/** The stderr line of an absent target: `User group 'X' is not there; nothing to delete.` */
+export function absentLine(a: Absent, verb: string): string {
+  return `${visible(a.what)} is not there; nothing to ${verb}.`;
+}
+
+/** The JSON entry of an absent target, as every bulk entry: identity, action, ok, attempted, outcome. */
+export function absentEntry(a: Absent, action: string, dryRun: boolean): Record<string, unknown> {
+  return {
+    ...a.json,
+    action,
+    ok: true,
+    attempted: false,
+    outcome: 'absent',
+    ...(dryRun ? { dry_run: true } : {}),
+  };
 }
 
 /**
@@ -266,6 +298,10 @@ export async function runBulk<T>(ctx: Ctx, given: T[], spec: BulkSpec<T>): Promi
     }
   });
 
+  for (const a of spec.absent ?? []) {
+    if (json) json.push(absentEntry(a, spec.jsonAction ?? spec.verb, false));
+    else out.info(absentLine(a, spec.verb));
+  }
   const emit = (r: BulkResult<T>) => {
     results.push(r);
     bar?.increment();
@@ -326,7 +362,7 @@ export async function runBulk<T>(ctx: Ctx, given: T[], spec: BulkSpec<T>): Promi
   for (const line of held)
     (line.startsWith('FAILED') || line.startsWith('NOT ') ? out.info : out.data).call(out, line);
   json?.end();
-  return endRun(ctx, spec, results, stopped);
+  return endRun(ctx, spec, results, stopped, spec.absent?.length);
 }
 
 /**
@@ -338,19 +374,22 @@ export function endRun(
   spec: Pick<ReportSpec<unknown>, 'done' | 'noun'>,
   results: { outcome: Outcome }[],
   stopped?: Stop,
+  /** How many targets named were already gone (--if-exists): said in the summary, not failures. */
+  absent = 0,
 ): number {
   const { out } = ctx;
   const signal = ctx.interrupt.signal;
   const count = (o: Outcome) => results.filter((r) => r.outcome === o).length;
   const okCount = count('done');
   const noun = (k: number) => (k === 1 ? spec.noun[0] : spec.noun[1]);
+  const gone = absent ? `${absent} already gone` : '';
   if (okCount === results.length) {
-    out.success(`${spec.done} ${okCount} ${noun(okCount)}.`);
+    out.success(`${spec.done} ${okCount} ${noun(okCount)}${gone ? `; ${gone}` : ''}.`);
     return Exit.ok;
   }
   const unknown = count('unknown');
   const skipped = count('not_attempted');
-  const msg = `${spec.done} ${okCount} of ${results.length} ${spec.noun[1]}; ${count('failed')} failed${
+  const msg = `${spec.done} ${okCount} of ${results.length} ${spec.noun[1]}; ${gone ? `${gone}, ` : ''}${count('failed')} failed${
     unknown ? `, ${unknown} not confirmed (outcome unknown)` : ''
   }${skipped ? `, ${skipped} not attempted` : ''}.`;
   const rerun = unknown

@@ -127,6 +127,9 @@ export class LookupError extends CliError {
   }
 }
 
+/** No record has the name looked up (not an ambiguous one): what --if-exists forgives as "gone". */
+export class NotFoundError extends LookupError {}
+
 /** A target of a bulk run that fails without a request (known to be refused: not there). */
 export class NotSentError extends LookupError {}
 

@@ -1,3 +1,4 @@
+import { type Absent, absentEntry, absentLine } from './bulk';
 import type { Ctx } from './context';
 import { AuthError, LookupError, NotConfirmedError, PartialFailure } from './errors';
 import { visible } from './output';
@@ -26,6 +27,23 @@ export interface Selection<T> {
    * error (exit 1), as for every verb that takes one name, not "Found 0". Unset for a filter.
    */
   named?: string;
+  /**
+   * Targets named under --if-exists that are not there: reported as already gone (a dry run's
+   * listing too), not an error. The real run's runBulk reports them (its `absent`).
+   */
+  absent?: readonly Absent[];
+}
+
+/** Reports targets already gone (--if-exists) when nothing else is left to do: exit 0. */
+function onlyAbsent<T>(ctx: Ctx, s: Selection<T>, absent: readonly Absent[]): null {
+  const dry = ctx.flags.dryRun === true;
+  if (ctx.out.json) ctx.out.jsonValue(absent.map((a) => absentEntry(a, s.verb, dry)));
+  else for (const a of absent) ctx.out.info(absentLine(a, s.verb));
+  const n = absent.length;
+  ctx.out.info(
+    `${dry ? 'Dry run: nothing' : 'Nothing'} to ${s.verb}: the ${n === 1 ? s.noun[0] : `${n} ${s.noun[1]}`} named ${n === 1 ? 'is' : 'are'} already gone (--if-exists).`,
+  );
+  return null;
 }
 
 function listTargets<T>(ctx: Ctx, s: Pick<Selection<T>, 'rows' | 'label'>, max = 20): void {
@@ -44,6 +62,7 @@ function listTargets<T>(ctx: Ctx, s: Pick<Selection<T>, 'rows' | 'label'>, max =
 export async function confirmTargets<T>(ctx: Ctx, s: Selection<T>): Promise<T[] | null> {
   const n = s.rows.length;
   const noun = n === 1 ? s.noun[0] : s.noun[1];
+  if (n === 0 && s.absent?.length) return onlyAbsent(ctx, s, s.absent);
   if (n === 0) {
     if (s.named)
       throw new LookupError(
@@ -85,9 +104,11 @@ function dryRunTargets<T>(ctx: Ctx, s: Selection<T>): void {
     if (why !== undefined) refused.push([r, why]);
   }
   const reasons = new Map(refused);
+  const absent = s.absent ?? [];
   if (ctx.out.json) {
-    ctx.out.jsonValue(
-      s.rows.map((r) => {
+    ctx.out.jsonValue([
+      ...absent.map((a) => absentEntry(a, s.verb, true)),
+      ...s.rows.map((r) => {
         const why = reasons.get(r);
         return {
           ...s.describe(r),
@@ -96,11 +117,15 @@ function dryRunTargets<T>(ctx: Ctx, s: Selection<T>): void {
           ...(why === undefined ? {} : { ok: false, error: why }),
         };
       }),
-    );
+    ]);
   } else {
+    for (const a of absent) ctx.out.info(absentLine(a, s.verb));
     for (const r of s.rows) ctx.out.data(visible(s.label(r)));
   }
-  ctx.out.info(`Dry run: would ${s.verb} ${n} ${n === 1 ? s.noun[0] : s.noun[1]}; nothing was changed.`);
+  const gone = absent.length ? ` (${absent.length} already gone)` : '';
+  ctx.out.info(
+    `Dry run: would ${s.verb} ${n} ${n === 1 ? s.noun[0] : s.noun[1]}${gone}; nothing was changed.`,
+  );
   if (!refused.length) return;
   if (n === 1) {
     const [[row, why]] = refused as [[T, string]];

@@ -1,4 +1,4 @@
-import { LookupError } from '../cli/errors';
+import { LookupError, NotFoundError } from '../cli/errors';
 import { escapeLike } from './filters';
 
 /**
@@ -33,7 +33,7 @@ export async function resolveExact<T>(
       );
     }
   }
-  throw new LookupError(
+  throw new NotFoundError(
     `${kind} '${name}' not found`,
     near.length ? `similar names: ${near.join(', ')}` : undefined,
   );

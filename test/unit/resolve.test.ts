@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LookupError } from '../../src/cli/errors';
+import { LookupError, NotFoundError } from '../../src/cli/errors';
 import { looksLike, resolveExact, resolveNameOrGuid } from '../../src/client/resolve';
 
 interface Rec {
@@ -86,7 +86,9 @@ describe('resolveExact', () => {
   it('not found: LookupError (exit 1) naming the kind and the name, hinting similar names', async () => {
     const server = fakeList(recs('bobby', 'jimbob', 'Bob'), { fuzzy: true });
     const err = await rejection(resolveExact('user', 'bob', server.list));
-    expect(err.constructor).toBe(LookupError);
+    // "not there" (what --if-exists forgives), a LookupError like any failed lookup
+    expect(err.constructor).toBe(NotFoundError);
+    expect(err).toBeInstanceOf(LookupError);
     expect(err.exitCode).toBe(1);
     expect(err.message).toBe("user 'bob' not found");
     expect(err.hint).toBe('similar names: bobby, jimbob, Bob');
