@@ -152,3 +152,59 @@ export function startReverseProxy(upstream: string, o: ReverseProxyOptions = {})
   });
   return serve(server, log);
 }
+
+/** A request the Pro-shaped proxy answers itself: its status and JSON body. */
+export interface JsonAnswer {
+  status: number;
+  json: unknown;
+}
+
+export interface ProShapedOptions {
+  /** Whether to answer as Pro does now (read for each request: a test switches it). */
+  pro: () => boolean;
+  /** Runs first for each request; an answer given is sent instead of passing the request on. */
+  before?: (method: string, path: string) => Promise<JsonAnswer | undefined>;
+}
+
+/**
+ * A reverse proxy in front of rdadmin serve that, while `pro()` says so, answers as RustDesk
+ * Server Pro does: rdadmin serve's own endpoints (`/api/rdadmin/…`) are 404, its batch header is
+ * gone, and every refusal but 401/403 comes as HTTP 200 `{"error"}`.
+ */
+export function startProShapedProxy(upstream: string, o: ProShapedOptions): Promise<RunningProxy> {
+  const log: string[] = [];
+  const up = new URL(upstream);
+  const send = (res: ServerResponse, a: JsonAnswer) => {
+    res.writeHead(a.status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(a.json));
+  };
+  const server = createServer(async (req, res) => {
+    const method = req.method ?? 'GET';
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    log.push(`${method} ${req.url}`);
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const pro = o.pro();
+    if (pro && path.startsWith('/api/rdadmin/'))
+      return send(res, { status: 404, json: { error: 'Not Found' } });
+    const instead = await o.before?.(method, path);
+    if (instead) return send(res, instead);
+    const pass = request(
+      { host: up.hostname, port: up.port, method, path: req.url, headers: req.headers },
+      async (answer) => {
+        const got: Buffer[] = [];
+        for await (const c of answer) got.push(c as Buffer);
+        const headers = { ...answer.headers };
+        let status = answer.statusCode ?? 502;
+        if (pro) {
+          delete headers['x-rdadmin-batch'];
+          if (status >= 400 && status !== 401 && status !== 403) status = 200;
+        }
+        res.writeHead(status, headers);
+        res.end(Buffer.concat(got));
+      },
+    );
+    pass.end(Buffer.concat(chunks));
+  });
+  return serve(server, log);
+}

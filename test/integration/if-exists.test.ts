@@ -1,7 +1,7 @@
-import { createServer, type IncomingMessage, request, type Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SimClient } from '../../src/sim/rustdesk-client';
 import { cli } from '../helpers/cli';
+import { type RunningProxy, startProShapedProxy } from '../helpers/proxies';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 // --if-exists on the delete verbs, against a real rdadmin serve over HTTP, through a small proxy
@@ -10,69 +10,20 @@ import { startTestServer, type TestServer } from '../helpers/server';
 // the flag it stays exit 1; a real refusal stays exit 1 with the flag too.
 
 let s: TestServer;
-let proxy: Server;
+let proxy: RunningProxy;
 let url: string;
 let pro = false;
 /** An administrator's session: tokens revoke takes one, not an API token. */
 let adminSession: string;
 
-function body(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => resolve(Buffer.concat(parts)));
-    req.on('error', reject);
-  });
-}
-
-async function listen(server: Server): Promise<number> {
-  // Ports 23900-23999 only.
-  for (let port = 23900 + Math.floor(Math.random() * 90); port < 24000; port++) {
-    const ok = await new Promise<boolean>((r) => {
-      server.once('error', () => r(false));
-      server.listen(port, '127.0.0.1', () => r(true));
-    });
-    if (ok) return port;
-  }
-  throw new Error('no free port in 23900-23999');
-}
-
 beforeAll(async () => {
   s = await startTestServer();
   adminSession = await s.login('admin', 'test1234');
-  const target = new URL(s.url);
-  proxy = createServer(async (req, res) => {
-    const method = req.method ?? 'GET';
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const sent = await body(req);
-    if (pro && path.startsWith('/api/rdadmin/')) {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'Not Found' }));
-      return;
-    }
-    const up = request(
-      { host: target.hostname, port: target.port, path: req.url, method, headers: req.headers },
-      (a) => {
-        const parts: Buffer[] = [];
-        a.on('data', (c: Buffer) => parts.push(c));
-        a.on('end', () => {
-          const headers = { ...a.headers };
-          let status = a.statusCode ?? 502;
-          if (pro) {
-            delete headers['x-rdadmin-batch'];
-            if (status >= 400 && status !== 401 && status !== 403) status = 200;
-          }
-          res.writeHead(status, headers);
-          res.end(Buffer.concat(parts));
-        });
-      },
-    );
-    up.end(sent);
-  });
-  url = `http://127.0.0.1:${await listen(proxy)}`;
+  proxy = await startProShapedProxy(s.url, { pro: () => pro });
+  url = proxy.url;
 });
 afterAll(async () => {
-  await new Promise((r) => proxy.close(r));
+  await proxy.close();
   await s.close();
 });
 beforeEach(() => {

@@ -1,7 +1,6 @@
-import { createServer, type IncomingMessage, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
+import { type RunningProxy, startProShapedProxy } from '../helpers/proxies';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 // --if-not-exists on the create verbs, against a real rdadmin serve over HTTP, through a small
@@ -11,7 +10,7 @@ import { startTestServer, type TestServer } from '../helpers/server';
 // rdadmin serve's header, and every refusal answered 200 {"error"}.
 
 let s: TestServer;
-let proxy: Server;
+let proxy: RunningProxy;
 let url: string;
 /** Answer as Pro does (see above). */
 let pro = false;
@@ -28,60 +27,24 @@ let hook:
   | undefined;
 let hooked = 0;
 
-function body(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => resolve(Buffer.concat(parts)));
-    req.on('error', reject);
-  });
-}
-
 beforeAll(async () => {
   s = await startTestServer();
-  const target = new URL(s.url);
-  proxy = createServer(async (req, res) => {
-    const method = req.method ?? 'GET';
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const sent = await body(req);
-    const answer = (status: number, json: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(json));
-    };
-    if (pro && path.startsWith('/api/rdadmin/')) return answer(404, { error: 'Not Found' });
-    const h = hook;
-    if (h && h.method === method && h.path.test(path)) {
+  proxy = await startProShapedProxy(s.url, {
+    pro: () => pro,
+    async before(method, path) {
+      const h = hook;
+      if (!h || h.method !== method || !h.path.test(path)) return undefined;
       hook = undefined;
       hooked++;
       await h.before?.();
-      if (h.refuse) return answer(pro ? 200 : h.refuse.status, { error: h.refuse.error });
-    }
-    const up = request(
-      { host: target.hostname, port: target.port, path: req.url, method, headers: req.headers },
-      (a) => {
-        const parts: Buffer[] = [];
-        a.on('data', (c: Buffer) => parts.push(c));
-        a.on('end', () => {
-          const headers = { ...a.headers };
-          let status = a.statusCode ?? 502;
-          if (pro) {
-            delete headers['x-rdadmin-batch'];
-            // Pro answers a refusal 200 {"error"}; 401/403 stay.
-            if (status >= 400 && status !== 401 && status !== 403) status = 200;
-          }
-          res.writeHead(status, headers);
-          res.end(Buffer.concat(parts));
-        });
-      },
-    );
-    up.end(sent);
+      return h.refuse ? { status: pro ? 200 : h.refuse.status, json: { error: h.refuse.error } } : undefined;
+    },
   });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
-  url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  url = proxy.url;
   await s.adminOk('POST', '/api/user-groups', { name: 'Other' });
 });
 afterAll(async () => {
-  await new Promise((r) => proxy.close(r));
+  await proxy.close();
   await s.close();
 });
 beforeEach(() => {
