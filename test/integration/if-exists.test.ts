@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SimClient } from '../../src/sim/rustdesk-client';
 import { cli } from '../helpers/cli';
 import { type RunningProxy, startProShapedProxy } from '../helpers/proxies';
+import { freshNames, newSharedBook, rowsOf } from '../helpers/records';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 // --if-exists on the delete verbs, against a real rdadmin serve over HTTP, through a small proxy
@@ -34,23 +35,11 @@ const runAs = (args: string[], token = s.token) =>
   cli(args, { env: { RDADMIN_URL: url, RDADMIN_TOKEN: token } });
 const json = (stdout: string) => JSON.parse(stdout) as unknown;
 
+const fresh = freshNames();
+/** Numbers fresh device IDs. */
 let n = 0;
-/** A fresh name per test (the server is shared), holding LIKE's '_' and '%' and a blank. */
-const fresh = (prefix: string) => `${prefix} ${++n}_%x`;
-
-async function get(path: string, token = s.token): Promise<Record<string, unknown>[]> {
-  const r = await s.call('GET', path, token);
-  expect(r.status, r.text).toBe(200);
-  const j = r.json as unknown as { data?: Record<string, unknown>[] } | Record<string, unknown>[];
-  return Array.isArray(j) ? j : (j.data ?? []);
-}
-
-async function newBook(): Promise<{ name: string; guid: string }> {
-  const name = fresh('Book');
-  const r = await s.call('POST', '/api/ab/shared/add', s.token, { name });
-  expect(r.status, r.text).toBe(200);
-  return { name, guid: (r.json as unknown as { guid: string }).guid };
-}
+const get = (path: string, token = s.token) => rowsOf(s, path, token);
+const newBook = () => newSharedBook(s, fresh('Book'));
 
 /** One delete verb, set up for a record that exists. */
 interface Fixture {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
 import { type RunningProxy, startProShapedProxy } from '../helpers/proxies';
+import { freshNames, newSharedBook, rowsOf } from '../helpers/records';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 // --if-not-exists on the create verbs, against a real rdadmin serve over HTTP, through a small
@@ -57,26 +58,11 @@ beforeEach(() => {
 const run = (args: string[]) =>
   cli(args, { env: { RDADMIN_URL: url, RDADMIN_TOKEN: s.token }, stdin: 'password123\n' });
 
+const fresh = freshNames();
+/** Numbers fresh device IDs. */
 let n = 0;
-/**
- * A fresh name for each test (the server is shared), holding LIKE's '_' and '%' (looked up
- * exactly) and a blank (so that commands to copy quote it).
- */
-const fresh = (prefix: string) => `${prefix} ${++n}_%x`;
-
-async function get(path: string): Promise<Record<string, unknown>[]> {
-  const r = await s.call('GET', path, s.token);
-  expect(r.status, r.text).toBe(200);
-  const j = r.json as unknown as { data?: Record<string, unknown>[] } | Record<string, unknown>[];
-  return Array.isArray(j) ? j : (j.data ?? []);
-}
-
-async function newBook(): Promise<{ name: string; guid: string }> {
-  const name = fresh('Book');
-  const r = await s.call('POST', '/api/ab/shared/add', s.token, { name });
-  expect(r.status, r.text).toBe(200);
-  return { name, guid: (r.json as unknown as { guid: string }).guid };
-}
+const get = (path: string, token = s.token) => rowsOf(s, path, token);
+const newBook = () => newSharedBook(s, fresh('Book'));
 
 /** One create verb: how to run it for a record named by `key`, and what to check. */
 interface Case {
